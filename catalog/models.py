@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from shop.core.models import BaseModel
+
+PATH_STEP = 10  # width of one materialized-path segment: a zero-padded primary key
+
+
+class Category(BaseModel):
+    """A node of the category tree. `path` is the materialized path of primary keys
+    ("0000000001/0000000007/"), so a subtree is one indexed prefix scan. Create and move
+    categories through `catalog.services` so the path stays right."""
+
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    position = models.PositiveIntegerField(default=0)
+    is_featured = models.BooleanField(default=False)
+    attributes = models.ManyToManyField("Attribute", blank=True, related_name="categories")
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name_plural = "categories"
+        indexes = [
+            models.Index(
+                fields=["path"], name="catalog_cat_path_prefix", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number"
+    BOOLEAN = "boolean", "Yes / no"
+    CHOICE = "choice", "Choice"
+
+
+class Attribute(BaseModel):
+    """A typed property of variants (colour, size, screen size, waterproof...)."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    type = models.CharField(
+        max_length=10, choices=AttributeType.choices, default=AttributeType.TEXT
+    )
+    unit = models.CharField(max_length=20, blank=True)
+    is_filterable = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeChoice(BaseModel):
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="choices")
+    value = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["attribute_id", "position", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["attribute", "slug"], name="catalog_choice_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ProductType(BaseModel):
+    """A kind of product (T-shirt, laptop) and the attributes its variants carry."""
+
+    name = models.CharField(max_length=100, unique=True)
+    attributes = models.ManyToManyField(Attribute, blank=True, related_name="product_types")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    ARCHIVED = "archived", "Archived"
+
+
+class TaxClass(models.TextChoices):
+    STANDARD = "standard", "Standard rate"
+    REDUCED = "reduced", "Reduced rate"
+    ZERO = "zero", "Zero rate"
+
+
+class Product(BaseModel):
+    """A product listed by one seller. Public only when active and its seller is approved
+    (see `catalog.selectors.product_queryset_public`)."""
+
+    seller = models.ForeignKey("sellers.Seller", on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    product_type = models.ForeignKey(
+        ProductType, on_delete=models.PROTECT, null=True, blank=True, related_name="products"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    brand = models.CharField(max_length=100, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=ProductStatus.choices, default=ProductStatus.DRAFT
+    )
+    tax_class = models.CharField(max_length=10, choices=TaxClass.choices, default=TaxClass.STANDARD)
+    is_featured = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "seller"], name="catalog_product_status_seller"),
+            models.Index(fields=["category", "status"], name="catalog_product_cat_status"),
+            models.Index(
+                fields=["is_featured"],
+                name="catalog_product_featured",
+                condition=Q(is_featured=True),
+            ),
+            GinIndex(fields=["search_vector"], name="catalog_product_search"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductVariant(BaseModel):
+    """A buyable unit with its own SKU, price and attribute values."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants")
+    sku = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    price = models.DecimalField(max_digits=20, decimal_places=2)
+    compare_at_price = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
+    weight_grams = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    allow_backorder = models.BooleanField(
+        default=False, help_text="Explicitly allow selling beyond stock on hand."
+    )
+    max_quantity_per_order = models.PositiveIntegerField(default=20)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="catalog_variant_price_nonneg"),
+            models.CheckConstraint(
+                condition=Q(compare_at_price__isnull=True) | Q(compare_at_price__gte=0),
+                name="catalog_variant_compare_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_quantity_per_order__gte=1), name="catalog_variant_max_qty_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.name} – {self.name or self.sku}"
+
+
+class VariantAttributeValue(models.Model):
+    """One attribute's value on one variant; the column used depends on the attribute type."""
+
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.CASCADE, related_name="attribute_values"
+    )
+    attribute = models.ForeignKey(Attribute, on_delete=models.PROTECT, related_name="values")
+    choice = models.ForeignKey(AttributeChoice, on_delete=models.PROTECT, null=True, blank=True)
+    value_text = models.CharField(max_length=255, blank=True)
+    value_number = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    value_boolean = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attribute__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "attribute"], name="catalog_value_unique")
+        ]
+        indexes = [
+            models.Index(fields=["attribute", "choice"], name="catalog_value_attr_choice"),
+            models.Index(fields=["attribute", "value_number"], name="catalog_value_attr_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute}: {self.display_value}"
+
+    @property
+    def display_value(self) -> str:
+        if self.choice_id:
+            return self.choice.value if self.choice else ""
+        if self.value_number is not None:
+            return f"{self.value_number.normalize()}"
+        if self.value_boolean is not None:
+            return "Yes" if self.value_boolean else "No"
+        return self.value_text
+
+
+class VariantSalePrice(BaseModel):
+    """A scheduled sale price. The price a shopper pays is computed in one place:
+    `catalog.selectors.variant_price_expression` / `variant_price_current`."""
+
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.CASCADE, related_name="sale_prices"
+    )
+    sale_price = models.DecimalField(max_digits=20, decimal_places=2)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["variant_id", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sale_price__gte=0), name="catalog_sale_price_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="catalog_sale_window_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["variant", "starts_at", "ends_at"], name="catalog_sale_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant.sku} at {self.sale_price} from {self.starts_at:%Y-%m-%d}"
+
+
+class ProductImage(BaseModel):
+    """An image stored through Django's storage API (local files or S3), with a thumbnail."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    variant = models.ForeignKey(
+        ProductVariant, on_delete=models.SET_NULL, null=True, blank=True, related_name="images"
+    )
+    image = models.ImageField(
+        upload_to="products/%Y/%m/", width_field="width", height_field="height"
+    )
+    thumbnail = models.ImageField(upload_to="products/thumbs/%Y/%m/", blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=255, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name
+
+
+class Review(BaseModel):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    title = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "user"], name="catalog_review_one_per_user"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="catalog_review_rating_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.product} by {self.user}"

@@ -1,0 +1,296 @@
+"""Reads of the catalog, shaped for their callers. The price a shopper pays and what is public
+are decided here and nowhere else (templates, serializers and search call these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import (
+    Attribute,
+    AttributeType,
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    ProductVariant,
+    VariantAttributeValue,
+    VariantSalePrice,
+)
+from sellers.models import Seller, SellerStatus
+from shop.core.errors import NotFound
+
+# --- prices -------------------------------------------------------------------------------------
+
+
+def sale_price_subquery(*, at: datetime | None = None, variant_ref: str = "pk") -> Subquery:
+    now = at or timezone.now()
+    sales = (
+        VariantSalePrice.objects.filter(variant=OuterRef(variant_ref), starts_at__lte=now)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("sale_price")
+        .values("sale_price")[:1]
+    )
+    return Subquery(sales)
+
+
+def variant_price_expression(*, at: datetime | None = None, variant_ref: str = "pk"):
+    """SQL for the price a shopper pays for a variant now: the live sale price, else the price."""
+    price_field = "price" if variant_ref == "pk" else f"{variant_ref.rsplit('_id', 1)[0]}__price"
+    return Coalesce(sale_price_subquery(at=at, variant_ref=variant_ref), F(price_field))
+
+
+def variant_queryset_priced(*, at: datetime | None = None) -> QuerySet[ProductVariant]:
+    """Variants annotated with `current_price` (what the shopper pays) and `sale_active`."""
+    return ProductVariant.objects.annotate(
+        sale_price_now=sale_price_subquery(at=at),
+        current_price=variant_price_expression(at=at),
+    )
+
+
+def variant_price_current(*, variant: ProductVariant, at: datetime | None = None) -> Decimal:
+    if hasattr(variant, "current_price"):
+        return variant.current_price
+    return variant_queryset_priced(at=at).values_list("current_price", flat=True).get(pk=variant.pk)
+
+
+def product_price_min_subquery(*, at: datetime | None = None) -> Subquery:
+    prices = (
+        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .annotate(p=variant_price_expression(at=at))
+        .order_by("p")
+        .values("p")[:1]
+    )
+    return Subquery(prices)
+
+
+# --- visibility ---------------------------------------------------------------------------------
+
+
+def product_queryset_public() -> QuerySet[Product]:
+    """Products a shopper may see: active, of an approved seller, with an active variant."""
+    return Product.objects.filter(
+        status=ProductStatus.ACTIVE,
+        seller__status=SellerStatus.APPROVED,
+    ).filter(Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)))
+
+
+def seller_queryset_public() -> QuerySet[Seller]:
+    return Seller.objects.filter(status=SellerStatus.APPROVED)
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+def category_subtree(*, category: Category) -> QuerySet[Category]:
+    """The category and all its descendants: one prefix scan on the materialized path."""
+    return Category.objects.filter(path__startswith=category.path)
+
+
+def category_ancestors(*, category: Category) -> list[Category]:
+    """Breadcrumbs, root first, in one query."""
+    step = len(category.path) // (category.depth + 1)
+    paths = [category.path[: step * (i + 1)] for i in range(category.depth + 1)]
+    by_path = {c.path: c for c in Category.objects.filter(path__in=paths)}
+    return [by_path[p] for p in paths if p in by_path]
+
+
+def category_tree() -> list[Category]:
+    """The whole tree in one query, each node with `.child_nodes` filled."""
+    nodes = list(Category.objects.order_by("depth", "position", "name"))
+    by_id = {c.pk: c for c in nodes}
+    for node in nodes:
+        node.child_nodes = []  # type: ignore[attr-defined]
+    roots: list[Category] = []
+    for node in nodes:
+        if node.parent_id and node.parent_id in by_id:
+            by_id[node.parent_id].child_nodes.append(node)  # type: ignore[attr-defined]
+        else:
+            roots.append(node)
+    return roots
+
+
+def category_get_by_slug(*, slug: str) -> Category:
+    try:
+        return Category.objects.get(slug=slug)
+    except Category.DoesNotExist as exc:
+        raise NotFound(f"No category '{slug}'.") from exc
+
+
+# --- product lists ------------------------------------------------------------------------------
+
+
+class ProductSort(StrEnum):
+    NEWEST = "newest"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    RATING = "rating"
+    NAME = "name"
+
+
+SORT_ORDER = {
+    ProductSort.NEWEST: ("-published_at", "-id"),
+    ProductSort.PRICE_ASC: ("price_from", "id"),
+    ProductSort.PRICE_DESC: ("-price_from", "-id"),
+    ProductSort.RATING: ("-rating_avg", "-rating_count", "-id"),
+    ProductSort.NAME: ("name", "id"),
+}
+
+
+@dataclass(frozen=True)
+class AttributeFilter:
+    """Values for one attribute: choice slugs, 'true'/'false' for booleans, exact text, or a
+    number range (`number_min`/`number_max`)."""
+
+    slug: str
+    values: tuple[str, ...] = ()
+    number_min: Decimal | None = None
+    number_max: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category: Category | None = None
+    price_min: Decimal | None = None
+    price_max: Decimal | None = None
+    sellers: tuple[str, ...] = ()
+    attributes: tuple[AttributeFilter, ...] = field(default_factory=tuple)
+    in_stock: bool = False
+    sort: ProductSort = ProductSort.NEWEST
+
+
+def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q | None:
+    values = VariantAttributeValue.objects.filter(
+        variant__product=OuterRef("pk"), variant__is_active=True, attribute=attr
+    )
+    if attr.type == AttributeType.CHOICE:
+        values = values.filter(choice__slug__in=spec.values)
+    elif attr.type == AttributeType.BOOLEAN:
+        wanted = {v.lower() in {"1", "true", "yes"} for v in spec.values}
+        values = values.filter(value_boolean__in=wanted)
+    elif attr.type == AttributeType.NUMBER:
+        if spec.number_min is not None:
+            values = values.filter(value_number__gte=spec.number_min)
+        if spec.number_max is not None:
+            values = values.filter(value_number__lte=spec.number_max)
+        if spec.values:
+            values = values.filter(value_number__in=[Decimal(v) for v in spec.values])
+    else:
+        values = values.filter(value_text__in=spec.values)
+    return Q(Exists(values))
+
+
+def product_list(
+    *, filters: ProductFilters | None = None, at: datetime | None = None
+) -> QuerySet[Product]:
+    """Public products, filtered and sorted, annotated with `price_from` (the lowest price a
+    shopper pays over active variants), with the seller and the first image loaded: a page
+    of any size costs a fixed number of queries."""
+    filters = filters or ProductFilters()
+    qs = product_queryset_public().annotate(price_from=product_price_min_subquery(at=at))
+    if filters.category is not None:
+        qs = qs.filter(category__path__startswith=filters.category.path)
+    if filters.sellers:
+        qs = qs.filter(seller__slug__in=filters.sellers)
+    if filters.price_min is not None:
+        qs = qs.filter(price_from__gte=filters.price_min)
+    if filters.price_max is not None:
+        qs = qs.filter(price_from__lte=filters.price_max)
+    if filters.attributes:
+        attrs = {
+            a.slug: a
+            for a in Attribute.objects.filter(slug__in=[f.slug for f in filters.attributes])
+        }
+        for spec in filters.attributes:
+            attr = attrs.get(spec.slug)
+            if attr is None:
+                continue
+            condition = _attribute_condition(attr, spec)
+            if condition is not None:
+                qs = qs.filter(condition)
+    if filters.in_stock:
+        qs = _filter_in_stock(qs)
+    return product_list_shape(qs).order_by(*SORT_ORDER[filters.sort])
+
+
+def _filter_in_stock(qs: QuerySet[Product]) -> QuerySet[Product]:
+    """Hook for the inventory app: products with a variant available to buy."""
+    try:
+        from inventory.selectors import product_in_stock_condition
+    except ImportError:
+        return qs
+    return qs.filter(product_in_stock_condition())
+
+
+def product_list_shape(qs: QuerySet[Product]) -> QuerySet[Product]:
+    first_image = Prefetch(
+        "images",
+        # sliced prefetch: one window-function query loads only each product's first image
+        queryset=ProductImage.objects.order_by("position", "id")[:1],
+        to_attr="image_list",
+    )
+    return qs.select_related("seller", "category").prefetch_related(first_image)
+
+
+def product_get_public(*, slug: str, at: datetime | None = None) -> Product:
+    """One public product with everything its page shows: priced variants with their attribute
+    values, images, seller, category. Raises NotFound for hidden products."""
+    variants = (
+        variant_queryset_priced(at=at)
+        .filter(is_active=True)
+        .prefetch_related(
+            Prefetch(
+                "attribute_values",
+                queryset=VariantAttributeValue.objects.select_related("attribute", "choice"),
+            )
+        )
+        .order_by("position", "id")
+    )
+    try:
+        return (
+            product_queryset_public()
+            .select_related("seller", "category", "product_type")
+            .prefetch_related(
+                Prefetch("variants", queryset=variants, to_attr="active_variants"),
+                Prefetch(
+                    "images",
+                    queryset=ProductImage.objects.order_by("position", "id"),
+                    to_attr="image_list",
+                ),
+            )
+            .annotate(price_from=product_price_min_subquery(at=at))
+            .get(slug=slug)
+        )
+    except Product.DoesNotExist as exc:
+        raise NotFound("This product is not available.") from exc
+
+
+def seller_get_public(*, slug: str) -> Seller:
+    try:
+        return seller_queryset_public().get(slug=slug)
+    except Seller.DoesNotExist as exc:
+        raise NotFound("This seller is not available.") from exc
+
+
+def attribute_filters_for_category(*, category: Category | None) -> QuerySet[Attribute]:
+    """Filterable attributes offered on a category page (the category's and its ancestors'),
+    with their choices."""
+    qs = Attribute.objects.filter(is_filterable=True)
+    if category is not None:
+        ancestor_ids = [c.pk for c in category_ancestors(category=category)]
+        qs = qs.filter(categories__in=ancestor_ids)
+    return qs.distinct().prefetch_related("choices").order_by("name")

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from shop.core.models import BaseModel
+
+
+class SellerStatus(models.TextChoices):
+    PENDING = "pending", "Pending approval"
+    APPROVED = "approved", "Approved"
+    SUSPENDED = "suspended", "Suspended"
+    REJECTED = "rejected", "Rejected"
+
+
+class Seller(BaseModel):
+    """A shop on the marketplace. Only approved sellers' products are public."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=20, choices=SellerStatus.choices, default=SellerStatus.PENDING, db_index=True
+    )
+    status_reason = models.CharField(max_length=500, blank=True)
+    logo = models.ImageField(upload_to="sellers/logos/", blank=True)
+    support_email = models.EmailField(blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    return_window_days = models.PositiveSmallIntegerField(default=30)
+    handling_time_days = models.PositiveSmallIntegerField(default=2)
+    low_stock_threshold = models.PositiveIntegerField(default=5)
+    commission_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.1000"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text="Platform commission as a fraction of each line (0.1000 = 10%).",
+    )
+    stripe_account_id = models.CharField(max_length=64, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == SellerStatus.APPROVED
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MANAGER = "manager", "Manager"
+    FULFILMENT = "fulfilment", "Fulfilment staff"
+
+
+class SellerMember(BaseModel):
+    """A user's membership of a seller, with the role that decides what they may do."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seller_memberships"
+    )
+    role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.MANAGER)
+
+    class Meta:
+        ordering = ["seller_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "user"], name="sellers_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.seller} ({self.role})"

@@ -1,0 +1,18 @@
+"""The REST API, version 1. Each app contributes its routes through its `api_urls` module."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from accounts.api import TokenObtainView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
+    path("", include("catalog.api_urls")),
+    path("", include("inventory.api_urls")),
+    path("", include("cart.api_urls")),
+    path("", include("orders.api_urls")),
+    path("", include("payments.api_urls")),
+]

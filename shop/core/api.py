@@ -1,0 +1,81 @@
+"""The API's one error shape and one exception handler.
+
+Every error response body is `{"code": str, "message": str, "fields": {name: [str]}}` (fields
+only when there are field errors; `details` when a service adds machine-readable details).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from shop.core.errors import ErrorCode, ServiceError
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: str(ErrorCode.PERMISSION_DENIED),
+    exceptions.NotFound: str(ErrorCode.NOT_FOUND),
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ParseError: "parse_error",
+    exceptions.ValidationError: str(ErrorCode.INVALID),
+}
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, list):
+        out: list[str] = []
+        for item in detail:
+            out.extend(_flatten(item))
+        return out
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, v in detail.items() for m in _flatten(v)]
+    return [str(detail)]
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ServiceError):
+        return Response(exc.as_dict(), status=exc.http_status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = {str(k): _flatten(v) for k, v in detail.items()}
+            message = "Some fields are invalid."
+        else:
+            fields = {}
+            message = " ".join(_flatten(detail)) or "Invalid input."
+        response.data = error_body(code, message, fields)
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    else:
+        response.data = error_body(code, " ".join(_flatten(exc.detail)))
+    return response
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from shop.core import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("shop.api_urls")),
+    path("accounts/", include("accounts.urls")),
+    path("seller/", include("sellers.portal.urls")),
+    path("sellers/", include("sellers.urls")),
+    path("cart/", include("cart.urls")),
+    path("", include("orders.urls")),
+    path("", include("catalog.urls")),
+]
+
+if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
