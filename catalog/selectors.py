@@ -17,7 +17,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.models import (
@@ -55,10 +55,13 @@ def variant_price_expression(*, at: datetime | None = None, variant_ref: str = "
 
 
 def variant_queryset_priced(*, at: datetime | None = None) -> QuerySet[ProductVariant]:
-    """Variants annotated with `current_price` (what the shopper pays) and `sale_active`."""
+    """Variants annotated with `current_price` (what the shopper pays), `sale_price_now` and
+    `regular_price` (the compare-at price when higher, else the price: shown struck through
+    when above `current_price`)."""
     return ProductVariant.objects.annotate(
         sale_price_now=sale_price_subquery(at=at),
         current_price=variant_price_expression(at=at),
+        regular_price=Greatest("compare_at_price", "price"),
     )
 
 
@@ -122,6 +125,19 @@ def category_tree() -> list[Category]:
         else:
             roots.append(node)
     return roots
+
+
+def category_roots() -> QuerySet[Category]:
+    """Top-level categories, in display order (the storefront header's navigation)."""
+    return Category.objects.filter(parent__isnull=True).order_by("position", "name")
+
+
+def category_children(*, category: Category) -> QuerySet[Category]:
+    return Category.objects.filter(parent=category).order_by("position", "name")
+
+
+def category_featured(*, limit: int = 8) -> QuerySet[Category]:
+    return Category.objects.filter(is_featured=True).order_by("depth", "position", "name")[:limit]
 
 
 def category_get_by_slug(*, slug: str) -> Category:
@@ -236,6 +252,27 @@ def _filter_in_stock(qs: QuerySet[Product]) -> QuerySet[Product]:
     return qs.filter(product_in_stock_condition())
 
 
+def product_price_was_subquery(*, at: datetime | None = None) -> Subquery:
+    """The regular price of the variant behind `price_from`: its compare-at price when higher
+    than its price, else its price. A list shows it struck through when above `price_from`."""
+    prices = (
+        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        .annotate(p=variant_price_expression(at=at))
+        .order_by("p", "position", "id")
+        .values_list(Greatest("compare_at_price", "price"))[:1]
+    )
+    return Subquery(prices)
+
+
+def product_list_storefront(
+    *, filters: ProductFilters | None = None, at: datetime | None = None
+) -> QuerySet[Product]:
+    """`product_list` plus `price_was` for product cards."""
+    return product_list(filters=filters, at=at).annotate(
+        price_was=product_price_was_subquery(at=at)
+    )
+
+
 def product_list_shape(qs: QuerySet[Product]) -> QuerySet[Product]:
     first_image = Prefetch(
         "images",
@@ -284,6 +321,14 @@ def seller_get_public(*, slug: str) -> Seller:
         return seller_queryset_public().get(slug=slug)
     except Seller.DoesNotExist as exc:
         raise NotFound("This seller is not available.") from exc
+
+
+def seller_list_for_category(*, category: Category) -> QuerySet[Seller]:
+    """Approved sellers with public products in the category's subtree (the seller filter)."""
+    products = product_queryset_public().filter(
+        seller=OuterRef("pk"), category__path__startswith=category.path
+    )
+    return seller_queryset_public().filter(Exists(products)).order_by("name")
 
 
 def attribute_filters_for_category(*, category: Category | None) -> QuerySet[Attribute]:
