@@ -1,1 +1,355 @@
-from django.db import models  # noqa: F401
+"""Checkout, orders split per seller, and the pricing rules they use (tax rates, vouchers,
+promotions, shipping methods).
+
+Order lines copy price, tax, discount and shipping at placement so history never changes when
+the catalogue does. Status changes go through `orders.services.transitions` only.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from shop.core.models import BaseModel
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+# --- pricing rules ------------------------------------------------------------------------------
+
+
+class TaxRate(BaseModel):
+    """Rate for a destination and a product tax class. An empty `region` is the country-wide
+    rate; a region-specific row wins over it."""
+
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=100, blank=True)
+    tax_class = models.CharField(max_length=10)
+    rate = models.DecimalField(max_digits=6, decimal_places=4, help_text="0.1900 = 19%.")
+
+    class Meta:
+        ordering = ["country", "region", "tax_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "region", "tax_class"], name="orders_taxrate_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=1), name="orders_taxrate_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country}/{self.region or '*'} {self.tax_class}: {self.rate}"
+
+
+class DiscountKind(models.TextChoices):
+    PERCENTAGE = "percentage", "Percentage"
+    FIXED = "fixed", "Fixed amount"
+
+
+class Promotion(BaseModel):
+    """An automatic discount on a product or on every product of a category subtree."""
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=DiscountKind.choices)
+    value = models.DecimalField(**MONEY, help_text="Percent (10 = 10%) or amount per unit.")
+    category = models.ForeignKey(
+        "catalog.Category", on_delete=models.CASCADE, null=True, blank=True
+    )
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(category__isnull=False) | Q(product__isnull=False),
+                name="orders_promotion_has_target",
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="orders_promotion_value_pos"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100),
+                name="orders_promotion_pct_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Voucher(BaseModel):
+    """A code the shopper enters. `times_used` moves only by a guarded UPDATE in
+    `voucher_redeem`, and the CHECK constraint makes exceeding `usage_limit` impossible."""
+
+    code = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=DiscountKind.choices)
+    value = models.DecimalField(**MONEY)
+    min_spend = models.DecimalField(**MONEY, default=0)
+    seller = models.ForeignKey(
+        "sellers.Seller",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text="Only this seller's lines; empty = platform-wide.",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    per_customer_limit = models.PositiveIntegerField(null=True, blank=True)
+    times_used = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=F("usage_limit")),
+                name="orders_voucher_usage_limit",
+            ),
+            models.CheckConstraint(condition=Q(value__gt=0), name="orders_voucher_value_pos"),
+            models.CheckConstraint(
+                condition=~Q(kind="percentage") | Q(value__lte=100),
+                name="orders_voucher_pct_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherRedemption(BaseModel):
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(
+        "Order", on_delete=models.CASCADE, related_name="voucher_redemption"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    email = models.EmailField()
+    amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["voucher", "email"], name="orders_redemption_email")]
+
+
+class ShippingKind(models.TextChoices):
+    FLAT = "flat", "Flat rate"
+    WEIGHT = "weight", "By weight"
+
+
+class ShippingMethod(BaseModel):
+    """A seller's way to ship: a flat price, or base + per started kilogram; free when the
+    seller's discounted subtotal reaches `free_above`."""
+
+    seller = models.ForeignKey(
+        "sellers.Seller", on_delete=models.CASCADE, related_name="shipping_methods"
+    )
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=ShippingKind.choices, default=ShippingKind.FLAT)
+    price = models.DecimalField(**MONEY, help_text="Flat price, or base price when by weight.")
+    price_per_kg = models.DecimalField(**MONEY, default=0)
+    free_above = models.DecimalField(**MONEY, null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["seller_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0) & Q(price_per_kg__gte=0), name="orders_shipping_nonneg"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.seller_id})"
+
+
+# --- checkout -----------------------------------------------------------------------------------
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PLACED = "placed", "Placed"
+
+
+class Checkout(BaseModel):
+    """One attempt to buy a cart. Its stock hold is the inventory reservation of `holder`."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    cart = models.ForeignKey("cart.Cart", on_delete=models.CASCADE, related_name="checkouts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    email = models.EmailField(blank=True)
+    shipping_address = models.ForeignKey(
+        "accounts.Address", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shipping_choices = models.JSONField(
+        default=dict, blank=True, help_text="{seller_id: shipping_method_id}"
+    )
+    status = models.CharField(
+        max_length=10, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN
+    )
+    reserved_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.token}"
+
+    @property
+    def holder(self) -> str:
+        return f"checkout:{self.token}"
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    PROCESSING = "processing", "Processing"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    REFUNDED = "refunded", "Refunded"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+
+
+class Totals(models.Model):
+    currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
+    subtotal = models.DecimalField(**MONEY, default=0)
+    discount_total = models.DecimalField(**MONEY, default=0)
+    shipping_total = models.DecimalField(**MONEY, default=0)
+    tax_total = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        abstract = True
+
+
+class Order(BaseModel, Totals):
+    """The customer's order. `checkout` is unique: the database itself refuses a second order
+    for the same checkout, whatever races above it."""
+
+    number = models.CharField(max_length=20, unique=True)
+    checkout = models.OneToOneField(
+        Checkout, on_delete=models.PROTECT, null=True, blank=True, related_name="order"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    email = models.EmailField()
+    status = models.CharField(
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING_PAYMENT,
+        db_index=True,
+    )
+    shipping_address = models.JSONField(default=dict)
+    voucher_code = models.CharField(max_length=40, blank=True)
+    payment_gateway = models.CharField(max_length=20, blank=True)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    placed_at = models.DateTimeField()
+    payment_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-placed_at"], name="orders_order_user_placed"),
+            models.Index(fields=["status", "payment_due_at"], name="orders_order_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_nonneg")
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SellerOrder(BaseModel, Totals):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="seller_orders")
+    seller = models.ForeignKey(
+        "sellers.Seller", on_delete=models.PROTECT, related_name="seller_orders"
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.PENDING_PAYMENT,
+        db_index=True,
+    )
+    shipping_method_name = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "seller"], name="orders_sellerorder_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}-{self.seller_id}"
+
+
+class OrderLine(BaseModel):
+    """A copy of what was bought, at the price, tax and discount of the moment."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    seller_order = models.ForeignKey(SellerOrder, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sku = models.CharField(max_length=64)
+    product_name = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(**MONEY)
+    subtotal = models.DecimalField(**MONEY)
+    discount = models.DecimalField(**MONEY, default=0)
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
+    tax = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["seller_order_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_qty_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class OrderEvent(models.Model):
+    """One recorded status change (or note): who, when, why, from, to."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    seller_order = models.ForeignKey(
+        SellerOrder, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    reason = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"

@@ -9,3 +9,7 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+# Registered here so the app loader sees it; the logic lives beside it in idempotency.py.
+from shop.core.idempotency import IdempotencyRecord  # noqa: E402, F401
