@@ -1,0 +1,74 @@
+"""Inventory writes. Import from here: `from inventory.services import stock_reserve, ...`.
+
+reservations.py: checkout holds, order allocations, shipping, returns, expiry.
+stock.py: warehouses, receive/adjust/transfer/write-off, backorder policy, reconciliation.
+strategies.py: which warehouses serve an order (pluggable).
+"""
+
+from inventory.services.contracts import (
+    MAX_LINE_QUANTITY,
+    AllocateLine,
+    Destination,
+    InsufficientStock,
+    ReservationExpired,
+    ReservationResult,
+    ReservedLine,
+    ReserveLine,
+    WarehouseSplit,
+)
+from inventory.services.reservations import (
+    stock_allocate_reserved,
+    stock_deallocate,
+    stock_release,
+    stock_reservation_extend,
+    stock_reservations_expire,
+    stock_reserve,
+    stock_return,
+    stock_ship,
+)
+from inventory.services.stock import (
+    StockDrift,
+    stock_adjust,
+    stock_backorder_sync,
+    stock_receive,
+    stock_reconcile,
+    stock_transfer,
+    stock_write_off,
+    warehouse_create,
+    warehouse_delete,
+    warehouse_update,
+)
+from inventory.services.strategies import STRATEGIES, Candidate, great_circle_km
+
+__all__ = [
+    "MAX_LINE_QUANTITY",
+    "STRATEGIES",
+    "AllocateLine",
+    "Candidate",
+    "Destination",
+    "InsufficientStock",
+    "ReservationExpired",
+    "ReservationResult",
+    "ReserveLine",
+    "ReservedLine",
+    "StockDrift",
+    "WarehouseSplit",
+    "great_circle_km",
+    "stock_adjust",
+    "stock_allocate_reserved",
+    "stock_backorder_sync",
+    "stock_deallocate",
+    "stock_receive",
+    "stock_reconcile",
+    "stock_release",
+    "stock_reservation_extend",
+    "stock_reservations_expire",
+    "stock_reserve",
+    "stock_return",
+    "stock_ship",
+    "stock_transfer",
+    "stock_write_off",
+    "warehouse_create",
+    "warehouse_delete",
+    "warehouse_update",
+]

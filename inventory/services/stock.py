@@ -1,0 +1,349 @@
+"""Warehouse management and on_hand changes made by people: receive, adjust, transfer, write
+off; the backorder flag; reconciliation of counters against rows and the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import ProductVariant
+from inventory import locks
+from inventory.models import (
+    Allocation,
+    MovementReason,
+    Reservation,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
+from inventory.services.common import (
+    expired_reservations_release,
+    movement_record,
+    quantity_validate,
+    stock_counters_move,
+)
+from sellers.models import Seller
+from shop.core.errors import Conflict, NotFound, ValidationError
+
+WAREHOUSE_FIELDS = (
+    "code",
+    "name",
+    "line1",
+    "city",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "priority",
+    "is_active",
+)
+
+
+def _warehouse_values_check(values: dict[str, Any]) -> None:
+    unknown = set(values) - set(WAREHOUSE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown warehouse field(s): {', '.join(sorted(unknown))}.")
+    for name, bound in (("latitude", 90), ("longitude", 180)):
+        value = values.get(name)
+        if value is not None and not -bound <= Decimal(value) <= bound:
+            raise ValidationError(
+                f"{name} must be between -{bound} and {bound}.",
+                fields={name: [f"Enter a value between -{bound} and {bound}."]},
+            )
+
+
+def warehouse_create(*, seller: Seller, code: str, name: str, **values: Any) -> Warehouse:
+    _warehouse_values_check(values)
+    try:
+        with transaction.atomic():
+            return Warehouse.objects.create(seller=seller, code=code, name=name, **values)
+    except IntegrityError as exc:
+        raise ValidationError(
+            f"You already have a warehouse with code {code!r}.",
+            fields={"code": ["This code is already used by another of your warehouses."]},
+        ) from exc
+
+
+def warehouse_update(*, warehouse: Warehouse, **values: Any) -> Warehouse:
+    _warehouse_values_check(values)
+    for name, value in values.items():
+        setattr(warehouse, name, value)
+    try:
+        with transaction.atomic():
+            warehouse.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "You already have a warehouse with this code.",
+            fields={"code": ["This code is already used by another of your warehouses."]},
+        ) from exc
+    return warehouse
+
+
+def warehouse_delete(*, warehouse: Warehouse) -> None:
+    """Only a warehouse that never held stock can be deleted; others are deactivated instead, so
+    the ledger keeps its history."""
+    if warehouse.stocks.exists():
+        raise Conflict(
+            "This warehouse has stock history and cannot be deleted; deactivate it instead."
+        )
+    warehouse.delete()
+
+
+def _stock_for(*, warehouse: Warehouse, variant: ProductVariant) -> Stock:
+    """The stock row of a variant in a warehouse, created on first use. A warehouse only stocks
+    its own seller's variants."""
+    if warehouse.seller_id != variant.product.seller_id:
+        raise NotFound("No such warehouse for this product's seller.")
+    try:
+        with transaction.atomic():
+            stock, _ = Stock.objects.get_or_create(
+                variant=variant,
+                warehouse=warehouse,
+                defaults={"backorder_allowed": variant.allow_backorder},
+            )
+    except IntegrityError:
+        stock = Stock.objects.get(variant=variant, warehouse=warehouse)
+    return stock
+
+
+def _locked(stock_ids: list[int]) -> dict[int, Stock]:
+    stocks_by_id = {s.pk: s for s in locks.stocks_lock(stock_ids=stock_ids)}
+    expired_reservations_release(stocks_by_id=stocks_by_id, now=timezone.now())
+    return stocks_by_id
+
+
+def _reason_require(reason: str) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationError("Say why (reason).", fields={"reason": ["This field is required."]})
+    return reason.strip()
+
+
+def stock_receive(
+    *,
+    warehouse: Warehouse,
+    variant: ProductVariant,
+    quantity: int,
+    actor=None,
+    reason: str = "",
+    reference: str = "",
+) -> StockMovement:
+    """Goods arrived: on_hand goes up."""
+    quantity_validate(quantity)
+    stock = _stock_for(warehouse=warehouse, variant=variant)
+    with transaction.atomic():
+        stock = _locked([stock.pk])[stock.pk]
+        stock_counters_move(stock, on_hand=quantity)
+        return movement_record(
+            stock,
+            reason=MovementReason.RECEIVE,
+            delta=quantity,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+
+
+def stock_adjust(
+    *, stock: Stock, delta: int, actor=None, reason: str, reference: str = ""
+) -> StockMovement:
+    """A counted correction (+/-). Stock promised to orders and live checkouts cannot be
+    adjusted away."""
+    reason = _reason_require(reason)
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ValidationError(
+            "delta must be a non-zero whole number.", fields={"delta": ["Invalid."]}
+        )
+    quantity_validate(abs(delta), field="delta")
+    with transaction.atomic():
+        stock = _locked([stock.pk])[stock.pk]
+        _removal_check(stock, -delta)
+        stock_counters_move(stock, on_hand=delta)
+        return movement_record(
+            stock,
+            reason=MovementReason.ADJUSTMENT,
+            delta=delta,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+
+
+def _removal_check(stock: Stock, units: int) -> None:
+    if units <= 0:
+        return
+    if units > stock.on_hand:
+        raise Conflict(f"Only {stock.on_hand} on hand; cannot remove {units}.")
+    if not stock.backorder_allowed and units > stock.available:
+        raise Conflict(
+            f"Only {max(stock.available, 0)} of {stock.on_hand} on hand are free; the rest is "
+            "promised to orders or live checkouts and cannot be removed."
+        )
+
+
+def stock_write_off(
+    *, stock: Stock, quantity: int, actor=None, reason: str, reference: str = ""
+) -> StockMovement:
+    """Damaged, lost or expired goods leave the books."""
+    reason = _reason_require(reason)
+    quantity_validate(quantity)
+    with transaction.atomic():
+        stock = _locked([stock.pk])[stock.pk]
+        _removal_check(stock, quantity)
+        stock_counters_move(stock, on_hand=-quantity)
+        return movement_record(
+            stock,
+            reason=MovementReason.WRITE_OFF,
+            delta=-quantity,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+
+
+def stock_transfer(
+    *,
+    stock: Stock,
+    to_warehouse: Warehouse,
+    quantity: int,
+    actor=None,
+    reason: str = "",
+) -> tuple[StockMovement, StockMovement]:
+    """Move free units between two warehouses of the same seller (two ledger rows, one
+    reference)."""
+    quantity_validate(quantity)
+    if to_warehouse.pk == stock.warehouse_id:
+        raise ValidationError("Choose a different warehouse to transfer to.")
+    if to_warehouse.seller_id != stock.warehouse.seller_id:
+        raise NotFound("No such warehouse.")
+    target = _stock_for(warehouse=to_warehouse, variant=stock.variant)
+    with transaction.atomic():
+        locked = _locked([stock.pk, target.pk])
+        source, target = locked[stock.pk], locked[target.pk]
+        _removal_check(source, quantity)
+        reference = f"transfer:{source.pk}->{target.pk}:{timezone.now():%Y%m%dT%H%M%S%f}"
+        stock_counters_move(source, on_hand=-quantity)
+        out = movement_record(
+            source,
+            reason=MovementReason.TRANSFER_OUT,
+            delta=-quantity,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+        stock_counters_move(target, on_hand=quantity)
+        into = movement_record(
+            target,
+            reason=MovementReason.TRANSFER_IN,
+            delta=quantity,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+        return out, into
+
+
+def stock_backorder_sync(*, variant: ProductVariant) -> int:
+    """Copy the variant's backorder policy onto its stock rows. Turning it off is refused while a
+    row is promised beyond what is on hand."""
+    with transaction.atomic():
+        stock_ids = list(Stock.objects.filter(variant=variant).values_list("pk", flat=True))
+        stocks = list(locks.stocks_lock(stock_ids=stock_ids))
+        if not variant.allow_backorder:
+            over = [s for s in stocks if s.allocated + s.reserved > s.on_hand]
+            if over:
+                raise Conflict(
+                    f"{len(over)} warehouse(s) have more promised than on hand; receive stock "
+                    "before turning backorders off."
+                )
+        return Stock.objects.filter(pk__in=stock_ids).update(
+            backorder_allowed=variant.allow_backorder
+        )
+
+
+@dataclass(frozen=True)
+class StockDrift:
+    stock_id: int
+    field: str
+    counter: int
+    expected: int
+    repaired: bool = False
+
+    def describe(self) -> str:
+        state = "repaired" if self.repaired else "not repaired"
+        return (
+            f"stock {self.stock_id}: {self.field} is {self.counter}, rows say {self.expected} "
+            f"({state})"
+        )
+
+
+def stock_reconcile(*, repair: bool = False) -> list[StockDrift]:
+    """Compare each stock row's counters with the rows behind them: reserved with reservations,
+    allocated with outstanding allocations, on_hand with the ledger. With `repair`, counters are
+    set from the rows (reserved, allocated) and on_hand drift is booked as an adjustment so the
+    ledger matches the counted stock; each repair locks its row and re-checks first."""
+    drifts = _drifts_find(Stock.objects.all())
+    if not repair or not drifts:
+        return drifts
+    repaired: list[StockDrift] = []
+    for stock_id in sorted({d.stock_id for d in drifts}):
+        with transaction.atomic():
+            locked = list(locks.stocks_lock(stock_ids=[stock_id]))
+            for drift in _drifts_find(Stock.objects.filter(pk__in=[s.pk for s in locked])):
+                stock = locked[0]
+                if drift.field == "on_hand":
+                    StockMovement.objects.create(
+                        stock=stock,
+                        reason=MovementReason.ADJUSTMENT,
+                        delta=drift.counter - drift.expected,
+                        on_hand_after=stock.on_hand,
+                        note="inventory_check --repair: ledger brought in line with on_hand",
+                    )
+                else:
+                    try:
+                        with transaction.atomic():
+                            Stock.objects.filter(pk=stock.pk).update(
+                                **{drift.field: drift.expected}
+                            )
+                    except IntegrityError:
+                        repaired.append(drift)
+                        continue
+                repaired.append(
+                    StockDrift(drift.stock_id, drift.field, drift.counter, drift.expected, True)
+                )
+    return repaired
+
+
+def _drifts_find(stocks) -> list[StockDrift]:
+    def total(qs, expr) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                qs.filter(stock=OuterRef("pk")).values("stock").annotate(t=Sum(expr)).values("t")
+            ),
+            0,
+        )
+
+    rows = stocks.annotate(
+        rows_reserved=total(Reservation.objects.all(), "quantity"),
+        rows_allocated=total(
+            Allocation.objects.all(),
+            F("quantity") - F("shipped_quantity") - F("cancelled_quantity"),
+        ),
+        rows_on_hand=total(StockMovement.objects.order_by(), "delta"),
+    ).filter(
+        ~Q(reserved=F("rows_reserved"))
+        | ~Q(allocated=F("rows_allocated"))
+        | ~Q(on_hand=F("rows_on_hand"))
+    )
+    drifts = []
+    for s in rows.order_by("pk"):
+        for name in ("reserved", "allocated", "on_hand"):
+            counter, expected = getattr(s, name), getattr(s, f"rows_{name}")
+            if counter != expected:
+                drifts.append(StockDrift(s.pk, name, counter, expected))
+    return drifts
