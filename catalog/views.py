@@ -123,9 +123,8 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     variants = product.active_variants  # type: ignore[attr-defined]
     selected = next((v for v in variants if str(v.pk) == request.GET.get("variant")), variants[0])
     images = product.image_list  # type: ignore[attr-defined]
-    shown_image = next((i for i in images if str(i.pk) == request.GET.get("image")), None)
-    if shown_image is None:
-        shown_image = next((i for i in images if i.variant_id == selected.pk), None)
+    # the selected variant's own picture when it has one, else the product's first
+    shown_image = next((i for i in images if i.variant_id == selected.pk), None)
     if shown_image is None and images:
         shown_image = images[0]
     breadcrumbs = category_ancestors(category=product.category)

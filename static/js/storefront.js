@@ -25,7 +25,6 @@
       });
       var url = new URL(window.location.href);
       url.searchParams.set("variant", radio.value);
-      url.searchParams.delete("image");
       window.history.replaceState(null, "", url);
     });
   });
