@@ -1,0 +1,348 @@
+"""The one place totals are computed, for the cart page, checkout, the API and placement.
+
+Client-sent prices are never read: unit prices come from `catalog.selectors` (sale prices
+included). Order of operations, each rounded once with ROUND_HALF_UP (DESIGN.md):
+
+1. line subtotal = unit price x quantity
+2. automatic promotion: the best single promotion on the product or its category subtree
+   (percentage of the line subtotal, or a fixed amount per unit, never below zero)
+3. voucher: on the eligible lines (all, or one seller's), after promotions; the discount is
+   shared across those lines in proportion to their value, remainders in cents going to the
+   largest lines first, so line discounts add up exactly to the voucher's amount
+4. tax per line on the discounted line amount, at the destination's rate for the product's
+   tax class (prices are tax-exclusive; a region-specific rate wins over the country rate)
+5. shipping per seller with the chosen method; free when the seller's discounted subtotal
+   reaches the method's threshold; shipping is not taxed
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import PATH_STEP, ProductVariant
+from catalog.selectors import variant_queryset_priced
+from orders.models import (
+    DiscountKind,
+    Promotion,
+    ShippingKind,
+    ShippingMethod,
+    TaxRate,
+    Voucher,
+    VoucherRedemption,
+)
+from shop.core.errors import ValidationError
+from shop.core.money import CENT, ZERO, quantize
+
+HUNDRED = Decimal("100")
+PATH_SEGMENT = PATH_STEP + 1  # "0000000007/": a category path is a run of these
+
+
+@dataclass(frozen=True)
+class PricingLine:
+    variant_id: int
+    quantity: int
+    price_at_add: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    country: str
+    region: str = ""
+
+
+@dataclass
+class LinePrice:
+    variant: ProductVariant
+    quantity: int
+    unit_price: Decimal
+    subtotal: Decimal
+    promotion: str = ""
+    promotion_discount: Decimal = ZERO
+    voucher_discount: Decimal = ZERO
+    tax_rate: Decimal = Decimal("0")
+    tax: Decimal = ZERO
+    price_at_add: Decimal | None = None
+
+    @property
+    def discount(self) -> Decimal:
+        return self.promotion_discount + self.voucher_discount
+
+    @property
+    def net(self) -> Decimal:
+        return self.subtotal - self.discount
+
+    @property
+    def total(self) -> Decimal:
+        return self.net + self.tax
+
+    @property
+    def price_changed(self) -> bool:
+        return self.price_at_add is not None and self.price_at_add != self.unit_price
+
+    @property
+    def seller_id(self) -> int:
+        return self.variant.product.seller_id
+
+
+@dataclass
+class SellerPrice:
+    seller_id: int
+    seller_name: str
+    lines: list[LinePrice] = field(default_factory=list)
+    shipping_method: ShippingMethod | None = None
+    shipping: Decimal = ZERO
+    weight_grams: int = 0
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.subtotal for line in self.lines), ZERO)
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((line.discount for line in self.lines), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((line.tax for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount + self.tax + self.shipping
+
+
+@dataclass(frozen=True)
+class DiscountApplied:
+    """What one discount did: `source` is "promotion" or "voucher"."""
+
+    source: str
+    name: str
+    amount: Decimal
+
+
+@dataclass
+class PriceBreakdown:
+    currency: str
+    sellers: list[SellerPrice]
+    discounts: list[DiscountApplied]
+    voucher: Voucher | None = None
+    voucher_error: str = ""
+    missing_shipping: list[int] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[LinePrice]:
+        return [line for seller in self.sellers for line in seller.lines]
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((s.subtotal for s in self.sellers), ZERO)
+
+    @property
+    def discount_total(self) -> Decimal:
+        return sum((s.discount for s in self.sellers), ZERO)
+
+    @property
+    def shipping_total(self) -> Decimal:
+        return sum((s.shipping for s in self.sellers), ZERO)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((s.tax for s in self.sellers), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal - self.discount_total + self.shipping_total + self.tax_total
+
+
+def _promotions_for(variants: Sequence[ProductVariant], at: datetime) -> list[Promotion]:
+    product_ids = {v.product_id for v in variants}
+    category_paths = {v.product.category.path for v in variants}
+    ancestor_paths = {
+        path[:i]
+        for path in category_paths
+        for i in range(PATH_SEGMENT, len(path) + 1, PATH_SEGMENT)
+    }
+    return list(
+        Promotion.objects.filter(is_active=True, starts_at__lte=at)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+        .filter(Q(product_id__in=product_ids) | Q(category__path__in=ancestor_paths))
+        .select_related("category")
+    )
+
+
+def _promotion_discount(promotion: Promotion, line: LinePrice) -> Decimal:
+    if promotion.kind == DiscountKind.PERCENTAGE:
+        return quantize(line.subtotal * promotion.value / HUNDRED)
+    return min(quantize(promotion.value * line.quantity), line.subtotal)
+
+
+def _applies(promotion: Promotion, variant: ProductVariant) -> bool:
+    if promotion.product_id is not None:
+        return promotion.product_id == variant.product_id
+    return variant.product.category.path.startswith(promotion.category.path)
+
+
+def _share(amount: Decimal, lines: Sequence[LinePrice]) -> None:
+    """Spread `amount` over `lines` by their net value; cents left by rounding down go to the
+    largest lines first, so the shares add up to `amount` exactly."""
+    base = sum((line.net for line in lines), ZERO)
+    if base <= 0:
+        return
+    cents = int(amount / CENT)
+    raw = [(line.net * cents / base, i) for i, line in enumerate(lines)]
+    floors = [math.floor(r) for r, _ in raw]
+    left = cents - sum(floors)
+    for _, i in sorted(raw, key=lambda r: (-(r[0] - math.floor(r[0])), -lines[r[1]].net))[:left]:
+        floors[i] += 1
+    for line, share in zip(lines, floors, strict=True):
+        line.voucher_discount = Decimal(share) * CENT
+
+
+def voucher_get_usable(
+    *, code: str, at: datetime, customer_email: str = ""
+) -> tuple[Voucher | None, str]:
+    """The voucher for `code` and "" if it may be used now, else (voucher or None, reason)."""
+    voucher = Voucher.objects.filter(code__iexact=code.strip()).first()
+    if voucher is None or not voucher.is_active:
+        return None, f"The code “{code}” is not valid."
+    if voucher.starts_at > at or (voucher.ends_at and voucher.ends_at <= at):
+        return voucher, f"The code “{voucher.code}” is not valid at this time."
+    if voucher.usage_limit is not None and voucher.times_used >= voucher.usage_limit:
+        return voucher, f"The code “{voucher.code}” has been used up."
+    if customer_email and voucher.per_customer_limit is not None:
+        used = VoucherRedemption.objects.filter(
+            voucher=voucher, email__iexact=customer_email
+        ).count()
+        if used >= voucher.per_customer_limit:
+            return voucher, f"You have already used the code “{voucher.code}”."
+    return voucher, ""
+
+
+def _tax_rates(destination: Destination | None) -> dict[str, Decimal]:
+    if destination is None:
+        return {}
+    rows = TaxRate.objects.filter(country=destination.country.upper()).filter(
+        Q(region="") | Q(region__iexact=destination.region)
+    )
+    rates: dict[str, Decimal] = {}
+    for row in sorted(rows, key=lambda r: r.region != ""):
+        rates[row.tax_class] = row.rate  # region-specific rows sort last and win
+    return rates
+
+
+def shipping_price(*, method: ShippingMethod, seller_net: Decimal, weight_grams: int) -> Decimal:
+    if method.free_above is not None and seller_net >= method.free_above:
+        return ZERO
+    if method.kind == ShippingKind.WEIGHT:
+        kilos = math.ceil(weight_grams / 1000) if weight_grams else 0
+        return quantize(method.price + method.price_per_kg * kilos)
+    return quantize(method.price)
+
+
+def pricing_compute(
+    *,
+    lines: Sequence[PricingLine],
+    destination: Destination | None = None,
+    voucher_code: str = "",
+    shipping_choices: Mapping[int, int] | None = None,
+    customer_email: str = "",
+    currency: str = "USD",
+    at: datetime | None = None,
+) -> PriceBreakdown:
+    """Totals for `lines`. Unknown variant ids raise `ValidationError`. Sellers without a
+    shipping choice are listed in `missing_shipping` (shipping 0 until chosen)."""
+    at = at or timezone.now()
+    quantities = {line.variant_id: line for line in lines}
+    variants = {
+        v.pk: v
+        for v in variant_queryset_priced(at=at)
+        .filter(pk__in=quantities)
+        .select_related("product__seller", "product__category")
+    }
+    unknown = set(quantities) - set(variants)
+    if unknown:
+        raise ValidationError(f"Unknown product variant(s): {sorted(unknown)}.")
+
+    promotions = _promotions_for(list(variants.values()), at)
+    sellers: dict[int, SellerPrice] = {}
+    discounts: dict[tuple[str, str], Decimal] = {}
+    for variant_id, spec in quantities.items():
+        variant = variants[variant_id]
+        unit = quantize(variant.current_price)
+        line = LinePrice(
+            variant=variant,
+            quantity=spec.quantity,
+            unit_price=unit,
+            subtotal=quantize(unit * spec.quantity),
+            price_at_add=spec.price_at_add,
+        )
+        best = max(
+            ((p, _promotion_discount(p, line)) for p in promotions if _applies(p, variant)),
+            key=lambda pair: pair[1],
+            default=None,
+        )
+        if best and best[1] > 0:
+            line.promotion, line.promotion_discount = best[0].name, best[1]
+            key = ("promotion", best[0].name)
+            discounts[key] = discounts.get(key, ZERO) + best[1]
+        seller = variant.product.seller
+        bucket = sellers.setdefault(seller.pk, SellerPrice(seller.pk, seller.name))
+        bucket.lines.append(line)
+        bucket.weight_grams += variant.weight_grams * spec.quantity
+
+    breakdown = PriceBreakdown(
+        currency=currency,
+        sellers=sorted(sellers.values(), key=lambda s: (s.seller_name, s.seller_id)),
+        discounts=[],
+    )
+    if voucher_code:
+        voucher, error = voucher_get_usable(code=voucher_code, at=at, customer_email=customer_email)
+        if not error and voucher is not None:
+            eligible = [
+                line
+                for line in breakdown.lines
+                if voucher.seller_id is None or line.seller_id == voucher.seller_id
+            ]
+            base = sum((line.net for line in eligible), ZERO)
+            if not eligible:
+                error = f"The code “{voucher.code}” does not apply to anything in your cart."
+            elif base < voucher.min_spend:
+                error = f"The code “{voucher.code}” needs a spend of at least {voucher.min_spend}."
+            else:
+                if voucher.kind == DiscountKind.PERCENTAGE:
+                    amount = quantize(base * voucher.value / HUNDRED)
+                else:
+                    amount = min(quantize(voucher.value), base)
+                _share(amount, eligible)
+                breakdown.voucher = voucher
+                discounts[("voucher", voucher.code)] = amount
+        breakdown.voucher_error = error
+
+    rates = _tax_rates(destination)
+    for line in breakdown.lines:
+        line.tax_rate = rates.get(line.variant.product.tax_class, Decimal("0"))
+        line.tax = quantize(line.net * line.tax_rate)
+
+    choices = {int(k): int(v) for k, v in (shipping_choices or {}).items()}
+    methods = ShippingMethod.objects.in_bulk(list(choices.values()))
+    for seller in breakdown.sellers:
+        method = methods.get(choices.get(seller.seller_id, 0))
+        if method is None or method.seller_id != seller.seller_id or not method.is_active:
+            breakdown.missing_shipping.append(seller.seller_id)
+            continue
+        seller.shipping_method = method
+        seller.shipping = shipping_price(
+            method=method,
+            seller_net=seller.subtotal - seller.discount,
+            weight_grams=seller.weight_grams,
+        )
+    breakdown.discounts = [
+        DiscountApplied(src, name, amt) for (src, name), amt in discounts.items()
+    ]
+    return breakdown
