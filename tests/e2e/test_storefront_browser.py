@@ -157,3 +157,55 @@ def test_home_category_and_product_pages_in_chromium(
     for name in ["home", "category", "product", "category-mobile"]:
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     print(f"screenshots in {tmp_path}")
+
+
+def test_pages_work_without_javascript(shop, live_server, browser, settings):
+    settings.ROOT_URLCONF = "tests.e2e.urls"
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+
+    page.goto(f"{live_server.url}/p/linen-shirt-1/")
+    assert page.locator("#product-price [data-price-now]").inner_text() == "$29.00"
+    page.get_by_text("Large").first.click()
+    page.get_by_role("button", name="Show this option").click()
+    page.wait_for_url("**variant=**")
+    assert page.locator("#product-price [data-price-now]").inner_text() == "$44.00"
+
+    page.goto(f"{live_server.url}/c/clothing/")
+    page.get_by_label("Sort by").select_option("name")
+    page.get_by_role("button", name="Sort").click()
+    page.wait_for_url("**sort=name**")
+    names = page.locator(".product-card h3").all_inner_texts()
+    assert names == sorted(names)
+    context.close()
+
+
+def test_sign_up_and_apply_to_sell_in_chromium(shop, live_server, browser, settings, tmp_path):
+    settings.ROOT_URLCONF = "tests.e2e.urls"
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Sell on Marketplace").click()
+    # signing in is required first; the sign-in page offers to create an account
+    page.wait_for_url("**/accounts/login/**")
+    page.screenshot(path=str(tmp_path / "login.png"), full_page=True)
+    page.get_by_role("link", name="Create an account").click()
+    page.get_by_label("Email address").fill("maker@example.com")
+    page.get_by_label("Your name").fill("Mia Maker")
+    page.get_by_label("Password", exact=True).fill("pale-violet-umbrella-42")
+    page.get_by_label("Password confirmation").fill("pale-violet-umbrella-42")
+    page.get_by_role("button", name="Create account").click()
+
+    page.wait_for_url("**/sellers/apply/")
+    assert page.get_by_role("button", name="Sign out").is_visible()
+    page.get_by_label("Shop name").fill("Mia's Makery")
+    page.get_by_label("What will you sell?").fill("Hand-thrown pottery.")
+    page.screenshot(path=str(tmp_path / "apply.png"), full_page=True)
+    page.get_by_role("button", name="Send application").click()
+
+    page.wait_for_url("**/sellers/apply/done/")
+    assert page.get_by_text("Mia's Makery — Pending approval").is_visible()
+    page.screenshot(path=str(tmp_path / "apply-done.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("link", name="Sign in").is_visible()
