@@ -215,6 +215,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "shop.core.api.PageNumberPagination",
     "PAGE_SIZE": 24,
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
+ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))
+CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
+    "task": "orders.tasks.orders_expire_unpaid_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["carts-mark-abandoned"] = {
+    "task": "cart.tasks.carts_mark_abandoned_task",
+    "schedule": 900.0,
+}
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop.core.api.exception_handler",

@@ -1,0 +1,99 @@
+"""Reads of carts and wishlists, shaped for the cart page and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from cart.models import Cart, CartLine, CartStatus, WishlistItem
+from inventory.selectors import variant_availability
+from orders.pricing import LinePrice, PriceBreakdown, PricingLine, pricing_compute
+from shop.core.errors import NotFound
+
+
+def cart_for_owner(*, user=None, session_key: str = "") -> Cart | None:
+    """The owner's current cart (an abandoned one counts: coming back revives it)."""
+    if user is not None and user.is_authenticated:
+        carts = Cart.objects.filter(user=user)
+    elif session_key:
+        carts = Cart.objects.filter(user__isnull=True, session_key=session_key)
+    else:
+        return None
+    return (
+        carts.filter(status__in=[CartStatus.ACTIVE, CartStatus.ABANDONED])
+        .order_by("status", "-last_activity_at")  # "active" sorts before "abandoned"
+        .first()
+    )
+
+
+def cart_lines(*, cart: Cart, saved_for_later: bool = False) -> QuerySet[CartLine]:
+    return (
+        cart.lines.filter(saved_for_later=saved_for_later)
+        .select_related("variant__product__seller", "variant__product__category")
+        .order_by("created_at", "id")
+    )
+
+
+def cart_get_by_share_token(*, token: str) -> Cart:
+    cart = Cart.objects.filter(share_token=token).first()
+    if cart is None:
+        raise NotFound("This shared cart link is not valid.")
+    return cart
+
+
+@dataclass
+class CartLineView:
+    line: CartLine
+    price: LinePrice
+    available: int
+
+    @property
+    def low_stock(self) -> bool:
+        return self.available < self.line.quantity + 5
+
+
+@dataclass
+class CartView:
+    cart: Cart | None
+    lines: list[CartLineView]
+    saved: list[CartLine]
+    totals: PriceBreakdown | None
+
+    @property
+    def count(self) -> int:
+        return sum(item.line.quantity for item in self.lines)
+
+
+def cart_view(
+    *, cart: Cart | None, shipping_choices: dict | None = None, destination=None
+) -> CartView:
+    """Lines with server-side prices and availability: a fixed number of queries whatever the
+    number of lines."""
+    if cart is None:
+        return CartView(None, [], [], None)
+    lines = list(cart_lines(cart=cart))
+    saved = list(cart_lines(cart=cart, saved_for_later=True))
+    if not lines:
+        return CartView(cart, [], saved, None)
+    totals = pricing_compute(
+        lines=[PricingLine(x.variant_id, x.quantity, x.price_at_add) for x in lines],
+        destination=destination,
+        voucher_code=cart.voucher_code,
+        shipping_choices=shipping_choices,
+        customer_email=cart.user.email if cart.user_id else "",
+        currency=settings.SHOP_CURRENCY,
+    )
+    prices = {p.variant.pk: p for p in totals.lines}
+    available = variant_availability(variant_ids=[x.variant_id for x in lines])
+    return CartView(
+        cart,
+        [CartLineView(x, prices[x.variant_id], available[x.variant_id]) for x in lines],
+        saved,
+        totals,
+    )
+
+
+def wishlist_items(*, user) -> QuerySet[WishlistItem]:
+    return WishlistItem.objects.filter(user=user).select_related("variant__product__seller")

@@ -1,0 +1,324 @@
+"""Cart writes. Every change validates the variant (active, public, approved seller), the
+quantity (positive integer, per-line maximum) and availability, and changes nothing when
+invalid."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cart.models import Cart, CartLine, CartStatus, WishlistItem
+from cart.selectors import cart_for_owner
+from catalog.models import ProductVariant
+from catalog.selectors import product_queryset_public, variant_queryset_priced
+from inventory.selectors import variant_availability
+from orders.pricing import voucher_get_usable
+from shop.core.errors import NotFound, ValidationError
+
+
+def quantity_parse(value: Any) -> int:
+    """A positive whole number, or a clear error. Strings from forms are accepted."""
+    if isinstance(value, bool):
+        raise ValidationError("Quantity must be a whole number.", fields={"quantity": ["invalid"]})
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError(
+            "Quantity must be a whole number.", fields={"quantity": ["Enter a whole number."]}
+        ) from None
+    if str(value).strip() != str(quantity) and not isinstance(value, int):
+        raise ValidationError("Quantity must be a whole number.")
+    if quantity < 1:
+        raise ValidationError(
+            "Quantity must be at least 1.", fields={"quantity": ["Enter 1 or more."]}
+        )
+    return quantity
+
+
+def _purchasable_variant(variant_id: Any) -> ProductVariant:
+    try:
+        pk = int(variant_id)
+    except (TypeError, ValueError):
+        raise NotFound("That product is not available.") from None
+    variant = (
+        variant_queryset_priced()
+        .filter(pk=pk, is_active=True, product__in=product_queryset_public())
+        .select_related("product__seller")
+        .first()
+    )
+    if variant is None:
+        raise NotFound("That product is not available.")
+    return variant
+
+
+def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
+    limit = variant.max_quantity_per_order
+    if quantity > limit:
+        raise ValidationError(
+            f"You can buy at most {limit} of “{variant.product.name}” per order.",
+            fields={"quantity": [f"At most {limit}."]},
+        )
+    if variant.allow_backorder:
+        return
+    available = variant_availability(variant_ids=[variant.pk])[variant.pk]
+    if quantity > available:
+        message = (
+            f"“{variant.product.name}” is out of stock."
+            if available <= 0
+            else f"Only {available} left of “{variant.product.name}”."
+        )
+        raise ValidationError(
+            message, fields={"quantity": [message]}, details={"available": available}
+        )
+
+
+def cart_get_or_create(*, user=None, session_key: str = "") -> Cart:
+    cart = cart_for_owner(user=user, session_key=session_key)
+    if cart is not None:
+        return cart
+    owner = {"user": user} if user is not None and user.is_authenticated else {}
+    if not owner:
+        if not session_key:
+            raise ValidationError("A session is required for an anonymous cart.")
+        owner = {"session_key": session_key}
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(**owner)
+    except IntegrityError:  # a concurrent request created it first
+        cart = cart_for_owner(user=user, session_key=session_key)
+        assert cart is not None
+        return cart
+
+
+def _touch(cart: Cart, now: datetime | None = None) -> None:
+    """Record activity; a cart marked abandoned becomes active again (its `abandoned_at`
+    stays, so a later conversion counts as a recovery)."""
+    now = now or timezone.now()
+    cart.last_activity_at = now
+    fields = ["last_activity_at", "updated_at"]
+    if cart.status == CartStatus.ABANDONED:
+        cart.status = CartStatus.ACTIVE
+        fields.append("status")
+    cart.save(update_fields=fields)
+
+
+def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine:
+    """Add units of a variant; if the line exists its quantity grows."""
+    quantity = quantity_parse(quantity)
+    variant = _purchasable_variant(variant_id)
+    with transaction.atomic():
+        line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
+        total = quantity + (line.quantity if line else 0)
+        _quantity_check(variant=variant, quantity=total)
+        if line is None:
+            line = CartLine.objects.create(
+                cart=cart, variant=variant, quantity=total, price_at_add=variant.current_price
+            )
+        else:
+            line.quantity = total
+            line.saved_for_later = False
+            line.save(update_fields=["quantity", "saved_for_later", "updated_at"])
+        _touch(cart)
+    return line
+
+
+def cart_line_get(*, cart: Cart, line_id: Any) -> CartLine:
+    """A line of this cart; another cart's line (or garbage) is not found."""
+    try:
+        return CartLine.objects.select_related("variant__product").get(cart=cart, pk=int(line_id))
+    except (CartLine.DoesNotExist, TypeError, ValueError):
+        raise NotFound("That line is not in your cart.") from None
+
+
+def cart_line_update(*, cart: Cart, line_id: Any, quantity: Any) -> CartLine | None:
+    """Set a line's quantity; 0 removes the line (returns None)."""
+    line = cart_line_get(cart=cart, line_id=line_id)
+    if str(quantity).strip() == "0":
+        cart_line_remove(cart=cart, line_id=line.pk)
+        return None
+    quantity = quantity_parse(quantity)
+    variant = _purchasable_variant(line.variant_id)
+    _quantity_check(variant=variant, quantity=quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity", "updated_at"])
+    _touch(cart)
+    return line
+
+
+def cart_line_remove(*, cart: Cart, line_id: Any) -> None:
+    line = cart_line_get(cart=cart, line_id=line_id)
+    line.delete()
+    _touch(cart)
+
+
+def cart_line_save_for_later(*, cart: Cart, line_id: Any, saved: bool) -> CartLine:
+    """Move a line out of (or back into) what will be bought."""
+    line = cart_line_get(cart=cart, line_id=line_id)
+    if not saved:
+        _quantity_check(variant=_purchasable_variant(line.variant_id), quantity=line.quantity)
+    line.saved_for_later = saved
+    line.save(update_fields=["saved_for_later", "updated_at"])
+    _touch(cart)
+    return line
+
+
+def cart_voucher_apply(*, cart: Cart, code: str) -> Cart:
+    code = (code or "").strip()
+    if not code:
+        cart.voucher_code = ""
+    else:
+        email = cart.user.email if cart.user_id else ""
+        voucher, error = voucher_get_usable(code=code, at=timezone.now(), customer_email=email)
+        if error or voucher is None:
+            raise ValidationError(error, fields={"code": [error]})
+        cart.voucher_code = voucher.code
+    cart.save(update_fields=["voucher_code", "updated_at"])
+    return cart
+
+
+def _merge_lines(*, source: Cart, target: Cart) -> list[str]:
+    """Add `source`'s lines to `target`, summing quantities capped by per-line limits and
+    availability; returns a note for each line that had to be reduced or dropped."""
+    notes: list[str] = []
+    incoming = list(source.lines.select_related("variant__product"))
+    existing = {line.variant_id: line for line in target.lines.all()}
+    available = variant_availability(variant_ids=[line.variant_id for line in incoming])
+    for line in incoming:
+        variant = line.variant
+        public = product_queryset_public().filter(pk=variant.product_id).exists()
+        if not (variant.is_active and public):
+            notes.append(f"“{variant.product.name}” is no longer available.")
+            continue
+        current = existing.get(line.variant_id)
+        wanted = line.quantity + (current.quantity if current else 0)
+        cap = variant.max_quantity_per_order
+        if not variant.allow_backorder:
+            cap = min(cap, available[line.variant_id])
+        quantity = min(wanted, cap)
+        if quantity < wanted:
+            notes.append(f"“{variant.product.name}”: quantity reduced to {quantity}.")
+        if quantity <= 0:
+            continue
+        if current is None:
+            CartLine.objects.create(
+                cart=target,
+                variant=variant,
+                quantity=quantity,
+                price_at_add=line.price_at_add,
+                saved_for_later=line.saved_for_later,
+            )
+        else:
+            current.quantity = quantity
+            current.save(update_fields=["quantity", "updated_at"])
+    return notes
+
+
+def cart_merge_on_login(*, user, session_key: str) -> list[str]:
+    """Fold the anonymous session cart into the user's cart at sign-in."""
+    anonymous = cart_for_owner(session_key=session_key) if session_key else None
+    if anonymous is None or not anonymous.lines.exists():
+        return []
+    with transaction.atomic():
+        target = cart_get_or_create(user=user)
+        notes = _merge_lines(source=anonymous, target=target)
+        if not target.voucher_code and anonymous.voucher_code:
+            target.voucher_code = anonymous.voucher_code
+        _touch(target)
+        anonymous.delete()
+    return notes
+
+
+def cart_copy_shared(*, token: str, target: Cart) -> list[str]:
+    """Copy a shared cart's lines (a read-only snapshot) into the shopper's own cart."""
+    from cart.selectors import cart_get_by_share_token
+
+    source = cart_get_by_share_token(token=token)
+    if source.pk == target.pk:
+        return []
+    with transaction.atomic():
+        notes = _merge_lines(source=source, target=target)
+        _touch(target)
+    return notes
+
+
+def wishlist_add(*, user, variant_id: Any) -> WishlistItem:
+    variant = _purchasable_variant(variant_id)
+    item, _ = WishlistItem.objects.get_or_create(user=user, variant=variant)
+    return item
+
+
+def wishlist_item_get(*, user, item_id: Any) -> WishlistItem:
+    try:
+        return WishlistItem.objects.get(user=user, pk=int(item_id))
+    except (WishlistItem.DoesNotExist, TypeError, ValueError):
+        raise NotFound("That item is not in your wishlist.") from None
+
+
+def wishlist_remove(*, user, item_id: Any) -> None:
+    wishlist_item_get(user=user, item_id=item_id).delete()
+
+
+def wishlist_move_to_cart(*, user, item_id: Any, cart: Cart) -> CartLine:
+    item = wishlist_item_get(user=user, item_id=item_id)
+    with transaction.atomic():
+        line = cart_line_add(cart=cart, variant_id=item.variant_id, quantity=1)
+        item.delete()
+    return line
+
+
+def cart_line_move_to_wishlist(*, user, cart: Cart, line_id: Any) -> WishlistItem:
+    line = cart_line_get(cart=cart, line_id=line_id)
+    with transaction.atomic():
+        item, _ = WishlistItem.objects.get_or_create(user=user, variant_id=line.variant_id)
+        line.delete()
+        _touch(cart)
+    return item
+
+
+def carts_mark_abandoned(*, now: datetime | None = None) -> int:
+    """Mark carts idle longer than CART_ABANDON_AFTER_SECONDS (with lines in them) as
+    abandoned, and send one reminder to each signed-in owner. Safe to run repeatedly."""
+    from django.conf import settings
+    from django.db.models import Exists, OuterRef
+
+    from cart.tasks import cart_reminder_send_task
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.CART_ABANDON_AFTER_SECONDS)
+    with transaction.atomic():
+        idle = list(
+            Cart.objects.select_for_update(skip_locked=True)
+            .filter(status=CartStatus.ACTIVE, last_activity_at__lt=cutoff)
+            .filter(Exists(CartLine.objects.filter(cart=OuterRef("pk"), saved_for_later=False)))
+            .values_list("pk", "user_id", "reminder_sent_at")
+        )
+        ids = [pk for pk, _, _ in idle]
+        Cart.objects.filter(pk__in=ids).update(status=CartStatus.ABANDONED, abandoned_at=now)
+        remind = [pk for pk, user_id, sent in idle if user_id is not None and sent is None]
+        Cart.objects.filter(pk__in=remind).update(reminder_sent_at=now)
+        for cart_id in remind:
+            transaction.on_commit(
+                lambda cart_id=cart_id: cart_reminder_send_task.delay(cart_id=cart_id)
+            )
+    return len(ids)
+
+
+def cart_reminder_send(*, cart_id: int) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+
+    cart = Cart.objects.select_related("user").filter(pk=cart_id, user__isnull=False).first()
+    if cart is None or cart.status == CartStatus.CONVERTED:
+        return
+    lines = cart.lines.filter(saved_for_later=False).select_related("variant__product")
+    context = {"cart": cart, "lines": lines, "site_url": settings.SITE_URL}
+    send_mail(
+        subject="You left something in your cart",
+        message=render_to_string("emails/cart_reminder.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[cart.user.email],
+    )

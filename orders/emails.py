@@ -1,0 +1,34 @@
+"""Customer emails about orders, rendered from templates/emails/."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from orders.models import Order
+
+SUBJECTS = {
+    "placed": "Your order {number} is confirmed",
+    "cancelled": "Your order {number} was cancelled",
+}
+
+
+def order_email_send(*, order_id: int, kind: str) -> None:
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown order email {kind!r}")
+    order = (
+        Order.objects.prefetch_related("seller_orders__seller", "seller_orders__lines")
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        return
+    context = {"order": order, "site_url": settings.SITE_URL}
+    send_mail(
+        subject=SUBJECTS[kind].format(number=order.number),
+        message=render_to_string(f"emails/order_{kind}.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[order.email],
+        html_message=render_to_string(f"emails/order_{kind}.html", context),
+    )

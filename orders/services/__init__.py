@@ -1,0 +1,33 @@
+"""Orders writes. Import from here.
+
+transitions.py: the one status-transition function and the state machine.
+checkout.py: starting a checkout (stock hold), address, shipping choices.
+placement.py: placing an order idempotently; cancelling; expiring unpaid orders.
+"""
+
+from orders.services.checkout import (
+    checkout_refresh_hold,
+    checkout_set_address,
+    checkout_set_shipping,
+    checkout_start,
+)
+from orders.services.placement import (
+    PaymentFailed,
+    order_cancel,
+    order_place,
+    orders_expire_unpaid,
+)
+from orders.services.transitions import ORDER_TRANSITIONS, order_transition
+
+__all__ = [
+    "ORDER_TRANSITIONS",
+    "PaymentFailed",
+    "checkout_refresh_hold",
+    "checkout_set_address",
+    "checkout_set_shipping",
+    "checkout_start",
+    "order_cancel",
+    "order_place",
+    "order_transition",
+    "orders_expire_unpaid",
+]

@@ -1,0 +1,159 @@
+"""Starting a checkout and filling it in. Entering checkout holds stock for every line
+(`inventory.services.stock_reserve`, all or nothing); changing the cart re-takes the hold."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Address
+from cart.models import Cart, CartStatus
+from cart.selectors import cart_lines
+from inventory.services import Destination as StockDestination
+from inventory.services import ReserveLine, stock_reserve
+from orders.models import Checkout, CheckoutStatus, ShippingMethod
+from shop.core.errors import NotFound, ValidationError
+
+ADDRESS_FIELDS = (
+    "full_name",
+    "line1",
+    "line2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+)
+REQUIRED_ADDRESS_FIELDS = ("full_name", "line1", "city", "postal_code", "country")
+
+
+def _stock_destination(address: Address | None) -> StockDestination | None:
+    if address is None:
+        return None
+    return StockDestination(
+        latitude=address.latitude, longitude=address.longitude, country=address.country
+    )
+
+
+def checkout_refresh_hold(*, checkout: Checkout) -> Checkout:
+    """(Re)take the stock hold for the cart's current lines with a fresh TTL. Raises
+    InsufficientStock (nothing held changes) when a line cannot be served any more."""
+    lines = list(cart_lines(cart=checkout.cart))
+    if not lines:
+        raise ValidationError("Your cart is empty.")
+    result = stock_reserve(
+        holder=checkout.holder,
+        lines=[ReserveLine(variant_id=x.variant_id, quantity=x.quantity) for x in lines],
+        destination=_stock_destination(checkout.shipping_address),
+        ttl_seconds=settings.INVENTORY_RESERVATION_TTL_SECONDS,
+    )
+    checkout.reserved_until = result.expires_at
+    checkout.save(update_fields=["reserved_until", "updated_at"])
+    return checkout
+
+
+def checkout_start(*, cart: Cart, user=None, session_key: str = "") -> Checkout:
+    """Open (or reuse) the cart's checkout and hold stock for all its lines."""
+    if cart.status == CartStatus.CONVERTED:
+        raise ValidationError("This cart has already been ordered.")
+    checkout = cart.checkouts.filter(status=CheckoutStatus.OPEN).order_by("-created_at").first()
+    if checkout is None:
+        checkout = Checkout.objects.create(
+            cart=cart,
+            user=user if user is not None and user.is_authenticated else None,
+            session_key="" if cart.user_id else session_key,
+            email=user.email if user is not None and user.is_authenticated else "",
+        )
+    return checkout_refresh_hold(checkout=checkout)
+
+
+def checkout_get_for_owner(*, token: Any, user=None, session_key: str = "") -> Checkout:
+    """Fetch-and-check: the checkout of this user (or this anonymous session); any other
+    token is not found."""
+    try:
+        token = uuid.UUID(str(token))
+    except ValueError:
+        raise NotFound("No such checkout.") from None
+    checkouts = Checkout.objects.select_related("cart", "shipping_address")
+    if user is not None and user.is_authenticated:
+        checkouts = checkouts.filter(user=user)
+    elif session_key:
+        checkouts = checkouts.filter(user__isnull=True, session_key=session_key)
+    else:
+        raise NotFound("No such checkout.")
+    checkout = checkouts.filter(token=token).first()
+    if checkout is None:
+        raise NotFound("No such checkout.")
+    return checkout
+
+
+def _require_open(checkout: Checkout) -> None:
+    if checkout.status != CheckoutStatus.OPEN:
+        raise ValidationError("This checkout has already been placed.")
+
+
+def checkout_set_address(
+    *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: str
+) -> Checkout:
+    """Use a saved address of the user (`address_id`) or a new one from `fields`."""
+    _require_open(checkout)
+    if address_id not in (None, ""):
+        if checkout.user_id is None:
+            raise NotFound("That address is not yours.")
+        try:
+            address = Address.objects.get(pk=int(address_id), user_id=checkout.user_id)
+        except (Address.DoesNotExist, TypeError, ValueError):
+            raise NotFound("That address is not yours.") from None
+    else:
+        values = {k: str(fields.get(k) or "").strip() for k in ADDRESS_FIELDS}
+        missing = [k for k in REQUIRED_ADDRESS_FIELDS if not values[k]]
+        if missing:
+            raise ValidationError(
+                "Please fill in the address.",
+                fields={k: ["This field is required."] for k in missing},
+            )
+        if len(values["country"]) != 2 or not values["country"].isalpha():
+            raise ValidationError(
+                "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]}
+            )
+        values["country"] = values["country"].upper()
+        address = Address.objects.create(user_id=checkout.user_id, **values)
+    email = (email or "").strip() or checkout.email
+    if not email:
+        raise ValidationError("An email address is required.", fields={"email": ["Required."]})
+    with transaction.atomic():
+        checkout.shipping_address = address
+        checkout.email = email
+        checkout.save(update_fields=["shipping_address", "email", "updated_at"])
+    return checkout
+
+
+def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Checkout:
+    """Pick one active shipping method per seller in the cart. A method of another seller, or
+    for a seller not in the cart, is refused."""
+    _require_open(checkout)
+    seller_ids = set(
+        cart_lines(cart=checkout.cart).values_list("variant__product__seller_id", flat=True)
+    )
+    cleaned: dict[str, int] = {}
+    for seller_key, method_key in choices.items():
+        try:
+            seller_id, method_id = int(seller_key), int(method_key)
+        except (TypeError, ValueError):
+            raise ValidationError("Choose a shipping method for each seller.") from None
+        if seller_id not in seller_ids:
+            raise ValidationError("That seller has nothing in your cart.")
+        if not ShippingMethod.objects.filter(
+            pk=method_id, seller_id=seller_id, is_active=True
+        ).exists():
+            raise ValidationError("That shipping method is not offered by this seller.")
+        cleaned[str(seller_id)] = method_id
+    missing = seller_ids - {int(k) for k in cleaned}
+    if missing:
+        raise ValidationError("Choose a shipping method for each seller.")
+    checkout.shipping_choices = cleaned
+    checkout.save(update_fields=["shipping_choices", "updated_at"])
+    return checkout

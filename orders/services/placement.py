@@ -1,0 +1,359 @@
+"""Placing, cancelling and expiring orders.
+
+Placement order of work, and why:
+1. read and re-validate the checkout and price it fresh (no locks);
+2. authorise the payment with the gateway - no transaction and no row lock is open, so a
+   slow gateway never blocks stock or other shoppers; the gateway is idempotent per
+   checkout, so a doubled submission never holds money twice;
+3. one transaction: lock the checkout row, return its order if one exists (double submit),
+   else create the Order, one SellerOrder per seller and the lines, convert the stock hold to
+   allocations (locks stock rows in primary-key order inside inventory), redeem the voucher
+   with a guarded UPDATE, and mark the cart converted;
+4. if step 3 fails, void the authorisation (again with no lock held) and re-raise.
+Emails leave through `transaction.on_commit`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cart.models import CartStatus
+from cart.selectors import cart_lines
+from catalog.selectors import product_queryset_public
+from inventory.services import (
+    AllocateLine,
+    stock_allocate_reserved,
+    stock_deallocate,
+)
+from orders.models import (
+    Checkout,
+    CheckoutStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    SellerOrder,
+    Voucher,
+    VoucherRedemption,
+)
+from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
+from orders.services.transitions import CANCELLABLE, order_transition
+from payments.gateways import PaymentResult, PaymentStatus, gateway_get
+from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
+
+
+class PaymentFailed(ServiceError):
+    code = ErrorCode.PAYMENT_FAILED
+    http_status = 402
+
+
+def _order_number() -> str:
+    return f"{timezone.now():%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def _address_snapshot(checkout: Checkout) -> dict[str, Any]:
+    a = checkout.shipping_address
+    assert a is not None
+    return {
+        "full_name": a.full_name,
+        "line1": a.line1,
+        "line2": a.line2,
+        "city": a.city,
+        "region": a.region,
+        "postal_code": a.postal_code,
+        "country": a.country,
+        "phone": a.phone,
+    }
+
+
+def checkout_price(*, checkout: Checkout) -> PriceBreakdown:
+    """The checkout's totals now, from the cart's current lines (never from the client)."""
+    lines = list(cart_lines(cart=checkout.cart))
+    if not lines:
+        raise ValidationError("Your cart is empty.")
+    address = checkout.shipping_address
+    return pricing_compute(
+        lines=[PricingLine(x.variant_id, x.quantity, x.price_at_add) for x in lines],
+        destination=Destination(address.country, address.region) if address else None,
+        voucher_code=checkout.cart.voucher_code,
+        shipping_choices=checkout.shipping_choices,
+        customer_email=checkout.email,
+        currency=settings.SHOP_CURRENCY,
+    )
+
+
+def _validate_for_placement(checkout: Checkout, expected_total: Decimal | None) -> PriceBreakdown:
+    if checkout.shipping_address is None or not checkout.email:
+        raise ValidationError("Enter a shipping address and email before placing the order.")
+    breakdown = checkout_price(checkout=checkout)
+    if breakdown.missing_shipping:
+        raise ValidationError("Choose a shipping method for each seller.")
+    if breakdown.voucher_error:
+        raise ValidationError(
+            breakdown.voucher_error, fields={"voucher": [breakdown.voucher_error]}
+        )
+    public = set(
+        product_queryset_public()
+        .filter(pk__in={line.variant.product_id for line in breakdown.lines})
+        .values_list("pk", flat=True)
+    )
+    gone = [
+        line.variant.product.name
+        for line in breakdown.lines
+        if not line.variant.is_active or line.variant.product_id not in public
+    ]
+    if gone:
+        raise ValidationError(
+            "Some items are no longer sold: " + ", ".join(gone) + ". Remove them to continue."
+        )
+    if expected_total is not None and expected_total != breakdown.total:
+        raise Conflict(
+            f"The total changed to {breakdown.total} {breakdown.currency} since you reviewed "
+            "the order. Please review it again.",
+            details={"total": str(breakdown.total)},
+        )
+    return breakdown
+
+
+def _voucher_redeem(*, order: Order, breakdown: PriceBreakdown, user) -> None:
+    """Count one use with a guarded UPDATE (the row lock it takes serialises concurrent
+    redemptions of this voucher); the CHECK constraint backs it up."""
+    voucher = breakdown.voucher
+    if voucher is None:
+        return
+    used = Voucher.objects.filter(pk=voucher.pk).filter(
+        Q(usage_limit__isnull=True) | Q(times_used__lt=F("usage_limit"))
+    )
+    if not used.update(times_used=F("times_used") + 1):
+        raise ValidationError(f"The code “{voucher.code}” has been used up.")
+    if voucher.per_customer_limit is not None:
+        previous = VoucherRedemption.objects.filter(voucher=voucher, email__iexact=order.email)
+        if previous.count() >= voucher.per_customer_limit:
+            raise ValidationError(f"You have already used the code “{voucher.code}”.")
+    amount = next(d.amount for d in breakdown.discounts if d.source == "voucher")
+    VoucherRedemption.objects.create(
+        voucher=voucher, order=order, user=user, email=order.email, amount=amount
+    )
+
+
+def _order_create(
+    *, checkout: Checkout, breakdown: PriceBreakdown, payment: PaymentResult, gateway: str
+) -> Order:
+    order = Order.objects.create(
+        number=_order_number(),
+        checkout=checkout,
+        user_id=checkout.user_id,
+        email=checkout.email,
+        currency=breakdown.currency,
+        subtotal=breakdown.subtotal,
+        discount_total=breakdown.discount_total,
+        shipping_total=breakdown.shipping_total,
+        tax_total=breakdown.tax_total,
+        total=breakdown.total,
+        shipping_address=_address_snapshot(checkout),
+        voucher_code=breakdown.voucher.code if breakdown.voucher else "",
+        payment_gateway=gateway,
+        payment_reference=payment.reference,
+        placed_at=timezone.now(),
+        payment_due_at=(
+            timezone.now() + timedelta(seconds=settings.ORDER_UNPAID_EXPIRY_SECONDS)
+            if payment.status == PaymentStatus.PENDING
+            else None
+        ),
+    )
+    lines: list[OrderLine] = []
+    for seller in breakdown.sellers:
+        seller_order = SellerOrder.objects.create(
+            order=order,
+            seller_id=seller.seller_id,
+            currency=breakdown.currency,
+            subtotal=seller.subtotal,
+            discount_total=seller.discount,
+            shipping_total=seller.shipping,
+            tax_total=seller.tax,
+            total=seller.total,
+            shipping_method_name=seller.shipping_method.name if seller.shipping_method else "",
+        )
+        for price in seller.lines:
+            variant = price.variant
+            lines.append(
+                OrderLine(
+                    order=order,
+                    seller_order=seller_order,
+                    variant=variant,
+                    sku=variant.sku,
+                    product_name=variant.product.name,
+                    variant_name=variant.name,
+                    quantity=price.quantity,
+                    unit_price=price.unit_price,
+                    subtotal=price.subtotal,
+                    discount=price.discount,
+                    tax_rate=price.tax_rate,
+                    tax=price.tax,
+                    total=price.total,
+                )
+            )
+    OrderLine.objects.bulk_create(lines)
+    OrderEvent.objects.create(
+        order=order,
+        actor_id=checkout.user_id,
+        to_status=OrderStatus.PENDING_PAYMENT,
+        reason="Order placed.",
+    )
+    return order
+
+
+def _mark_paid(*, order: Order, reason: str) -> None:
+    order_transition(order=order, to=OrderStatus.PAID, reason=reason)
+    for seller_order in order.seller_orders.all():
+        order_transition(order=order, seller_order=seller_order, to=OrderStatus.PAID, reason=reason)
+
+
+def _email_on_commit(order: Order, kind: str) -> None:
+    from orders.tasks import order_email_send_task
+
+    transaction.on_commit(lambda: order_email_send_task.delay(order_id=order.pk, kind=kind))
+
+
+def order_place(
+    *,
+    checkout: Checkout,
+    payment_token: str = "",
+    expected_total: Decimal | None = None,
+) -> Order:
+    """Place the checkout's order, or return the order it already placed."""
+    existing = Order.objects.filter(checkout=checkout).first()
+    if existing is not None:
+        return existing
+    if checkout.status != CheckoutStatus.OPEN:
+        raise ValidationError("This checkout is closed. Start again from your cart.")
+    breakdown = _validate_for_placement(checkout, expected_total)
+
+    gateway = gateway_get()
+    payment = gateway.authorise(
+        amount=breakdown.total,
+        currency=breakdown.currency,
+        payment_token=payment_token,
+        idempotency_key=f"checkout:{checkout.token}",
+    )
+    if not payment.ok:
+        raise PaymentFailed(payment.message or "The payment was not authorised.")
+
+    try:
+        with transaction.atomic():
+            locked = Checkout.objects.select_for_update().get(pk=checkout.pk)
+            existing = Order.objects.filter(checkout=locked).first()
+            if existing is not None:
+                return existing
+            order = _order_create(
+                checkout=locked, breakdown=breakdown, payment=payment, gateway=gateway.name
+            )
+            stock_allocate_reserved(
+                holder=locked.holder,
+                order_lines=[
+                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)
+                    for x in order.lines.all()
+                ],
+            )
+            _voucher_redeem(order=order, breakdown=breakdown, user=locked.user)
+            if payment.status == PaymentStatus.AUTHORISED:
+                _mark_paid(order=order, reason=f"Payment authorised ({payment.reference}).")
+            locked.status = CheckoutStatus.PLACED
+            locked.save(update_fields=["status", "updated_at"])
+            cart = locked.cart
+            now = timezone.now()
+            cart.status = CartStatus.CONVERTED
+            cart.converted_at = now
+            if cart.abandoned_at is not None:
+                cart.recovered_at = now
+            cart.save(update_fields=["status", "converted_at", "recovered_at", "updated_at"])
+            _email_on_commit(order, "placed")
+    except Exception:
+        gateway.void(reference=payment.reference, amount=payment.amount, currency=payment.currency)
+        raise
+    return order
+
+
+def _cancel_locked(
+    *, order_id: int, by, reason: str, unpaid_due_by: datetime | None
+) -> Order | None:
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if unpaid_due_by is not None and not (
+        order.status == OrderStatus.PENDING_PAYMENT
+        and order.payment_due_at is not None
+        and order.payment_due_at <= unpaid_due_by
+    ):
+        return None  # paid or cancelled meanwhile: nothing to expire
+    if order.status not in CANCELLABLE:
+        raise ValidationError(
+            f"Order {order.number} can no longer be cancelled "
+            f"({OrderStatus(order.status).label.lower()})."
+        )
+    seller_orders = list(order.seller_orders.select_for_update().order_by("pk"))
+    if any(so.status not in CANCELLABLE for so in seller_orders):
+        raise ValidationError(
+            f"Part of order {order.number} has already shipped; it cannot be cancelled."
+        )
+    reason = reason or "Cancelled."
+    for seller_order in seller_orders:
+        order_transition(
+            order=order,
+            seller_order=seller_order,
+            to=OrderStatus.CANCELLED,
+            actor=by,
+            reason=reason,
+        )
+    order_transition(order=order, to=OrderStatus.CANCELLED, actor=by, reason=reason)
+    stock_deallocate(order_line_ids=list(order.lines.values_list("pk", flat=True)))
+    _email_on_commit(order, "cancelled")
+    return order
+
+
+def _void(order: Order) -> None:
+    if order.payment_reference:
+        gateway_get().void(
+            reference=order.payment_reference, amount=order.total, currency=order.currency
+        )
+
+
+def order_cancel(*, order: Order, by=None, reason: str = "") -> Order:
+    """Cancel before anything shipped: every seller order and the order move to cancelled,
+    allocated stock is released, the payment hold is voided (after the transaction, no lock
+    held), and the customer is emailed."""
+    with transaction.atomic():
+        cancelled = _cancel_locked(order_id=order.pk, by=by, reason=reason, unpaid_due_by=None)
+    assert cancelled is not None
+    _void(cancelled)
+    return cancelled
+
+
+def orders_expire_unpaid(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Cancel orders still waiting for payment after their due time; their stock goes back.
+    Each order is re-checked under its row lock, so a payment that lands meanwhile wins."""
+    now = now or timezone.now()
+    due = list(
+        Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_due_at__lte=now)
+        .order_by("payment_due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for order_id in due:
+        with transaction.atomic():
+            cancelled = _cancel_locked(
+                order_id=order_id,
+                by=None,
+                reason="Payment not received in time.",
+                unpaid_due_by=now,
+            )
+        if cancelled is not None:
+            _void(cancelled)
+            expired += 1
+    return expired
