@@ -226,6 +226,10 @@ CELERY_BEAT_SCHEDULE["carts-mark-abandoned"] = {
     "task": "cart.tasks.carts_mark_abandoned_task",
     "schedule": 900.0,
 }
+CELERY_BEAT_SCHEDULE["inventory-sweep-expired"] = {
+    "task": "inventory.tasks.inventory_sweep_expired_task",
+    "schedule": 60.0,
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
