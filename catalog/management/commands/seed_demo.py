@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import ProtectedError
+
+from catalog.demo import (
+    DEMO_LOGINS,
+    ProgressBar,
+    demo_seed,
+    products_delete_all,
+    search_reindex_hook,
+)
+from catalog.models import Product
+
+
+class Command(BaseCommand):
+    help = (
+        "Load deterministic demo data: users, sellers, a 3-level category tree, typed attributes "
+        "and N products with variants, sale prices, images and reviews. Refuses when products "
+        "exist unless --append or --force."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--products", type=int, default=300, help="How many products (300).")
+        parser.add_argument(
+            "--seed", type=int, default=42, help="Random seed (same seed, same data)."
+        )
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            "--append", action="store_true", help="Add products to the existing catalog."
+        )
+        mode.add_argument(
+            "--force", action="store_true", help="Delete all existing products first."
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=5_000, help="Products per COPY batch (5000)."
+        )
+
+    def handle(self, *args, **options) -> None:
+        count = options["products"]
+        if count < 0 or options["batch_size"] < 1:
+            raise CommandError("--products must be 0 or more and --batch-size at least 1.")
+        existing = Product.objects.count()
+        if existing and not (options["append"] or options["force"]):
+            raise CommandError(
+                f"The database already has {existing:,} products. Run with --append to add "
+                "more, or --force to delete every product and seed again."
+            )
+        if existing and options["force"]:
+            self.stdout.write(f"Deleting {existing:,} existing products...")
+            bar = ProgressBar(out=self.stdout, total=existing, label="deleted")
+            try:
+                products_delete_all(progress=bar)
+            except ProtectedError as exc:
+                raise CommandError(
+                    "Some products are referenced by orders or other records and cannot be "
+                    "deleted. Seed into an empty database instead (or use --append)."
+                ) from exc
+            bar.finish()
+
+        self.stdout.write(f"Seeding {count:,} demo products (seed {options['seed']})...")
+        result = demo_seed(
+            products=count, seed=options["seed"], out=self.stdout, batch_size=options["batch_size"]
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created {result.products:,} products, {result.variants:,} variants, "
+                f"{result.attribute_values:,} attribute values, {result.sale_prices:,} sale "
+                f"prices, {result.images:,} images, {result.reviews:,} reviews "
+                f"in {result.seconds:.1f}s."
+            )
+        )
+        if search_reindex_hook(out=self.stdout):
+            self.stdout.write("Search index rebuilt.")
+        for who, email, password in DEMO_LOGINS:
+            self.stdout.write(f"  {who}: {email} / {password}")
