@@ -1,0 +1,62 @@
+"""API shapes for carts and wishlists. Prices in responses are computed by the server; a price
+sent by a client is not a field of any input here, so it is ignored."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from cart.models import WishlistItem
+from orders.serializers import BreakdownSerializer, LinePriceSerializer
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+class CartLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="line.pk")
+    variant_id = serializers.IntegerField(source="line.variant_id")
+    quantity = serializers.IntegerField(source="line.quantity")
+    price_at_add = serializers.DecimalField(source="line.price_at_add", **MONEY)
+    available = serializers.IntegerField()
+    price = LinePriceSerializer()
+
+
+class SavedLineSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    variant_id = serializers.IntegerField()
+    quantity = serializers.IntegerField()
+    product_name = serializers.CharField(source="variant.product.name")
+
+
+class CartSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="cart.pk", allow_null=True)
+    share_token = serializers.CharField(source="cart.share_token", allow_null=True)
+    voucher_code = serializers.CharField(source="cart.voucher_code", allow_null=True)
+    count = serializers.IntegerField()
+    lines = CartLineSerializer(many=True)
+    saved = SavedLineSerializer(many=True)
+    totals = BreakdownSerializer(allow_null=True)
+
+
+class CartLineAddSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, default=1)
+
+
+class CartLineUpdateSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(min_value=0, help_text="0 removes the line.")
+    saved_for_later = serializers.BooleanField(required=False)
+
+
+class VoucherSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=40, allow_blank=True)
+
+
+class WishlistItemSerializer(serializers.ModelSerializer):
+    product_name = serializers.CharField(source="variant.product.name", read_only=True)
+    product_slug = serializers.CharField(source="variant.product.slug", read_only=True)
+    variant_id = serializers.IntegerField()
+
+    class Meta:
+        model = WishlistItem
+        fields = ["id", "variant_id", "product_name", "product_slug", "created_at"]
+        read_only_fields = ["id", "created_at"]

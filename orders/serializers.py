@@ -1,0 +1,187 @@
+"""API shapes for prices, checkouts and orders. Output only, plus input validation of types:
+every rule lives in the services."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
+
+MONEY = {"max_digits": 20, "decimal_places": 2}
+
+
+class LinePriceSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(source="variant.pk")
+    sku = serializers.CharField(source="variant.sku")
+    product_name = serializers.CharField(source="variant.product.name")
+    variant_name = serializers.CharField(source="variant.name")
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(**MONEY)
+    subtotal = serializers.DecimalField(**MONEY)
+    promotion = serializers.CharField()
+    promotion_discount = serializers.DecimalField(**MONEY)
+    voucher_discount = serializers.DecimalField(**MONEY)
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
+    tax = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    price_changed = serializers.BooleanField()
+
+
+class ShippingMethodSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ShippingMethod
+        fields = ["id", "name", "kind", "price", "price_per_kg", "free_above"]
+
+
+class SellerPriceSerializer(serializers.Serializer):
+    seller_id = serializers.IntegerField()
+    seller_name = serializers.CharField()
+    shipping_method_id = serializers.IntegerField(source="shipping_method.pk", allow_null=True)
+    subtotal = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY)
+    shipping = serializers.DecimalField(**MONEY)
+    tax = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    lines = LinePriceSerializer(many=True)
+
+
+class DiscountSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=["promotion", "voucher"])
+    name = serializers.CharField()
+    amount = serializers.DecimalField(**MONEY)
+
+
+class BreakdownSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    subtotal = serializers.DecimalField(**MONEY)
+    discount_total = serializers.DecimalField(**MONEY)
+    shipping_total = serializers.DecimalField(**MONEY)
+    tax_total = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    discounts = DiscountSerializer(many=True)
+    voucher_error = serializers.CharField()
+    missing_shipping = serializers.ListField(child=serializers.IntegerField())
+    sellers = SellerPriceSerializer(many=True)
+
+
+class AddressInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=200)
+    line1 = serializers.CharField(max_length=200)
+    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=100)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = serializers.CharField(max_length=20)
+    country = serializers.CharField(min_length=2, max_length=2)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+
+class CheckoutUpdateSerializer(serializers.Serializer):
+    email = serializers.EmailField(required=False)
+    address_id = serializers.IntegerField(required=False)
+    address = AddressInputSerializer(required=False)
+    shipping = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="{seller_id: shipping_method_id} for every seller in the cart.",
+    )
+
+
+class CheckoutSerializer(serializers.Serializer):
+    token = serializers.UUIDField()
+    status = serializers.CharField()
+    email = serializers.EmailField()
+    reserved_until = serializers.DateTimeField()
+    shipping_address = AddressInputSerializer(allow_null=True)
+    shipping_choices = serializers.DictField(child=serializers.IntegerField())
+    shipping_options = serializers.DictField(
+        child=ShippingMethodSerializer(many=True), help_text="Methods offered, per seller id."
+    )
+    totals = BreakdownSerializer()
+
+
+class PlaceOrderSerializer(serializers.Serializer):
+    payment_token = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    expected_total = serializers.DecimalField(
+        **MONEY,
+        required=False,
+        help_text="The total the shopper reviewed; placement is refused if it changed.",
+    )
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "product_name",
+            "variant_name",
+            "quantity",
+            "unit_price",
+            "subtotal",
+            "discount",
+            "tax_rate",
+            "tax",
+            "total",
+        ]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderEvent
+        fields = ["from_status", "to_status", "reason", "created_at", "seller_order"]
+
+
+class SellerOrderSerializer(serializers.ModelSerializer):
+    seller_name = serializers.CharField(source="seller.name")
+    lines = OrderLineSerializer(many=True)
+
+    class Meta:
+        model = SellerOrder
+        fields = [
+            "id",
+            "seller_name",
+            "status",
+            "shipping_method_name",
+            "subtotal",
+            "discount_total",
+            "shipping_total",
+            "tax_total",
+            "total",
+            "lines",
+        ]
+
+
+ORDER_FIELDS = [
+    "number",
+    "status",
+    "placed_at",
+    "currency",
+    "subtotal",
+    "discount_total",
+    "shipping_total",
+    "tax_total",
+    "total",
+]
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Order
+        fields = ORDER_FIELDS
+
+
+class OrderDetailSerializer(serializers.ModelSerializer):
+    seller_orders = SellerOrderSerializer(many=True)
+    events = OrderEventSerializer(many=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            *ORDER_FIELDS,
+            "email",
+            "shipping_address",
+            "voucher_code",
+            "seller_orders",
+            "events",
+        ]

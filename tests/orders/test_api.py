@@ -1,0 +1,154 @@
+"""Checkout and orders over the API, with Idempotency-Key."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from inventory.models import Stock
+from orders.models import Order
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def ready_checkout_over_api(market, client) -> str:
+    for variant, qty in [(market.a1, 2), (market.b1, 1)]:
+        response = client.post(
+            "/api/v1/cart/lines/", {"variant_id": variant.pk, "quantity": qty}, format="json"
+        )
+        assert response.status_code == 201, response.json()
+    started = client.post("/api/v1/checkouts/")
+    assert started.status_code == 201, started.json()
+    token = started.json()["token"]
+    assert started.json()["reserved_until"]
+    options = started.json()["shipping_options"]
+    assert set(options) == {str(market.alpha.pk), str(market.beta.pk)}
+    patched = client.patch(
+        f"/api/v1/checkouts/{token}/",
+        {
+            "email": "ada@example.com",
+            "address": {
+                "full_name": "Ada",
+                "line1": "1 Main St",
+                "city": "Berlin",
+                "postal_code": "10115",
+                "country": "DE",
+            },
+            "shipping": {
+                str(market.alpha.pk): market.ship_alpha.pk,
+                str(market.beta.pk): market.ship_beta.pk,
+            },
+        },
+        format="json",
+    )
+    assert patched.status_code == 200, patched.json()
+    # 20.00 + 20.00, tax 19% = 7.60, shipping 4 + 6
+    assert patched.json()["totals"]["total"] == "57.60"
+    return token
+
+
+def test_checkout_and_place_with_idempotency_key(market):
+    user = UserFactory()
+    client = client_for(user)
+    token = ready_checkout_over_api(market, client)
+    url = f"/api/v1/checkouts/{token}/place/"
+    body = {"payment_token": "tok_visa", "expected_total": "57.60"}
+
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.json()
+    assert first.json()["status"] == "paid"
+    assert len(first.json()["seller_orders"]) == 2
+
+    replay = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay["Idempotent-Replayed"] == "true"
+
+    changed = client.post(
+        url, {"payment_token": "other"}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert changed.status_code == 409
+    assert changed.json()["code"] == "idempotency_conflict"
+
+    # a new key on the same checkout still returns the same order (checkout-level idempotency)
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert again.json()["number"] == first.json()["number"]
+    assert Order.objects.count() == 1
+
+
+def test_declined_payment_is_402_and_replayed_with_the_same_key(market):
+    client = client_for(UserFactory())
+    token = ready_checkout_over_api(market, client)
+    url = f"/api/v1/checkouts/{token}/place/"
+    response = client.post(
+        url, {"payment_token": "tok_decline"}, format="json", HTTP_IDEMPOTENCY_KEY="d"
+    )
+    assert response.status_code == 402
+    assert response.json()["code"] == "payment_failed"
+    assert Order.objects.count() == 0
+
+
+def test_tampered_shipping_method_of_another_seller_is_rejected(market):
+    client = client_for(UserFactory())
+    token = ready_checkout_over_api(market, client)
+    response = client.patch(
+        f"/api/v1/checkouts/{token}/",
+        {
+            "shipping": {
+                str(market.alpha.pk): market.ship_beta.pk,
+                str(market.beta.pk): market.ship_beta.pk,
+            }
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert client.get(f"/api/v1/checkouts/{token}/").json()["shipping_choices"] == {
+        str(market.alpha.pk): market.ship_alpha.pk,
+        str(market.beta.pk): market.ship_beta.pk,
+    }
+
+
+def test_another_customers_checkout_and_order_are_not_found(market):
+    owner = client_for(UserFactory())
+    token = ready_checkout_over_api(market, owner)
+    stranger = client_for(UserFactory())
+    assert stranger.get(f"/api/v1/checkouts/{token}/").status_code == 404
+    assert stranger.post(f"/api/v1/checkouts/{token}/place/", {}, format="json").status_code == 404
+    number = owner.post(f"/api/v1/checkouts/{token}/place/", {}, format="json").json()["number"]
+    assert stranger.get(f"/api/v1/orders/{number}/").status_code == 404
+    assert stranger.post(f"/api/v1/orders/{number}/cancel/").status_code == 404
+    assert stranger.get("/api/v1/orders/").json()["results"] == []
+    assert Order.objects.get().status == "paid"
+
+
+def test_orders_list_detail_and_cancel(market, django_assert_max_num_queries):
+    user = UserFactory()
+    client = client_for(user)
+    token = ready_checkout_over_api(market, client)
+    number = client.post(f"/api/v1/checkouts/{token}/place/", {}, format="json").json()["number"]
+    listed = client.get("/api/v1/orders/").json()["results"]
+    assert [o["number"] for o in listed] == [number]
+    detail = client.get(f"/api/v1/orders/{number}/").json()
+    assert [e["to_status"] for e in detail["events"] if e["seller_order"] is None] == [
+        "pending_payment",
+        "paid",
+    ]
+    cancelled = client.post(f"/api/v1/orders/{number}/cancel/")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert Stock.objects.get(pk=market.stocks[market.a1.pk].pk).allocated == 0
+    assert client.post(f"/api/v1/orders/{number}/cancel/").status_code == 400
+
+
+def test_openapi_schema_documents_checkout_and_cart(client):
+    schema = client.get("/api/v1/schema/").content.decode()
+    for path in ("/api/v1/cart/lines/", "/api/v1/checkouts/{token}/place/", "/api/v1/orders/"):
+        assert path in schema
+    assert "Idempotency-Key" in schema
