@@ -52,16 +52,22 @@ def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
 
 
 def _listing(
-    request: HttpRequest, *, category: Category | None, fixed: dict[str, object]
+    request: HttpRequest, *, category: Category | None, seller_slug: str | None = None
 ) -> tuple[ProductFilters, dict[str, object], int]:
     """Parse filters, list the matching products and page them. A malformed filter renders the
     page with the errors (HTTP 400) and no results rather than silently ignoring it."""
     try:
         filters = product_filters_parse(params=request.GET, category=category)
     except ValidationError as exc:
-        context = {"filter_error": exc.message, "filter_field_errors": exc.fields, "page_obj": None}
+        context: dict[str, object] = {
+            "filter_error": exc.message,
+            "filter_field_errors": exc.fields,
+            "page_obj": None,
+        }
         return ProductFilters(category=category), context, 400
-    filters = dataclasses.replace(filters, **fixed)
+    if seller_slug is not None:
+        # a seller's page lists that seller only, whatever `seller` parameters come along
+        filters = dataclasses.replace(filters, sellers=(seller_slug,))
     page_obj = _page(request, product_list_storefront(filters=filters))
     return filters, {"page_obj": page_obj, "filter_error": None}, 200
 
@@ -94,7 +100,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         category = category_get_by_slug(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    filters, listing, status = _listing(request, category=category, fixed={})
+    filters, listing, status = _listing(request, category=category)
     breadcrumbs = category_ancestors(category=category)
     context = {
         **listing,
@@ -160,6 +166,6 @@ def seller_detail(request: HttpRequest, slug: str) -> HttpResponse:
         seller = seller_get_public(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    filters, listing, status = _listing(request, category=None, fixed={"sellers": (seller.slug,)})
+    filters, listing, status = _listing(request, category=None, seller_slug=seller.slug)
     context = {**listing, "filters": filters, "seller": seller, "sort_options": SORT_LABELS.items()}
     return render(request, "storefront/seller.html", context, status=status)

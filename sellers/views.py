@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import User
 from sellers.forms import SellerApplicationForm
 from sellers.selectors import seller_memberships_for_user
 from sellers.services import seller_apply
 from shop.core.errors import ServiceError
+
+
+def _signed_in_user(request: HttpRequest) -> User:
+    # only reached behind @login_required
+    return cast(User, request.user)
 
 
 @login_required
@@ -17,7 +25,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     form = SellerApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            seller_apply(user=request.user, **form.cleaned_data)
+            seller_apply(user=_signed_in_user(request), **form.cleaned_data)
         except ServiceError as exc:
             _add_service_error(form, exc)
         else:
@@ -38,5 +46,5 @@ def _add_service_error(form: SellerApplicationForm, exc: ServiceError) -> None:
 
 @login_required
 def apply_done(request: HttpRequest) -> HttpResponse:
-    memberships = seller_memberships_for_user(user=request.user)
+    memberships = seller_memberships_for_user(user=_signed_in_user(request))
     return render(request, "storefront/sellers/apply_done.html", {"memberships": memberships})
