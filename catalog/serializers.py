@@ -1,0 +1,208 @@
+"""Read-only shapes of the catalog for the API. Prices, visibility and breadcrumbs come from
+`catalog.selectors`; these only present what the selectors return."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models.fields.files import FieldFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import Category, Product, ProductImage, ProductVariant, VariantAttributeValue
+from sellers.models import Seller
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error body (`shop.core.api.exception_handler`)."""
+
+    code = serializers.CharField(help_text="Stable machine code, e.g. `invalid`, `not_found`.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field (or per-parameter) messages, when the input was invalid.",
+    )
+    details = serializers.JSONField(required=False, help_text="Machine-readable extras.")
+
+
+def _absolute_url(context: dict, file: FieldFile | None) -> str | None:
+    if not file:
+        return None
+    url = file.url
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name"]
+
+
+class SellerRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Seller
+        fields = ["slug", "name"]
+
+
+class CategoryTreeSerializer(serializers.ModelSerializer):
+    """A node of `catalog.selectors.category_tree()` with its children, to any depth."""
+
+    children = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "description", "depth", "is_featured", "children"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_children(self, obj: Category) -> list[dict]:
+        return CategoryTreeSerializer(obj.child_nodes, many=True, context=self.context).data
+
+
+class CategoryDetailSerializer(serializers.ModelSerializer):
+    """One category with its breadcrumbs (root first, itself last) and direct children."""
+
+    breadcrumbs = CategoryRefSerializer(many=True, read_only=True)
+    children = CategoryRefSerializer(source="children_list", many=True, read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "slug", "name", "description", "depth", "is_featured"]
+        fields += ["breadcrumbs", "children"]
+
+
+class ProductListSerializer(serializers.ModelSerializer):
+    """A product card: expects `catalog.selectors.product_list` rows (`price_from`, seller,
+    category and `image_list` already loaded)."""
+
+    seller = SellerRefSerializer()
+    category = CategoryRefSerializer()
+    price_from = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Lowest price a shopper pays now.",
+    )
+    currency = serializers.SerializerMethodField()
+    rating = serializers.DecimalField(source="rating_avg", max_digits=3, decimal_places=2)
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["id", "slug", "name", "brand", "seller", "category", "price_from", "currency"]
+        fields += ["rating", "rating_count", "thumbnail"]
+
+    def get_currency(self, obj: Product) -> str:
+        return settings.SHOP_CURRENCY
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, obj: Product) -> str | None:
+        images = getattr(obj, "image_list", None) or []
+        if not images:
+            return None
+        image = images[0]
+        return _absolute_url(self.context, image.thumbnail or image.image)
+
+
+class AttributeValueSerializer(serializers.ModelSerializer):
+    slug = serializers.CharField(source="attribute.slug")
+    name = serializers.CharField(source="attribute.name")
+    type = serializers.CharField(source="attribute.type")
+    unit = serializers.CharField(source="attribute.unit")
+    value = serializers.CharField(source="display_value")
+
+    class Meta:
+        model = VariantAttributeValue
+        fields = ["slug", "name", "type", "unit", "value"]
+
+
+class VariantSerializer(serializers.ModelSerializer):
+    """A variant from `catalog.selectors.variant_queryset_priced`: `price` is the regular price,
+    `current_price` what a shopper pays now (a running sale applied)."""
+
+    current_price = serializers.DecimalField(max_digits=20, decimal_places=2)
+    on_sale = serializers.SerializerMethodField()
+    attributes = AttributeValueSerializer(source="attribute_values", many=True)
+
+    class Meta:
+        model = ProductVariant
+        fields = ["id", "sku", "name", "price", "current_price", "compare_at_price", "on_sale"]
+        fields += ["currency", "weight_grams", "max_quantity_per_order", "attributes"]
+
+    def get_on_sale(self, obj: ProductVariant) -> bool:
+        return obj.current_price < obj.price
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    alt = serializers.CharField(source="alt_text")
+
+    class Meta:
+        model = ProductImage
+        fields = ["url", "thumbnail", "alt", "width", "height"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj: ProductImage) -> str | None:
+        return _absolute_url(self.context, obj.image)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, obj: ProductImage) -> str | None:
+        return _absolute_url(self.context, obj.thumbnail or obj.image)
+
+
+class ProductAttributeSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    unit = serializers.CharField()
+    values = serializers.ListField(child=serializers.CharField())
+
+
+class ProductDetailSerializer(ProductListSerializer):
+    """One product from `catalog.selectors.product_get_public`."""
+
+    description = serializers.CharField()
+    product_type = serializers.StringRelatedField()
+    variants = VariantSerializer(source="active_variants", many=True)
+    images = ImageSerializer(source="image_list", many=True)
+    attributes = serializers.SerializerMethodField()
+
+    class Meta(ProductListSerializer.Meta):
+        fields = [*ProductListSerializer.Meta.fields, "description", "product_type"]
+        fields += ["published_at", "variants", "images", "attributes"]
+
+    @extend_schema_field(ProductAttributeSerializer(many=True))
+    def get_attributes(self, obj: Product) -> list[dict]:
+        """Each attribute once, with the distinct values its variants have (a product summary)."""
+        summary: dict[str, dict] = {}
+        for variant in obj.active_variants:
+            for value in variant.attribute_values.all():
+                attribute = value.attribute
+                entry = summary.setdefault(
+                    attribute.slug,
+                    {
+                        "slug": attribute.slug,
+                        "name": attribute.name,
+                        "type": attribute.type,
+                        "unit": attribute.unit,
+                        "values": [],
+                    },
+                )
+                if value.display_value not in entry["values"]:
+                    entry["values"].append(value.display_value)
+        return sorted(summary.values(), key=lambda e: e["name"])
+
+
+class SellerSerializer(serializers.ModelSerializer):
+    logo = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Seller
+        fields = ["slug", "name", "description", "country", "logo", "support_email"]
+        fields += ["return_window_days", "handling_time_days", "approved_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_logo(self, obj: Seller) -> str | None:
+        return _absolute_url(self.context, obj.logo)
