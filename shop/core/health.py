@@ -1,13 +1,31 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""Liveness and readiness probes for load balancers and orchestrators.
+
+/healthz answers 200 while the process can serve requests and touches nothing else, so a slow
+database never gets web processes restarted. /readyz checks the database, the cache and the
+Celery broker with short timeouts and answers 503 naming the dependency that failed, so a load
+balancer stops routing to an instance that cannot work. Error details go to the log, not to the
+(public) response body.
+"""
 
 from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from kombu import Connection
+
+logger = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_SECONDS = 2.0
 
 
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
@@ -18,29 +36,54 @@ def _check_database() -> None:
 
 
 def _check_cache() -> None:
-    cache.set("readyz:probe", "1", timeout=5)
-    if cache.get("readyz:probe") != "1":
-        raise RuntimeError("cache did not return what was written")
+    # A value unique to this probe: concurrent probes from several balancers never collide.
+    key = f"readyz:{secrets.token_hex(8)}"
+    value = secrets.token_hex(8)
+    cache.set(key, value, timeout=5)
+    try:
+        if cache.get(key) != value:
+            raise RuntimeError("the cache did not return what was written")
+    finally:
+        cache.delete(key)
 
 
 def _check_broker() -> None:
-    from shop.celery import app
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("memory://"):
+        return  # in-process transport (tests, one-off commands): nothing to reach
+    # A fresh connection, not the app's pool: the probe must see the broker as it is now.
+    with Connection(
+        url,
+        connect_timeout=BROKER_TIMEOUT_SECONDS,
+        transport_options={
+            "socket_timeout": BROKER_TIMEOUT_SECONDS,
+            "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+            "max_retries": 0,
+        },
+    ) as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        # Redis connects lazily; opening a channel makes it actually talk to the server.
+        conn.default_channel  # noqa: B018
 
-    if settings.CELERY_BROKER_URL.startswith("memory://"):
-        return
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+
+READINESS_CHECKS: dict[str, Callable[[], None]] = {
+    "database": _check_database,
+    "cache": _check_cache,
+    "broker": _check_broker,
+}
 
 
+@never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _check_database, "cache": _check_cache, "broker": _check_broker}
     results: dict[str, str] = {}
-    for name, check in checks.items():
+    for name, check in READINESS_CHECKS.items():
         try:
             check()
-            results[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-            results[name] = f"error: {type(exc).__name__}: {exc}"[:300]
+            logger.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+            results[name] = f"error: {type(exc).__name__}"
+        else:
+            results[name] = "ok"
     ready = all(value == "ok" for value in results.values())
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": results},
