@@ -353,3 +353,7 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+
+    @property
+    def to_label(self) -> str:
+        return OrderStatus(self.to_status).label

@@ -148,6 +148,11 @@ class PriceBreakdown:
         return sum((s.discount for s in self.sellers), ZERO)
 
     @property
+    def net_total(self) -> Decimal:
+        """Goods after discounts, before shipping and tax."""
+        return self.subtotal - self.discount_total
+
+    @property
     def shipping_total(self) -> Decimal:
         return sum((s.shipping for s in self.sellers), ZERO)
 

@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("checkout/", views.checkout_begin, name="checkout_start"),
+    path("checkout/<uuid:token>/address/", views.checkout_address, name="checkout_address"),
+    path("checkout/<uuid:token>/shipping/", views.checkout_shipping, name="checkout_shipping"),
+    path("checkout/<uuid:token>/review/", views.checkout_review, name="checkout_review"),
+    path("checkout/<uuid:token>/place/", views.checkout_place, name="checkout_place"),
+    path("checkout/<uuid:token>/confirmation/", views.checkout_confirmation, name="confirmation"),
+    path("orders/", views.order_list, name="list"),
+    path("orders/<str:number>/", views.order_detail, name="detail"),
+    path("orders/<str:number>/cancel/", views.order_cancel_view, name="cancel"),
+]

@@ -1,0 +1,208 @@
+"""Storefront checkout steps (address -> shipping per seller -> review and payment ->
+confirmation) and the customer's order pages. Thin callers of orders.services."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Address
+from cart.views import cart_session_key, request_cart
+from inventory.services import InsufficientStock
+from orders.models import Checkout, CheckoutStatus, Order
+from orders.selectors import order_get_for_customer, order_list_for_customer, shipping_options
+from orders.services import (
+    checkout_refresh_hold,
+    checkout_set_address,
+    checkout_set_shipping,
+    checkout_start,
+    order_cancel,
+    order_place,
+)
+from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
+from orders.services.placement import checkout_price
+from shop.core.errors import NotFound, ServiceError
+
+
+def _checkout(request: HttpRequest, token) -> Checkout:
+    user = request.user if request.user.is_authenticated else None
+    try:
+        return checkout_get_for_owner(
+            token=token, user=user, session_key="" if user else cart_session_key(request)
+        )
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _open_or_confirmation(checkout: Checkout) -> HttpResponse | None:
+    if checkout.status == CheckoutStatus.PLACED:
+        return redirect("orders:confirmation", token=checkout.token)
+    return None
+
+
+@require_POST
+def checkout_begin(request: HttpRequest) -> HttpResponse:
+    cart = request_cart(request)
+    if cart is None:
+        messages.error(request, "Your cart is empty.")
+        return redirect("cart:detail")
+    user = request.user if request.user.is_authenticated else None
+    try:
+        checkout = checkout_start(cart=cart, user=user, session_key=cart_session_key(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("cart:detail")
+    return redirect("orders:checkout_address", token=checkout.token)
+
+
+def checkout_address(request: HttpRequest, token) -> HttpResponse:
+    checkout = _checkout(request, token)
+    if (done := _open_or_confirmation(checkout)) is not None:
+        return done
+    saved = Address.objects.filter(user=request.user) if request.user.is_authenticated else []
+    errors: dict[str, list[str]] = {}
+    values = {k: getattr(checkout.shipping_address, k, "") for k in ADDRESS_FIELDS}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ADDRESS_FIELDS}
+        try:
+            checkout_set_address(
+                checkout=checkout,
+                email=request.POST.get("email", ""),
+                address_id=request.POST.get("address_id") or None,
+                **values,
+            )
+            return redirect("orders:checkout_shipping", token=checkout.token)
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            errors = exc.fields
+    return render(
+        request,
+        "storefront/checkout/address.html",
+        {
+            "checkout": checkout,
+            "saved": saved,
+            "values": values,
+            "errors": errors,
+            "step": 1,
+            "email": request.POST.get("email")
+            or checkout.email
+            or getattr(request.user, "email", ""),
+        },
+    )
+
+
+def checkout_shipping(request: HttpRequest, token) -> HttpResponse:
+    checkout = _checkout(request, token)
+    if (done := _open_or_confirmation(checkout)) is not None:
+        return done
+    if checkout.shipping_address_id is None:
+        return redirect("orders:checkout_address", token=checkout.token)
+    totals = checkout_price(checkout=checkout)
+    options = shipping_options(seller_ids=[s.seller_id for s in totals.sellers])
+    if request.method == "POST":
+        choices = {s.seller_id: request.POST.get(f"seller_{s.seller_id}") for s in totals.sellers}
+        try:
+            checkout_set_shipping(checkout=checkout, choices=choices)
+            return redirect("orders:checkout_review", token=checkout.token)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    chosen = {int(k): v for k, v in checkout.shipping_choices.items()}
+    sellers = [
+        (s, options[s.seller_id], chosen.get(s.seller_id) or next(iter(options[s.seller_id]), None))
+        for s in totals.sellers
+    ]
+    return render(
+        request,
+        "storefront/checkout/shipping.html",
+        {"checkout": checkout, "sellers": sellers, "step": 2},
+    )
+
+
+def checkout_review(request: HttpRequest, token) -> HttpResponse:
+    checkout = _checkout(request, token)
+    if (done := _open_or_confirmation(checkout)) is not None:
+        return done
+    if checkout.reserved_until is None or checkout.reserved_until <= timezone.now():
+        try:
+            checkout_refresh_hold(checkout=checkout)
+            messages.info(request, "Your items were held again for you.")
+        except InsufficientStock as exc:
+            messages.error(request, exc.message + " Please update your cart.")
+            return redirect("cart:detail")
+    totals = checkout_price(checkout=checkout)
+    if totals.missing_shipping:
+        return redirect("orders:checkout_shipping", token=checkout.token)
+    return render(
+        request,
+        "storefront/checkout/review.html",
+        {"checkout": checkout, "totals": totals, "step": 3},
+    )
+
+
+@require_POST
+def checkout_place(request: HttpRequest, token) -> HttpResponse:
+    checkout = _checkout(request, token)
+    try:
+        expected = Decimal(request.POST.get("expected_total", ""))
+    except InvalidOperation:
+        expected = None
+    try:
+        order_place(
+            checkout=checkout,
+            payment_token=request.POST.get("payment_token", ""),
+            expected_total=expected,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:checkout_review", token=checkout.token)
+    return redirect("orders:confirmation", token=checkout.token)
+
+
+def checkout_confirmation(request: HttpRequest, token) -> HttpResponse:
+    checkout = _checkout(request, token)
+    order = (
+        Order.objects.filter(checkout=checkout).prefetch_related("seller_orders__seller").first()
+    )
+    if order is None:
+        return redirect("orders:checkout_review", token=checkout.token)
+    return render(request, "storefront/checkout/confirmation.html", {"order": order, "step": 4})
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(order_list_for_customer(user=request.user), 20).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "storefront/orders/list.html", {"page": page})
+
+
+@login_required
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        order = order_get_for_customer(user=request.user, number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "storefront/orders/detail.html", {"order": order})
+
+
+@login_required
+@require_POST
+def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        order = order_get_for_customer(user=request.user, number=number)
+        order_cancel(order=order, by=request.user, reason="Cancelled by the customer.")
+        messages.success(request, f"Order {order.number} is cancelled.")
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:detail", number=number)
