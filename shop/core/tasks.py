@@ -12,8 +12,8 @@ PING_KEY_PREFIX = "core:ping:"
 PING_TTL_SECONDS = 300
 
 
-@shared_task(name="shop.core.ping")
-def ping_task(token: str) -> str:
+@shared_task(name="shop.core.worker_ping")
+def worker_ping_task(token: str) -> str:
     """Record in the cache which worker ran it: proves broker -> worker -> cache end to end.
 
     Operators can send it to check a deployment's task pipeline; the worker test relies on it.

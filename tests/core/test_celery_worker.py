@@ -14,7 +14,7 @@ from django.core.cache import caches
 from django.db import connection
 
 from shop.celery import app
-from shop.core.tasks import PING_KEY_PREFIX, ping_task
+from shop.core.tasks import PING_KEY_PREFIX, worker_ping_task
 
 WORKER_READY_TIMEOUT_SECONDS = 60
 TASK_TIMEOUT_SECONDS = 60
@@ -100,7 +100,7 @@ def test_task_runs_in_a_real_worker_through_the_broker(worker, redis_service, se
     assert caches["default"].get(key) is None
 
     with app.connection_for_write(redis_service.broker_url) as conn:
-        ping_task.apply_async(args=[token], queue=queue, connection=conn)
+        worker_ping_task.apply_async(args=[token], queue=queue, connection=conn)
 
     deadline = time.monotonic() + TASK_TIMEOUT_SECONDS
     ran_by = None
@@ -110,4 +110,4 @@ def test_task_runs_in_a_real_worker_through_the_broker(worker, redis_service, se
     assert ran_by is not None, f"the task never ran; worker log:\n{log_path.read_text()}"
     # Written by the worker process, not by this one (no eager execution).
     assert ran_by.endswith(f":{process.pid}")
-    assert "shop.core.ping[" in log_path.read_text()
+    assert "shop.core.worker_ping[" in log_path.read_text()
