@@ -97,3 +97,31 @@ def cart_view(
 
 def wishlist_items(*, user) -> QuerySet[WishlistItem]:
     return WishlistItem.objects.filter(user=user).select_related("variant__product__seller")
+
+
+@dataclass(frozen=True)
+class AbandonmentStats:
+    carts: int
+    abandoned: int
+    recovered: int
+
+    @property
+    def abandonment_rate(self) -> float:
+        return self.abandoned / self.carts if self.carts else 0.0
+
+    @property
+    def recovery_rate(self) -> float:
+        return self.recovered / self.abandoned if self.abandoned else 0.0
+
+
+def cart_abandonment_stats() -> AbandonmentStats:
+    """Of all carts, how many were ever marked abandoned, and of those how many converted
+    later. One query."""
+    from django.db.models import Count, Q
+
+    row = Cart.objects.aggregate(
+        carts=Count("pk"),
+        abandoned=Count("pk", filter=Q(abandoned_at__isnull=False)),
+        recovered=Count("pk", filter=Q(recovered_at__isnull=False)),
+    )
+    return AbandonmentStats(**row)
