@@ -130,6 +130,14 @@ class Product(BaseModel):
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
     search_vector = SearchVectorField(null=True, editable=False)
+    # Denormalised for search (owned by catalog.search, refreshed by its services and tasks):
+    # the lowest price a shopper pays now, so price filters and facets over a million products
+    # need no per-row sale-price subquery; and a flag for rows whose vector/price are stale.
+    # db_default keeps bulk COPY loads (seed_demo) that do not name these columns working.
+    search_price_min = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, editable=False
+    )
+    search_dirty = models.BooleanField(db_default=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -142,6 +150,10 @@ class Product(BaseModel):
                 condition=Q(is_featured=True),
             ),
             GinIndex(fields=["search_vector"], name="catalog_product_search"),
+            models.Index(fields=["search_price_min", "id"], name="catalog_product_search_price"),
+            models.Index(
+                fields=["id"], name="catalog_product_search_dirty", condition=Q(search_dirty=True)
+            ),
         ]
 
     def __str__(self) -> str:

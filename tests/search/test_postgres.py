@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+
+from catalog.search import postgres
+from catalog.search.base import SearchQuery
+from catalog.search.postgres import PostgresSearchBackend
+from catalog.search.query import search_query_parse
+
+pytestmark = pytest.mark.django_db
+
+
+def run(query_string: str = ""):
+    query = search_query_parse(params=QueryDict(query_string), page_size=24)
+    return PostgresSearchBackend().search(query=query)
+
+
+def names(catalog, result) -> list[str]:
+    by_id = {p.pk: key for key, p in catalog.products.items()}
+    return [by_id[i] for i in result.product_ids]
+
+
+def counts(values) -> dict[str, int]:
+    return {v.value: v.count for v in values}
+
+
+def test_name_match_ranks_above_description_match(catalog):
+    result = run("q=lamp")
+    assert names(catalog, result) == ["lamp", "light"]
+
+
+def test_hidden_products_never_appear(catalog):
+    result = run("q=blue shirt")
+    assert names(catalog, result) == ["blue_shirt"]
+    everything = run("")
+    assert set(names(catalog, everything)) == {"blue_shirt", "red_shirt", "shoe", "lamp", "light"}
+    assert everything.total == 5
+
+
+def test_facets_for_a_query_match_hand_counts(catalog):
+    result = run("q=shirt")
+    assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt"]
+    assert counts(result.facets.categories) == {"clothing": 2}
+    assert counts(result.facets.sellers) == {"alpha": 1, "beta": 1}
+    # the red shirt is on sale at 8.00: the price facet counts what the shopper pays
+    assert counts(result.facets.prices) == {"-9.99": 1, "10-24.99": 1}
+    (colour,) = result.facets.attributes
+    assert colour.slug == "colour"
+    assert counts(colour.values) == {"red": 1, "blue": 1}
+
+
+def test_selecting_a_facet_value_keeps_the_other_values_of_that_facet(catalog):
+    result = run("q=shirt&attr_colour=red")
+    assert names(catalog, result) == ["red_shirt"]
+    (colour,) = result.facets.attributes
+    assert counts(colour.values) == {"red": 1, "blue": 1}
+    assert [v.value for v in colour.values if v.selected] == ["red"]
+    # the other facets are narrowed by the colour filter
+    assert counts(result.facets.sellers) == {"beta": 1}
+
+
+def test_category_filter_includes_the_subtree_and_facet_shows_children(catalog):
+    result = run("category=clothing")
+    assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt", "shoe"]
+    assert counts(result.facets.categories) == {"clothing": 3, "shirts": 2, "shoes": 1}
+    assert [v.value for v in result.facets.categories if v.selected] == ["clothing"]
+    facets = {a.slug: counts(a.values) for a in result.facets.attributes}
+    assert facets == {"colour": {"red": 2, "blue": 1}, "waterproof": {"true": 1}}
+
+
+def test_price_filter_uses_the_sale_price(catalog):
+    assert names(catalog, run("price_max=9.99")) == ["red_shirt"]
+    assert names(catalog, run("price_min=10&price_max=24.99")) == ["blue_shirt"]
+    result = run("price_min=10&price_max=24.99")
+    assert [v.value for v in result.facets.prices if v.selected] == ["10-24.99"]
+    # the price facet ignores its own filter: every bucket is still offered
+    assert sum(v.count for v in result.facets.prices) == 5
+
+
+def test_seller_rating_and_attribute_filters(catalog):
+    assert sorted(names(catalog, run("seller=beta"))) == ["lamp", "red_shirt"]
+    assert names(catalog, run("attr_waterproof=true")) == ["shoe"]
+    shoe = catalog.products["shoe"]
+    shoe.rating_avg = Decimal("4.50")
+    shoe.save(update_fields=["rating_avg"])
+    assert names(catalog, run("rating=4")) == ["shoe"]
+
+
+def test_in_stock_filter_uses_inventory(catalog):
+    from tests.factories.inventory import stock_with
+
+    stock_with(variant=catalog.products["lamp"].variants.get(), on_hand=3)
+    stock_with(variant=catalog.products["light"].variants.get(), on_hand=0)
+    assert names(catalog, run("q=lamp&in_stock=1")) == ["lamp"]
+
+
+def test_sorting_and_stable_pagination(catalog):
+    by_price = names(catalog, run("sort=price_asc"))
+    assert by_price == ["red_shirt", "blue_shirt", "lamp", "light", "shoe"]
+    assert names(catalog, run("sort=price_desc"))[0] == "shoe"
+    assert names(catalog, run("sort=newest")) == [
+        "light",
+        "lamp",
+        "shoe",
+        "red_shirt",
+        "blue_shirt",
+    ]
+    pages = [names(catalog, run(f"sort=price_asc&page_size=2&page={n}")) for n in (1, 2, 3)]
+    assert [p for page in pages for p in page] == by_price
+
+
+def test_prefix_matching_while_typing(catalog):
+    assert names(catalog, run("q=runn")) == ["shoe"]
+    assert names(catalog, run("q=trail run")) == ["shoe"]
+
+
+def test_sku_brand_category_and_attribute_values_are_searchable(catalog):
+    assert "shoe" in names(catalog, run("q=Tra"))
+    assert sorted(names(catalog, run("q=electronics"))) == ["lamp", "light"]
+    assert sorted(names(catalog, run("q=red"))) == ["red_shirt", "shoe"]
+
+
+def test_did_you_mean_when_nothing_matches(catalog):
+    result = run("q=lampp")
+    assert result.total == 0
+    assert result.did_you_mean == "lamp"
+    assert run("q=blue shrt").did_you_mean == "blue shirt"
+    assert run("q=qqqqqq").did_you_mean is None
+
+
+def test_without_pg_trgm_search_degrades_and_logs(catalog, monkeypatch, caplog):
+    assert postgres.trigram_available() is True  # the local PostgreSQL 15 has contrib
+    monkeypatch.setattr(postgres, "_trigram_state", {})
+    monkeypatch.setattr(postgres, "_trigram_installed", lambda: False)
+    with caplog.at_level(logging.WARNING, logger="catalog.search"):
+        result = run("q=lampp")
+    assert result.total == 0 and result.did_you_mean is None
+    assert "without typo tolerance" in caplog.text
+    assert names(catalog, run("q=lamp")) == ["lamp", "light"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('"blue shirt"', ["blue_shirt"]),
+        ("blue & | ! shirt", ["blue_shirt"]),
+        ("shirt:* <-> (linen", ["red_shirt"]),
+        ("'; DROP TABLE catalog_product; --", []),
+        ("shirt 👕🔥", ["blue_shirt", "red_shirt"]),
+        ("👕", ["blue_shirt", "lamp", "light", "red_shirt", "shoe"]),
+        ("x" * 10_000, []),
+        ("shirt " * 2_000, ["blue_shirt", "red_shirt"]),
+        ("\x00shirt", ["blue_shirt", "red_shirt"]),
+    ],
+)
+def test_nasty_query_strings_are_handled_safely(catalog, text, expected):
+    result = PostgresSearchBackend().search(query=SearchQuery(text=text))
+    assert sorted(names(catalog, result)) == expected
+    assert isinstance(PostgresSearchBackend().suggest(prefix=text, limit=5), list)
+
+
+def test_suggest_offers_products_and_categories_for_a_prefix(catalog):
+    suggestions = PostgresSearchBackend().suggest(prefix="shi", limit=5)
+    labels = {(s.kind, s.label) for s in suggestions}
+    assert ("product", "Blue Cotton Shirt") in labels
+    assert ("category", "Shirts") in labels
+    assert all("Archived" not in s.label and "Suspended" not in s.label for s in suggestions)
