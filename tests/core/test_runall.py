@@ -95,9 +95,14 @@ def test_serves_then_sigterm_stops_every_process(runall):
     assert "customer@example.com" in log and "marketplace-demo" in log
 
     process.send_signal(signal.SIGTERM)
+    # A second signal while stopping (make forwards SIGTERM to its child) must not cut it short.
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0
     assert _alive(descendants) == []
-    assert "Everything stopped." in log_path.read_text()
+    log = log_path.read_text()
+    assert "Stopping (SIGTERM)" in log
+    assert "Everything stopped." in log
 
 
 def test_a_dying_child_is_named_and_the_rest_are_stopped(runall):

@@ -48,8 +48,15 @@ class _Child:
     process: subprocess.Popen[bytes] | None = field(default=None)
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _raise_shutdown(signum: int, frame: Any) -> None:
-    raise _Shutdown(signal.Signals(signum).name)
+    # Further signals (make forwards SIGTERM; an impatient second Ctrl-C) must not abort the
+    # cleanup halfway and orphan the children or the embedded services.
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Shutdown("Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name)
 
 
 def _worker_queues() -> list[str]:
@@ -75,19 +82,18 @@ class Command(BaseCommand):
         self.children: list[_Child] = []
         var_dir = Path(settings.VAR_DIR)
         exit_code = 0
-        previous = {
-            sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGTERM, signal.SIGHUP)
-        }
+        previous = {sig: signal.signal(sig, _raise_shutdown) for sig in _STOP_SIGNALS}
         try:
             self._broker_prepare(var_dir)
             self._database_prepare(seed=not options["no_seed"])
             self._children_start(var_dir)
             self._banner()
             exit_code = self._supervise()
-        except (KeyboardInterrupt, _Shutdown) as exc:
-            reason = str(exc) or "Ctrl-C"
-            self.stdout.write(f"\nStopping ({reason}): web, worker, beat and embedded services...")
+        except _Shutdown as exc:
+            self.stdout.write(f"\nStopping ({exc}): web, worker, beat and embedded services...")
         finally:
+            for sig in _STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_IGN)
             self._children_stop()
             if self.redis is not None:
                 self.redis.stop()
