@@ -285,9 +285,12 @@ def product_list_shape(qs: QuerySet[Product]) -> QuerySet[Product]:
 
 def product_get_public(*, slug: str, at: datetime | None = None) -> Product:
     """One public product with everything its page shows: priced variants with their attribute
-    values, images, seller, category. Raises NotFound for hidden products."""
+    values (and `available_quantity`/`backorderable` from inventory), images, seller, category.
+    Raises NotFound for hidden products."""
+    from inventory.selectors import variant_queryset_with_availability
+
     variants = (
-        variant_queryset_priced(at=at)
+        variant_queryset_with_availability(variant_queryset_priced(at=at), now=at)
         .filter(is_active=True)
         .prefetch_related(
             Prefetch(

@@ -29,7 +29,14 @@ class StockAdmin(admin.ModelAdmin):
     list_filter = ("backorder_allowed", "warehouse__is_active")
     search_fields = ("variant__sku", "variant__product__name", "warehouse__code")
     list_select_related = ("variant__product", "warehouse")
-    readonly_fields = ("variant", "warehouse", "on_hand", "allocated", "reserved", "backorder_allowed")
+    readonly_fields = (
+        "variant",
+        "warehouse",
+        "on_hand",
+        "allocated",
+        "reserved",
+        "backorder_allowed",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,3 +1,33 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from inventory import api
+
+urlpatterns = [
+    path("seller/warehouses/", api.WarehouseListCreateView.as_view(), name="seller-warehouses"),
+    path(
+        "seller/warehouses/<int:pk>/",
+        api.WarehouseDetailView.as_view(),
+        name="seller-warehouse-detail",
+    ),
+    path("seller/stock/", api.StockListView.as_view(), name="seller-stock"),
+    path("seller/stock/receive/", api.StockReceiveView.as_view(), name="seller-stock-receive"),
+    path("seller/stock/<int:pk>/", api.StockDetailView.as_view(), name="seller-stock-detail"),
+    path(
+        "seller/stock/<int:pk>/adjust/", api.StockAdjustView.as_view(), name="seller-stock-adjust"
+    ),
+    path(
+        "seller/stock/<int:pk>/transfer/",
+        api.StockTransferView.as_view(),
+        name="seller-stock-transfer",
+    ),
+    path(
+        "seller/stock/<int:pk>/write-off/",
+        api.StockWriteOffView.as_view(),
+        name="seller-stock-write-off",
+    ),
+    path(
+        "seller/stock-movements/",
+        api.StockMovementListView.as_view(),
+        name="seller-stock-movements",
+    ),
+]

@@ -113,6 +113,8 @@ def _stock_for(*, warehouse: Warehouse, variant: ProductVariant) -> Stock:
 
 
 def _locked(stock_ids: list[int]) -> dict[int, Stock]:
+    """Lock rows about to lose units, releasing their expired holds first (lazy expiry) so those
+    units count as free."""
     stocks_by_id = {s.pk: s for s in locks.stocks_lock(stock_ids=stock_ids)}
     expired_reservations_release(stocks_by_id=stocks_by_id, now=timezone.now())
     return stocks_by_id
@@ -133,11 +135,12 @@ def stock_receive(
     reason: str = "",
     reference: str = "",
 ) -> StockMovement:
-    """Goods arrived: on_hand goes up."""
+    """Goods arrived: on_hand goes up (nothing is taken away, so expired holds can wait for the
+    sweeper)."""
     quantity_validate(quantity)
     stock = _stock_for(warehouse=warehouse, variant=variant)
     with transaction.atomic():
-        stock = _locked([stock.pk])[stock.pk]
+        stock = locks.stocks_lock(stock_ids=[stock.pk]).get()
         stock_counters_move(stock, on_hand=quantity)
         return movement_record(
             stock,

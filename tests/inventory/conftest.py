@@ -4,10 +4,11 @@ from django.db.models import F, Q, Sum
 from inventory.models import Allocation, Reservation, Stock, StockMovement
 
 
-def counters_agree_with_rows() -> list[str]:
-    """Every stock row: invariant holds and counters equal the rows behind them."""
+def counters_agree_with_rows(stocks=None) -> list[str]:
+    """Every stock row (or those given): the invariant holds and the counters equal the rows
+    behind them."""
     problems = []
-    for s in Stock.objects.order_by("pk"):
+    for s in (Stock.objects.all() if stocks is None else stocks).order_by("pk"):
         reserved = Reservation.objects.filter(stock=s).aggregate(t=Sum("quantity"))["t"] or 0
         allocated = (
             Allocation.objects.filter(stock=s).aggregate(

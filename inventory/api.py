@@ -1,0 +1,262 @@
+"""Seller inventory API (`/api/v1/seller/...`). Thin: resolve the seller membership (the
+`X-Seller-Id` header, else the user's only/first seller), check the role, call a selector or a
+service. Every object is looked up within the seller, so another seller's ids are 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inventory import selectors, services
+from inventory.models import MovementReason
+from inventory.serializers import (
+    AdjustSerializer,
+    MovementFilterSerializer,
+    ReceiveSerializer,
+    StockFilterSerializer,
+    StockMovementSerializer,
+    StockSerializer,
+    TransferSerializer,
+    WarehouseSerializer,
+    WriteOffSerializer,
+)
+from sellers.models import SellerMember
+from sellers.selectors import member_require, seller_membership_get
+from shop.core.errors import NotFound
+
+SELLER_HEADER = OpenApiParameter(
+    "X-Seller-Id",
+    int,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The seller to act for; defaults to your only (or first) seller account.",
+)
+
+
+class SellerInventoryMixin:
+    permission_classes = [IsAuthenticated]
+    request: Request
+
+    def membership(self, *, write: bool) -> SellerMember:
+        raw = self.request.headers.get("X-Seller-Id")
+        seller_id = None
+        if raw is not None:
+            try:
+                seller_id = int(raw)
+            except ValueError as exc:
+                raise NotFound("No seller account found.") from exc
+        membership = seller_membership_get(user=self.request.user, seller_id=seller_id)
+        member_require(membership=membership, action="inventory" if write else "inventory_view")
+        return membership
+
+    def writing(self) -> bool:
+        return self.request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def _parsed(serializer_class, data) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+@extend_schema(tags=["seller inventory"], parameters=[SELLER_HEADER])
+class WarehouseListCreateView(SellerInventoryMixin, generics.ListCreateAPIView):
+    serializer_class = WarehouseSerializer
+
+    def get_queryset(self):
+        return selectors.warehouse_list_for_seller(seller=self.membership(write=False).seller)
+
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        seller = self.membership(write=True).seller
+        values = _parsed(WarehouseSerializer, request.data)
+        warehouse = services.warehouse_create(seller=seller, **values)
+        return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["seller inventory"], parameters=[SELLER_HEADER])
+class WarehouseDetailView(SellerInventoryMixin, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = WarehouseSerializer
+
+    def get_object(self):
+        seller = self.membership(write=self.writing()).seller
+        return selectors.warehouse_get_for_seller(seller=seller, pk=self.kwargs["pk"])
+
+    def update(self, request: Request, *args, **kwargs) -> Response:
+        warehouse = self.get_object()
+        serializer = WarehouseSerializer(
+            warehouse, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        warehouse = services.warehouse_update(warehouse=warehouse, **serializer.validated_data)
+        return Response(WarehouseSerializer(warehouse).data)
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        services.warehouse_delete(warehouse=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[
+        SELLER_HEADER,
+        OpenApiParameter("warehouse", int),
+        OpenApiParameter("variant", int),
+        OpenApiParameter("sku", str, description="SKU contains"),
+        OpenApiParameter("status", str, enum=["in_stock", "low", "out"]),
+    ],
+)
+class StockListView(SellerInventoryMixin, generics.ListAPIView):
+    """Stock levels: on hand, allocated to orders, reserved by live checkouts, available now."""
+
+    serializer_class = StockSerializer
+
+    def get_queryset(self):
+        membership = self.membership(write=False)
+        filters = _parsed(StockFilterSerializer, self.request.query_params)
+        qs = selectors.stock_list_for_seller(seller=membership.seller)
+        if "warehouse" in filters:
+            qs = qs.filter(warehouse_id=filters["warehouse"])
+        if "variant" in filters:
+            qs = qs.filter(variant_id=filters["variant"])
+        if filters.get("sku"):
+            qs = qs.filter(variant__sku__icontains=filters["sku"])
+        threshold = membership.seller.low_stock_threshold
+        match filters.get("status"):
+            case "out":
+                qs = qs.filter(available_now__lte=0)
+            case "low":
+                qs = qs.filter(available_now__gt=0, available_now__lte=threshold)
+            case "in_stock":
+                qs = qs.filter(available_now__gt=0)
+        return qs
+
+
+@extend_schema(tags=["seller inventory"], parameters=[SELLER_HEADER])
+class StockDetailView(SellerInventoryMixin, generics.RetrieveAPIView):
+    serializer_class = StockSerializer
+
+    def get_object(self):
+        seller = self.membership(write=False).seller
+        return selectors.stock_get_for_seller(seller=seller, pk=self.kwargs["pk"])
+
+
+class _StockActionView(SellerInventoryMixin, APIView):
+    def stock(self):
+        seller = self.membership(write=True).seller
+        return seller, selectors.stock_get_for_seller(seller=seller, pk=self.kwargs["pk"])
+
+
+def _movement_response(movement, code=status.HTTP_201_CREATED) -> Response:
+    return Response(StockMovementSerializer(movement).data, status=code)
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[SELLER_HEADER],
+    request=ReceiveSerializer,
+    responses={201: StockMovementSerializer},
+)
+class StockReceiveView(SellerInventoryMixin, APIView):
+    """Book goods in: on_hand of the variant in the warehouse goes up."""
+
+    def post(self, request: Request) -> Response:
+        seller = self.membership(write=True).seller
+        data = _parsed(ReceiveSerializer, request.data)
+        movement = services.stock_receive(
+            warehouse=selectors.warehouse_get_for_seller(seller=seller, pk=data["warehouse"]),
+            variant=selectors.variant_get_for_seller(seller=seller, pk=data["variant"]),
+            quantity=data["quantity"],
+            actor=request.user,
+            reason=data["reason"],
+            reference=data["reference"],
+        )
+        return _movement_response(movement)
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[SELLER_HEADER],
+    request=AdjustSerializer,
+    responses={201: StockMovementSerializer},
+)
+class StockAdjustView(_StockActionView):
+    def post(self, request: Request, pk: int) -> Response:
+        _seller, stock = self.stock()
+        data = _parsed(AdjustSerializer, request.data)
+        return _movement_response(services.stock_adjust(stock=stock, actor=request.user, **data))
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[SELLER_HEADER],
+    request=WriteOffSerializer,
+    responses={201: StockMovementSerializer},
+)
+class StockWriteOffView(_StockActionView):
+    def post(self, request: Request, pk: int) -> Response:
+        _seller, stock = self.stock()
+        data = _parsed(WriteOffSerializer, request.data)
+        return _movement_response(services.stock_write_off(stock=stock, actor=request.user, **data))
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[SELLER_HEADER],
+    request=TransferSerializer,
+    responses={201: StockMovementSerializer(many=True)},
+)
+class StockTransferView(_StockActionView):
+    def post(self, request: Request, pk: int) -> Response:
+        seller, stock = self.stock()
+        data = _parsed(TransferSerializer, request.data)
+        out, into = services.stock_transfer(
+            stock=stock,
+            to_warehouse=selectors.warehouse_get_for_seller(seller=seller, pk=data["to_warehouse"]),
+            quantity=data["quantity"],
+            actor=request.user,
+            reason=data["reason"],
+        )
+        return Response(
+            StockMovementSerializer([out, into], many=True).data, status=status.HTTP_201_CREATED
+        )
+
+
+@extend_schema(
+    tags=["seller inventory"],
+    parameters=[
+        SELLER_HEADER,
+        OpenApiParameter("stock", int),
+        OpenApiParameter("warehouse", int),
+        OpenApiParameter("variant", int),
+        OpenApiParameter("reason", str, enum=MovementReason.values),
+        OpenApiParameter("since", str, description="ISO 8601 date-time"),
+        OpenApiParameter("until", str, description="ISO 8601 date-time"),
+    ],
+)
+class StockMovementListView(SellerInventoryMixin, generics.ListAPIView):
+    """The ledger of on_hand changes, newest first."""
+
+    serializer_class = StockMovementSerializer
+
+    def get_queryset(self):
+        seller = self.membership(write=False).seller
+        filters = _parsed(MovementFilterSerializer, self.request.query_params)
+        condition = Q()
+        for key, lookup in (
+            ("stock", "stock_id"),
+            ("warehouse", "stock__warehouse_id"),
+            ("variant", "stock__variant_id"),
+            ("reason", "reason"),
+            ("since", "created_at__gte"),
+            ("until", "created_at__lt"),
+        ):
+            if key in filters:
+                condition &= Q(**{lookup: filters[key]})
+        return selectors.movement_list_for_seller(seller=seller).filter(condition)
