@@ -9,7 +9,8 @@
     var data = new FormData(form);
     if (submitter && submitter.name) data.set(submitter.name, submitter.value);
     body.setAttribute("aria-busy", "true");
-    fetch(form.action, {
+    // getAttribute: the buttons are named "action", which shadows form.action in the DOM
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: data,
       headers: { "X-Requested-With": "fetch" },
@@ -17,7 +18,7 @@
     })
       .then(function (response) { return response.text(); })
       .then(function (html) { body.innerHTML = html; })
-      .catch(function () { form.submit(); })
+      .catch(function () { HTMLFormElement.prototype.submit.call(form); })
       .finally(function () { body.removeAttribute("aria-busy"); });
   }
 
