@@ -11,6 +11,7 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("accounts.api_urls")),
+    path("", include("catalog.search.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("inventory.api_urls")),
     path("", include("cart.api_urls")),

@@ -85,6 +85,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
         else:
             results[name] = "ok"
     ready = all(value == "ok" for value in results.values())
+    if settings.OPENSEARCH_URL:
+        # reported, not gating: when OpenSearch is down, search answers from PostgreSQL
+        from catalog.search.opensearch import opensearch_health
+
+        results["search"] = opensearch_health()
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": results},
         status=200 if ready else 503,

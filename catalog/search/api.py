@@ -1,0 +1,181 @@
+"""API search: `/api/v1/search/` and `/api/v1/search/suggest/`. Same parser, same service and
+same product loader as the storefront page; errors use the one API error shape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.search.base import SearchSort
+from catalog.search.query import search_query_parse
+from catalog.search.services import search_run, search_suggest
+from catalog.search.views import search_products_load
+from shop.core.errors import ValidationError
+
+SUGGEST_MIN_CHARS = 2
+SUGGEST_MAX_CHARS = 100
+
+
+class SearchProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    brand = serializers.CharField()
+    price_from = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    price_was = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
+    currency = serializers.SerializerMethodField()
+    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating_count = serializers.IntegerField()
+    seller = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+
+    def get_currency(self, obj) -> str:
+        return settings.SHOP_CURRENCY
+
+    def get_seller(self, obj) -> dict[str, str]:
+        return {"slug": obj.seller.slug, "name": obj.seller.name}
+
+    def get_category(self, obj) -> dict[str, str]:
+        return {"slug": obj.category.slug, "name": obj.category.name}
+
+
+_facet_value = inline_serializer(
+    "SearchFacetValue",
+    fields={
+        "value": serializers.CharField(),
+        "label": serializers.CharField(),
+        "count": serializers.IntegerField(),
+        "selected": serializers.BooleanField(),
+    },
+    many=True,
+)
+
+SearchResponseSerializer = inline_serializer(
+    "SearchResponse",
+    fields={
+        "count": serializers.IntegerField(),
+        "page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "engine": serializers.ChoiceField(choices=["postgres", "opensearch"]),
+        "did_you_mean": serializers.CharField(allow_null=True),
+        "results": SearchProductSerializer(many=True),
+        "facets": inline_serializer(
+            "SearchFacets",
+            fields={
+                "categories": _facet_value,
+                "prices": _facet_value,
+                "sellers": _facet_value,
+                "attributes": inline_serializer(
+                    "SearchAttributeFacet",
+                    fields={
+                        "slug": serializers.CharField(),
+                        "name": serializers.CharField(),
+                        "values": _facet_value,
+                    },
+                    many=True,
+                ),
+            },
+        ),
+    },
+)
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, description="Words to find; the last one matches as a prefix."),
+    OpenApiParameter("category", str, description="Category slug (includes its subcategories)."),
+    OpenApiParameter("price_min", str, description="Lowest price the shopper pays (decimal)."),
+    OpenApiParameter("price_max", str, description="Highest price the shopper pays (decimal)."),
+    OpenApiParameter("seller", str, many=True, description="Seller slugs (repeat or comma)."),
+    OpenApiParameter("rating", str, description="Minimum average rating, 0 to 5."),
+    OpenApiParameter("in_stock", str, description="1 for products that can be bought now."),
+    OpenApiParameter(
+        "attr_<slug>", str, description="Attribute values; attr_<slug>_min/_max for numbers."
+    ),
+    OpenApiParameter("sort", str, enum=[s.value for s in SearchSort]),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int, description="1 to 100."),
+]
+
+
+class SearchView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="search_products",
+        summary="Search products with filters and facets",
+        parameters=SEARCH_PARAMETERS,
+        responses={200: SearchResponseSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = search_query_parse(
+            params=request.query_params, page_size=settings.CATALOG_PAGE_SIZE
+        )
+        result = search_run(query=query)
+        products = search_products_load(result=result)
+        return Response(
+            {
+                "count": result.total,
+                "page": query.page,
+                "page_size": query.page_size,
+                "engine": result.engine,
+                "did_you_mean": result.did_you_mean,
+                "results": SearchProductSerializer(products, many=True).data,
+                "facets": asdict(result.facets),
+            }
+        )
+
+
+class SuggestView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="search_suggest",
+        summary="Autocomplete: products and categories for a prefix",
+        parameters=[OpenApiParameter("q", str, required=True, description="2 to 100 characters.")],
+        responses={
+            200: inline_serializer(
+                "SearchSuggestions",
+                fields={
+                    "suggestions": inline_serializer(
+                        "SearchSuggestion",
+                        fields={
+                            "kind": serializers.ChoiceField(choices=["product", "category"]),
+                            "label": serializers.CharField(),
+                            "slug": serializers.CharField(),
+                            "url": serializers.CharField(),
+                        },
+                        many=True,
+                    )
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        prefix = request.query_params.get("q", "").strip()
+        if not SUGGEST_MIN_CHARS <= len(prefix) <= SUGGEST_MAX_CHARS:
+            raise ValidationError(
+                "The prefix has the wrong length.",
+                fields={"q": [f"Type {SUGGEST_MIN_CHARS} to {SUGGEST_MAX_CHARS} characters."]},
+            )
+        suggestions = search_suggest(prefix=prefix)
+        return Response(
+            {
+                "suggestions": [
+                    {
+                        **asdict(s),
+                        "url": reverse(
+                            "catalog:product" if s.kind == "product" else "catalog:category",
+                            args=[s.slug],
+                        ),
+                    }
+                    for s in suggestions
+                ]
+            }
+        )

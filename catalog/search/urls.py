@@ -1,0 +1,7 @@
+from django.urls import path
+
+from catalog.search import views
+
+app_name = "search"
+
+urlpatterns = [path("", views.search, name="results")]
