@@ -28,6 +28,7 @@ from tests.factories import (
     SellerFactory,
     VariantAttributeValueFactory,
 )
+from tests.factories.inventory import WarehouseFactory, stock_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +62,7 @@ def shop():
     small = AttributeChoiceFactory(attribute=size, value="Small", slug="s")
     large = AttributeChoiceFactory(attribute=size, value="Large", slug="l")
     seller = SellerFactory(name="Harbour Outfitters", slug="harbour", description="Sea-worthy.")
+    warehouse = WarehouseFactory(seller=seller)
     colours = [(31, 95, 209), (192, 38, 45), (28, 124, 67), (216, 155, 0)]
     first_variants = []
     for i, colour in enumerate(colours):
@@ -77,6 +79,7 @@ def shop():
                 product=product, name=choice.value, price=Decimal(price), position=position
             )
             VariantAttributeValueFactory(variant=variant, attribute=size, choice=choice)
+            stock_with(variant=variant, warehouse=warehouse, on_hand=10)
             if position == 0:
                 first_variants.append(variant)
         product_image_add(product=product, upload=picture(f"shirt{i}.png", colour))
