@@ -1,0 +1,51 @@
+"""Rebuild search: every product's vector and shopper price in PostgreSQL, then (when
+OPENSEARCH_URL is set) a fresh OpenSearch index swapped in behind the alias. Shows progress."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalog.search.base import SearchUnavailable
+from catalog.search.services import search_index_rebuild, search_index_refresh_dirty
+
+
+class Command(BaseCommand):
+    help = "Rebuild the search index (PostgreSQL, and OpenSearch with an alias swap if set)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dirty-only",
+            action="store_true",
+            help="Only refresh products flagged stale (what the beat sweep does).",
+        )
+        parser.add_argument("--batch-size", type=int, default=5000)
+
+    def handle(self, *args, dirty_only: bool, batch_size: int, **options) -> None:
+        started = time.monotonic()
+        if dirty_only:
+            done = search_index_refresh_dirty()
+            self.stdout.write(self.style.SUCCESS(f"Refreshed {done:,} stale products."))
+            return
+
+        def progress(done: int, total: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            share = done / total if total else 1
+            self.stdout.write(
+                f"\r  {share:6.1%}  {done:,}/{total:,} products  {done / elapsed:,.0f}/s",
+                ending="",
+            )
+            self.stdout.flush()
+
+        try:
+            done = search_index_rebuild(progress=progress, batch_size=batch_size)
+        except SearchUnavailable as exc:
+            raise CommandError(
+                f"OpenSearch did not accept the new index ({exc}). PostgreSQL search is "
+                "rebuilt and serving; check OPENSEARCH_URL and the cluster, then run again."
+            ) from exc
+        self.stdout.write("")
+        self.stdout.write(
+            self.style.SUCCESS(f"Indexed {done:,} products in {time.monotonic() - started:.1f}s.")
+        )
