@@ -29,6 +29,18 @@
     });
   });
 
+  // On small screens the filter panel starts folded (unless filters are in use), so results
+  // come first; without JavaScript it stays open.
+  var narrow = window.matchMedia("(max-width: 759px)").matches;
+  var params = new URLSearchParams(window.location.search);
+  params.delete("sort");
+  params.delete("page");
+  if (narrow && !params.toString()) {
+    document.querySelectorAll("details[data-filters-panel]").forEach(function (panel) {
+      panel.open = false;
+    });
+  }
+
   // Sort menus submit on change; the button stays for people without JavaScript.
   document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
     var button = form.querySelector("[data-autosubmit-button]");

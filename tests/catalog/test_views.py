@@ -495,3 +495,18 @@ def test_seller_page_lists_only_that_sellers_products_with_filters(
     # another seller's slug in the query does not widen the page
     assert sorted(names_in(client.get(url, {"seller": "seller-0"}))) == ["Bowl", "Mug"]
     assert client.get(url, {"price_min": "x"}).status_code == 400
+
+
+def test_filter_parameters_are_escaped_when_shown_back(client, tree):
+    evil = "<script>alert(1)</script>"
+    url = reverse("catalog:category", args=[tree[0].slug])
+
+    refused = client.get(url, {f"attr_{evil}_min": "x"})
+    kept = client.get(url, {"attr_colour": evil, "sort": "name"})
+
+    assert refused.status_code == 400
+    assert kept.status_code == 200
+    for response in (refused, kept):
+        body = response.content.decode()
+        assert evil not in body
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
