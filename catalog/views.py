@@ -26,6 +26,7 @@ from catalog.selectors import (
     seller_get_public,
     seller_list_for_category,
 )
+from inventory.selectors import variant_stock_status
 from shop.core.errors import NotFound, ValidationError
 
 HOME_PRODUCTS = 8
@@ -127,7 +128,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     variants = product.active_variants  # type: ignore[attr-defined]
-    selected = next((v for v in variants if str(v.pk) == request.GET.get("variant")), variants[0])
+    selected = _variant_selected(variants, request.GET.get("variant"))
     images = product.image_list  # type: ignore[attr-defined]
     # the selected variant's own picture when it has one, else the product's first
     shown_image = next((i for i in images if i.variant_id == selected.pk), None)
@@ -145,6 +146,23 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "current_root_slug": breadcrumbs[0].slug if breadcrumbs else "",
     }
     return render(request, "storefront/product.html", context)
+
+
+def _variant_selected(variants, requested: str | None):
+    """The variant asked for by `?variant=`, else the first the shopper can buy (in stock or on
+    backorder, per the availability the product selector annotates), else the first."""
+    chosen = next((v for v in variants if str(v.pk) == requested), None)
+    if chosen is not None:
+        return chosen
+    buyable = (
+        v
+        for v in variants
+        if variant_stock_status(
+            available=getattr(v, "available_quantity", 0) or 0,
+            backorderable=bool(getattr(v, "backorderable", False)),
+        ).can_buy
+    )
+    return next(buyable, variants[0])
 
 
 def _attribute_rows(variants) -> list[tuple[str, str]]:

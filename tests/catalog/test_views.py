@@ -26,6 +26,7 @@ from tests.factories import (
     SellerFactory,
     VariantAttributeValueFactory,
 )
+from tests.factories.inventory import stock_with
 
 pytestmark = pytest.mark.django_db
 
@@ -447,6 +448,16 @@ def test_product_page_selected_variant_without_javascript(client, shirt):
     assert response.context["selected_variant"] == large
     assert f'name="variant" value="{large.pk}" checked' in body
     assert '<s class="price-was" data-price-was>$45.00</s>' in body
+
+
+def test_product_page_opens_on_the_first_option_in_stock(client, shirt):
+    product, small, large = shirt
+    stock_with(variant=large, on_hand=3)
+    response = client.get(reverse("catalog:product", args=[product.slug]))
+    assert response.context["selected_variant"] == large
+    # asking for the sold-out option still shows it
+    response = client.get(reverse("catalog:product", args=[product.slug]), {"variant": small.pk})
+    assert response.context["selected_variant"] == small
 
 
 def test_product_page_ignores_a_foreign_variant_id(client, shirt, tree):
