@@ -12,9 +12,11 @@ from __future__ import annotations
 import importlib
 import inspect
 import io
+import itertools
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -61,7 +63,7 @@ DEMO_LOGINS: tuple[tuple[str, str, str], ...] = (
 REVIEWER_COUNT = 12
 REVIEWED_PRODUCTS_MAX = 200
 IMAGES_PER_TYPE = 2
-IMAGE_SIZE = (800, 800)
+IMAGE_SIZE = (640, 640)
 BATCH_SIZE = 5_000
 
 # --- static catalogue description ---------------------------------------------------------------
@@ -608,7 +610,7 @@ def demo_image_render(
 
 def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)
+    image.save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
@@ -799,11 +801,13 @@ def _batch_build(*, ctx: _Context, rng: random.Random, product_ids: list[int], n
                 )
             )
 
-    variant_ids = iter(_ids_reserve(ProductVariant, sum(len(p) for _, p in variant_plan)))
+    # Variant rows carry a slot number (0, 1, ...) in place of their id; `_batch_write`
+    # swaps in ids reserved from the sequence, so building needs no database.
     attrs, choice_ids = ctx.attributes, ctx.choice_ids
+    slots = itertools.count()
     for product_id, plans in variant_plan:
         for plan in plans:
-            variant_id = next(variant_ids)
+            variant_id = next(slots)
             price = plan["price"]
             batch.variants.append(
                 (
@@ -903,11 +907,18 @@ IMAGE_COLUMNS = (
 
 
 def _batch_write(batch: _Batch, result: SeedResult) -> None:
+    ids = _ids_reserve(ProductVariant, len(batch.variants))
+    variants = [(ids[row[0]], *row[1:]) for row in batch.variants]
+    values = [(ids[row[0]], *row[1:]) for row in batch.values]
+    sales = [(*row[:2], ids[row[2]], *row[3:]) for row in batch.sales]
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            # demo data: losing the last batch in a crash is fine, waiting for fsync is not
+            cursor.execute("SET LOCAL synchronous_commit = off")
         result.products += _copy(Product, PRODUCT_COLUMNS, batch.products)
-        result.variants += _copy(ProductVariant, VARIANT_COLUMNS, batch.variants)
-        result.attribute_values += _copy(VariantAttributeValue, VALUE_COLUMNS, batch.values)
-        result.sale_prices += _copy(VariantSalePrice, SALE_COLUMNS, batch.sales)
+        result.variants += _copy(ProductVariant, VARIANT_COLUMNS, variants)
+        result.attribute_values += _copy(VariantAttributeValue, VALUE_COLUMNS, values)
+        result.sale_prices += _copy(VariantSalePrice, SALE_COLUMNS, sales)
         result.images += _copy(ProductImage, IMAGE_COLUMNS, batch.images)
 
 
@@ -947,7 +958,7 @@ def products_delete_all(*, progress: Callable[[int, int], None] | None = None) -
     total = Product.objects.count()
     deleted = 0
     while True:
-        ids = list(Product.objects.order_by("pk").values_list("pk", flat=True)[:2_000])
+        ids = list(Product.objects.order_by("pk").values_list("pk", flat=True)[:10_000])
         if not ids:
             return deleted
         with transaction.atomic():
@@ -973,6 +984,14 @@ def search_reindex_hook(*, out: TextIO) -> bool:
         rebuild()
     bar.finish()
     return True
+
+
+def _ids_batches(*, products: int, batch_size: int) -> Iterator[list[int]]:
+    remaining = products
+    while remaining > 0:
+        ids = _ids_reserve(Product, min(batch_size, remaining))
+        remaining -= len(ids)
+        yield ids
 
 
 def demo_seed(
@@ -1003,13 +1022,22 @@ def demo_seed(
     )
     result = SeedResult()
     bar = ProgressBar(out=out, total=products, label="products")
-    first_ids: list[int] = []
-    while result.products < products:
-        ids = _ids_reserve(Product, min(batch_size, products - result.products))
-        if not first_ids:
-            first_ids = ids
-        _batch_write(_batch_build(ctx=ctx, rng=rng, product_ids=ids, now=now), result)
-        bar(result.products)
+    batch_ids = _ids_batches(products=products, batch_size=batch_size)
+    first_ids = next(batch_ids, [])
+    # One thread builds the next batch (pure Python, one seeded generator, so the data stays
+    # deterministic) while this one waits on PostgreSQL for the current batch's COPY.
+    with ThreadPoolExecutor(max_workers=1) as builder:
+        pending = builder.submit(_batch_build, ctx=ctx, rng=rng, product_ids=first_ids, now=now)
+        while pending is not None:
+            batch = pending.result()
+            next_ids = next(batch_ids, None)
+            pending = (
+                builder.submit(_batch_build, ctx=ctx, rng=rng, product_ids=next_ids, now=now)
+                if next_ids
+                else None
+            )
+            _batch_write(batch, result)
+            bar(result.products)
     if products:
         bar.finish()
     with transaction.atomic():
