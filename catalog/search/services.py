@@ -65,17 +65,18 @@ def _search_vector_expression():
     )
 
 
-def search_index_refresh(*, product_ids: Iterable[int]) -> int:
+def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = None) -> int:
     """Recompute the search vector and the price a shopper pays (sale prices included, through
     the catalog's one price expression) for these products, clear their dirty flag, and push
-    them to OpenSearch when it is configured. Idempotent; safe to retry."""
+    them to OpenSearch when it is configured. Idempotent; safe to retry. `at` is the moment
+    prices are taken at (now unless a caller replays a sale boundary)."""
     ids = sorted(set(product_ids))
     done = 0
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
         done += Product.objects.filter(pk__in=batch).update(
             search_vector=_search_vector_expression(),
-            search_price_min=product_price_min_subquery(),
+            search_price_min=product_price_min_subquery(at=at),
             search_dirty=False,
         )
         if opensearch.opensearch_configured():
@@ -168,7 +169,7 @@ def search_prices_refresh_due(*, now: datetime | None = None, window: timedelta)
         .values_list("variant__product_id", flat=True)
         .distinct()
     )
-    return search_index_refresh(product_ids=list(ids))
+    return search_index_refresh(product_ids=list(ids), at=now)
 
 
 def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 5000) -> int:

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+from django.utils import timezone
+
+from catalog.models import Product, VariantSalePrice
+from catalog.search.postgres import PostgresSearchBackend
+from catalog.search.query import search_query_parse
+from catalog.search.services import (
+    search_index_rebuild,
+    search_index_refresh_dirty,
+    search_prices_refresh_due,
+)
+from catalog.services import product_archive
+from sellers.models import SellerStatus
+from shop.celery import app
+
+pytestmark = pytest.mark.django_db
+
+
+def found(query_string: str) -> list[int]:
+    query = search_query_parse(params=QueryDict(query_string), page_size=50)
+    return PostgresSearchBackend().search(query=query).product_ids
+
+
+@pytest.fixture
+def eager_celery():
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_rename_is_searchable_after_commit_through_the_celery_task(
+    catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    lamp = catalog.products["lamp"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        lamp.name = "Desk Lantern"
+        lamp.save()
+    # flagged in the same transaction; nothing indexed before commit
+    assert Product.objects.get(pk=lamp.pk).search_dirty is True
+    assert lamp.pk not in found("q=lantern")
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert Product.objects.get(pk=lamp.pk).search_dirty is False
+    assert found("q=lantern") == [lamp.pk]
+
+
+def test_variant_price_change_refreshes_the_price_filter(
+    catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    light = catalog.products["light"]
+    assert light.pk not in found("price_max=50")
+    with django_capture_on_commit_callbacks(execute=True):
+        variant = light.variants.get()
+        variant.price = Decimal("45.00")
+        variant.save()
+    assert light.pk in found("price_max=50")
+
+
+def test_archived_products_and_suspended_sellers_vanish_at_once(catalog):
+    lamp = catalog.products["lamp"]
+    assert lamp.pk in found("q=lamp")
+    product_archive(product=lamp)  # no refresh has run: the live status filter hides it
+    assert lamp.pk not in found("q=lamp")
+    beta = catalog.sellers["beta"]
+    beta.status = SellerStatus.SUSPENDED
+    beta.save()
+    assert found("seller=beta") == []
+    assert catalog.products["red_shirt"].pk not in found("q=shirt")
+
+
+def test_sale_window_boundaries_refresh_the_denormalised_price(catalog):
+    shoe = catalog.products["shoe"]
+    variant = shoe.variants.get()
+    now = timezone.now()
+    VariantSalePrice.objects.create(
+        variant=variant,
+        sale_price=Decimal("90.00"),
+        starts_at=now - timedelta(seconds=30),
+        ends_at=now + timedelta(days=1),
+    )
+    Product.objects.filter(pk=shoe.pk).update(search_dirty=False)  # as if the task had run
+    search_index_rebuild()
+    assert shoe.pk in found("price_max=99.99")
+    Product.objects.filter(pk=shoe.pk).update(search_price_min=Decimal("120.00"))
+    assert search_prices_refresh_due(now=now, window=timedelta(minutes=2)) == 1
+    assert shoe.pk in found("price_max=99.99")
+    later = now + timedelta(days=1, seconds=30)
+    assert search_prices_refresh_due(now=later, window=timedelta(minutes=2)) == 1
+    assert Product.objects.get(pk=shoe.pk).search_price_min == Decimal("120.00")
+
+
+def test_sweep_refreshes_what_a_lost_task_left_dirty(catalog):
+    lamp = catalog.products["lamp"]
+    Product.objects.filter(pk=lamp.pk).update(name="Desk Lantern", search_dirty=True)
+    assert search_index_refresh_dirty() == 1
+    assert found("q=lantern") == [lamp.pk]
+    assert not Product.objects.filter(search_dirty=True).exists()
+
+
+def test_search_reindex_command_shows_progress(catalog):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    Product.objects.update(search_dirty=True, search_vector=None)
+    call_command("search_reindex", stdout=out)
+    assert "100.0%  8/8 products" in out.getvalue()
+    assert "Indexed 8 products" in out.getvalue()
+    assert found("q=lamp") == [catalog.products["lamp"].pk, catalog.products["light"].pk]
