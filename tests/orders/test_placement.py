@@ -197,3 +197,17 @@ def test_changing_the_cart_after_checkout_is_priced_at_placement(market):
     order = order_place(checkout=checkout)
     assert order.lines.get().quantity == 3
     assert counters(market, market.a1) == (10, 0, 3)
+
+
+def test_someone_elses_saved_address_cannot_be_used(market):
+    from orders.services import checkout_set_address
+    from shop.core.errors import NotFound
+    from tests.factories import AddressFactory
+
+    checkout = market.ready_checkout()
+    before = checkout.shipping_address_id
+    foreign = AddressFactory()  # belongs to another user
+    with pytest.raises(NotFound):
+        checkout_set_address(checkout=checkout, address_id=foreign.pk)
+    checkout.refresh_from_db()
+    assert checkout.shipping_address_id == before

@@ -1,0 +1,90 @@
+"""Idempotency-Key records: one run per (user, key), replay, conflict, retry after a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from shop.core.errors import Conflict, ValidationError
+from shop.core.idempotency import (
+    IdempotencyConflict,
+    IdempotencyRecord,
+    idempotent_call,
+    request_fingerprint,
+)
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_same_key_same_request_runs_once_and_replays():
+    user = UserFactory()
+    runs = []
+
+    def operation():
+        runs.append(1)
+        return 201, {"n": len(runs)}
+
+    first = idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=operation)
+    second = idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=operation)
+    assert (first.status, first.body, first.replayed) == (201, {"n": 1}, False)
+    assert (second.status, second.body, second.replayed) == (201, {"n": 1}, True)
+    assert runs == [1]
+
+
+def test_same_key_different_request_is_a_conflict():
+    user = UserFactory()
+    idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=lambda: (200, {}))
+    with pytest.raises(IdempotencyConflict) as excinfo:
+        idempotent_call(
+            user=user, key="k", scope="s", payload={"a": 2}, operation=lambda: (200, {})
+        )
+    assert excinfo.value.code == "idempotency_conflict"
+    assert excinfo.value.http_status == 409
+
+
+def test_keys_are_per_user():
+    a, b = UserFactory(), UserFactory()
+    idempotent_call(user=a, key="k", scope="s", payload={}, operation=lambda: (200, {"who": "a"}))
+    result = idempotent_call(
+        user=b, key="k", scope="s", payload={}, operation=lambda: (200, {"who": "b"})
+    )
+    assert result.body == {"who": "b"}
+
+
+def test_a_request_still_running_asks_the_client_to_retry():
+    user = UserFactory()
+    fingerprint = request_fingerprint(scope="s", payload={})
+    IdempotencyRecord.objects.create(user=user, key="k", scope="s", request_hash=fingerprint)
+    with pytest.raises(Conflict, match="still being processed"):
+        idempotent_call(user=user, key="k", scope="s", payload={}, operation=lambda: (200, {}))
+
+
+def test_a_crash_frees_the_key_for_a_retry():
+    user = UserFactory()
+
+    def crash():
+        raise RuntimeError("worker died")
+
+    with pytest.raises(RuntimeError):
+        idempotent_call(user=user, key="k", scope="s", payload={}, operation=crash)
+    result = idempotent_call(user=user, key="k", scope="s", payload={}, operation=lambda: (201, {}))
+    assert result.status == 201 and not result.replayed
+
+
+def test_service_errors_are_stored_as_responses():
+    user = UserFactory()
+
+    def refuse():
+        raise ValidationError("nope")
+
+    first = idempotent_call(user=user, key="k", scope="s", payload={}, operation=refuse)
+    assert (first.status, first.body["code"]) == (400, "invalid")
+    assert idempotent_call(user=user, key="k", scope="s", payload={}, operation=refuse).replayed
+
+
+@pytest.mark.parametrize("key", ["", "   ", "x" * 256])
+def test_bad_keys_are_refused(key):
+    with pytest.raises(ValidationError):
+        idempotent_call(
+            user=UserFactory(), key=key, scope="s", payload={}, operation=lambda: (200, {})
+        )
