@@ -1,0 +1,79 @@
+"""Settings read from the environment: email goes through Django 6.1's MAILERS, warning-free."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, warnings, django
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    django.setup()
+    from django.conf import DEPRECATED_EMAIL_SETTINGS, settings
+    from django.core import mail
+    mailer = mail.mailers["default"]
+print(json.dumps({
+    "mail_warnings": [
+        str(w.message) for w in caught
+        if any(word in str(w.message) for word in ("EMAIL", "MAILERS", "mail"))
+    ],
+    "backend": type(mailer).__module__ + "." + type(mailer).__name__,
+    "host": getattr(mailer, "host", None),
+    "port": getattr(mailer, "port", None),
+    "username": getattr(mailer, "username", None),
+    "use_tls": getattr(mailer, "use_tls", None),
+    "timeout": getattr(mailer, "timeout", None),
+    "deprecated": sorted(n for n in DEPRECATED_EMAIL_SETTINGS if settings.is_overridden(n)),
+}))
+"""
+
+
+def _probe(**env: str) -> dict:
+    """Load settings and build the default mailer in a fresh interpreter, recording warnings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("EMAIL_")}
+    # A URL is only parsed here, never connected to, so the embedded server is not started.
+    clean.update(DATABASE_URL="postgres://probe@127.0.0.1:1/probe", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "shop.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_console_mailer_by_default_and_no_deprecated_email_settings():
+    probe = _probe()
+    assert probe["backend"] == "django.core.mail.backends.console.EmailBackend"
+    assert probe["deprecated"] == []
+    assert probe["mail_warnings"] == []
+
+
+def test_smtp_mailer_from_the_environment():
+    probe = _probe(
+        EMAIL_HOST="smtp.example.test",
+        EMAIL_PORT="2525",
+        EMAIL_HOST_USER="mailer",
+        EMAIL_HOST_PASSWORD="secret",
+        EMAIL_USE_TLS="0",
+    )
+    assert probe == {
+        "backend": "django.core.mail.backends.smtp.EmailBackend",
+        "host": "smtp.example.test",
+        "port": 2525,
+        "username": "mailer",
+        "use_tls": False,
+        "timeout": 10,
+        "deprecated": [],
+        "mail_warnings": [],
+    }
