@@ -1,0 +1,525 @@
+"""Staff tools for the catalog. Writes with rules behind them go through `catalog.services`:
+categories are created and moved with `category_create` / `category_move` (the materialized
+path), images are added with `product_image_add` (validation + thumbnail), products are
+published and archived with their services, sale prices are scheduled with
+`sale_price_schedule`, review changes refresh the product rating with `product_rating_refresh`.
+Changelists load their foreign keys with `list_select_related`, so a page costs a fixed number of
+queries even over a million products."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from catalog.models import (
+    Attribute,
+    AttributeChoice,
+    Category,
+    Product,
+    ProductImage,
+    ProductType,
+    ProductVariant,
+    Review,
+    VariantAttributeValue,
+    VariantSalePrice,
+)
+from catalog.services import (
+    category_create,
+    category_move,
+    image_validate,
+    product_archive,
+    product_image_add,
+    product_publish,
+    product_rating_refresh,
+    sale_price_schedule,
+    variant_price_validate,
+)
+from shop.core.errors import ServiceError
+
+
+def _form_errors_from(form: forms.BaseForm, exc: ServiceError) -> None:
+    """Show a service's refusal on the form instead of a server error."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for name, errors in exc.fields.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _thumbnail_tag(image: ProductImage) -> str:
+    field = image.thumbnail or image.image
+    if not field:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="" width="60" height="60" style="object-fit:cover">', field.url
+    )
+
+
+# --- categories ---------------------------------------------------------------------------------
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "slug", "parent", "description", "position", "is_featured", "attributes"]
+
+    def clean_parent(self) -> Category | None:
+        parent = self.cleaned_data.get("parent")
+        if parent is not None and self.instance.pk and parent.path.startswith(self.instance.path):
+            # `category_move` refuses this too; checking here shows it as a form error
+            raise forms.ValidationError(
+                "A category cannot move under itself or one of its descendants."
+            )
+        return parent
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    form = CategoryForm
+    list_display = ["indented_name", "slug", "parent", "depth", "position", "is_featured"]
+    list_filter = ["depth", "is_featured"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent"]
+    filter_horizontal = ["attributes"]
+    list_select_related = ["parent"]
+    readonly_fields = ["path", "depth"]
+
+    @admin.display(description="name", ordering="path")
+    def indented_name(self, obj: Category) -> str:
+        return format_html("{}{}", "— " * obj.depth, obj.name)
+
+    def save_model(
+        self, request: HttpRequest, obj: Category, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = category_create(
+                name=data["name"],
+                slug=data["slug"],
+                parent=data["parent"],
+                description=data["description"],
+                position=data["position"],
+                is_featured=data["is_featured"],
+            )
+            obj.pk = created.pk
+            obj.refresh_from_db()
+            return
+        with transaction.atomic():
+            obj.save(
+                update_fields=[
+                    "name",
+                    "slug",
+                    "description",
+                    "position",
+                    "is_featured",
+                    "updated_at",
+                ]
+            )
+            if "parent" in form.changed_data:
+                category_move(category=obj, new_parent=data["parent"])
+                obj.refresh_from_db()
+
+
+# --- attributes and types -----------------------------------------------------------------------
+
+
+class AttributeChoiceInline(admin.TabularInline):
+    model = AttributeChoice
+    extra = 0
+    fields = ["value", "slug", "position"]
+    prepopulated_fields = {"slug": ["value"]}
+
+
+@admin.register(Attribute)
+class AttributeAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "type", "unit", "is_filterable"]
+    list_filter = ["type", "is_filterable"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AttributeChoiceInline]
+
+
+@admin.register(AttributeChoice)
+class AttributeChoiceAdmin(admin.ModelAdmin):
+    list_display = ["value", "attribute", "slug", "position"]
+    list_filter = ["attribute"]
+    search_fields = ["value", "slug", "attribute__name"]
+    autocomplete_fields = ["attribute"]
+    list_select_related = ["attribute"]
+
+
+@admin.register(ProductType)
+class ProductTypeAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+    filter_horizontal = ["attributes"]
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+class VariantForm(forms.ModelForm):
+    class Meta:
+        model = ProductVariant
+        fields = [
+            "product",
+            "sku",
+            "name",
+            "price",
+            "compare_at_price",
+            "currency",
+            "weight_grams",
+            "is_active",
+            "allow_backorder",
+            "max_quantity_per_order",
+            "position",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("price") is not None:
+            try:
+                variant_price_validate(
+                    price=data["price"], compare_at_price=data.get("compare_at_price")
+                )
+            except ServiceError as exc:
+                _form_errors_from(self, exc)
+        return data
+
+
+class VariantInline(admin.TabularInline):
+    model = ProductVariant
+    form = VariantForm
+    extra = 0
+    fields = [
+        "sku",
+        "name",
+        "price",
+        "compare_at_price",
+        "currency",
+        "weight_grams",
+        "is_active",
+        "allow_backorder",
+        "max_quantity_per_order",
+        "position",
+    ]
+    show_change_link = True  # attribute values and sale prices live on the variant's page
+
+
+class ProductImageInlineForm(forms.ModelForm):
+    class Meta:
+        model = ProductImage
+        fields = ["image", "variant", "alt_text", "position"]
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if isinstance(upload, UploadedFile):
+            try:
+                image_validate(upload=upload)
+            except ServiceError as exc:
+                raise forms.ValidationError(exc.fields.get("image") or exc.message) from exc
+        return upload
+
+
+class ProductImageInline(admin.TabularInline):
+    """New images are stored by `product_image_add` (see ProductAdmin.save_formset)."""
+
+    model = ProductImage
+    form = ProductImageInlineForm
+    extra = 0
+    fields = ["preview", "image", "variant", "alt_text", "position"]
+    readonly_fields = ["preview"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            # only this product's variants may be chosen
+            formset.form.base_fields["variant"].queryset = ProductVariant.objects.filter(
+                product=obj
+            )
+        return formset
+
+    @admin.display(description="thumbnail")
+    def preview(self, obj: ProductImage) -> str:
+        return _thumbnail_tag(obj) if obj.pk else "—"
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "seller",
+        "category",
+        "status",
+        "brand",
+        "is_featured",
+        "rating_avg",
+        "published_at",
+    ]
+    list_filter = ["status", "is_featured", "seller__status", "tax_class"]
+    search_fields = ["name", "slug", "brand", "seller__name"]
+    list_select_related = ["seller", "category"]
+    autocomplete_fields = ["seller", "category", "product_type"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = [
+        "status",
+        "published_at",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [VariantInline, ProductImageInline]
+    actions = ["publish", "archive"]
+    # a million products: skip the unfiltered COUNT(*) the changelist would add to every page
+    show_full_result_count = False
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "seller",
+                    "category",
+                    "product_type",
+                    "brand",
+                    "description",
+                ]
+            },
+        ),
+        (
+            "Status (change with the list actions)",
+            {"fields": ["status", "published_at", "is_featured", "tax_class"]},
+        ),
+        ("Reviews", {"fields": ["rating_avg", "rating_count"]}),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not ProductImage:
+            return super().save_formset(request, form, formset, change)
+        images = formset.save(commit=False)
+        for deleted in formset.deleted_objects:
+            deleted.delete()
+        for image in images:
+            if image.pk:
+                image.save()
+                continue
+            try:
+                product_image_add(
+                    product=form.instance,
+                    upload=image.image.file,
+                    alt_text=image.alt_text,
+                    variant=image.variant,
+                    position=image.position,
+                )
+            except ServiceError as exc:
+                self.message_user(request, f"Image not added: {exc.message}", messages.ERROR)
+        return None
+
+    @admin.action(description="Publish selected products")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        self._each(request, queryset, product_publish, "Published")
+
+    @admin.action(description="Archive selected products")
+    def archive(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        self._each(request, queryset, product_archive, "Archived")
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Product], service, verb: str) -> None:
+        done = 0
+        for product in queryset.order_by("pk"):
+            try:
+                service(product=product)
+                done += 1
+            except ServiceError as exc:
+                self.message_user(request, f"{product}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} product(s).", messages.SUCCESS)
+
+
+class VariantAttributeValueInline(admin.TabularInline):
+    model = VariantAttributeValue
+    extra = 0
+    autocomplete_fields = ["attribute", "choice"]
+    fields = ["attribute", "choice", "value_text", "value_number", "value_boolean"]
+
+
+class VariantSalePriceInline(admin.TabularInline):
+    """Scheduled sales, read-only here: add them on the sale price page (overlap checks)."""
+
+    model = VariantSalePrice
+    extra = 0
+    fields = ["sale_price", "starts_at", "ends_at"]
+    readonly_fields = fields
+    can_delete = True
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ProductVariant)
+class ProductVariantAdmin(admin.ModelAdmin):
+    form = VariantForm
+    list_display = ["sku", "product", "name", "price", "compare_at_price", "currency", "is_active"]
+    list_filter = ["is_active", "allow_backorder", "currency"]
+    search_fields = ["sku", "name", "product__name"]
+    list_select_related = ["product"]
+    raw_id_fields = ["product"]
+    inlines = [VariantAttributeValueInline, VariantSalePriceInline]
+    show_full_result_count = False
+
+
+@admin.register(VariantAttributeValue)
+class VariantAttributeValueAdmin(admin.ModelAdmin):
+    list_display = ["variant", "attribute", "display_value"]
+    list_filter = ["attribute"]
+    search_fields = ["variant__sku", "value_text", "choice__value"]
+    list_select_related = ["variant__product", "attribute", "choice"]
+    raw_id_fields = ["variant"]
+    autocomplete_fields = ["attribute", "choice"]
+    show_full_result_count = False
+
+
+class SalePriceForm(forms.ModelForm):
+    class Meta:
+        model = VariantSalePrice
+        fields = ["variant", "sale_price", "starts_at", "ends_at"]
+
+
+@admin.register(VariantSalePrice)
+class VariantSalePriceAdmin(admin.ModelAdmin):
+    """New sale prices are scheduled with `sale_price_schedule` (below the price, no overlap);
+    existing ones can be deleted, not edited."""
+
+    form = SalePriceForm
+    list_display = ["variant", "sale_price", "starts_at", "ends_at"]
+    search_fields = ["variant__sku", "variant__product__name"]
+    list_select_related = ["variant__product"]
+    raw_id_fields = ["variant"]
+    date_hierarchy = "starts_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return ["variant", "sale_price", "starts_at", "ends_at"] if obj else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        if obj is not None:
+            return form_class
+
+        class ScheduledSaleForm(form_class):
+            def clean(self) -> dict:
+                data = super().clean()
+                if self.errors:
+                    return data
+                try:
+                    with transaction.atomic():
+                        sale_price_schedule(
+                            variant=data["variant"],
+                            sale_price=data["sale_price"],
+                            starts_at=data["starts_at"],
+                            ends_at=data.get("ends_at"),
+                        )
+                        # validate only: save_model below keeps the row this creates
+                        transaction.set_rollback(True)
+                except ServiceError as exc:
+                    _form_errors_from(self, exc)
+                return data
+
+        return ScheduledSaleForm
+
+    def save_model(self, request: HttpRequest, obj: VariantSalePrice, form, change: bool) -> None:
+        if change:
+            return
+        created = sale_price_schedule(
+            variant=obj.variant,
+            sale_price=obj.sale_price,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+        )
+        obj.pk = created.pk
+
+
+@admin.register(ProductImage)
+class ProductImageAdmin(admin.ModelAdmin):
+    """Uploads go through `product_image_add` (validation and the generated thumbnail)."""
+
+    form = ProductImageInlineForm
+    list_display = ["__str__", "preview", "product", "variant", "position", "width", "height"]
+    search_fields = ["alt_text", "product__name"]
+    list_select_related = ["product", "variant"]
+    raw_id_fields = ["product", "variant"]
+    show_full_result_count = False
+
+    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return ["product", "image", "variant", "alt_text", "position"] + (
+            ["preview"] if obj else []
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        return ["preview", "product", "image"] if obj else []
+
+    @admin.display(description="thumbnail")
+    def preview(self, obj: ProductImage) -> str:
+        return _thumbnail_tag(obj)
+
+    def save_model(self, request: HttpRequest, obj: ProductImage, form, change: bool) -> None:
+        if change:
+            obj.save()
+            return
+        created = product_image_add(
+            product=form.cleaned_data["product"],
+            upload=form.cleaned_data["image"],
+            alt_text=obj.alt_text,
+            variant=obj.variant,
+            position=obj.position,
+        )
+        obj.pk = created.pk
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Moderation: every change refreshes the product's rating through its service."""
+
+    list_display = ["product", "user", "rating", "title", "is_published", "created_at"]
+    list_filter = ["is_published", "rating"]
+    search_fields = ["title", "body", "product__name", "user__email"]
+    list_select_related = ["product", "user"]
+    raw_id_fields = ["product", "user"]
+    actions = ["publish", "unpublish"]
+    show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: Review, form, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            product_rating_refresh(product=obj.product)
+
+    def delete_model(self, request: HttpRequest, obj: Review) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            product_rating_refresh(product=obj.product)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        self._refresh_after(
+            queryset, lambda: super(ReviewAdmin, self).delete_queryset(request, queryset)
+        )
+
+    @admin.action(description="Publish selected reviews")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        self._refresh_after(queryset, lambda: queryset.update(is_published=True))
+
+    @admin.action(description="Unpublish selected reviews")
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        self._refresh_after(queryset, lambda: queryset.update(is_published=False))
+
+    def _refresh_after(self, queryset: QuerySet[Review], change) -> None:
+        with transaction.atomic():
+            product_ids = set(queryset.values_list("product_id", flat=True))
+            change()
+            for product in Product.objects.filter(pk__in=product_ids).order_by("pk"):
+                product_rating_refresh(product=product)

@@ -1,0 +1,145 @@
+"""Staff tools for sellers. Status changes go through `sellers.services` (approve, suspend,
+reject) as admin actions; the status is not editable in the form, so nothing bypasses them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from sellers.models import Seller, SellerMember
+from sellers.services import seller_approve, seller_reject, seller_suspend
+from shop.core.errors import ServiceError
+
+
+class SellerMemberInline(admin.TabularInline):
+    model = SellerMember
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class StatusReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Shown to the seller's members and kept on the seller record.",
+    )
+
+
+def _status_change_with_reason(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Seller],
+    *,
+    service: Callable[..., Seller],
+    verb: str,
+) -> HttpResponse | None:
+    """First call: show a form asking why. Second call (the form posted back with `apply`):
+    call the service for each selected seller."""
+    if "apply" in request.POST:
+        form = StatusReasonForm(request.POST)
+        if form.is_valid():
+            _status_change(
+                modeladmin, request, queryset, service=service, verb=verb, **form.cleaned_data
+            )
+            return None
+    else:
+        form = StatusReasonForm()
+    return TemplateResponse(
+        request,
+        "admin/sellers/seller/status_reason.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"{verb.capitalize()} sellers",
+            "verb": verb,
+            "sellers": queryset,
+            "form": form,
+            "action": request.POST.get("action"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+def _status_change(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet[Seller],
+    *,
+    service: Callable[..., Seller],
+    verb: str,
+    **kwargs: str,
+) -> None:
+    done = 0
+    for seller in queryset.order_by("pk"):
+        try:
+            service(seller=seller, **kwargs)
+            done += 1
+        except ServiceError as exc:
+            modeladmin.message_user(request, f"{seller}: {exc.message}", messages.ERROR)
+    if done:
+        modeladmin.message_user(
+            request, f"{verb.capitalize()}d {done} seller(s).", messages.SUCCESS
+        )
+
+
+@admin.register(Seller)
+class SellerAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "status", "country", "commission_rate", "approved_at"]
+    list_filter = ["status", "country"]
+    search_fields = ["name", "slug", "support_email"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["status", "status_reason", "approved_at", "created_at", "updated_at"]
+    inlines = [SellerMemberInline]
+    actions = ["approve", "suspend", "reject"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "description", "logo", "support_email", "country"]}),
+        (
+            "Status (change with the list actions)",
+            {"fields": ["status", "status_reason", "approved_at"]},
+        ),
+        (
+            "Terms",
+            {
+                "fields": [
+                    "commission_rate",
+                    "return_window_days",
+                    "handling_time_days",
+                    "low_stock_threshold",
+                    "stripe_account_id",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.action(description="Approve selected sellers (their products become visible)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Seller]) -> None:
+        _status_change(self, request, queryset, service=seller_approve, verb="approve")
+
+    @admin.action(description="Suspend selected sellers (hides their products at once)…")
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Seller]) -> HttpResponse | None:
+        return _status_change_with_reason(
+            self, request, queryset, service=seller_suspend, verb="suspend"
+        )
+
+    @admin.action(description="Reject selected applications…")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Seller]) -> HttpResponse | None:
+        return _status_change_with_reason(
+            self, request, queryset, service=seller_reject, verb="reject"
+        )
+
+
+@admin.register(SellerMember)
+class SellerMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "seller", "role", "created_at"]
+    list_filter = ["role", "seller__status"]
+    search_fields = ["user__email", "user__full_name", "seller__name"]
+    autocomplete_fields = ["seller", "user"]
+    list_select_related = ["seller", "user"]

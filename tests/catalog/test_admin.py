@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Review,
+    VariantSalePrice,
+)
+from catalog.services import category_create
+from tests.factories import (
+    AttributeChoiceFactory,
+    AttributeFactory,
+    CategoryFactory,
+    ProductFactory,
+    ProductTypeFactory,
+    ProductVariantFactory,
+    SellerMemberFactory,
+    UserFactory,
+    VariantAttributeValueFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+APPS = {"accounts", "sellers", "catalog"}
+
+
+@pytest.fixture
+def staff_client(client):
+    staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    return client
+
+
+def _rows(n: int) -> None:
+    """n of everything the catalog, sellers and accounts admins list."""
+    for i in range(n):
+        member = SellerMemberFactory()
+        category = CategoryFactory()
+        attribute = AttributeFactory(type="choice")
+        choice = AttributeChoiceFactory(attribute=attribute)
+        ProductTypeFactory()
+        product = ProductFactory(seller=member.seller, category=category)
+        variant = ProductVariantFactory(product=product, price=Decimal("20.00"))
+        VariantAttributeValueFactory(variant=variant, attribute=attribute, choice=choice)
+        VariantSalePrice.objects.create(
+            variant=variant, sale_price=Decimal("15.00"), starts_at=timezone.now()
+        )
+        ProductImage.objects.create(
+            product=product, image=f"products/x{i}.jpg", width=400, height=400, alt_text="x"
+        )
+        Review.objects.create(product=product, user=member.user, rating=4)
+        member.user.addresses.create(
+            full_name="A", line1="1 Road", city="Town", postal_code="1", country="DE"
+        )
+
+
+def _changelist_queries(client, model) -> int:
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+def _our_models():
+    return [m for m in admin.site._registry if m._meta.app_label in APPS]
+
+
+def test_every_model_of_accounts_sellers_catalog_is_registered():
+    from django.apps import apps
+
+    registered = set(_our_models())
+    for label in APPS:
+        for model in apps.get_app_config(label).get_models():
+            assert model in registered, model
+
+
+def test_changelists_load_with_queries_independent_of_rows(staff_client):
+    _rows(2)
+    few = {m: _changelist_queries(staff_client, m) for m in _our_models()}
+    _rows(8)
+    many = {m: _changelist_queries(staff_client, m) for m in _our_models()}
+    grew = {m.__name__: (few[m], many[m]) for m in few if many[m] != few[m]}
+    assert grew == {}
+    assert max(many.values()) <= 15
+
+
+def test_add_and_change_pages_render(staff_client):
+    _rows(1)
+    for model in _our_models():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        assert staff_client.get(reverse(f"{prefix}_add")).status_code == 200, model
+        obj = model._default_manager.first()
+        url = reverse(f"{prefix}_change", args=[obj.pk])
+        assert staff_client.get(url).status_code == 200, model
+
+
+def test_search_works_on_products(staff_client):
+    ProductFactory(name="Aeris Laptop")
+    ProductFactory(name="Plain Tee")
+    response = staff_client.get(reverse("admin:catalog_product_changelist"), {"q": "aeris"})
+    assert b"Aeris Laptop" in response.content and b"Plain Tee" not in response.content
+
+
+# --- categories through the services ------------------------------------------------------------
+
+
+def _category_post(client, url: str, **data) -> None:
+    payload = {"name": "", "slug": "", "description": "", "position": 0, **data}
+    response = client.post(url, payload)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def test_category_add_goes_through_category_create(staff_client):
+    root = category_create(name="Home", slug="home")
+    _category_post(
+        staff_client,
+        reverse("admin:catalog_category_add"),
+        name="Lamps",
+        slug="lamps",
+        parent=root.pk,
+    )
+    lamps = Category.objects.get(slug="lamps")
+    assert lamps.depth == 1
+    assert lamps.path == f"{root.path}{lamps.pk:010d}/"
+
+
+def test_category_parent_change_moves_the_subtree(staff_client):
+    a = category_create(name="A", slug="a")
+    b = category_create(name="B", slug="b")
+    child = category_create(name="Child", slug="child", parent=a)
+    grandchild = category_create(name="Grandchild", slug="grandchild", parent=child)
+    url = reverse("admin:catalog_category_change", args=[child.pk])
+    _category_post(staff_client, url, name="Child", slug="child", parent=b.pk, position=3)
+    child.refresh_from_db()
+    grandchild.refresh_from_db()
+    assert child.parent == b and child.position == 3
+    assert grandchild.path.startswith(b.path) and grandchild.depth == 2
+
+
+def test_category_cannot_move_under_its_descendant(staff_client):
+    a = category_create(name="A", slug="a")
+    child = category_create(name="Child", slug="child", parent=a)
+    url = reverse("admin:catalog_category_change", args=[a.pk])
+    response = staff_client.post(
+        url, {"name": "A", "slug": "a", "description": "", "position": 0, "parent": child.pk}
+    )
+    assert response.status_code == 200
+    assert b"cannot move under itself" in response.content
+    a.refresh_from_db()
+    assert a.parent is None and a.depth == 0
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def _png(name="photo.png", size=(300, 300)) -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(out, format="PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+def test_image_upload_in_admin_generates_a_thumbnail(staff_client):
+    product = ProductFactory()
+    response = staff_client.post(
+        reverse("admin:catalog_productimage_add"),
+        {"product": product.pk, "image": _png(), "alt_text": "Front", "position": 0},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    image = product.images.get()
+    assert image.thumbnail.name.endswith("-thumb.jpg")
+    assert (image.width, image.height) == (300, 300)
+
+
+def test_too_small_image_is_refused_with_a_form_error(staff_client):
+    product = ProductFactory()
+    response = staff_client.post(
+        reverse("admin:catalog_productimage_add"),
+        {"product": product.pk, "image": _png(size=(50, 50)), "alt_text": "", "position": 0},
+    )
+    assert response.status_code == 200
+    assert b"at least 100" in response.content
+    assert not product.images.exists()
+
+
+def test_publish_action_uses_the_service(staff_client):
+    ready = ProductFactory(status=ProductStatus.DRAFT)
+    ProductVariantFactory(product=ready)
+    empty = ProductFactory(status=ProductStatus.DRAFT)
+    response = staff_client.post(
+        reverse("admin:catalog_product_changelist"),
+        {"action": "publish", "_selected_action": [ready.pk, empty.pk]},
+        follow=True,
+    )
+    ready.refresh_from_db()
+    empty.refresh_from_db()
+    assert ready.status == ProductStatus.ACTIVE and ready.published_at is not None
+    assert empty.status == ProductStatus.DRAFT  # refused: no active variant
+    assert b"needs at least one active variant" in response.content
+
+
+def test_sale_price_add_refuses_overlaps(staff_client):
+    variant = ProductVariantFactory(price=Decimal("50.00"))
+    now = timezone.now()
+    url = reverse("admin:catalog_variantsaleprice_add")
+
+    def post(price: str, start):
+        return staff_client.post(
+            url,
+            {
+                "variant": variant.pk,
+                "sale_price": price,
+                "starts_at_0": start.strftime("%Y-%m-%d"),
+                "starts_at_1": start.strftime("%H:%M:%S"),
+                "ends_at_0": (start + timedelta(days=5)).strftime("%Y-%m-%d"),
+                "ends_at_1": "00:00:00",
+            },
+        )
+
+    assert post("40.00", now).status_code == 302
+    assert VariantSalePrice.objects.filter(variant=variant).count() == 1
+    response = post("35.00", now + timedelta(days=1))
+    assert response.status_code == 200 and b"does not overlap an existing sale" in response.content
+    response = post("60.00", now + timedelta(days=30))
+    assert response.status_code == 200 and b"sale price must be between" in response.content
+    assert VariantSalePrice.objects.filter(variant=variant).count() == 1
+
+
+def test_unpublishing_a_review_refreshes_the_rating(staff_client):
+    product = ProductFactory()
+    Review.objects.create(product=product, user=UserFactory(), rating=5)
+    low = Review.objects.create(product=product, user=UserFactory(), rating=1)
+    staff_client.post(
+        reverse("admin:catalog_review_changelist"),
+        {"action": "publish", "_selected_action": [low.pk]},
+    )
+    product.refresh_from_db()
+    assert product.rating_avg == Decimal("3.00") and product.rating_count == 2
+    staff_client.post(
+        reverse("admin:catalog_review_changelist"),
+        {"action": "unpublish", "_selected_action": [low.pk]},
+    )
+    product.refresh_from_db()
+    assert product.rating_avg == Decimal("5.00") and product.rating_count == 1
+
+
+def test_non_staff_cannot_open_the_admin(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("admin:catalog_product_changelist"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_product_variant_inline_validates_compare_at_price(staff_client):
+    product = ProductFactory()
+    url = reverse("admin:catalog_productvariant_add")
+    response = staff_client.post(
+        url,
+        {
+            "product": product.pk,
+            "sku": "X-1",
+            "name": "X",
+            "price": "20.00",
+            "compare_at_price": "10.00",
+            "currency": "USD",
+            "weight_grams": 0,
+            "is_active": "on",
+            "max_quantity_per_order": 5,
+            "position": 0,
+            "attribute_values-TOTAL_FORMS": 0,
+            "attribute_values-INITIAL_FORMS": 0,
+            "sale_prices-TOTAL_FORMS": 0,
+            "sale_prices-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert b"compare-at price must be at least the price" in response.content
+    assert not product.variants.exists()
+    assert Product.objects.count() == 1
