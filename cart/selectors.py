@@ -82,7 +82,7 @@ def cart_view(
         destination=destination,
         voucher_code=cart.voucher_code,
         shipping_choices=shipping_choices,
-        customer_email=cart.user.email if cart.user_id else "",
+        customer_email=cart.user.email if cart.user is not None else "",
         currency=settings.SHOP_CURRENCY,
     )
     prices = {p.variant.pk: p for p in totals.lines}

@@ -5,6 +5,7 @@ invalid."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,7 +14,11 @@ from django.utils import timezone
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
 from cart.selectors import cart_for_owner
 from catalog.models import ProductVariant
-from catalog.selectors import product_queryset_public, variant_queryset_priced
+from catalog.selectors import (
+    product_queryset_public,
+    variant_price_current,
+    variant_queryset_priced,
+)
 from inventory.selectors import variant_availability
 from orders.pricing import voucher_get_usable
 from shop.core.errors import NotFound, ValidationError
@@ -115,7 +120,10 @@ def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine
         _quantity_check(variant=variant, quantity=total)
         if line is None:
             line = CartLine.objects.create(
-                cart=cart, variant=variant, quantity=total, price_at_add=variant.current_price
+                cart=cart,
+                variant=variant,
+                quantity=total,
+                price_at_add=variant_price_current(variant=variant),
             )
         else:
             line.quantity = total
@@ -170,7 +178,7 @@ def cart_voucher_apply(*, cart: Cart, code: str) -> Cart:
     if not code:
         cart.voucher_code = ""
     else:
-        email = cart.user.email if cart.user_id else ""
+        email = cart.user.email if cart.user is not None else ""
         voucher, error = voucher_get_usable(code=code, at=timezone.now(), customer_email=email)
         if error or voucher is None:
             raise ValidationError(error, fields={"code": [error]})
@@ -300,9 +308,7 @@ def carts_mark_abandoned(*, now: datetime | None = None) -> int:
         remind = [pk for pk, user_id, sent in idle if user_id is not None and sent is None]
         Cart.objects.filter(pk__in=remind).update(reminder_sent_at=now)
         for cart_id in remind:
-            transaction.on_commit(
-                lambda cart_id=cart_id: cart_reminder_send_task.delay(cart_id=cart_id)
-            )
+            transaction.on_commit(partial(cart_reminder_send_task.delay, cart_id=cart_id))
     return len(ids)
 
 
@@ -312,7 +318,7 @@ def cart_reminder_send(*, cart_id: int) -> None:
     from django.template.loader import render_to_string
 
     cart = Cart.objects.select_related("user").filter(pk=cart_id, user__isnull=False).first()
-    if cart is None or cart.status == CartStatus.CONVERTED:
+    if cart is None or cart.user is None or cart.status == CartStatus.CONVERTED:
         return
     lines = cart.lines.filter(saved_for_later=False).select_related("variant__product")
     context = {"cart": cart, "lines": lines, "site_url": settings.SITE_URL}

@@ -15,7 +15,10 @@ from django.db.models import F, Q
 
 from shop.core.models import BaseModel
 
-MONEY = {"max_digits": 20, "decimal_places": 2}
+
+def money_field(**options) -> models.DecimalField:
+    """An amount: DESIGN.md's DecimalField(max_digits=20, decimal_places=2)."""
+    return models.DecimalField(max_digits=20, decimal_places=2, **options)
 
 
 # --- pricing rules ------------------------------------------------------------------------------
@@ -55,7 +58,7 @@ class Promotion(BaseModel):
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=DiscountKind.choices)
-    value = models.DecimalField(**MONEY, help_text="Percent (10 = 10%) or amount per unit.")
+    value = money_field(help_text="Percent (10 = 10%) or amount per unit.")
     category = models.ForeignKey(
         "catalog.Category", on_delete=models.CASCADE, null=True, blank=True
     )
@@ -88,8 +91,8 @@ class Voucher(BaseModel):
 
     code = models.CharField(max_length=40, unique=True)
     kind = models.CharField(max_length=10, choices=DiscountKind.choices)
-    value = models.DecimalField(**MONEY)
-    min_spend = models.DecimalField(**MONEY, default=0)
+    value = money_field()
+    min_spend = money_field(default=0)
     seller = models.ForeignKey(
         "sellers.Seller",
         on_delete=models.CASCADE,
@@ -131,7 +134,7 @@ class VoucherRedemption(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     email = models.EmailField()
-    amount = models.DecimalField(**MONEY)
+    amount = money_field()
 
     class Meta:
         ordering = ["-created_at"]
@@ -152,9 +155,9 @@ class ShippingMethod(BaseModel):
     )
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=10, choices=ShippingKind.choices, default=ShippingKind.FLAT)
-    price = models.DecimalField(**MONEY, help_text="Flat price, or base price when by weight.")
-    price_per_kg = models.DecimalField(**MONEY, default=0)
-    free_above = models.DecimalField(**MONEY, null=True, blank=True)
+    price = money_field(help_text="Flat price, or base price when by weight.")
+    price_per_kg = money_field(default=0)
+    free_above = money_field(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
 
@@ -228,11 +231,11 @@ class OrderStatus(models.TextChoices):
 
 class Totals(models.Model):
     currency = models.CharField(max_length=3, default=settings.SHOP_CURRENCY)
-    subtotal = models.DecimalField(**MONEY, default=0)
-    discount_total = models.DecimalField(**MONEY, default=0)
-    shipping_total = models.DecimalField(**MONEY, default=0)
-    tax_total = models.DecimalField(**MONEY, default=0)
-    total = models.DecimalField(**MONEY, default=0)
+    subtotal = money_field(default=0)
+    discount_total = money_field(default=0)
+    shipping_total = money_field(default=0)
+    tax_total = money_field(default=0)
+    total = money_field(default=0)
 
     class Meta:
         abstract = True
@@ -316,12 +319,12 @@ class OrderLine(BaseModel):
     product_name = models.CharField(max_length=200)
     variant_name = models.CharField(max_length=200, blank=True)
     quantity = models.PositiveIntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    subtotal = models.DecimalField(**MONEY)
-    discount = models.DecimalField(**MONEY, default=0)
+    unit_price = money_field()
+    subtotal = money_field()
+    discount = money_field(default=0)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
-    tax = models.DecimalField(**MONEY, default=0)
-    total = models.DecimalField(**MONEY)
+    tax = money_field(default=0)
+    total = money_field()
 
     class Meta:
         ordering = ["seller_order_id", "id"]

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import PATH_STEP, ProductVariant
-from catalog.selectors import variant_queryset_priced
+from catalog.selectors import variant_price_current, variant_queryset_priced
 from orders.models import (
     DiscountKind,
     Promotion,
@@ -167,7 +167,7 @@ class PriceBreakdown:
 
 def _promotions_for(variants: Sequence[ProductVariant], at: datetime) -> list[Promotion]:
     product_ids = {v.product_id for v in variants}
-    category_paths = {v.product.category.path for v in variants}
+    category_paths = {v.product.category.path for v in variants if v.product.category}
     ancestor_paths = {
         path[:i]
         for path in category_paths
@@ -190,7 +190,8 @@ def _promotion_discount(promotion: Promotion, line: LinePrice) -> Decimal:
 def _applies(promotion: Promotion, variant: ProductVariant) -> bool:
     if promotion.product_id is not None:
         return promotion.product_id == variant.product_id
-    return variant.product.category.path.startswith(promotion.category.path)
+    category = promotion.category
+    return category is not None and variant.product.category.path.startswith(category.path)
 
 
 def _share(amount: Decimal, lines: Sequence[LinePrice]) -> None:
@@ -279,7 +280,7 @@ def pricing_compute(
     discounts: dict[tuple[str, str], Decimal] = {}
     for variant_id, spec in quantities.items():
         variant = variants[variant_id]
-        unit = quantize(variant.current_price)
+        unit = quantize(variant_price_current(variant=variant, at=at))
         line = LinePrice(
             variant=variant,
             quantity=spec.quantity,
@@ -296,8 +297,8 @@ def pricing_compute(
             line.promotion, line.promotion_discount = best[0].name, best[1]
             key = ("promotion", best[0].name)
             discounts[key] = discounts.get(key, ZERO) + best[1]
-        seller = variant.product.seller
-        bucket = sellers.setdefault(seller.pk, SellerPrice(seller.pk, seller.name))
+        owner = variant.product.seller
+        bucket = sellers.setdefault(owner.pk, SellerPrice(owner.pk, owner.name))
         bucket.lines.append(line)
         bucket.weight_grams += variant.weight_grams * spec.quantity
 

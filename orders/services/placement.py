@@ -211,6 +211,16 @@ def _order_create(
     return order
 
 
+def _allocate_lines(order: Order) -> list[AllocateLine]:
+    lines = []
+    for line in order.lines.all():
+        assert line.variant_id is not None  # just created from live variants
+        lines.append(
+            AllocateLine(order_line_id=line.pk, variant_id=line.variant_id, quantity=line.quantity)
+        )
+    return lines
+
+
 def _mark_paid(*, order: Order, reason: str) -> None:
     order_transition(order=order, to=OrderStatus.PAID, reason=reason)
     for seller_order in order.seller_orders.all():
@@ -256,13 +266,7 @@ def order_place(
             order = _order_create(
                 checkout=locked, breakdown=breakdown, payment=payment, gateway=gateway.name
             )
-            stock_allocate_reserved(
-                holder=locked.holder,
-                order_lines=[
-                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)
-                    for x in order.lines.all()
-                ],
-            )
+            stock_allocate_reserved(holder=locked.holder, order_lines=_allocate_lines(order))
             _voucher_redeem(order=order, breakdown=breakdown, user=locked.user)
             if payment.status == PaymentStatus.AUTHORISED:
                 _mark_paid(order=order, reason=f"Payment authorised ({payment.reference}).")
