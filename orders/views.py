@@ -131,13 +131,16 @@ def checkout_review(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     if (done := _open_or_confirmation(checkout)) is not None:
         return done
-    if checkout.reserved_until is None or checkout.reserved_until <= timezone.now():
-        try:
-            checkout_refresh_hold(checkout=checkout)
-            messages.info(request, "Your items were held again for you.")
-        except InsufficientStock as exc:
-            messages.error(request, exc.message + " Please update your cart.")
-            return redirect("cart:detail")
+    # The hold follows the cart: lines changed since checkout started, or a lapsed hold, are
+    # re-taken here (all or nothing) with a fresh TTL before the shopper reviews.
+    lapsed = checkout.reserved_until is None or checkout.reserved_until <= timezone.now()
+    try:
+        checkout_refresh_hold(checkout=checkout)
+    except InsufficientStock as exc:
+        messages.error(request, exc.message + " Please update your cart.")
+        return redirect("cart:detail")
+    if lapsed:
+        messages.info(request, "Your items were held again for you.")
     totals = checkout_price(checkout=checkout)
     if totals.missing_shipping:
         return redirect("orders:checkout_shipping", token=checkout.token)

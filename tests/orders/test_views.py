@@ -122,3 +122,16 @@ def test_order_list_queries_do_not_grow_with_orders(market, django_assert_num_qu
         order_place(checkout=market.ready_checkout(user=user))
     with django_assert_num_queries(len(one.captured_queries)):
         client.get("/orders/")
+
+
+def test_review_re_takes_the_hold_after_the_cart_changed(market, client):
+    from inventory.models import Stock
+
+    token = checkout_to_review(market, client)
+    line = Checkout.objects.get().cart.lines.get(variant=market.a1)
+    client.post(f"/cart/lines/{line.pk}/", {"quantity": "3", "action": "update"})
+    client.get(f"/checkout/{token}/review/")
+    assert Stock.objects.get(pk=market.stocks[market.a1.pk].pk).reserved == 3
+    client.post(f"/cart/lines/{line.pk}/", {"quantity": "1", "action": "update"})
+    client.get(f"/checkout/{token}/review/")
+    assert Stock.objects.get(pk=market.stocks[market.a1.pk].pk).reserved == 1
