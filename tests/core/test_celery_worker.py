@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import caches
@@ -22,12 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _database_url() -> str:
-    """The URL of the database this test process uses, for the worker's settings."""
+    """The URL of the database this test process uses, for a subprocess's settings."""
     db = connection.settings_dict
-    host = db["HOST"] or ""
-    if host.startswith("/"):  # embedded PostgreSQL: a unix socket directory
-        return f"postgres://{db['USER']}@/{db['NAME']}?host={host}"
-    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    # The embedded PostgreSQL's URL carries its socket directory as the `host` option.
+    host = db["HOST"] or db.get("OPTIONS", {}).get("host", "")
+    user = quote(db["USER"], safe="")
+    if db.get("PASSWORD"):
+        user += ":" + quote(db["PASSWORD"], safe="")
+    if host.startswith("/"):
+        return f"postgres://{user}@{quote(host, safe='')}/{db['NAME']}"
+    return f"postgres://{user}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
