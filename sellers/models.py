@@ -76,3 +76,30 @@ class SellerMember(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.seller} ({self.role})"
+
+
+class SellerInvitation(BaseModel):
+    """An owner's invitation for someone without an account yet. It becomes a membership when a
+    signed-in user whose email matches opens the link; the token is the only secret in it."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=MemberRole.choices, default=MemberRole.MANAGER)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seller", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="sellers_invitation_open_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} -> {self.seller} ({self.role})"

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
+
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
-from shop.core.errors import Conflict, ValidationError
+from sellers.models import MemberRole, Seller, SellerInvitation, SellerMember, SellerStatus
+from sellers.selectors import member_require
+from shop.core.errors import Conflict, NotFound, ValidationError
 
 
 @transaction.atomic
@@ -69,3 +75,115 @@ def seller_suspend(*, seller: Seller, reason: str) -> Seller:
 @transaction.atomic
 def seller_reject(*, seller: Seller, reason: str) -> Seller:
     return _set_status(seller, SellerStatus.REJECTED, reason)
+
+
+# --- Members ------------------------------------------------------------------------------
+
+
+def _role_check(role: str) -> None:
+    if role not in MemberRole.values:
+        raise ValidationError("Choose a role.", fields={"role": ["Unknown role."]})
+
+
+def _lock_members(seller: Seller) -> list[SellerMember]:
+    # Locks every membership row of the seller so two concurrent removals or demotions cannot
+    # both see "another owner remains" and leave the shop without one.
+    return list(SellerMember.objects.select_for_update().filter(seller=seller).order_by("pk"))
+
+
+def _owner_remains(members: list[SellerMember], *, without: SellerMember) -> bool:
+    return any(m.role == MemberRole.OWNER and m.pk != without.pk for m in members)
+
+
+@transaction.atomic
+def member_invite(*, actor: SellerMember, email: str, role: str) -> SellerMember | SellerInvitation:
+    """Adds an existing user at once; anyone else gets an invitation email (sent after commit)
+    that turns into a membership when they sign up with that address and open the link."""
+    member_require(membership=actor, action="members")
+    _role_check(role)
+    email = User.objects.normalize_email(email.strip()).lower()
+    if not email:
+        raise ValidationError("Enter an email address.", fields={"email": ["Required."]})
+    seller = actor.seller
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        if SellerMember.objects.filter(seller=seller, user=user).exists():
+            raise Conflict(
+                "This person is already a member.", fields={"email": ["Already a member."]}
+            )
+        return SellerMember.objects.create(seller=seller, user=user, role=role)
+    if SellerInvitation.objects.filter(
+        seller=seller, email=email, accepted_at__isnull=True
+    ).exists():
+        raise Conflict(
+            "An invitation to this address is already waiting.",
+            fields={"email": ["Already invited."]},
+        )
+    invitation = SellerInvitation.objects.create(
+        seller=seller,
+        email=email,
+        role=role,
+        token=secrets.token_urlsafe(32),
+        invited_by=actor.user,
+    )
+    path = reverse("portal:invitation_accept", kwargs={"token": invitation.token})
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You are invited to help run {seller.name}",
+            message=(
+                f"{actor.user.email} invited you to {seller.name} as "
+                f"{invitation.get_role_display()}.\n\nCreate an account with this address, "
+                f"then open {settings.SITE_URL.rstrip('/')}{path}"
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, token: str) -> SellerMember:
+    invitation = (
+        SellerInvitation.objects.select_for_update()
+        .select_related("seller")
+        .filter(token=token, accepted_at__isnull=True)
+        .first()
+    )
+    # A wrong address gets the same answer as a wrong token: the link reveals nothing.
+    if invitation is None or invitation.email.lower() != user.email.lower():
+        raise NotFound("This invitation does not exist or was already used.")
+    member, _ = SellerMember.objects.get_or_create(
+        seller=invitation.seller, user=user, defaults={"role": invitation.role}
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    return member
+
+
+@transaction.atomic
+def member_role_change(*, actor: SellerMember, member: SellerMember, role: str) -> SellerMember:
+    member_require(membership=actor, action="members")
+    _role_check(role)
+    if member.seller_id != actor.seller_id:
+        raise NotFound("No such member.")
+    members = _lock_members(actor.seller)
+    if role != MemberRole.OWNER and not _owner_remains(members, without=member):
+        raise Conflict(
+            "A shop needs at least one owner: make someone else owner first.",
+            fields={"role": ["This is the last owner."]},
+        )
+    member.role = role
+    member.save(update_fields=["role", "updated_at"])
+    return member
+
+
+@transaction.atomic
+def member_remove(*, actor: SellerMember, member: SellerMember) -> None:
+    member_require(membership=actor, action="members")
+    if member.seller_id != actor.seller_id:
+        raise NotFound("No such member.")
+    members = _lock_members(actor.seller)
+    if not _owner_remains(members, without=member):
+        raise Conflict("A shop needs at least one owner: make someone else owner first.")
+    member.delete()
