@@ -22,10 +22,12 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductStatus,
+    ProductType,
     ProductVariant,
     Review,
     VariantSalePrice,
 )
+from sellers.models import Seller
 from shop.core.errors import ValidationError
 
 THUMBNAIL_SIZE = (400, 400)
@@ -229,3 +231,125 @@ def product_rating_refresh(*, product: Product) -> Product:
     product.rating_count = stats["count"]
     product.save(update_fields=["rating_avg", "rating_count", "updated_at"])
     return product
+
+
+# --- Product and variant writes (seller portal, CSV import) ---------------------------------
+
+
+def _product_slug(name: str) -> str:
+    base = slugify(name)[:200] or "product"
+    slug, n = base, 1
+    while Product.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _product_fields_check(*, name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError("A product needs a name.", fields={"name": ["Enter a name."]})
+    return name
+
+
+@transaction.atomic
+def product_create(
+    *,
+    seller: Seller,
+    name: str,
+    category: Category,
+    product_type: ProductType | None = None,
+    brand: str = "",
+    description: str = "",
+) -> Product:
+    """A new product always starts as a draft; `product_publish` makes it public."""
+    name = _product_fields_check(name=name)
+    return Product.objects.create(
+        seller=seller,
+        name=name,
+        slug=_product_slug(name),
+        category=category,
+        product_type=product_type,
+        brand=brand.strip(),
+        description=description,
+        status=ProductStatus.DRAFT,
+    )
+
+
+@transaction.atomic
+def product_update(
+    *,
+    product: Product,
+    name: str,
+    category: Category,
+    product_type: ProductType | None = None,
+    brand: str = "",
+    description: str = "",
+) -> Product:
+    product.name = _product_fields_check(name=name)
+    product.category = category
+    product.product_type = product_type
+    product.brand = brand.strip()
+    product.description = description
+    product.save(
+        update_fields=["name", "category", "product_type", "brand", "description", "updated_at"]
+    )
+    return product
+
+
+def _sku_check(*, sku: str, exclude_pk: int | None = None) -> str:
+    sku = sku.strip()
+    if not sku:
+        raise ValidationError("A variant needs a SKU.", fields={"sku": ["Enter a SKU."]})
+    taken = ProductVariant.objects.filter(sku=sku)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError(
+            f"SKU {sku} is already used.", fields={"sku": ["This SKU is already used."]}
+        )
+    return sku
+
+
+@transaction.atomic
+def variant_create(
+    *,
+    product: Product,
+    sku: str,
+    price: Decimal,
+    name: str = "",
+    compare_at_price: Decimal | None = None,
+    is_active: bool = True,
+) -> ProductVariant:
+    variant_price_validate(price=price, compare_at_price=compare_at_price)
+    return ProductVariant.objects.create(
+        product=product,
+        sku=_sku_check(sku=sku),
+        name=name.strip(),
+        price=price,
+        compare_at_price=compare_at_price,
+        is_active=is_active,
+        position=product.variants.count(),
+    )
+
+
+@transaction.atomic
+def variant_update(
+    *,
+    variant: ProductVariant,
+    sku: str,
+    price: Decimal,
+    name: str = "",
+    compare_at_price: Decimal | None = None,
+    is_active: bool = True,
+) -> ProductVariant:
+    variant_price_validate(price=price, compare_at_price=compare_at_price)
+    variant.sku = _sku_check(sku=sku, exclude_pk=variant.pk)
+    variant.name = name.strip()
+    variant.price = price
+    variant.compare_at_price = compare_at_price
+    variant.is_active = is_active
+    variant.save(
+        update_fields=["sku", "name", "price", "compare_at_price", "is_active", "updated_at"]
+    )
+    return variant

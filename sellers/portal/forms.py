@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 
+from catalog.models import Category, ProductType
 from sellers.models import MemberRole
 
 
@@ -12,3 +15,29 @@ class InviteForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=MemberRole.choices)
+
+
+class ProductForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    category = forms.ModelChoiceField(queryset=Category.objects.order_by("path"))
+    product_type = forms.ModelChoiceField(queryset=ProductType.objects.all(), required=False)
+    brand = forms.CharField(max_length=100, required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
+
+
+class VariantForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    sku = forms.CharField(max_length=64, label="SKU")
+    name = forms.CharField(max_length=200, required=False)
+    price = forms.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0"))
+    compare_at_price = forms.DecimalField(
+        max_digits=20, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def has_changed(self) -> bool:
+        # An unticked "Active" box alone must not turn a blank extra row into a required one.
+        return any(name != "is_active" for name in self.changed_data)
+
+
+VariantFormSet = forms.formset_factory(VariantForm, extra=2, max_num=50, validate_max=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sellers.portal import views
+from sellers.portal import products, views
 
 app_name = "portal"
 
@@ -10,5 +10,9 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("members/<int:member_id>/remove/", views.member_delete, name="member_remove"),
+    path("products/", products.product_list, name="products"),
+    path("products/new/", products.product_new, name="product_new"),
+    path("products/<int:product_id>/", products.product_edit, name="product_edit"),
+    path("products/<int:product_id>/status/", products.product_status, name="product_status"),
     path("invitations/<str:token>/", views.invitation, name="invitation_accept"),
 ]
