@@ -72,7 +72,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["number", "email"]
     date_hierarchy = "placed_at"
-    list_select_related = True
+    list_select_related = ["user"]
     readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [SellerOrderInline, OrderLineInline, OrderEventInline]
     actions = ["cancel_orders"]
