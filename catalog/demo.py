@@ -986,6 +986,18 @@ def search_reindex_hook(*, out: TextIO) -> bool:
     return True
 
 
+def _statistics_refresh() -> None:
+    """ANALYZE the bulk-loaded tables: until autovacuum gets to them the planner believes they
+    are nearly empty and picks nested loops over a million rows (a product list page measured
+    78 s before, 16 s after, on the same loaded machine)."""
+    tables = [
+        m._meta.db_table
+        for m in (Product, ProductVariant, VariantAttributeValue, VariantSalePrice, ProductImage)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
 def _ids_batches(*, products: int, batch_size: int) -> Iterator[list[int]]:
     remaining = products
     while remaining > 0:
@@ -1044,5 +1056,6 @@ def demo_seed(
         result.reviews = _reviews_write(
             rng=rng, product_ids=first_ids, reviewers=reviewers, now=now
         )
+    _statistics_refresh()
     result.seconds = time.monotonic() - started
     return result
