@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from sellers.models import Seller, SellerMember
+from sellers.models import Seller, SellerInvitation, SellerMember
 from sellers.services import seller_approve, seller_reject, seller_suspend
 from shop.core.errors import ServiceError
 
@@ -143,3 +143,13 @@ class SellerMemberAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__full_name", "seller__name"]
     autocomplete_fields = ["seller", "user"]
     list_select_related = ["seller", "user"]
+
+
+@admin.register(SellerInvitation)
+class SellerInvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "seller", "role", "created_at", "accepted_at")
+    list_filter = ("role",)
+    search_fields = ("email", "seller__name")
+    list_select_related = ("seller",)
+    readonly_fields = ("token", "invited_by", "accepted_at")
+    raw_id_fields = ("seller",)

@@ -67,6 +67,9 @@ def _rows(n: int) -> None:
         member.user.addresses.create(
             full_name="A", line1="1 Road", city="Town", postal_code="1", country="DE"
         )
+        member.seller.invitations.create(
+            email=f"invited{i}@example.com", token=f"token-{i}-{member.pk}", invited_by=member.user
+        )
 
 
 def _changelist_queries(client, model) -> int:
