@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from catalog.services import image_validate
 from sellers.models import MemberRole, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.selectors import member_require
 from shop.core.errors import Conflict, NotFound, ValidationError
@@ -187,3 +189,56 @@ def member_remove(*, actor: SellerMember, member: SellerMember) -> None:
     if not _owner_remains(members, without=member):
         raise Conflict("A shop needs at least one owner: make someone else owner first.")
     member.delete()
+
+
+# --- Shop settings -----------------------------------------------------------------------------
+
+SETTINGS_LIMITS = {"return_window_days": 365, "handling_time_days": 60}
+
+
+@transaction.atomic
+def seller_settings_update(
+    *,
+    actor: SellerMember,
+    description: str,
+    support_email: str,
+    return_window_days: int,
+    handling_time_days: int,
+    low_stock_threshold: int,
+    logo: UploadedFile | None = None,
+) -> Seller:
+    """The shop's own settings. The name (and so the public URL) changes only through staff."""
+    member_require(membership=actor, action="settings")
+    errors: dict[str, list[str]] = {}
+    values = {"return_window_days": return_window_days, "handling_time_days": handling_time_days}
+    for field, limit in SETTINGS_LIMITS.items():
+        if not 0 <= values[field] <= limit:
+            errors[field] = [f"Enter a number of days from 0 to {limit}."]
+    if low_stock_threshold < 0:
+        errors["low_stock_threshold"] = ["Enter zero or more."]
+    if logo is not None:
+        try:
+            image_validate(upload=logo)
+        except ValidationError as exc:
+            errors["logo"] = exc.fields.get("image", [exc.message])
+    if errors:
+        raise ValidationError("Some settings are invalid.", fields=errors)
+    seller = Seller.objects.select_for_update().get(pk=actor.seller_id)
+    seller.description = description
+    seller.support_email = support_email
+    seller.return_window_days = return_window_days
+    seller.handling_time_days = handling_time_days
+    seller.low_stock_threshold = low_stock_threshold
+    fields = [
+        "description",
+        "support_email",
+        "return_window_days",
+        "handling_time_days",
+        "low_stock_threshold",
+        "updated_at",
+    ]
+    if logo is not None:
+        seller.logo.save(logo.name or "logo", logo, save=False)
+        fields.append("logo")
+    seller.save(update_fields=fields)
+    return seller

@@ -41,3 +41,12 @@ class VariantForm(forms.Form):
 
 
 VariantFormSet = forms.formset_factory(VariantForm, extra=2, max_num=50, validate_max=True)
+
+
+class SettingsForm(forms.Form):
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    support_email = forms.EmailField(required=False)
+    logo = forms.FileField(required=False, help_text="JPEG, PNG, WebP or GIF, at least 100×100.")
+    return_window_days = forms.IntegerField(min_value=0, max_value=365)
+    handling_time_days = forms.IntegerField(min_value=0, max_value=60)
+    low_stock_threshold = forms.IntegerField(min_value=0)

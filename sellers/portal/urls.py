@@ -7,6 +7,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("switch/", views.switch, name="switch"),
+    path("settings/", views.shop_settings, name="settings"),
     path("members/", views.members, name="members"),
     path("members/<int:member_id>/role/", views.member_role, name="member_role"),
     path("members/<int:member_id>/remove/", views.member_delete, name="member_remove"),

@@ -15,14 +15,20 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import User
 from sellers.models import SellerInvitation, SellerMember, SellerStatus
-from sellers.portal.forms import InviteForm, RoleForm
+from sellers.portal.forms import InviteForm, RoleForm, SettingsForm
 from sellers.selectors import (
     member_can,
     member_require,
     seller_membership_get,
     seller_memberships_for_user,
 )
-from sellers.services import invitation_accept, member_invite, member_remove, member_role_change
+from sellers.services import (
+    invitation_accept,
+    member_invite,
+    member_remove,
+    member_role_change,
+    seller_settings_update,
+)
 from shop.core.errors import NotFound, PermissionDenied, ServiceError
 
 SESSION_KEY = "portal_seller_id"
@@ -92,7 +98,7 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
     }
 
 
-def _form_error(form: InviteForm | RoleForm, exc: ServiceError) -> None:
+def _form_error(form: InviteForm | RoleForm | SettingsForm, exc: ServiceError) -> None:
     placed = False
     for field, errors in exc.fields.items():
         for error in errors:
@@ -215,3 +221,31 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if found is None:
         raise Http404("This invitation does not exist or was already used.")
     return render(request, "portal/invitation.html", {"invitation": found})
+
+
+@portal_view("settings")
+def shop_settings(request: HttpRequest, membership: SellerMember) -> HttpResponse:
+    seller = membership.seller
+    initial = {
+        field: getattr(seller, field)
+        for field in (
+            "description",
+            "support_email",
+            "return_window_days",
+            "handling_time_days",
+            "low_stock_threshold",
+        )
+    }
+    form = SettingsForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            seller_settings_update(actor=membership, **form.cleaned_data)
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("portal:settings")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "portal/settings.html", _ctx(request, membership, form=form), status=status
+    )
