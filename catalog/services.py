@@ -353,3 +353,16 @@ def variant_update(
         update_fields=["sku", "name", "price", "compare_at_price", "is_active", "updated_at"]
     )
     return variant
+
+
+def product_image_delete(*, image: ProductImage) -> None:
+    """Removes the row, then its files once the deletion has committed."""
+    files = [f for f in (image.image, image.thumbnail) if f]
+    storage_names = [(f.storage, f.name) for f in files]
+    image.delete()
+
+    def _delete_files() -> None:
+        for storage, name in storage_names:
+            storage.delete(name)
+
+    transaction.on_commit(_delete_files)

@@ -50,3 +50,8 @@ class SettingsForm(forms.Form):
     return_window_days = forms.IntegerField(min_value=0, max_value=365)
     handling_time_days = forms.IntegerField(min_value=0, max_value=60)
     low_stock_threshold = forms.IntegerField(min_value=0)
+
+
+class ImageForm(forms.Form):
+    image = forms.FileField(help_text="JPEG, PNG, WebP or GIF, at least 100×100, up to 10 MB.")
+    alt_text = forms.CharField(max_length=200, required=False, label="Alt text")

@@ -9,21 +9,23 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog.models import Product, ProductStatus, ProductVariant
+from catalog.models import Product, ProductImage, ProductStatus, ProductVariant
 from catalog.services import (
     product_archive,
     product_create,
+    product_image_add,
+    product_image_delete,
     product_publish,
     product_update,
     variant_create,
     variant_update,
 )
 from sellers.models import SellerMember
-from sellers.portal.forms import ProductForm, VariantFormSet
+from sellers.portal.forms import ImageForm, ProductForm, VariantFormSet
 from sellers.portal.views import _ctx, portal_view
 from shop.core.errors import NotFound, ServiceError
 
@@ -145,7 +147,15 @@ def _edit(request: HttpRequest, membership: SellerMember, product: Product | Non
     return render(
         request,
         "portal/products/edit.html",
-        _ctx(request, membership, form=form, formset=formset, product=product),
+        _ctx(
+            request,
+            membership,
+            form=form,
+            formset=formset,
+            product=product,
+            images=product.images.order_by("position", "id") if product else [],
+            image_form=ImageForm(),
+        ),
         status=status,
     )
 
@@ -179,4 +189,41 @@ def product_status(request: HttpRequest, membership: SellerMember, product_id: i
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{product.name} is now {product.get_status_display()}.")
+    return redirect("portal:product_edit", product_id=product.pk)
+
+
+@require_POST
+@portal_view("products")
+def product_image_upload(
+    request: HttpRequest, membership: SellerMember, product_id: int
+) -> HttpResponse:
+    product = product_get_owned(membership=membership, product_id=product_id)
+    form = ImageForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            product_image_add(
+                product=product,
+                upload=form.cleaned_data["image"],
+                alt_text=form.cleaned_data["alt_text"],
+            )
+        except ServiceError as exc:
+            messages.error(request, " ".join(exc.fields.get("image", [exc.message])))
+        else:
+            messages.success(request, "Image added.")
+    else:
+        messages.error(request, "Choose an image file to upload.")
+    return redirect("portal:product_edit", product_id=product.pk)
+
+
+@require_POST
+@portal_view("products")
+def product_image_remove(
+    request: HttpRequest, membership: SellerMember, product_id: int, image_id: int
+) -> HttpResponse:
+    product = product_get_owned(membership=membership, product_id=product_id)
+    image = ProductImage.objects.filter(product=product, pk=image_id).first()
+    if image is None:
+        raise Http404("No such image.")
+    product_image_delete(image=image)
+    messages.success(request, "Image removed.")
     return redirect("portal:product_edit", product_id=product.pk)

@@ -15,5 +15,11 @@ urlpatterns = [
     path("products/new/", products.product_new, name="product_new"),
     path("products/<int:product_id>/", products.product_edit, name="product_edit"),
     path("products/<int:product_id>/status/", products.product_status, name="product_status"),
+    path("products/<int:product_id>/images/", products.product_image_upload, name="product_image"),
+    path(
+        "products/<int:product_id>/images/<int:image_id>/delete/",
+        products.product_image_remove,
+        name="product_image_delete",
+    ),
     path("invitations/<str:token>/", views.invitation, name="invitation_accept"),
 ]

@@ -167,3 +167,44 @@ def test_list_filters_and_keeps_a_fixed_query_count(
     for _ in range(20):
         ProductVariantFactory(product=ProductFactory(seller=owner.seller))
     assert count_queries() == few
+
+
+def _png_upload(size=(300, 300), name="photo.png"):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "orange").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def test_image_upload_validated_and_delete_scoped(owner, other_owner, portal_client):
+    from catalog.models import ProductImage
+
+    product = ProductFactory(seller=owner.seller)
+    client = portal_client(owner)
+    url = reverse("portal:product_image", args=[product.pk])
+    response = client.post(url, {"image": _png_upload(), "alt_text": "Front"})
+    assert response.status_code == 302
+    image = ProductImage.objects.get(product=product)
+    assert image.alt_text == "Front" and image.thumbnail
+
+    refused = client.post(url, {"image": _png_upload(size=(10, 10))}, follow=True)
+    assert b"at least 100" in refused.content
+    assert ProductImage.objects.filter(product=product).count() == 1
+
+    foreign = ProductFactory(seller=other_owner.seller)
+    foreign_image = ProductImage.objects.create(
+        product=foreign, image="products/f.jpg", width=400, height=400
+    )
+    wrong = reverse("portal:product_image_delete", args=[product.pk, foreign_image.pk])
+    assert client.post(wrong).status_code == 404
+    assert ProductImage.objects.filter(pk=foreign_image.pk).exists()
+    upload_foreign = reverse("portal:product_image", args=[foreign.pk])
+    assert client.post(upload_foreign, {"image": _png_upload()}).status_code == 404
+
+    delete = reverse("portal:product_image_delete", args=[product.pk, image.pk])
+    assert client.post(delete).status_code == 302
+    assert not ProductImage.objects.filter(pk=image.pk).exists()
