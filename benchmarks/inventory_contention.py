@@ -69,8 +69,11 @@ class Outcome:
     first_error: str = ""
 
 
-def _worker(impl: str, variant_ids: list[int], seconds: float, barrier, seed: int, queue) -> None:
-    """One process: reserve one unit of a random variant, over and over, until time is up."""
+def _worker(
+    impl: str, variant_ids: list[int], seconds: float, barrier, seed: int, queue, sell_out: bool
+) -> None:
+    """One process: reserve one unit of a random variant, over and over, until time is up (or,
+    when selling out, until 50 attempts in a row found nothing left)."""
     _django_setup()
     import psycopg
     from django.db import OperationalError, connection
@@ -87,7 +90,8 @@ def _worker(impl: str, variant_ids: list[int], seconds: float, barrier, seed: in
     barrier.wait()
     deadline = time.perf_counter() + seconds
     n = 0
-    while time.perf_counter() < deadline:
+    shorts_in_a_row = 0
+    while time.perf_counter() < deadline and not (sell_out and shorts_in_a_row >= 50):
         n += 1
         holder = f"bench:{seed}:{n}"
         variant_id = rng.choice(variant_ids)
@@ -95,12 +99,16 @@ def _worker(impl: str, variant_ids: list[int], seconds: float, barrier, seed: in
             if raw is None:
                 stock_reserve(holder=holder, lines=[ReserveLine(variant_id, 1)])
                 out.ok += 1
+                shorts_in_a_row = 0
             elif _raw_reserve(raw, holder, variant_id):
                 out.ok += 1
+                shorts_in_a_row = 0
             else:
                 out.short += 1
+                shorts_in_a_row += 1
         except InsufficientStock:
             out.short += 1
+            shorts_in_a_row += 1
         except (OperationalError, psycopg.errors.DeadlockDetected) as exc:
             if "deadlock" in str(exc):
                 out.deadlocks += 1
@@ -132,19 +140,24 @@ def _raw_reserve(conn, holder: str, variant_id: int) -> bool:
     return False
 
 
-def _run_cell(impl: str, variant_ids: list[int], workers: int, seconds: float) -> Outcome:
+def _run_cell(
+    impl: str, variant_ids: list[int], workers: int, seconds: float, sell_out: bool = False
+) -> Outcome:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(workers)
     queue = ctx.Queue()
     procs = [
-        ctx.Process(target=_worker, args=(impl, variant_ids, seconds, barrier, i + 1, queue))
+        ctx.Process(
+            target=_worker,
+            args=(impl, variant_ids, seconds, barrier, i + 1, queue, sell_out),
+        )
         for i in range(workers)
     ]
     for p in procs:
         p.start()
     total = Outcome()
     for _ in procs:
-        part = queue.get(timeout=seconds + 120)
+        part = queue.get(timeout=seconds + 600)  # 32 spawned Django processes start slowly
         total.ok += part.ok
         total.short += part.short
         total.deadlocks += part.deadlocks
@@ -234,8 +247,7 @@ def _sell_out(impl: str, hot: list[int], workers: int) -> tuple[int, int, int, i
             "UPDATE inventory_stock SET on_hand = %s, reserved = 0 WHERE variant_id = ANY(%s)",
             [SELL_OUT_UNITS, hot],
         )
-    per_worker_seconds = 2 + (SELL_OUT_UNITS * len(hot)) / 250
-    outcome = _run_cell(impl, hot, workers, per_worker_seconds)
+    outcome = _run_cell(impl, hot, workers, 300, sell_out=True)
     oversold, drift = _check_and_reset(reset=False)
     with connection.cursor() as cur:
         cur.execute(
@@ -281,6 +293,8 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     uniform, hot = _prepare_data()
     _check_and_reset()
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
     connection.close()
     worker_counts = [int(w) for w in args.workers.split(",")]
 

@@ -118,24 +118,15 @@ class StockListView(SellerInventoryMixin, generics.ListAPIView):
     serializer_class = StockSerializer
 
     def get_queryset(self):
-        membership = self.membership(write=False)
+        seller = self.membership(write=False).seller
         filters = _parsed(StockFilterSerializer, self.request.query_params)
-        qs = selectors.stock_list_for_seller(seller=membership.seller)
-        if "warehouse" in filters:
-            qs = qs.filter(warehouse_id=filters["warehouse"])
-        if "variant" in filters:
-            qs = qs.filter(variant_id=filters["variant"])
-        if filters.get("sku"):
-            qs = qs.filter(variant__sku__icontains=filters["sku"])
-        threshold = membership.seller.low_stock_threshold
-        match filters.get("status"):
-            case "out":
-                qs = qs.filter(available_now__lte=0)
-            case "low":
-                qs = qs.filter(available_now__gt=0, available_now__lte=threshold)
-            case "in_stock":
-                qs = qs.filter(available_now__gt=0)
-        return qs
+        return selectors.stock_list_for_seller(
+            seller=seller,
+            warehouse_id=filters.get("warehouse"),
+            variant_id=filters.get("variant"),
+            sku=filters.get("sku", ""),
+            status=filters.get("status", ""),
+        )
 
 
 @extend_schema(tags=["seller inventory"], parameters=[SELLER_HEADER])

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from inventory.models import Allocation, Reservation, Stock
+from catalog.models import Product, ProductVariant
+from inventory.models import Allocation, Reservation, Stock, Warehouse
 
 
 def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
@@ -23,23 +24,57 @@ def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
     )
 
 
-def stocks_lock_for_reservation(
-    *, holder: str, variant_ids: Iterable[int], extra_stock_ids: Iterable[int] = ()
-) -> QuerySet[Stock]:
+# Raw SQL because this is the hottest statement of checkout: building and compiling the
+# equivalent ORM query (a UNION subquery, three joins) cost more CPU than the database spends on
+# the whole transaction. The row set is a UNION in a subquery: an OR of the two conditions would
+# make PostgreSQL scan the whole stock table.
+_RESERVATION_LOCK_SQL = """
+SELECT s.*,
+       w.seller_id AS wh_seller_id, w.priority AS wh_priority, w.latitude AS wh_latitude,
+       w.longitude AS wh_longitude, w.country AS wh_country, w.is_active AS wh_is_active,
+       v.sku AS v_sku, v.is_active AS v_is_active, v.product_id AS v_product_id,
+       p.seller_id AS v_seller_id
+FROM inventory_stock s
+JOIN inventory_warehouse w ON w.id = s.warehouse_id
+JOIN catalog_productvariant v ON v.id = s.variant_id
+JOIN catalog_product p ON p.id = v.product_id
+WHERE s.id IN (
+    SELECT s2.id FROM inventory_stock s2
+    JOIN inventory_warehouse w2 ON w2.id = s2.warehouse_id
+    WHERE s2.variant_id = ANY(%s) AND w2.is_active
+    UNION
+    SELECT r.stock_id FROM inventory_reservation r WHERE r.holder = %s
+)
+ORDER BY s.id
+FOR UPDATE OF s
+"""
+
+
+def stocks_lock_for_reservation(*, holder: str, variant_ids: Iterable[int]) -> list[Stock]:
     """Lock, in one statement and pk order, the stock rows a reservation may touch: every stock of
-    the requested variants in an active warehouse, the rows the holder already holds (they are
-    replaced) and `extra_stock_ids`. Warehouses and variants are loaded but not locked."""
-    held = Reservation.objects.filter(holder=holder).values("stock_id")
-    condition = Q(variant_id__in=list(variant_ids), warehouse__is_active=True) | Q(pk__in=held)
-    extra = list(extra_stock_ids)
-    if extra:
-        condition |= Q(pk__in=extra)
-    return (
-        Stock.objects.select_for_update(of=("self",))
-        .select_related("warehouse", "variant")
-        .filter(condition)
-        .order_by("pk")
-    )
+    the requested variants in an active warehouse and the rows the holder already holds (they are
+    replaced). Each row comes with the warehouse and variant fields the strategies and checks
+    read (not locked). The caller re-checks the holder's rows after locking, since they may
+    change until then. Evaluate inside `transaction.atomic`."""
+    stocks = list(Stock.objects.raw(_RESERVATION_LOCK_SQL, [list(variant_ids), holder]))
+    for s in stocks:
+        extra = s.__dict__
+        s.warehouse = Warehouse(
+            id=s.warehouse_id,
+            seller_id=extra["wh_seller_id"],
+            priority=extra["wh_priority"],
+            latitude=extra["wh_latitude"],
+            longitude=extra["wh_longitude"],
+            country=extra["wh_country"],
+            is_active=extra["wh_is_active"],
+        )
+        s.variant = ProductVariant(
+            id=s.variant_id,
+            sku=extra["v_sku"],
+            is_active=extra["v_is_active"],
+            product=Product(id=extra["v_product_id"], seller_id=extra["v_seller_id"]),
+        )
+    return stocks
 
 
 def stocks_lock_for_holder(*, holder: str) -> QuerySet[Stock]:

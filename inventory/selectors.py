@@ -153,11 +153,35 @@ def warehouse_get_for_seller(*, seller: Seller, pk: object) -> Warehouse:
         raise NotFound("No such warehouse.") from exc
 
 
-def stock_list_for_seller(*, seller: Seller, now: datetime | None = None) -> QuerySet[Stock]:
+def stock_list_for_seller(
+    *,
+    seller: Seller,
+    warehouse_id: int | None = None,
+    variant_id: int | None = None,
+    sku: str = "",
+    status: str = "",
+    now: datetime | None = None,
+) -> QuerySet[Stock]:
+    """The seller's stock rows with `available_now`; `status` is in_stock, low (1..the seller's
+    low-stock threshold) or out."""
+    condition = Q(warehouse__seller=seller)
+    if warehouse_id is not None:
+        condition &= Q(warehouse_id=warehouse_id)
+    if variant_id is not None:
+        condition &= Q(variant_id=variant_id)
+    if sku:
+        condition &= Q(variant__sku__icontains=sku)
+    available = Q(available_now__gt=0)
+    status_condition = {
+        "in_stock": available,
+        "low": available & Q(available_now__lte=seller.low_stock_threshold),
+        "out": ~available,
+    }.get(status, Q())
     return (
-        Stock.objects.filter(warehouse__seller=seller)
+        Stock.objects.filter(condition)
         .select_related("warehouse", "variant", "variant__product")
         .annotate(available_now=stock_available_expression(now=now))
+        .filter(status_condition)
         .order_by("warehouse__priority", "warehouse_id", "variant__sku")
     )
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import ProductVariant
@@ -23,7 +22,9 @@ from inventory.services.common import (
     id_validate,
     movement_record,
     quantity_validate,
+    reservation_units_return,
     reservations_release,
+    reservations_take,
     stock_counters_move,
 )
 from inventory.services.contracts import (
@@ -59,7 +60,7 @@ def _ttl(ttl_seconds: int | None) -> timedelta:
 
 
 def _strategy(name: str | None) -> Strategy:
-    key = name or getattr(settings, "INVENTORY_ALLOCATION_STRATEGY", "nearest")
+    key = str(name or getattr(settings, "INVENTORY_ALLOCATION_STRATEGY", "nearest"))
     try:
         return STRATEGIES[key]
     except KeyError as exc:
@@ -222,22 +223,14 @@ def _reserve_locked(
     ttl: timedelta,
     choose: Strategy,
 ) -> ReservationResult:
-    stocks = list(
-        locks.stocks_lock_for_reservation(holder=holder, variant_ids=wanted).select_related(
-            "variant__product"
-        )
-    )
+    stocks = list(locks.stocks_lock_for_reservation(holder=holder, variant_ids=wanted))
     stocks_by_id = {s.pk: s for s in stocks}
     now = timezone.now()
-    stale = list(
-        Reservation.objects.filter(
-            Q(holder=holder) | Q(stock_id__in=list(stocks_by_id), expires_at__lte=now)
-        )
-    )
+    # the holder's previous hold and everyone's expired holds on these rows go first
+    stale = reservations_take(holder=holder, stocks_by_id=stocks_by_id, now=now)
     if any(r.stock_id not in stocks_by_id for r in stale):
         raise _LockSetChanged
-    # the holder's previous hold and everyone's expired holds on these rows go first
-    reservations_release(stale, stocks_by_id=stocks_by_id)
+    reservation_units_return(stale, stocks_by_id=stocks_by_id)
 
     variants = _variants_check(wanted, stocks)
     available = {s.pk: s.available for s in stocks}
@@ -374,22 +367,14 @@ def stock_allocate_reserved(
 def _allocate_locked(
     holder: str, order_lines: Sequence[AllocateLine], wanted: Mapping[int, int]
 ) -> list[Allocation]:
-    stocks = list(
-        locks.stocks_lock_for_reservation(holder=holder, variant_ids=wanted).select_related(
-            "variant__product"
-        )
-    )
+    stocks = list(locks.stocks_lock_for_reservation(holder=holder, variant_ids=wanted))
     # re-check under the lock: a concurrent conversion of the same order may have just committed
     existing = _allocations_existing([line.order_line_id for line in order_lines])
     if existing:
         return _allocations_replayed(existing, order_lines)
     stocks_by_id = {s.pk: s for s in stocks}
     now = timezone.now()
-    rows = list(
-        Reservation.objects.filter(
-            Q(holder=holder) | Q(stock_id__in=list(stocks_by_id), expires_at__lte=now)
-        ).order_by("pk")
-    )
+    rows = reservations_take(holder=holder, stocks_by_id=stocks_by_id, now=now)
     if any(r.stock_id not in stocks_by_id for r in rows):
         raise _LockSetChanged
     own = [r for r in rows if r.holder == holder]
@@ -398,7 +383,7 @@ def _allocate_locked(
     held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for r in own:
         held[stocks_by_id[r.stock_id].variant_id][r.stock_id] += r.quantity
-    reservations_release(rows, stocks_by_id=stocks_by_id)
+    reservation_units_return(rows, stocks_by_id=stocks_by_id)
 
     variants = _variants_check(wanted, stocks)
     available = {s.pk: s.available for s in stocks}

@@ -131,7 +131,8 @@ def strategy_fewest_shipments(
     unserved = dict(lines)
     plan: Plan = {variant_id: [] for variant_id in lines}
     while unserved:
-        best_wh, best_lines = None, []
+        best_wh: int | None = None
+        best_lines: list[int] = []
         for wh_id in sorted(by_warehouse, key=lambda w: priority[w]):
             full = [
                 v

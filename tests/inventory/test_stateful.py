@@ -215,7 +215,7 @@ def test_inventory_state_machine():
     run_state_machine_as_test(
         InventoryMachine,
         settings=settings(
-            max_examples=20,
+            max_examples=12,
             stateful_step_count=25,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
