@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from catalog.models import ProductVariant
+from catalog.models import ProductStatus, ProductVariant
 from inventory.models import Reservation, Stock, StockMovement, Warehouse
 from sellers.models import Seller
 from shop.core.errors import NotFound
@@ -207,4 +207,16 @@ def movement_list_for_seller(*, seller: Seller) -> QuerySet[StockMovement]:
         StockMovement.objects.filter(stock__warehouse__seller=seller)
         .select_related("stock", "stock__warehouse", "stock__variant", "actor")
         .order_by("-created_at", "-id")
+    )
+
+
+def stock_low_for_seller(*, seller: Seller, now: datetime | None = None) -> QuerySet[Stock]:
+    """Stock rows of the seller's active variants at or below the seller's low-stock threshold
+    (out of stock included), emptiest first: what to restock."""
+    low = Q(available_now__lte=seller.low_stock_threshold)
+    return (
+        stock_list_for_seller(seller=seller, now=now)
+        .filter(low, variant__is_active=True, warehouse__is_active=True)
+        .exclude(variant__product__status=ProductStatus.ARCHIVED)
+        .order_by(F("available_now").asc(), "variant__sku", "warehouse__priority", "pk")
     )

@@ -1,11 +1,48 @@
-"""Reads of orders, scoped to who may see them."""
+"""Reads of orders, scoped to who may see them, and the seller dashboard's order figures."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from orders.models import Order, OrderEvent, SellerOrder, ShippingMethod
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateTimeField,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Round, TruncDate
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder, ShippingMethod
+from sellers.models import Seller
 from shop.core.errors import NotFound
+
+S = OrderStatus
+# Paid and not (wholly) undone: what counts as a sale. Partially refunded orders count in full
+# until refunds are recorded per seller order.
+SOLD_STATUSES = (
+    S.PAID,
+    S.PROCESSING,
+    S.PARTIALLY_SHIPPED,
+    S.SHIPPED,
+    S.DELIVERED,
+    S.COMPLETED,
+    S.PARTIALLY_REFUNDED,
+)
+TO_SHIP_STATUSES = (S.PAID, S.PROCESSING, S.PARTIALLY_SHIPPED)
+CENT = Decimal("0.01")
 
 
 def order_list_for_customer(*, user) -> QuerySet[Order]:
@@ -37,3 +74,155 @@ def shipping_options(*, seller_ids) -> dict[int, list[ShippingMethod]]:
     for method in ShippingMethod.objects.filter(seller_id__in=list(seller_ids), is_active=True):
         options[method.seller_id].append(method)
     return options
+
+
+def shipping_method_list_for_seller(*, seller: Seller) -> QuerySet[ShippingMethod]:
+    """Active and inactive, in the order checkout offers them."""
+    return ShippingMethod.objects.filter(seller=seller).order_by("position", "id")
+
+
+def shipping_method_get_for_seller(*, seller: Seller, pk: object) -> ShippingMethod:
+    """Fetch-and-check: another seller's method (or none) is not found."""
+    try:
+        return ShippingMethod.objects.get(seller=seller, pk=int(str(pk)))
+    except (ShippingMethod.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such shipping method.") from exc
+
+
+# --- seller dashboard ---------------------------------------------------------------------------
+
+
+def handling_deadline_expression() -> ExpressionWrapper:
+    """When a seller order must have shipped: placed_at + the seller's handling time in
+    calendar days (the seller's current setting)."""
+    days = Func(
+        F("seller__handling_time_days"),
+        template="make_interval(days => %(expressions)s)",
+        output_field=DurationField(),
+    )
+    return ExpressionWrapper(F("order__placed_at") + days, output_field=DateTimeField())
+
+
+@dataclass(frozen=True)
+class SalesDay:
+    day: date
+    total: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class SalesSummary:
+    currency: str
+    days: list[SalesDay]  # oldest first, one per local calendar day, zeros included
+
+    @property
+    def today(self) -> SalesDay:
+        return self.days[-1]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((d.total for d in self.days), Decimal("0"))
+
+    @property
+    def orders(self) -> int:
+        return sum(d.orders for d in self.days)
+
+
+def seller_sales_by_day(
+    *, seller: Seller, days: int = 30, now: datetime | None = None
+) -> SalesSummary:
+    """Sold seller-order totals per calendar day of the shop time zone (settings.TIME_ZONE),
+    for today and the `days - 1` days before it, by the order's placed_at. One query."""
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate(now or timezone.now(), tz)
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=tz)
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    rows = (
+        SellerOrder.objects.filter(
+            seller=seller,
+            status__in=SOLD_STATUSES,
+            currency=settings.SHOP_CURRENCY,
+            order__placed_at__gte=start,
+            order__placed_at__lt=end,
+        )
+        .annotate(day=TruncDate("order__placed_at", tzinfo=tz))
+        .values("day")
+        .annotate(total=Sum("total"), orders=Count("id"))
+        .order_by()
+    )
+    by_day = {row["day"]: row for row in rows}
+    series = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        row = by_day.get(day)
+        series.append(
+            SalesDay(
+                day=day,
+                total=row["total"] if row else Decimal("0.00"),
+                orders=row["orders"] if row else 0,
+            )
+        )
+    return SalesSummary(currency=settings.SHOP_CURRENCY, days=series)
+
+
+@dataclass(frozen=True)
+class Earnings:
+    """Earned, not yet paid out: there are no payouts yet, so this is everything sold."""
+
+    currency: str
+    sales: Decimal
+    commission: Decimal
+    rate: Decimal
+
+    @property
+    def net(self) -> Decimal:
+        return self.sales - self.commission
+
+    @property
+    def rate_percent(self) -> Decimal:
+        return (self.rate * 100).normalize()
+
+
+def seller_earnings_unpaid(*, seller: Seller) -> Earnings:
+    """Sold seller-order totals minus commission at the seller's rate, rounded per order line
+    (half up) as DESIGN.md fixes; shipping and tax are not commissioned. Two queries."""
+    sold = Q(status__in=SOLD_STATUSES, currency=settings.SHOP_CURRENCY)
+    sales = SellerOrder.objects.filter(sold, seller=seller).aggregate(total=Sum("total"))["total"]
+    rate = seller.commission_rate
+    commission = OrderLine.objects.filter(
+        seller_order__in=SellerOrder.objects.filter(sold, seller=seller)
+    ).aggregate(
+        total=Sum(
+            Round(ExpressionWrapper(F("total") * Value(rate), output_field=DecimalField()), 2)
+        )
+    )["total"]
+    return Earnings(
+        currency=settings.SHOP_CURRENCY,
+        sales=(sales or Decimal("0")).quantize(CENT),
+        commission=(commission or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP),
+        rate=rate,
+    )
+
+
+def seller_orders_to_ship(*, seller: Seller, now: datetime | None = None) -> QuerySet[SellerOrder]:
+    """Paid, not fully shipped seller orders, the most overdue first, with `ship_by` and
+    `is_late` (ship_by passed)."""
+    now = now or timezone.now()
+    return (
+        SellerOrder.objects.filter(seller=seller, status__in=TO_SHIP_STATUSES)
+        .select_related("order")
+        .annotate(ship_by=handling_deadline_expression())
+        .annotate(late=ExpressionWrapper(Q(ship_by__lt=now), output_field=BooleanField()))
+        .order_by("ship_by", "pk")
+    )
+
+
+def seller_orders_to_ship_counts(*, seller: Seller, now: datetime | None = None) -> dict[str, int]:
+    """{"total": orders to ship, "late": of which past their ship-by time}. One query."""
+    now = now or timezone.now()
+    return (
+        SellerOrder.objects.filter(seller=seller, status__in=TO_SHIP_STATUSES)
+        .alias(ship_by=handling_deadline_expression())
+        .aggregate(total=Count("pk"), late=Count("pk", filter=Q(ship_by__lt=now)))
+    )

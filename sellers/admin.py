@@ -7,11 +7,16 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
-from sellers.models import Seller, SellerInvitation, SellerMember
+from sellers.models import Seller, SellerInvitation, SellerMember, SellerStatus
+from sellers.scorecard import seller_scorecards
 from sellers.services import seller_approve, seller_reject, seller_suspend
 from shop.core.errors import ServiceError
 
@@ -118,6 +123,41 @@ class SellerAdmin(admin.ModelAdmin):
         ),
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    change_list_template = "admin/sellers/seller/change_list.html"
+    scorecard_page_size = 50
+
+    def get_urls(self) -> list[URLPattern]:
+        scorecard = path(
+            "scorecard/",
+            self.admin_site.admin_view(self.scorecard_view),
+            name="sellers_seller_scorecard",
+        )
+        return [scorecard, *super().get_urls()]
+
+    def scorecard_view(self, request: HttpRequest) -> TemplateResponse:
+        """Every approved or suspended seller's scorecard figures, a page at a time: the
+        figures of a page cost two queries however many sellers it shows."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        sellers = Seller.objects.filter(
+            status__in=[SellerStatus.APPROVED, SellerStatus.SUSPENDED]
+        ).order_by("name", "pk")
+        page = Paginator(sellers, self.scorecard_page_size).get_page(request.GET.get("page"))
+        cards = seller_scorecards(seller_ids=[seller.pk for seller in page])
+        return TemplateResponse(
+            request,
+            "admin/sellers/seller/scorecard.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Seller performance scorecard",
+                "opts": self.model._meta,
+                "page": page,
+                "rows": [(seller, cards[seller.pk]) for seller in page],
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "can_suspend": self.has_change_permission(request),
+            },
+        )
 
     @admin.action(description="Approve selected sellers (their products become visible)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Seller]) -> None:

@@ -12,9 +12,21 @@ from shop.core.errors import NotFound, PermissionDenied
 # What each role may do. Portal views and API permissions ask `member_can`.
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MemberRole.OWNER: frozenset(
-        {"view", "products", "inventory", "orders", "fulfil", "settings", "members", "finance"}
+        {
+            "view",
+            "products",
+            "inventory",
+            "orders",
+            "fulfil",
+            "shipping",
+            "settings",
+            "members",
+            "finance",
+        }
     ),
-    MemberRole.MANAGER: frozenset({"view", "products", "inventory", "orders", "fulfil"}),
+    MemberRole.MANAGER: frozenset(
+        {"view", "products", "inventory", "orders", "fulfil", "shipping"}
+    ),
     MemberRole.FULFILMENT: frozenset({"view", "orders", "fulfil", "inventory_view"}),
 }
 

@@ -3,6 +3,7 @@
 transitions.py: the one status-transition function and the state machine.
 checkout.py: starting a checkout (stock hold), address, shipping choices.
 placement.py: placing an order idempotently; cancelling; expiring unpaid orders.
+shipping.py: a seller's shipping methods (create, edit, activate, reorder).
 """
 
 from orders.services.checkout import (
@@ -17,6 +18,12 @@ from orders.services.placement import (
     order_place,
     orders_expire_unpaid,
 )
+from orders.services.shipping import (
+    shipping_method_create,
+    shipping_method_move,
+    shipping_method_set_active,
+    shipping_method_update,
+)
 from orders.services.transitions import ORDER_TRANSITIONS, order_transition
 
 __all__ = [
@@ -30,4 +37,8 @@ __all__ = [
     "order_place",
     "order_transition",
     "orders_expire_unpaid",
+    "shipping_method_create",
+    "shipping_method_move",
+    "shipping_method_set_active",
+    "shipping_method_update",
 ]

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from catalog.models import Category, ProductType
+from orders.models import ShippingKind
 from sellers.models import MemberRole
 
 
@@ -55,3 +56,28 @@ class SettingsForm(forms.Form):
 class ImageForm(forms.Form):
     image = forms.FileField(help_text="JPEG, PNG, WebP or GIF, at least 100×100, up to 10 MB.")
     alt_text = forms.CharField(max_length=200, required=False, label="Alt text")
+
+
+class ShippingMethodForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What shoppers see at checkout.")
+    kind = forms.ChoiceField(choices=ShippingKind.choices, label="Pricing")
+    price = forms.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        label="Price",
+        help_text="The flat price, or the base price when by weight.",
+    )
+    price_per_kg = forms.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        initial=Decimal("0"),
+        label="Price per started kg",
+        help_text="By weight only.",
+    )
+    free_above = forms.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        required=False,
+        label="Free from order value",
+        help_text="Shipping is free when your part of the order reaches this; empty = never.",
+    )

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from sellers.portal import products, views
+from sellers.portal import dashboard, products, shipping, views
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", dashboard.home, name="home"),
+    path("performance/", dashboard.scorecard, name="scorecard"),
+    path("shipping/", shipping.method_list, name="shipping"),
+    path("shipping/new/", shipping.method_new, name="shipping_new"),
+    path("shipping/<int:method_id>/", shipping.method_edit, name="shipping_edit"),
+    path("shipping/<int:method_id>/active/", shipping.method_active, name="shipping_active"),
+    path("shipping/<int:method_id>/move/", shipping.method_move, name="shipping_move"),
     path("switch/", views.switch, name="switch"),
     path("settings/", views.shop_settings, name="settings"),
     path("members/", views.members, name="members"),

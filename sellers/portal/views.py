@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -90,7 +91,7 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
         "memberships": seller_memberships_for_user(user=_user(request)),
         "can": {
             action: member_can(membership=membership, action=action)
-            for action in ("products", "inventory", "orders", "settings", "members")
+            for action in ("products", "inventory", "orders", "settings", "members", "shipping")
         },
         "is_pending": seller.status == SellerStatus.PENDING,
         "is_suspended": seller.status == SellerStatus.SUSPENDED,
@@ -98,7 +99,7 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
     }
 
 
-def _form_error(form: InviteForm | RoleForm | SettingsForm, exc: ServiceError) -> None:
+def _form_error(form: forms.Form, exc: ServiceError) -> None:
     placed = False
     for field, errors in exc.fields.items():
         for error in errors:
@@ -106,11 +107,6 @@ def _form_error(form: InviteForm | RoleForm | SettingsForm, exc: ServiceError) -
             placed = True
     if not placed:
         form.add_error(None, exc.message)
-
-
-@portal_view("view")
-def home(request: HttpRequest, membership: SellerMember) -> HttpResponse:
-    return render(request, "portal/home.html", _ctx(request, membership))
 
 
 @login_required

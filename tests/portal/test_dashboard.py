@@ -1,0 +1,182 @@
+"""Portal home: sales (shop time zone, window edges), orders to ship (late first), low stock,
+returns shown as not available, earnings after commission, roles, bounded queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from orders.models import OrderStatus as S
+from orders.selectors import seller_earnings_unpaid, seller_sales_by_day
+from sellers.models import MemberRole
+from tests.factories import ProductFactory, ProductVariantFactory, SellerMemberFactory
+from tests.factories.inventory import WarehouseFactory, stock_with
+from tests.factories.orders import sold_seller_order
+
+pytestmark = pytest.mark.django_db
+
+DAY = timedelta(days=1)
+
+
+def test_sales_today_and_30_days_count_only_sold_orders_in_the_window(owner, other_owner):
+    seller = owner.seller
+    now = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+    midnight = datetime(2026, 6, 15, 0, 0, tzinfo=UTC)
+
+    def sale(at, total, **kwargs):
+        sold_seller_order(seller=seller, placed_at=at, total=Decimal(total), **kwargs)
+
+    sale(midnight, "10.00")  # today's first second
+    sale(now - timedelta(minutes=5), "5.50", status=S.SHIPPED)
+    sale(midnight - 29 * DAY, "7.00")  # first day of the 30
+    sale(midnight - 29 * DAY - timedelta(seconds=1), "99.00")  # the day before: outside
+    sale(now - 10 * DAY, "3.00", status=S.PARTIALLY_REFUNDED)
+    sale(now - 2 * DAY, "50.00", status=S.CANCELLED)
+    sale(now - 2 * DAY, "60.00", status=S.REFUNDED)
+    sale(now - 2 * DAY, "70.00", status=S.PENDING_PAYMENT)
+    sale(now - 2 * DAY, "80.00", currency="EUR")
+    sold_seller_order(seller=other_owner.seller, placed_at=now, total=Decimal("1000.00"))
+
+    summary = seller_sales_by_day(seller=seller, now=now)
+    assert len(summary.days) == 30
+    assert summary.days[0].day.isoformat() == "2026-05-17"
+    assert (summary.today.total, summary.today.orders) == (Decimal("15.50"), 2)
+    assert (summary.total, summary.orders) == (Decimal("25.50"), 4)
+    assert summary.days[0].total == Decimal("7.00")
+
+
+def test_days_follow_the_shop_time_zone_at_midnight(owner, settings):
+    settings.TIME_ZONE = "America/New_York"
+    now = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)  # 12:00 in New York (EDT, UTC-4)
+    sold_seller_order(
+        seller=owner.seller, placed_at=datetime(2026, 3, 10, 3, 59, tzinfo=UTC), total=Decimal("4")
+    )  # 23:59 on the 9th in New York
+    sold_seller_order(
+        seller=owner.seller, placed_at=datetime(2026, 3, 10, 4, 0, tzinfo=UTC), total=Decimal("6")
+    )  # 00:00 on the 10th in New York
+    summary = seller_sales_by_day(seller=owner.seller, now=now)
+    assert summary.today.day.isoformat() == "2026-03-10"
+    assert summary.today.total == Decimal("6.00")
+    assert summary.days[-2].total == Decimal("4.00")
+
+
+def test_earned_not_paid_out_is_sales_minus_commission_rounded_per_line(owner):
+    seller = owner.seller
+    seller.commission_rate = Decimal("0.1000")
+    seller.save(update_fields=["commission_rate"])
+    now = timezone.now()
+    # 10% of 33.35 is 3.335 -> 3.34 and of 66.65 is 6.665 -> 6.67: 10.01, not 10.00.
+    sold_seller_order(
+        seller=seller, placed_at=now, total=Decimal("38.35"), line_total=Decimal("33.35")
+    )
+    sold_seller_order(
+        seller=seller,
+        placed_at=now - 200 * DAY,
+        total=Decimal("71.65"),
+        line_total=Decimal("66.65"),
+        status=S.COMPLETED,
+    )
+    sold_seller_order(seller=seller, placed_at=now, total=Decimal("500"), status=S.CANCELLED)
+    earnings = seller_earnings_unpaid(seller=seller)
+    assert (earnings.sales, earnings.commission, earnings.net) == (
+        Decimal("110.00"),
+        Decimal("10.01"),
+        Decimal("99.99"),
+    )
+
+
+def test_owner_sees_money_panels_and_an_accessible_svg_chart(owner, portal_client):
+    sold_seller_order(seller=owner.seller, placed_at=timezone.now(), total=Decimal("12.00"))
+    body = portal_client(owner).get(reverse("portal:home")).content.decode()
+    assert 'data-figure="sales-today">USD 12.00<' in body
+    assert 'data-figure="sales-30">USD 12.00<' in body
+    assert 'data-figure="earned">USD 10.80<' in body  # 12.00 minus 10%
+    assert "Earned, not yet paid out" in body
+    assert '<svg role="img" aria-labelledby="sales-chart-title sales-chart-desc"' in body
+    assert body.count('class="chart-bar"') == 30
+    assert "Sales per day as a table" in body
+    assert "<script" not in body
+
+
+@pytest.mark.parametrize("role", [MemberRole.MANAGER, MemberRole.FULFILMENT])
+def test_other_roles_see_operations_but_no_money(portal_client, role):
+    member = SellerMemberFactory(role=role)
+    sold_seller_order(seller=member.seller, placed_at=timezone.now(), total=Decimal("12.00"))
+    response = portal_client(member).get(reverse("portal:home"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Orders to ship" in body and "Low stock" in body
+    assert "12.00" not in body and "Earned" not in body and "<svg" not in body
+
+
+def test_orders_to_ship_list_late_ones_first(owner, other_owner, portal_client):
+    seller = owner.seller
+    seller.handling_time_days = 2
+    seller.save(update_fields=["handling_time_days"])
+    now = timezone.now()
+    fresh = sold_seller_order(seller=seller, placed_at=now - DAY)
+    just_late = sold_seller_order(seller=seller, placed_at=now - 2 * DAY - timedelta(minutes=1))
+    very_late = sold_seller_order(seller=seller, placed_at=now - 5 * DAY, status=S.PROCESSING)
+    sold_seller_order(seller=seller, placed_at=now - 6 * DAY, status=S.SHIPPED)
+    sold_seller_order(seller=seller, placed_at=now - 6 * DAY, status=S.PENDING_PAYMENT)
+    sold_seller_order(seller=other_owner.seller, placed_at=now - 9 * DAY)
+    response = portal_client(owner).get(reverse("portal:home"))
+    rows = list(response.context["to_ship"])
+    assert [so.pk for so in rows] == [very_late.pk, just_late.pk, fresh.pk]
+    assert [so.late for so in rows] == [True, True, False]
+    assert response.context["to_ship_counts"] == {"total": 3, "late": 2}
+    assert b'data-figure="late">2 late' in response.content
+    assert other_owner.seller.name.encode() not in response.content
+
+
+def test_low_stock_lists_the_sellers_own_rows_at_or_below_the_threshold(
+    owner, other_owner, portal_client
+):
+    seller = owner.seller
+    seller.low_stock_threshold = 5
+    seller.save(update_fields=["low_stock_threshold"])
+    warehouse = WarehouseFactory(seller=seller)
+    product = ProductFactory(seller=seller)
+    empty = stock_with(variant=ProductVariantFactory(product=product), warehouse=warehouse)
+    low = stock_with(variant=ProductVariantFactory(product=product), warehouse=warehouse, on_hand=5)
+    stock_with(variant=ProductVariantFactory(product=product), warehouse=warehouse, on_hand=6)
+    stock_with(
+        variant=ProductVariantFactory(product=product, is_active=False),
+        warehouse=warehouse,
+        on_hand=1,
+    )
+    stock_with(variant=ProductVariantFactory(product=ProductFactory(seller=other_owner.seller)))
+    response = portal_client(owner).get(reverse("portal:home"))
+    assert [s.pk for s in response.context["low_stock"]] == [empty.pk, low.pk]
+    assert response.context["low_stock_count"] == 2
+
+
+def test_pending_returns_are_shown_as_not_available(owner, portal_client):
+    body = portal_client(owner).get(reverse("portal:home")).content.decode()
+    assert "Pending returns" in body
+    assert "Not available yet" in body
+
+
+def test_dashboard_queries_do_not_grow_with_data(owner, portal_client, django_assert_num_queries):
+    client = portal_client(owner)
+    client.get(reverse("portal:home"))
+    with django_assert_num_queries(10) as empty:
+        client.get(reverse("portal:home"))
+    seller = owner.seller
+    warehouse = WarehouseFactory(seller=seller)
+    now = timezone.now()
+    for days_ago in range(25):
+        sold_seller_order(seller=seller, placed_at=now - days_ago * DAY)
+        stock_with(
+            variant=ProductVariantFactory(product=ProductFactory(seller=seller)),
+            warehouse=warehouse,
+            on_hand=1,
+        )
+    with django_assert_num_queries(len(empty.captured_queries)):
+        response = client.get(reverse("portal:home"))
+    assert response.context["to_ship_counts"]["total"] == 25
+    assert len(response.context["to_ship"]) == 10
