@@ -3,7 +3,15 @@ services (receive/adjust actions live in the seller API and portal)."""
 
 from django.contrib import admin
 
-from inventory.models import Allocation, Reservation, Stock, StockMovement, Warehouse
+from inventory.models import (
+    Allocation,
+    InboundShipment,
+    InboundShipmentLine,
+    Reservation,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
 
 
 @admin.register(Warehouse)
@@ -81,3 +89,25 @@ class StockMovementAdmin(_ReadOnlyAdmin):
     search_fields = ("reference", "stock__variant__sku", "note")
     list_select_related = ("stock", "actor")
     date_hierarchy = "created_at"
+
+
+class InboundShipmentLineInline(admin.TabularInline):
+    model = InboundShipmentLine
+    fields = ("variant", "expected_quantity", "received_quantity")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(InboundShipment)
+class InboundShipmentAdmin(_ReadOnlyAdmin):
+    """Sellers create, receive and cancel these in the portal (through the services)."""
+
+    list_display = ("id", "warehouse", "reference", "expected_on", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("reference", "warehouse__code", "warehouse__seller__name")
+    list_select_related = ("warehouse",)
+    inlines = [InboundShipmentLineInline]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from inventory import selectors, services
-from inventory.models import MovementReason
+from inventory.models import MovementReason, Stock, StockMovement, Warehouse
 from inventory.serializers import (
     AdjustSerializer,
     MovementFilterSerializer,
@@ -41,10 +40,13 @@ SELLER_HEADER = OpenApiParameter(
 
 
 class SellerInventoryMixin:
+    """`membership(action=...)` resolves the seller and requires a `sellers.selectors` action:
+    inventory_view (read), inventory_receive (book goods in) or inventory (everything else)."""
+
     permission_classes = [IsAuthenticated]
     request: Request
 
-    def membership(self, *, write: bool) -> SellerMember:
+    def membership(self, *, action: str) -> SellerMember:
         raw = self.request.headers.get("X-Seller-Id")
         seller_id = None
         if raw is not None:
@@ -53,11 +55,13 @@ class SellerInventoryMixin:
             except ValueError as exc:
                 raise NotFound("No seller account found.") from exc
         membership = seller_membership_get(user=self.request.user, seller_id=seller_id)
-        member_require(membership=membership, action="inventory" if write else "inventory_view")
+        member_require(membership=membership, action=action)
         return membership
 
-    def writing(self) -> bool:
-        return self.request.method not in ("GET", "HEAD", "OPTIONS")
+    def action_for_method(self) -> str:
+        return (
+            "inventory_view" if self.request.method in ("GET", "HEAD", "OPTIONS") else "inventory"
+        )
 
 
 def _parsed(serializer_class, data) -> dict[str, Any]:
@@ -69,12 +73,15 @@ def _parsed(serializer_class, data) -> dict[str, Any]:
 @extend_schema(tags=["seller inventory"], parameters=[SELLER_HEADER])
 class WarehouseListCreateView(SellerInventoryMixin, generics.ListCreateAPIView):
     serializer_class = WarehouseSerializer
+    queryset = Warehouse.objects.none()  # for schema generation; get_queryset scopes the seller
 
     def get_queryset(self):
-        return selectors.warehouse_list_for_seller(seller=self.membership(write=False).seller)
+        return selectors.warehouse_list_for_seller(
+            seller=self.membership(action="inventory_view").seller
+        )
 
     def create(self, request: Request, *args, **kwargs) -> Response:
-        seller = self.membership(write=True).seller
+        seller = self.membership(action="inventory").seller
         values = _parsed(WarehouseSerializer, request.data)
         warehouse = services.warehouse_create(seller=seller, **values)
         return Response(WarehouseSerializer(warehouse).data, status=status.HTTP_201_CREATED)
@@ -85,7 +92,7 @@ class WarehouseDetailView(SellerInventoryMixin, generics.RetrieveUpdateDestroyAP
     serializer_class = WarehouseSerializer
 
     def get_object(self):
-        seller = self.membership(write=self.writing()).seller
+        seller = self.membership(action=self.action_for_method()).seller
         return selectors.warehouse_get_for_seller(seller=seller, pk=self.kwargs["pk"])
 
     def update(self, request: Request, *args, **kwargs) -> Response:
@@ -109,22 +116,25 @@ class WarehouseDetailView(SellerInventoryMixin, generics.RetrieveUpdateDestroyAP
         OpenApiParameter("warehouse", int),
         OpenApiParameter("variant", int),
         OpenApiParameter("sku", str, description="SKU contains"),
-        OpenApiParameter("status", str, enum=["in_stock", "low", "out"]),
+        OpenApiParameter("q", str, description="SKU or product name contains"),
+        OpenApiParameter("status", str, enum=list(selectors.STOCK_STATUSES)),
     ],
 )
 class StockListView(SellerInventoryMixin, generics.ListAPIView):
     """Stock levels: on hand, allocated to orders, reserved by live checkouts, available now."""
 
     serializer_class = StockSerializer
+    queryset = Stock.objects.none()  # for schema generation; get_queryset scopes the seller
 
     def get_queryset(self):
-        seller = self.membership(write=False).seller
+        seller = self.membership(action="inventory_view").seller
         filters = _parsed(StockFilterSerializer, self.request.query_params)
         return selectors.stock_list_for_seller(
             seller=seller,
             warehouse_id=filters.get("warehouse"),
             variant_id=filters.get("variant"),
             sku=filters.get("sku", ""),
+            q=filters.get("q", ""),
             status=filters.get("status", ""),
         )
 
@@ -134,13 +144,13 @@ class StockDetailView(SellerInventoryMixin, generics.RetrieveAPIView):
     serializer_class = StockSerializer
 
     def get_object(self):
-        seller = self.membership(write=False).seller
+        seller = self.membership(action="inventory_view").seller
         return selectors.stock_get_for_seller(seller=seller, pk=self.kwargs["pk"])
 
 
 class _StockActionView(SellerInventoryMixin, APIView):
     def stock(self):
-        seller = self.membership(write=True).seller
+        seller = self.membership(action="inventory").seller
         return seller, selectors.stock_get_for_seller(seller=seller, pk=self.kwargs["pk"])
 
 
@@ -158,7 +168,7 @@ class StockReceiveView(SellerInventoryMixin, APIView):
     """Book goods in: on_hand of the variant in the warehouse goes up."""
 
     def post(self, request: Request) -> Response:
-        seller = self.membership(write=True).seller
+        seller = self.membership(action="inventory_receive").seller
         data = _parsed(ReceiveSerializer, request.data)
         movement = services.stock_receive(
             warehouse=selectors.warehouse_get_for_seller(seller=seller, pk=data["warehouse"]),
@@ -235,19 +245,17 @@ class StockMovementListView(SellerInventoryMixin, generics.ListAPIView):
     """The ledger of on_hand changes, newest first."""
 
     serializer_class = StockMovementSerializer
+    queryset = StockMovement.objects.none()  # for schema generation; get_queryset scopes the seller
 
     def get_queryset(self):
-        seller = self.membership(write=False).seller
+        seller = self.membership(action="inventory_view").seller
         filters = _parsed(MovementFilterSerializer, self.request.query_params)
-        condition = Q()
-        for key, lookup in (
-            ("stock", "stock_id"),
-            ("warehouse", "stock__warehouse_id"),
-            ("variant", "stock__variant_id"),
-            ("reason", "reason"),
-            ("since", "created_at__gte"),
-            ("until", "created_at__lt"),
-        ):
-            if key in filters:
-                condition &= Q(**{lookup: filters[key]})
-        return selectors.movement_list_for_seller(seller=seller).filter(condition)
+        return selectors.movement_list_for_seller(
+            seller=seller,
+            stock_id=filters.get("stock"),
+            warehouse_id=filters.get("warehouse"),
+            variant_id=filters.get("variant"),
+            reason=filters.get("reason", ""),
+            since=filters.get("since"),
+            until=filters.get("until"),
+        )

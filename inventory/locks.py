@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from catalog.models import Product, ProductVariant
-from inventory.models import Allocation, Reservation, Stock, Warehouse
+from inventory.models import Allocation, InboundShipment, Reservation, Stock, Warehouse
 
 
 def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
@@ -98,4 +98,15 @@ def stocks_lock_expired_skip_locked(*, now, limit: int) -> QuerySet[Stock]:
         Stock.objects.select_for_update(of=("self",), skip_locked=True)
         .filter(pk__in=expired)
         .order_by("pk")[:limit]
+    )
+
+
+def inbound_shipment_lock(*, pk: int) -> InboundShipment:
+    """Lock one inbound shipment (with its warehouse loaded, not locked) before receiving or
+    cancelling it, so two people cannot book the same delivery twice. Taken before any stock
+    row lock. Evaluate inside `transaction.atomic`."""
+    return (
+        InboundShipment.objects.select_for_update(of=("self",))
+        .select_related("warehouse")
+        .get(pk=pk)
     )

@@ -70,6 +70,12 @@ class Stock(BaseModel):
         help_text="Copied from the variant's backorder policy: the only case in which "
         "allocated + reserved may exceed on_hand.",
     )
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Available units at or below which this row is low on stock; empty uses the "
+        "seller's default.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -199,3 +205,61 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} {self.delta:+d} on stock {self.stock_id}"
+
+
+class InboundStatus(models.TextChoices):
+    OPEN = "open", "Expected"
+    RECEIVED = "received", "Received"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class InboundShipment(BaseModel):
+    """Goods a seller expects at one of its warehouses. While open, its lines count as
+    "incoming"; receiving it books what actually arrived through `stock_receive` and closes it
+    (a short delivery closes it too: the rest is not coming on this shipment)."""
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="inbound_shipments"
+    )
+    reference = models.CharField(max_length=100, blank=True, help_text="Supplier or carrier ref.")
+    expected_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=20, choices=InboundStatus.choices, default=InboundStatus.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["warehouse", "status"], name="inventory_inbound_wh_status")]
+
+    def __str__(self) -> str:
+        return f"inbound {self.pk} to {self.warehouse_id} ({self.status})"
+
+
+class InboundShipmentLine(models.Model):
+    shipment = models.ForeignKey(InboundShipment, on_delete=models.CASCADE, related_name="lines")
+    variant = models.ForeignKey(
+        "catalog.ProductVariant", on_delete=models.PROTECT, related_name="inbound_lines"
+    )
+    expected_quantity = models.PositiveIntegerField()
+    received_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "variant"], name="inventory_inbound_line_variant"
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_quantity__gt=0), name="inventory_inbound_line_expected"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expected_quantity} of {self.variant_id} on inbound {self.shipment_id}"

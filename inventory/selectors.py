@@ -5,12 +5,15 @@ released yet already count as free here (their units are released under the lock
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
+    BooleanField,
+    Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -24,7 +27,15 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from catalog.models import ProductStatus, ProductVariant
-from inventory.models import Reservation, Stock, StockMovement, Warehouse
+from inventory.models import (
+    InboundShipment,
+    InboundShipmentLine,
+    InboundStatus,
+    Reservation,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
 from sellers.models import Seller
 from shop.core.errors import NotFound
 
@@ -153,17 +164,42 @@ def warehouse_get_for_seller(*, seller: Seller, pk: object) -> Warehouse:
         raise NotFound("No such warehouse.") from exc
 
 
+def stock_incoming_subquery() -> Coalesce:
+    """Per stock row: units expected on open inbound shipments to its warehouse."""
+    expected = (
+        InboundShipmentLine.objects.filter(
+            shipment__status=InboundStatus.OPEN,
+            shipment__warehouse_id=OuterRef("warehouse_id"),
+            variant_id=OuterRef("variant_id"),
+        )
+        .order_by()
+        .values("variant_id")
+        .annotate(total=Sum("expected_quantity"))
+        .values("total")
+    )
+    return Coalesce(Subquery(expected, output_field=IntegerField()), Value(0))
+
+
+# `status` filters of `stock_list_for_seller`; "low" and "low_or_out" compare with the row's own
+# threshold, else the seller's default.
+STOCK_STATUSES = ("in_stock", "low", "out", "low_or_out")
+
+
 def stock_list_for_seller(
     *,
     seller: Seller,
     warehouse_id: int | None = None,
     variant_id: int | None = None,
     sku: str = "",
+    q: str = "",
     status: str = "",
     now: datetime | None = None,
 ) -> QuerySet[Stock]:
-    """The seller's stock rows with `available_now`; `status` is in_stock, low (1..the seller's
-    low-stock threshold) or out."""
+    """The seller's stock rows annotated with `available_now`, `incoming` (open inbound
+    shipments), `low_stock_limit` (the row's threshold, else the seller's) and `is_low`
+    (available at or below it). `sku` matches part of the SKU; `q` part of the SKU or the
+    product name; `status` is one of STOCK_STATUSES (in_stock; low = 1..limit; out;
+    low_or_out = 0..limit)."""
     condition = Q(warehouse__seller=seller)
     if warehouse_id is not None:
         condition &= Q(warehouse_id=warehouse_id)
@@ -171,16 +207,25 @@ def stock_list_for_seller(
         condition &= Q(variant_id=variant_id)
     if sku:
         condition &= Q(variant__sku__icontains=sku)
+    if q:
+        condition &= Q(variant__sku__icontains=q) | Q(variant__product__name__icontains=q)
     available = Q(available_now__gt=0)
+    at_or_below_limit = Q(available_now__lte=F("low_stock_limit"))
     status_condition = {
         "in_stock": available,
-        "low": available & Q(available_now__lte=seller.low_stock_threshold),
+        "low": available & at_or_below_limit,
         "out": ~available,
+        "low_or_out": at_or_below_limit,
     }.get(status, Q())
     return (
         Stock.objects.filter(condition)
         .select_related("warehouse", "variant", "variant__product")
-        .annotate(available_now=stock_available_expression(now=now))
+        .annotate(
+            available_now=stock_available_expression(now=now),
+            incoming=stock_incoming_subquery(),
+            low_stock_limit=Coalesce(F("low_stock_threshold"), Value(seller.low_stock_threshold)),
+        )
+        .annotate(is_low=ExpressionWrapper(at_or_below_limit, output_field=BooleanField()))
         .filter(status_condition)
         .order_by("warehouse__priority", "warehouse_id", "variant__sku")
     )
@@ -202,21 +247,81 @@ def variant_get_for_seller(*, seller: Seller, pk: object) -> ProductVariant:
         raise NotFound("No such product variant.") from exc
 
 
-def movement_list_for_seller(*, seller: Seller) -> QuerySet[StockMovement]:
+def variants_by_sku_for_seller(*, seller: Seller, skus: Iterable[str]) -> dict[str, ProductVariant]:
+    """The seller's variants with these exact SKUs, keyed by SKU (one query); others' SKUs are
+    simply absent."""
+    return {
+        v.sku: v for v in ProductVariant.objects.filter(product__seller=seller, sku__in=list(skus))
+    }
+
+
+def movement_list_for_seller(
+    *,
+    seller: Seller,
+    stock_id: int | None = None,
+    warehouse_id: int | None = None,
+    variant_id: int | None = None,
+    sku: str = "",
+    reason: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[StockMovement]:
+    """The seller's ledger rows, newest first; `sku` matches part of the SKU, `since` is
+    inclusive and `until` exclusive."""
+    condition = Q(stock__warehouse__seller=seller)
+    for value, lookup in (
+        (stock_id, "stock_id"),
+        (warehouse_id, "stock__warehouse_id"),
+        (variant_id, "stock__variant_id"),
+        (sku or None, "stock__variant__sku__icontains"),
+        (reason or None, "reason"),
+        (since, "created_at__gte"),
+        (until, "created_at__lt"),
+    ):
+        if value is not None:
+            condition &= Q(**{lookup: value})
     return (
-        StockMovement.objects.filter(stock__warehouse__seller=seller)
-        .select_related("stock", "stock__warehouse", "stock__variant", "actor")
+        StockMovement.objects.filter(condition)
+        .select_related(
+            "stock", "stock__warehouse", "stock__variant", "stock__variant__product", "actor"
+        )
         .order_by("-created_at", "-id")
     )
 
 
 def stock_low_for_seller(*, seller: Seller, now: datetime | None = None) -> QuerySet[Stock]:
-    """Stock rows of the seller's active variants at or below the seller's low-stock threshold
-    (out of stock included), emptiest first: what to restock."""
-    low = Q(available_now__lte=seller.low_stock_threshold)
+    """Stock rows of the seller's active variants at or below their low-stock threshold (the
+    row's own, else the seller's; out of stock included), emptiest first: what to restock."""
     return (
-        stock_list_for_seller(seller=seller, now=now)
-        .filter(low, variant__is_active=True, warehouse__is_active=True)
+        stock_list_for_seller(seller=seller, status="low_or_out", now=now)
+        .filter(variant__is_active=True, warehouse__is_active=True)
         .exclude(variant__product__status=ProductStatus.ARCHIVED)
         .order_by(F("available_now").asc(), "variant__sku", "warehouse__priority", "pk")
     )
+
+
+def inbound_shipment_list_for_seller(
+    *, seller: Seller, status: str = ""
+) -> QuerySet[InboundShipment]:
+    """The seller's inbound shipments with `line_count` and `expected_total`, newest first."""
+    qs = InboundShipment.objects.filter(warehouse__seller=seller)
+    if status:
+        qs = qs.filter(status=status)
+    return (
+        qs.select_related("warehouse")
+        .annotate(line_count=Count("lines"), expected_total=Sum("lines__expected_quantity"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def inbound_shipment_get_for_seller(*, seller: Seller, pk: object) -> InboundShipment:
+    try:
+        return InboundShipment.objects.select_related("warehouse", "created_by", "closed_by").get(
+            warehouse__seller=seller, pk=int(str(pk))
+        )
+    except (InboundShipment.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such inbound shipment.") from exc
+
+
+def inbound_lines_for_shipment(*, shipment: InboundShipment) -> QuerySet[InboundShipmentLine]:
+    return shipment.lines.select_related("variant", "variant__product").order_by("id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from inventory.models import MovementReason, Stock, StockMovement, Warehouse
+from inventory.selectors import STOCK_STATUSES
 from inventory.services import MAX_LINE_QUANTITY
 
 
@@ -48,6 +49,8 @@ class StockSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="variant.sku", read_only=True)
     product_name = serializers.CharField(source="variant.product.name", read_only=True)
     available = serializers.IntegerField(source="available_now", read_only=True)
+    incoming = serializers.IntegerField(read_only=True)
+    low_stock_limit = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Stock
@@ -62,6 +65,9 @@ class StockSerializer(serializers.ModelSerializer):
             "allocated",
             "reserved",
             "available",
+            "incoming",
+            "low_stock_threshold",
+            "low_stock_limit",
             "backorder_allowed",
             "updated_at",
         ]
@@ -132,7 +138,8 @@ class StockFilterSerializer(serializers.Serializer):
     warehouse = serializers.IntegerField(min_value=1, required=False)
     variant = serializers.IntegerField(min_value=1, required=False)
     sku = serializers.CharField(max_length=64, required=False)
-    status = serializers.ChoiceField(choices=["in_stock", "low", "out"], required=False)
+    q = serializers.CharField(max_length=200, required=False)
+    status = serializers.ChoiceField(choices=STOCK_STATUSES, required=False)
 
 
 class MovementFilterSerializer(serializers.Serializer):

@@ -9,7 +9,10 @@ from accounts.models import User
 from sellers.models import MemberRole, SellerMember
 from shop.core.errors import NotFound, PermissionDenied
 
-# What each role may do. Portal views and API permissions ask `member_can`.
+# What each role may do. Portal views and API permissions ask `member_can`. Inventory:
+# "inventory" manages everything (warehouses, adjust, write-off, transfer, thresholds, inbound
+# shipments); fulfilment staff only see stock ("inventory_view") and book goods in
+# ("inventory_receive": receive, receive an inbound shipment).
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MemberRole.OWNER: frozenset(
         {
@@ -27,7 +30,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     MemberRole.MANAGER: frozenset(
         {"view", "products", "inventory", "orders", "fulfil", "shipping"}
     ),
-    MemberRole.FULFILMENT: frozenset({"view", "orders", "fulfil", "inventory_view"}),
+    MemberRole.FULFILMENT: frozenset(
+        {"view", "orders", "fulfil", "inventory_view", "inventory_receive"}
+    ),
 }
 
 
@@ -57,8 +62,8 @@ def seller_membership_get(*, user: User, seller_id: int | None = None) -> Seller
 
 def member_can(*, membership: SellerMember, action: str) -> bool:
     allowed = ROLE_PERMISSIONS.get(membership.role, frozenset())
-    if action == "inventory_view":
-        return "inventory" in allowed or "inventory_view" in allowed
+    if action in ("inventory_view", "inventory_receive"):
+        return "inventory" in allowed or action in allowed
     return action in allowed
 
 

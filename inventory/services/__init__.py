@@ -1,7 +1,9 @@
 """Inventory writes. Import from here: `from inventory.services import stock_reserve, ...`.
 
 reservations.py: checkout holds, order allocations, shipping, returns, expiry.
-stock.py: warehouses, receive/adjust/transfer/write-off, backorder policy, reconciliation.
+stock.py: warehouses, receive/adjust/transfer/write-off, thresholds, backorder policy,
+reconciliation.
+inbound.py: inbound shipments (expected stock, "incoming"), received through stock.py.
 strategies.py: which warehouses serve an order (pluggable).
 """
 
@@ -9,12 +11,19 @@ from inventory.services.contracts import (
     MAX_LINE_QUANTITY,
     AllocateLine,
     Destination,
+    ExpectedLine,
     InsufficientStock,
     ReservationExpired,
     ReservationResult,
     ReservedLine,
     ReserveLine,
     WarehouseSplit,
+)
+from inventory.services.inbound import (
+    MAX_INBOUND_LINES,
+    inbound_shipment_cancel,
+    inbound_shipment_create,
+    inbound_shipment_receive,
 )
 from inventory.services.reservations import (
     stock_allocate_reserved,
@@ -32,6 +41,7 @@ from inventory.services.stock import (
     stock_backorder_sync,
     stock_receive,
     stock_reconcile,
+    stock_threshold_set,
     stock_transfer,
     stock_write_off,
     warehouse_create,
@@ -41,11 +51,13 @@ from inventory.services.stock import (
 from inventory.services.strategies import STRATEGIES, Candidate, great_circle_km
 
 __all__ = [
+    "MAX_INBOUND_LINES",
     "MAX_LINE_QUANTITY",
     "STRATEGIES",
     "AllocateLine",
     "Candidate",
     "Destination",
+    "ExpectedLine",
     "InsufficientStock",
     "ReservationExpired",
     "ReservationResult",
@@ -54,6 +66,9 @@ __all__ = [
     "StockDrift",
     "WarehouseSplit",
     "great_circle_km",
+    "inbound_shipment_cancel",
+    "inbound_shipment_create",
+    "inbound_shipment_receive",
     "stock_adjust",
     "stock_allocate_reserved",
     "stock_backorder_sync",
@@ -66,6 +81,7 @@ __all__ = [
     "stock_reserve",
     "stock_return",
     "stock_ship",
+    "stock_threshold_set",
     "stock_transfer",
     "stock_write_off",
     "warehouse_create",

@@ -7,11 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
-from inventory.models import MovementReason, Reservation, Stock, StockMovement
+from catalog.models import ProductVariant
+from inventory.models import MovementReason, Reservation, Stock, StockMovement, Warehouse
 from inventory.services.contracts import MAX_LINE_QUANTITY
-from shop.core.errors import Conflict, ValidationError
+from shop.core.errors import Conflict, NotFound, ValidationError
 
 
 def quantity_validate(value: object, *, field: str = "quantity") -> int:
@@ -38,6 +39,23 @@ def id_validate(value: object, *, field: str) -> int:
             f"{field} must be a positive integer id.", fields={field: ["Invalid id."]}
         )
     return value
+
+
+def stock_get_or_create(*, warehouse: Warehouse, variant: ProductVariant) -> Stock:
+    """The stock row of a variant in a warehouse, created on first use. A warehouse only stocks
+    its own seller's variants."""
+    if warehouse.seller_id != variant.product.seller_id:
+        raise NotFound("No such warehouse for this product's seller.")
+    try:
+        with transaction.atomic():
+            stock, _ = Stock.objects.get_or_create(
+                variant=variant,
+                warehouse=warehouse,
+                defaults={"backorder_allowed": variant.allow_backorder},
+            )
+    except IntegrityError:
+        stock = Stock.objects.get(variant=variant, warehouse=warehouse)
+    return stock
 
 
 def holder_validate(holder: object) -> str:

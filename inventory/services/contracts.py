@@ -27,6 +27,14 @@ class AllocateLine:
 
 
 @dataclass(frozen=True)
+class ExpectedLine:
+    """A line of an inbound shipment: units of a variant the seller expects to arrive."""
+
+    variant_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class Destination:
     latitude: Decimal | None = None
     longitude: Decimal | None = None

@@ -27,7 +27,9 @@ from inventory.services.common import (
     movement_record,
     quantity_validate,
     stock_counters_move,
+    stock_get_or_create,
 )
+from inventory.services.contracts import MAX_LINE_QUANTITY
 from sellers.models import Seller
 from shop.core.errors import Conflict, NotFound, ValidationError
 
@@ -95,23 +97,6 @@ def warehouse_delete(*, warehouse: Warehouse) -> None:
     warehouse.delete()
 
 
-def _stock_for(*, warehouse: Warehouse, variant: ProductVariant) -> Stock:
-    """The stock row of a variant in a warehouse, created on first use. A warehouse only stocks
-    its own seller's variants."""
-    if warehouse.seller_id != variant.product.seller_id:
-        raise NotFound("No such warehouse for this product's seller.")
-    try:
-        with transaction.atomic():
-            stock, _ = Stock.objects.get_or_create(
-                variant=variant,
-                warehouse=warehouse,
-                defaults={"backorder_allowed": variant.allow_backorder},
-            )
-    except IntegrityError:
-        stock = Stock.objects.get(variant=variant, warehouse=warehouse)
-    return stock
-
-
 def _locked(stock_ids: list[int]) -> dict[int, Stock]:
     """Lock rows about to lose units, releasing their expired holds first (lazy expiry) so those
     units count as free."""
@@ -138,7 +123,7 @@ def stock_receive(
     """Goods arrived: on_hand goes up (nothing is taken away, so expired holds can wait for the
     sweeper)."""
     quantity_validate(quantity)
-    stock = _stock_for(warehouse=warehouse, variant=variant)
+    stock = stock_get_or_create(warehouse=warehouse, variant=variant)
     with transaction.atomic():
         stock = locks.stocks_lock(stock_ids=[stock.pk]).get()
         stock_counters_move(stock, on_hand=quantity)
@@ -221,11 +206,15 @@ def stock_transfer(
     reference)."""
     quantity_validate(quantity)
     if to_warehouse.pk == stock.warehouse_id:
-        raise ValidationError("Choose a different warehouse to transfer to.")
+        raise ValidationError(
+            "Choose a different warehouse to transfer to.",
+            fields={"to_warehouse": ["Choose a warehouse other than the one the stock is in."]},
+        )
     if to_warehouse.seller_id != stock.warehouse.seller_id:
         raise NotFound("No such warehouse.")
-    target = _stock_for(warehouse=to_warehouse, variant=stock.variant)
     with transaction.atomic():
+        # Created inside the transaction so a refused transfer leaves no empty row behind.
+        target = stock_get_or_create(warehouse=to_warehouse, variant=stock.variant)
         locked = _locked([stock.pk, target.pk])
         source, target = locked[stock.pk], locked[target.pk]
         _removal_check(source, quantity)
@@ -249,6 +238,23 @@ def stock_transfer(
             note=reason,
         )
         return out, into
+
+
+def stock_threshold_set(*, stock: Stock, threshold: int | None) -> Stock:
+    """This row's own low-stock threshold; None falls back to the seller's default."""
+    if threshold is not None and (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int)
+        or not 0 <= threshold <= MAX_LINE_QUANTITY
+    ):
+        raise ValidationError(
+            "The low-stock threshold must be a whole number of units or empty.",
+            fields={"low_stock_threshold": [f"Enter 0 to {MAX_LINE_QUANTITY}, or leave empty."]},
+        )
+    # Not a counter: a plain UPDATE, no stock lock needed.
+    Stock.objects.filter(pk=stock.pk).update(low_stock_threshold=threshold)
+    stock.low_stock_threshold = threshold
+    return stock
 
 
 def stock_backorder_sync(*, variant: ProductVariant) -> int:
