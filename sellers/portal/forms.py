@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 
 from catalog.models import Category, ProductType
+from inventory.models import MovementReason
+from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
 from orders.models import ShippingKind
 from sellers.models import MemberRole
 
@@ -81,3 +84,189 @@ class ShippingMethodForm(forms.Form):
         label="Free from order value",
         help_text="Shipping is free when your part of the order reaches this; empty = never.",
     )
+
+
+# --- inventory ------------------------------------------------------------------------------
+
+_DateInput = forms.DateInput(attrs={"type": "date"})
+
+
+def _quantity_field(**kwargs: Any) -> forms.IntegerField:
+    return forms.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, **kwargs)
+
+
+class WarehouseChoiceField(forms.ModelChoiceField):
+    """One of the current seller's warehouses; another seller's id is "not one of yours"."""
+
+    default_error_messages = {"invalid_choice": "Choose one of your warehouses."}
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} — {obj.name}" + ("" if obj.is_active else " (inactive)")
+
+
+class _SellerWarehousesForm(forms.Form):
+    """A form whose warehouse choices are the current seller's (`warehouses=` queryset)."""
+
+    def __init__(self, *args: Any, warehouses: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, WarehouseChoiceField):
+                field.queryset = warehouses
+
+
+class WarehouseForm(forms.Form):
+    code = forms.SlugField(max_length=40, help_text="Short code, unique in your shop.")
+    name = forms.CharField(max_length=200)
+    line1 = forms.CharField(max_length=200, required=False, label="Address")
+    city = forms.CharField(max_length=100, required=False)
+    postal_code = forms.CharField(max_length=20, required=False)
+    country = forms.CharField(
+        max_length=2, min_length=2, required=False, help_text="Two letters, e.g. DE."
+    )
+    latitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False
+    )
+    longitude = forms.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
+    )
+    priority = forms.IntegerField(
+        min_value=0, max_value=1_000_000, initial=100, help_text="Lower is used first."
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].upper()
+        if country and not country.isalpha():
+            raise forms.ValidationError("Enter a two-letter country code.")
+        return country
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            self.add_error("longitude", "Enter both latitude and longitude, or neither.")
+        return data
+
+
+class StockFilterForm(_SellerWarehousesForm):
+    q = forms.CharField(max_length=200, required=False, label="Search")
+    warehouse = WarehouseChoiceField(queryset=None, required=False, empty_label="All")
+    low = forms.BooleanField(required=False, label="Low stock only")
+
+
+class ReceiveForm(_SellerWarehousesForm):
+    warehouse = WarehouseChoiceField(queryset=None)
+    sku = forms.CharField(max_length=64, label="SKU")
+    quantity = _quantity_field()
+    reason = forms.CharField(max_length=500, required=False, label="Note")
+    reference = forms.CharField(max_length=100, required=False, help_text="Delivery note, PO…")
+
+
+class AdjustForm(forms.Form):
+    delta = forms.IntegerField(
+        min_value=-MAX_LINE_QUANTITY,
+        max_value=MAX_LINE_QUANTITY,
+        label="Change",
+        help_text="Units to add (e.g. 3) or remove (e.g. -3) after a count.",
+    )
+    reason = forms.CharField(max_length=500, label="Reason")
+
+    def clean_delta(self) -> int:
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError("Enter a change other than 0.")
+        return delta
+
+
+class WriteOffForm(forms.Form):
+    quantity = _quantity_field()
+    reason = forms.CharField(max_length=500, label="Reason", help_text="Damaged, lost, expired…")
+
+
+class TransferForm(_SellerWarehousesForm):
+    to_warehouse = WarehouseChoiceField(queryset=None, label="To warehouse")
+    quantity = _quantity_field()
+    reason = forms.CharField(max_length=500, required=False, label="Note")
+
+
+class ThresholdForm(forms.Form):
+    low_stock_threshold = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_LINE_QUANTITY,
+        required=False,
+        label="Low-stock threshold",
+        help_text="Empty uses the shop's default.",
+    )
+
+
+class MovementFilterForm(_SellerWarehousesForm):
+    sku = forms.CharField(max_length=64, required=False, label="SKU")
+    warehouse = WarehouseChoiceField(queryset=None, required=False, empty_label="All")
+    reason = forms.ChoiceField(choices=[("", "Any"), *MovementReason.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=_DateInput)
+    date_to = forms.DateField(required=False, label="To (inclusive)", widget=_DateInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+class InboundForm(_SellerWarehousesForm):
+    warehouse = WarehouseChoiceField(queryset=None)
+    reference = forms.CharField(max_length=100, required=False)
+    expected_on = forms.DateField(required=False, label="Expected on", widget=_DateInput)
+
+
+class InboundLineForm(forms.Form):
+    sku = forms.CharField(max_length=64, label="SKU")
+    quantity = _quantity_field(label="Expected units")
+
+
+class _InboundLineBaseFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        seen: set[str] = set()
+        for form in self.forms:
+            sku = form.cleaned_data.get("sku")
+            if sku is None:
+                continue
+            if sku in seen:
+                form.add_error("sku", "This SKU is already on the shipment.")
+            seen.add(sku)
+        if not seen:
+            raise forms.ValidationError("Add at least one SKU and quantity.")
+
+
+InboundLineFormSet = forms.formset_factory(
+    InboundLineForm,
+    formset=_InboundLineBaseFormSet,
+    extra=5,
+    max_num=MAX_INBOUND_LINES,
+    validate_max=True,
+)
+
+
+class InboundReceiveForm(forms.Form):
+    """One "received" field per shipment line (`line_<id>`), preset to the expected units; an
+    empty field means nothing of that line arrived."""
+
+    def __init__(self, *args: Any, lines: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+                min_value=0,
+                max_value=MAX_LINE_QUANTITY,
+                required=False,
+                initial=line.expected_quantity,
+                label=f"{line.variant.sku} received",
+            )
+
+    def received(self) -> dict[int, int]:
+        return {line.pk: self.cleaned_data[f"line_{line.pk}"] or 0 for line in self.lines}
+
+    def rows(self) -> list[tuple[Any, forms.BoundField]]:
+        return [(line, self[f"line_{line.pk}"]) for line in self.lines]

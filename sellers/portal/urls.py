@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sellers.portal import dashboard, products, shipping, views
+from sellers.portal import dashboard, inventory, products, shipping, views
 
 app_name = "portal"
 
@@ -28,4 +28,40 @@ urlpatterns = [
         name="product_image_delete",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation_accept"),
+    path("inventory/", inventory.stock_list, name="stock"),
+    path("inventory/receive/", inventory.stock_receive, name="stock_receive"),
+    path("inventory/stock/<int:stock_id>/", inventory.stock_detail, name="stock_detail"),
+    path("inventory/stock/<int:stock_id>/adjust/", inventory.stock_adjust, name="stock_adjust"),
+    path(
+        "inventory/stock/<int:stock_id>/write-off/",
+        inventory.stock_write_off,
+        name="stock_write_off",
+    ),
+    path(
+        "inventory/stock/<int:stock_id>/transfer/", inventory.stock_transfer, name="stock_transfer"
+    ),
+    path(
+        "inventory/stock/<int:stock_id>/threshold/",
+        inventory.stock_threshold,
+        name="stock_threshold",
+    ),
+    path("inventory/warehouses/", inventory.warehouse_list, name="warehouses"),
+    path("inventory/warehouses/new/", inventory.warehouse_new, name="warehouse_new"),
+    path(
+        "inventory/warehouses/<int:warehouse_id>/", inventory.warehouse_edit, name="warehouse_edit"
+    ),
+    path("inventory/movements/", inventory.movement_list, name="movements"),
+    path("inventory/inbound/", inventory.inbound_list, name="inbound"),
+    path("inventory/inbound/new/", inventory.inbound_new, name="inbound_new"),
+    path("inventory/inbound/<int:shipment_id>/", inventory.inbound_detail, name="inbound_detail"),
+    path(
+        "inventory/inbound/<int:shipment_id>/receive/",
+        inventory.inbound_receive,
+        name="inbound_receive",
+    ),
+    path(
+        "inventory/inbound/<int:shipment_id>/cancel/",
+        inventory.inbound_cancel,
+        name="inbound_cancel",
+    ),
 ]

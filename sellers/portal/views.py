@@ -91,7 +91,16 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
         "memberships": seller_memberships_for_user(user=_user(request)),
         "can": {
             action: member_can(membership=membership, action=action)
-            for action in ("products", "inventory", "orders", "settings", "members", "shipping")
+            for action in (
+                "products",
+                "inventory",
+                "inventory_view",
+                "inventory_receive",
+                "orders",
+                "settings",
+                "members",
+                "shipping",
+            )
         },
         "is_pending": seller.status == SellerStatus.PENDING,
         "is_suspended": seller.status == SellerStatus.SUSPENDED,
@@ -99,14 +108,16 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
     }
 
 
-def _form_error(form: forms.Form, exc: ServiceError) -> None:
+def _form_error(form: forms.Form, exc: ServiceError, fallback: str | None = None) -> None:
+    """Show a service's refusal on the form: its field errors beside their fields, else its
+    message beside `fallback` (the field it is about) or at the top of the form."""
     placed = False
     for field, errors in exc.fields.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
             placed = True
     if not placed:
-        form.add_error(None, exc.message)
+        form.add_error(fallback, exc.message)
 
 
 @login_required
