@@ -547,7 +547,8 @@ def test_another_sellers_ids_are_404_and_change_nothing(owner, shop, foreign, po
         reverse("portal:stock_detail", args=[stock.pk]),
         reverse("portal:warehouse_edit", args=[foreign["warehouse"].pk]),
         reverse("portal:inbound_detail", args=[shipment.pk]),
-        reverse("portal:stock_detail", args=[2**62]),
+        reverse("portal:stock_detail", args=[10**30]),
+        reverse("portal:inbound_detail", args=[10**30]),
     ]
     for url in gets:
         assert client.get(url).status_code == 404, url
