@@ -49,6 +49,7 @@ from catalog.models import (
     VariantSalePrice,
 )
 from catalog.services import THUMBNAIL_SIZE, category_create, product_rating_refresh
+from inventory.demo import demo_stock_delete
 from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
 
 DEMO_PASSWORD = "marketplace-demo"  # noqa: S105 (public demo accounts, documented)
@@ -426,6 +427,7 @@ class SeedResult:
     images: int = 0
     reviews: int = 0
     seconds: float = 0.0
+    sellers: list[Seller] = field(default_factory=list)
 
 
 @dataclass
@@ -962,6 +964,7 @@ def products_delete_all(*, progress: Callable[[int, int], None] | None = None) -
         if not ids:
             return deleted
         with transaction.atomic():
+            demo_stock_delete(product_ids=ids)
             Product.objects.filter(pk__in=ids).delete()
         deleted += len(ids)
         if progress:
@@ -1032,7 +1035,7 @@ def demo_seed(
         choice_ids=choice_ids,
         pool=pool,
     )
-    result = SeedResult()
+    result = SeedResult(sellers=sellers)
     bar = ProgressBar(out=out, total=products, label="products")
     batch_ids = _ids_batches(products=products, batch_size=batch_size)
     first_ids = next(batch_ids, [])

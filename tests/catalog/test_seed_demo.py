@@ -84,3 +84,43 @@ def test_refuses_appends_forces_and_is_deterministic():
     _seed("--products", "10", "--seed", "7", "--force")
     again = list(Product.objects.order_by("pk").values_list("name", "brand", "category__slug"))
     assert again == first
+
+
+def test_seed_stocks_every_variant_through_the_ledger():
+    from inventory.models import Stock, StockMovement, Warehouse
+    from inventory.selectors import variant_availability
+
+    output = _seed("--products", "80", "--batch-size", "30")
+
+    assert "opening-stock ledger rows" in output
+    variants = ProductVariant.objects.count()
+    assert not ProductVariant.objects.filter(stocks__isnull=True).exists()
+    # every seller ships from its own warehouse; the demo seller's shop has two
+    for stock in Stock.objects.select_related("warehouse", "variant__product"):
+        assert stock.warehouse.seller_id == stock.variant.product.seller_id
+    demo_seller = SellerMember.objects.get(user__email="seller@example.com").seller
+    assert Warehouse.objects.filter(seller=demo_seller).count() == 2
+    # a realistic spread: sold out, "only N left" and plenty
+    on_hand = list(Stock.objects.filter(warehouse__code="main").values_list("on_hand", flat=True))
+    assert 0 in on_hand and any(1 <= n <= 5 for n in on_hand) and max(on_hand) >= 10
+    # the ledger explains every unit, so inventory_check agrees
+    for stock in Stock.objects.filter(on_hand__gt=0):
+        assert list(stock.movements.values_list("delta", flat=True)) == [stock.on_hand]
+    assert not StockMovement.objects.filter(stock__on_hand=0).exists()
+    out = io.StringIO()
+    call_command("inventory_check", stdout=out)
+    assert "All stock counters agree" in out.getvalue()
+    # the storefront can sell it
+    in_stock = Stock.objects.filter(on_hand__gt=0, warehouse__seller=demo_seller).first()
+    available = variant_availability(variant_ids=[in_stock.variant_id])[in_stock.variant_id]
+    assert available >= in_stock.on_hand
+
+    # appending stocks only the new variants; existing rows are left alone
+    rows = Stock.objects.count()
+    _seed("--products", "10", "--append", "--seed", "7")
+    assert ProductVariant.objects.count() > variants
+    assert not ProductVariant.objects.filter(stocks__isnull=True).exists()
+    assert Stock.objects.count() > rows
+    assert StockMovement.objects.filter(reference="seed_demo").count() == (
+        Stock.objects.filter(on_hand__gt=0).count()
+    )

@@ -11,6 +11,7 @@ from catalog.demo import (
     search_reindex_hook,
 )
 from catalog.models import Product
+from inventory.demo import demo_stock_seed
 
 
 class Command(BaseCommand):
@@ -69,6 +70,14 @@ class Command(BaseCommand):
                 f"prices, {result.images:,} images, {result.reviews:,} reviews "
                 f"in {result.seconds:.1f}s."
             )
+        )
+        self.stdout.write("Stocking the demo warehouses...")
+        bar = ProgressBar(out=self.stdout, total=1, label="variant ids")
+        stock = demo_stock_seed(sellers=result.sellers, progress=bar)
+        bar.finish()
+        self.stdout.write(
+            f"Created {stock.warehouses:,} warehouses, {stock.stocks:,} stock rows and "
+            f"{stock.movements:,} opening-stock ledger rows."
         )
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")
