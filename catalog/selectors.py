@@ -283,10 +283,10 @@ def product_list_shape(qs: QuerySet[Product]) -> QuerySet[Product]:
     return qs.select_related("seller", "category").prefetch_related(first_image)
 
 
-def product_get_public(*, slug: str, at: datetime | None = None) -> Product:
-    """One public product with everything its page shows: priced variants with their attribute
-    values (and `available_quantity`/`backorderable` from inventory), images, seller, category.
-    Raises NotFound for hidden products."""
+def _product_page_shape(qs: QuerySet[Product], *, at: datetime | None = None) -> QuerySet[Product]:
+    """`qs` loaded with everything a product page shows: priced active variants with their
+    attribute values (and `available_quantity`/`backorderable` from inventory), images, seller,
+    category."""
     from inventory.selectors import variant_queryset_with_availability
 
     variants = (
@@ -300,23 +300,79 @@ def product_get_public(*, slug: str, at: datetime | None = None) -> Product:
         )
         .order_by("position", "id")
     )
-    try:
-        return (
-            product_queryset_public()
-            .select_related("seller", "category", "product_type")
-            .prefetch_related(
-                Prefetch("variants", queryset=variants, to_attr="active_variants"),
-                Prefetch(
-                    "images",
-                    queryset=ProductImage.objects.order_by("position", "id"),
-                    to_attr="image_list",
-                ),
-            )
-            .annotate(price_from=product_price_min_subquery(at=at))
-            .get(slug=slug)
+    return (
+        qs.select_related("seller", "category", "product_type")
+        .prefetch_related(
+            Prefetch("variants", queryset=variants, to_attr="active_variants"),
+            Prefetch(
+                "images",
+                queryset=ProductImage.objects.order_by("position", "id"),
+                to_attr="image_list",
+            ),
         )
+        .annotate(price_from=product_price_min_subquery(at=at))
+    )
+
+
+def product_get_public(*, slug: str, at: datetime | None = None) -> Product:
+    """One public product shaped for its page (`_product_page_shape`). Raises NotFound for
+    hidden products."""
+    try:
+        return _product_page_shape(product_queryset_public(), at=at).get(slug=slug)
     except Product.DoesNotExist as exc:
         raise NotFound("This product is not available.") from exc
+
+
+def product_get_for_preview(
+    *, seller: Seller, product_id: int, at: datetime | None = None
+) -> Product:
+    """One of the seller's own products in any status, shaped like `product_get_public`, with
+    `is_public` telling whether shoppers can see it. Another seller's id raises NotFound."""
+    public = product_queryset_public().filter(pk=OuterRef("pk"))
+    try:
+        return (
+            _product_page_shape(Product.objects.all(), at=at)
+            .annotate(is_public=Exists(public))
+            .get(seller=seller, pk=product_id)
+        )
+    except Product.DoesNotExist as exc:
+        raise NotFound("No such product.") from exc
+
+
+# --- sale prices --------------------------------------------------------------------------------
+
+
+class SalePriceState(StrEnum):
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+def sale_price_state(*, sale: VariantSalePrice, at: datetime | None = None) -> SalePriceState:
+    """Where a sale stands at `at` (now): the same window test as `sale_price_subquery`."""
+    now = at or timezone.now()
+    if sale.starts_at > now:
+        return SalePriceState.SCHEDULED
+    if sale.ends_at is not None and sale.ends_at <= now:
+        return SalePriceState.ENDED
+    return SalePriceState.ACTIVE
+
+
+def sale_prices_for_product(*, product: Product) -> QuerySet[VariantSalePrice]:
+    """A product's sales, variants loaded, grouped by variant in display order, then by start."""
+    return (
+        VariantSalePrice.objects.filter(variant__product=product)
+        .select_related("variant")
+        .order_by("variant__position", "variant_id", "starts_at")
+    )
+
+
+def sale_price_get_for_product(*, product: Product, sale_id: int) -> VariantSalePrice:
+    """One sale of the product's variants; any other id raises NotFound."""
+    sale = sale_prices_for_product(product=product).filter(pk=sale_id).first()
+    if sale is None:
+        raise NotFound("No such sale price.")
+    return sale
 
 
 def seller_get_public(*, slug: str) -> Seller:

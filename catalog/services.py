@@ -4,13 +4,15 @@ prices, images. Every face (storefront, portal, API, admin, seed_demo) calls the
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Avg, CharField, Count, F, Value
+from django.db.models import Avg, CharField, Count, F, Max, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,6 +20,9 @@ from PIL import Image, UnidentifiedImageError
 
 from catalog.models import (
     PATH_STEP,
+    Attribute,
+    AttributeChoice,
+    AttributeType,
     Category,
     Product,
     ProductImage,
@@ -25,6 +30,7 @@ from catalog.models import (
     ProductType,
     ProductVariant,
     Review,
+    VariantAttributeValue,
     VariantSalePrice,
 )
 from sellers.models import Seller
@@ -33,6 +39,9 @@ from shop.core.errors import ValidationError
 THUMBNAIL_SIZE = (400, 400)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000
+MIN_IMAGE_SIDE = 100
+MAX_IMAGE_SIDE = 10_000
+_TEXT_MAX = 255  # ProductImage.alt_text and VariantAttributeValue.value_text
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
@@ -118,6 +127,50 @@ def variant_price_validate(*, price: Decimal, compare_at_price: Decimal | None =
         raise ValidationError("The price is invalid.", fields=errors)
 
 
+def _sale_price_check(
+    *,
+    variant: ProductVariant,
+    sale_price: Decimal,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    exclude_pk: int | None = None,
+) -> ProductVariant:
+    """Lock the variant (two sellers' tabs cannot both pass the overlap check), then check the
+    sale against its current price and its other sales. Returns the locked variant."""
+    locked = ProductVariant.objects.select_for_update().get(pk=variant.pk)
+    errors: dict[str, list[str]] = {}
+    if sale_price <= 0 or sale_price >= locked.price:
+        errors["sale_price"] = [
+            f"The sale price must be above 0 and below the regular price ({locked.price})."
+        ]
+    if ends_at is not None and ends_at <= starts_at:
+        errors["ends_at"] = ["The sale must end after it starts."]
+    elif ends_at is not None and ends_at <= timezone.now():
+        errors["ends_at"] = ["This end has already passed: choose a time still to come."]
+    if errors:
+        raise ValidationError("The sale price is invalid.", fields=errors)
+    overlapping = VariantSalePrice.objects.filter(variant=locked).exclude(
+        ends_at__isnull=False, ends_at__lte=starts_at
+    )
+    if ends_at is not None:
+        overlapping = overlapping.filter(starts_at__lt=ends_at)
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    clash = overlapping.order_by("starts_at").first()
+    if clash is not None:
+        until = f"{clash.ends_at:%Y-%m-%d %H:%M}" if clash.ends_at else "open-ended"
+        raise ValidationError(
+            "This sale overlaps another scheduled sale of the same variant.",
+            fields={
+                "starts_at": [
+                    "Choose a window that does not overlap an existing sale "
+                    f"({clash.sale_price} from {clash.starts_at:%Y-%m-%d %H:%M}, until {until})."
+                ]
+            },
+        )
+    return locked
+
+
 @transaction.atomic
 def sale_price_schedule(
     *,
@@ -126,30 +179,47 @@ def sale_price_schedule(
     starts_at: datetime,
     ends_at: datetime | None = None,
 ) -> VariantSalePrice:
-    """Schedule a sale price. Windows of one variant may not overlap, and a sale price must be
-    below the regular price (otherwise it is not a sale)."""
-    errors: dict[str, list[str]] = {}
-    if sale_price < 0 or sale_price >= variant.price:
-        errors["sale_price"] = [
-            f"The sale price must be between 0 and the price ({variant.price})."
-        ]
-    if ends_at is not None and ends_at <= starts_at:
-        errors["ends_at"] = ["The sale must end after it starts."]
-    if errors:
-        raise ValidationError("The sale price is invalid.", fields=errors)
-    ProductVariant.objects.select_for_update().filter(pk=variant.pk).first()
-    overlapping = VariantSalePrice.objects.filter(variant=variant)
-    if ends_at is not None:
-        overlapping = overlapping.filter(starts_at__lt=ends_at)
-    overlapping = overlapping.exclude(ends_at__isnull=False, ends_at__lte=starts_at)
-    if overlapping.exists():
-        raise ValidationError(
-            "This sale overlaps another scheduled sale of the same variant.",
-            fields={"starts_at": ["Choose a window that does not overlap an existing sale."]},
-        )
-    return VariantSalePrice.objects.create(
+    """Schedule a sale price. Windows of one variant may not overlap, a sale price must be above
+    0 and below the regular price (otherwise it is not a sale), and a sale must not be over
+    before it is saved. Saving marks the product dirty for search (catalog.search.signals)."""
+    locked = _sale_price_check(
         variant=variant, sale_price=sale_price, starts_at=starts_at, ends_at=ends_at
     )
+    return VariantSalePrice.objects.create(
+        variant=locked, sale_price=sale_price, starts_at=starts_at, ends_at=ends_at
+    )
+
+
+@transaction.atomic
+def sale_price_update(
+    *,
+    sale: VariantSalePrice,
+    sale_price: Decimal,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+) -> VariantSalePrice:
+    """Change a sale that has not ended yet, under the same rules as `sale_price_schedule`."""
+    if sale.ends_at is not None and sale.ends_at <= timezone.now():
+        raise ValidationError(
+            "This sale has ended and can no longer be changed. Schedule a new sale instead."
+        )
+    _sale_price_check(
+        variant=sale.variant,
+        sale_price=sale_price,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        exclude_pk=sale.pk,
+    )
+    sale.sale_price = sale_price
+    sale.starts_at = starts_at
+    sale.ends_at = ends_at
+    sale.save(update_fields=["sale_price", "starts_at", "ends_at", "updated_at"])
+    return sale
+
+
+def sale_price_delete(*, sale: VariantSalePrice) -> None:
+    """Remove a sale (scheduled, running or ended); a running one stops at once."""
+    sale.delete()
 
 
 def image_validate(*, upload: UploadedFile) -> Image.Image:
@@ -157,7 +227,12 @@ def image_validate(*, upload: UploadedFile) -> Image.Image:
     if upload.size is not None and upload.size > MAX_IMAGE_BYTES:
         raise ValidationError(
             "The image is too large.",
-            fields={"image": [f"Images may be at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB."]},
+            fields={
+                "image": [
+                    f"This file is {upload.size / (1024 * 1024):.1f} MB. Images may be at most "
+                    f"{MAX_IMAGE_BYTES // (1024 * 1024)} MB: resize or compress it."
+                ]
+            },
         )
     try:
         upload.seek(0)
@@ -168,18 +243,28 @@ def image_validate(*, upload: UploadedFile) -> Image.Image:
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise ValidationError(
             "The file is not an image we can read.",
-            fields={"image": ["Upload a JPEG, PNG, WebP or GIF image."]},
+            fields={"image": ["This file is not an image. Upload a JPEG, PNG, WebP or GIF."]},
         ) from exc
     if image.format not in ALLOWED_IMAGE_FORMATS:
         raise ValidationError(
             "This image format is not supported.",
-            fields={"image": ["Upload a JPEG, PNG, WebP or GIF image."]},
+            fields={"image": [f"This is a {image.format} file. Upload a JPEG, PNG, WebP or GIF."]},
         )
     width, height = image.size
-    if width < 100 or height < 100 or width * height > MAX_IMAGE_PIXELS:
+    if (
+        min(width, height) < MIN_IMAGE_SIDE
+        or max(width, height) > MAX_IMAGE_SIDE
+        or width * height > MAX_IMAGE_PIXELS
+    ):
         raise ValidationError(
             "The image dimensions are not accepted.",
-            fields={"image": ["Images must be at least 100×100 pixels and at most 40 megapixels."]},
+            fields={
+                "image": [
+                    f"This image is {width}×{height} pixels. Images must be at least "
+                    f"{MIN_IMAGE_SIDE}×{MIN_IMAGE_SIDE} pixels, at most {MAX_IMAGE_SIDE} pixels "
+                    f"on a side and at most {MAX_IMAGE_PIXELS // 1_000_000} megapixels."
+                ]
+            },
         )
     upload.seek(0)
     return image
@@ -211,7 +296,8 @@ def product_image_add(
         )
     image = image_validate(upload=upload)
     if position is None:
-        position = product.images.count()
+        last = product.images.aggregate(last=Max("position"))["last"]
+        position = 0 if last is None else last + 1
     record = ProductImage(
         product=product, variant=variant, alt_text=alt_text or product.name, position=position
     )
@@ -220,6 +306,46 @@ def product_image_add(
     record.thumbnail.save(f"{stem}-thumb.jpg", ContentFile(_thumbnail_bytes(image)), save=False)
     record.save()
     return record
+
+
+def product_image_update(
+    *, image: ProductImage, alt_text: str, variant: ProductVariant | None = None
+) -> ProductImage:
+    """Change an image's alt text (blank falls back to the product name, as on upload) and the
+    variant it shows (None: the whole product)."""
+    if variant is not None and variant.product_id != image.product_id:
+        raise ValidationError(
+            "That variant belongs to another product.", fields={"variant": ["Unknown variant."]}
+        )
+    alt_text = alt_text.strip()
+    if len(alt_text) > _TEXT_MAX:
+        raise ValidationError(
+            "The alt text is too long.",
+            fields={"alt_text": [f"Use at most {_TEXT_MAX} characters."]},
+        )
+    image.alt_text = alt_text or image.product.name
+    image.variant = variant
+    image.save(update_fields=["alt_text", "variant", "updated_at"])
+    return image
+
+
+@transaction.atomic
+def product_images_reorder(*, product: Product, image_ids: Sequence[int]) -> list[ProductImage]:
+    """Put the product's images in the order of `image_ids`, which must name each of them once;
+    the first is the one lists and the product page show first."""
+    images = {
+        image.pk: image
+        for image in ProductImage.objects.select_for_update().filter(product=product).order_by("pk")
+    }
+    if len(image_ids) != len(set(image_ids)) or set(image_ids) != set(images):
+        raise ValidationError(
+            "The new order must list each of this product's images once. Reload and try again."
+        )
+    ordered = [images[pk] for pk in image_ids]
+    for position, image in enumerate(ordered):
+        image.position = position
+    ProductImage.objects.bulk_update(ordered, ["position"])
+    return ordered
 
 
 @transaction.atomic
@@ -333,6 +459,27 @@ def variant_create(
     )
 
 
+def _price_above_sales_check(*, variant: ProductVariant, price: Decimal) -> None:
+    """A sale still to come or running must stay below the price, or it would raise it."""
+    ProductVariant.objects.select_for_update().filter(pk=variant.pk).first()
+    clash = (
+        VariantSalePrice.objects.filter(variant=variant, sale_price__gte=price)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=timezone.now()))
+        .order_by("starts_at")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            "The price would not be above a scheduled sale.",
+            fields={
+                "price": [
+                    f"A sale at {clash.sale_price} from {clash.starts_at:%Y-%m-%d %H:%M} needs a "
+                    "higher price. Change or remove that sale first."
+                ]
+            },
+        )
+
+
 @transaction.atomic
 def variant_update(
     *,
@@ -344,6 +491,8 @@ def variant_update(
     is_active: bool = True,
 ) -> ProductVariant:
     variant_price_validate(price=price, compare_at_price=compare_at_price)
+    if price != variant.price:
+        _price_above_sales_check(variant=variant, price=price)
     variant.sku = _sku_check(sku=sku, exclude_pk=variant.pk)
     variant.name = name.strip()
     variant.price = price
@@ -366,3 +515,115 @@ def product_image_delete(*, image: ProductImage) -> None:
             storage.delete(name)
 
     transaction.on_commit(_delete_files)
+
+
+# --- Typed attribute values ---------------------------------------------------------------------
+
+AttributeInput = str | int | bool | Decimal | AttributeChoice | None
+_YES = {"true", "yes", "1", "on"}
+_NO = {"false", "no", "0", "off"}
+_NUMBER_PLACES = 4  # VariantAttributeValue.value_number: decimal_places=4, max_digits=20
+_NUMBER_LIMIT = Decimal(10) ** (20 - _NUMBER_PLACES)
+
+
+def _attribute_columns(*, attribute: Attribute, raw: AttributeInput) -> dict[str, Any]:
+    """The VariantAttributeValue columns holding `raw` for the attribute's type. Raises
+    ValueError with a message for the person who typed it."""
+    columns: dict[str, Any] = {
+        "choice_id": None,
+        "value_text": "",
+        "value_number": None,
+        "value_boolean": None,
+    }
+    if attribute.type == AttributeType.CHOICE:
+        wanted = str(raw.pk if isinstance(raw, AttributeChoice) else raw).strip()
+        choices = list(attribute.choices.all())
+        choice = next((c for c in choices if wanted in (str(c.pk), c.slug)), None)
+        if choice is None:
+            offered = ", ".join(c.value for c in choices) or "none defined yet"
+            raise ValueError(f"Choose one of the {attribute.name} options: {offered}.")
+        columns["choice_id"] = choice.pk
+    elif attribute.type == AttributeType.NUMBER:
+        try:
+            number = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+        except InvalidOperation:
+            number = None
+        if isinstance(raw, bool) or number is None or not number.is_finite():
+            raise ValueError("Enter a number, like 14 or 2.5.")
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > _NUMBER_PLACES:
+            raise ValueError(f"Use at most {_NUMBER_PLACES} decimal places.")
+        if abs(number) >= _NUMBER_LIMIT:
+            raise ValueError("This number is too large.")
+        columns["value_number"] = number
+    elif attribute.type == AttributeType.BOOLEAN:
+        word = str(raw).strip().lower()
+        if not isinstance(raw, bool) and word not in _YES | _NO:
+            raise ValueError("Choose yes or no.")
+        columns["value_boolean"] = raw if isinstance(raw, bool) else word in _YES
+    else:
+        text = str(raw).strip()
+        if len(text) > _TEXT_MAX:
+            raise ValueError(f"Use at most {_TEXT_MAX} characters.")
+        columns["value_text"] = text
+    return columns
+
+
+def _is_blank(raw: AttributeInput) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+@transaction.atomic
+def variant_attributes_set(
+    *, variant: ProductVariant, values: Mapping[str, AttributeInput]
+) -> list[VariantAttributeValue]:
+    """Give a variant a value for each attribute of its product's type (keys are attribute
+    slugs), validated per type: a choice must be one of that attribute's own (by id or slug),
+    a number must parse and fit, a boolean is yes/no, text fits 255 characters. Every attribute
+    of the type is required. Values of attributes outside the type are removed, so a changed
+    type leaves no stale specifications (a product without a type carries none). Errors are
+    keyed by attribute slug."""
+    product_type = variant.product.product_type
+    if product_type is None and values:
+        raise ValidationError("Choose a product type before giving variants attributes.")
+    attributes = (
+        {a.slug: a for a in product_type.attributes.prefetch_related("choices")}
+        if product_type is not None
+        else {}
+    )
+    unknown = sorted(set(values) - set(attributes))
+    if unknown:
+        raise ValidationError(
+            f"{', '.join(unknown)}: not an attribute of this product's type. Reload the page."
+        )
+    errors: dict[str, list[str]] = {}
+    wanted: dict[int, dict[str, Any]] = {}
+    for slug, attribute in attributes.items():
+        raw = values.get(slug)
+        if _is_blank(raw):
+            errors[slug] = [f"Enter the {attribute.name.lower()}: every variant needs one."]
+            continue
+        try:
+            wanted[attribute.pk] = _attribute_columns(attribute=attribute, raw=raw)
+        except ValueError as exc:
+            errors[slug] = [str(exc)]
+    if errors:
+        raise ValidationError("Some attribute values are missing or invalid.", fields=errors)
+    # QuerySet.delete() still sends post_delete, so search marks the product dirty
+    VariantAttributeValue.objects.filter(variant=variant).exclude(
+        attribute_id__in=list(wanted)
+    ).delete()
+    existing = {row.attribute_id: row for row in variant.attribute_values.all()}
+    saved: list[VariantAttributeValue] = []
+    for attribute_id, columns in wanted.items():
+        row = existing.get(attribute_id)
+        if row is None:
+            row = VariantAttributeValue.objects.create(
+                variant=variant, attribute_id=attribute_id, **columns
+            )
+        elif any(getattr(row, name) != value for name, value in columns.items()):
+            for name, value in columns.items():
+                setattr(row, name, value)
+            row.save(update_fields=[name.removesuffix("_id") for name in columns])
+        saved.append(row)
+    return saved

@@ -127,6 +127,12 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         product = product_get_public(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    return render(request, "storefront/product.html", product_page_context(request, product))
+
+
+def product_page_context(request: HttpRequest, product: Product) -> dict[str, object]:
+    """What storefront/product.html shows for a product loaded by `product_get_public` or
+    `product_get_for_preview` (the seller portal's preview), which has an active variant."""
     variants = product.active_variants  # type: ignore[attr-defined]
     selected = _variant_selected(variants, request.GET.get("variant"))
     images = product.image_list  # type: ignore[attr-defined]
@@ -135,7 +141,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if shown_image is None and images:
         shown_image = images[0]
     breadcrumbs = category_ancestors(category=product.category)
-    context = {
+    return {
         "product": product,
         "variants": variants,
         "selected_variant": selected,
@@ -145,7 +151,6 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "breadcrumbs": breadcrumbs,
         "current_root_slug": breadcrumbs[0].slug if breadcrumbs else "",
     }
-    return render(request, "storefront/product.html", context)
 
 
 def _variant_selected(variants, requested: str | None):

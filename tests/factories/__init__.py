@@ -12,6 +12,7 @@ from accounts.models import Address, User
 from catalog.models import (
     Attribute,
     AttributeChoice,
+    AttributeType,
     Category,
     Product,
     ProductStatus,
@@ -144,3 +145,27 @@ class VariantAttributeValueFactory(factory.django.DjangoModelFactory):
 
     variant = factory.SubFactory(ProductVariantFactory)
     attribute = factory.SubFactory(AttributeFactory)
+
+
+def product_type_with_each_attribute_type(
+    *,
+    name: str,
+    choice: str,
+    options: tuple[str, ...],
+    number: str,
+    unit: str,
+    boolean: str,
+    text: str,
+) -> ProductType:
+    """A product type carrying one attribute of each `AttributeType`, slugs from their names."""
+    attributes = [
+        AttributeFactory(name=choice, slug=choice.lower(), type=AttributeType.CHOICE),
+        AttributeFactory(name=number, slug=number.lower(), type=AttributeType.NUMBER, unit=unit),
+        AttributeFactory(name=boolean, slug=boolean.lower(), type=AttributeType.BOOLEAN),
+        AttributeFactory(name=text, slug=text.lower(), type=AttributeType.TEXT),
+    ]
+    for option in options:
+        AttributeChoiceFactory(attribute=attributes[0], value=option, slug=option.lower())
+    product_type = ProductTypeFactory(name=name)
+    product_type.attributes.set(attributes)
+    return product_type
