@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
-from catalog.models import Category, ProductType
+from catalog.models import Attribute, AttributeType, Category, ProductType, ProductVariant
 from inventory.models import MovementReason
 from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
 from orders.models import ShippingKind
@@ -29,6 +31,31 @@ class ProductForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
 
 
+def attribute_field_name(attribute: Attribute) -> str:
+    return f"attr_{attribute.slug}"
+
+
+def attribute_field(attribute: Attribute) -> forms.Field:
+    """An input for one typed attribute. Blank is allowed here: whether a value is required
+    and whether it fits the attribute is decided by `catalog.services.variant_attributes_set`,
+    whose errors the portal shows beside this field."""
+    label = f"{attribute.name} ({attribute.unit})" if attribute.unit else attribute.name
+    common: dict[str, Any] = {"label": label, "required": False, "help_text": "Required"}
+    if attribute.type == AttributeType.NUMBER:
+        return forms.DecimalField(
+            max_digits=20,
+            decimal_places=4,
+            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            **common,
+        )
+    if attribute.type == AttributeType.BOOLEAN:
+        return forms.ChoiceField(choices=[("", "—"), ("true", "Yes"), ("false", "No")], **common)
+    if attribute.type == AttributeType.CHOICE:
+        options = [(str(c.pk), c.value) for c in attribute.choices.all()]
+        return forms.ChoiceField(choices=[("", "Choose…"), *options], **common)
+    return forms.CharField(max_length=255, **common)
+
+
 class VariantForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     sku = forms.CharField(max_length=64, label="SKU")
@@ -38,6 +65,19 @@ class VariantForm(forms.Form):
         max_digits=20, decimal_places=2, min_value=Decimal("0"), required=False
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args: Any, attributes: Sequence[Attribute] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.attributes = list(attributes)
+        for attribute in self.attributes:
+            self.fields[attribute_field_name(attribute)] = attribute_field(attribute)
+
+    def variant_inputs(self) -> list[forms.BoundField]:
+        attribute_names = {attribute_field_name(a) for a in self.attributes}
+        return [self[name] for name in self.fields if name not in attribute_names]
+
+    def attribute_inputs(self) -> list[forms.BoundField]:
+        return [self[attribute_field_name(a)] for a in self.attributes]
 
     def has_changed(self) -> bool:
         # An unticked "Active" box alone must not turn a blank extra row into a required one.
@@ -56,9 +96,82 @@ class SettingsForm(forms.Form):
     low_stock_threshold = forms.IntegerField(min_value=0)
 
 
+class VariantChoiceField(forms.ChoiceField):
+    """One of the given variants (a product's own, loaded once per page): any other id is an
+    invalid choice. Cleans to the variant, or None for the empty choice."""
+
+    def __init__(
+        self, *, variants: Sequence[ProductVariant], empty_label: str | None = None, **kwargs: Any
+    ) -> None:
+        self.variants = {str(v.pk): v for v in variants}
+        options = [
+            (pk, f"{v.name} ({v.sku})" if v.name else v.sku) for pk, v in self.variants.items()
+        ]
+        if empty_label is not None:
+            options.insert(0, ("", empty_label))
+        super().__init__(choices=options, **kwargs)
+
+    def clean(self, value: Any) -> ProductVariant | None:
+        return self.variants.get(super().clean(value))
+
+
 class ImageForm(forms.Form):
-    image = forms.FileField(help_text="JPEG, PNG, WebP or GIF, at least 100×100, up to 10 MB.")
-    alt_text = forms.CharField(max_length=200, required=False, label="Alt text")
+    image = forms.FileField(
+        help_text="JPEG, PNG, WebP or GIF, 100 to 10,000 pixels a side, up to 10 MB."
+    )
+    alt_text = forms.CharField(
+        max_length=255,
+        required=False,
+        label="Alt text",
+        help_text="What the picture shows, for people who cannot see it. Default: the name.",
+    )
+
+    def __init__(self, *args: Any, variants: Sequence[ProductVariant] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant"] = VariantChoiceField(
+            variants=variants, required=False, empty_label="All variants", label="Shows variant"
+        )
+
+
+class ImageEditForm(forms.Form):
+    alt_text = forms.CharField(max_length=255, required=False, label="Alt text")
+
+    def __init__(self, *args: Any, variants: Sequence[ProductVariant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant"] = VariantChoiceField(
+            variants=variants, required=False, empty_label="All variants", label="Shows variant"
+        )
+
+
+class _LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class SalePriceForm(forms.Form):
+    """Parses a sale; `catalog.services.sale_price_schedule/_update` decide whether it is valid
+    (above 0, below the price, end after start, no overlap)."""
+
+    sale_price = forms.DecimalField(max_digits=20, decimal_places=2, label="Sale price")
+    starts_at = forms.DateTimeField(label="Starts", widget=_LocalDateTimeInput())
+    ends_at = forms.DateTimeField(
+        label="Ends", required=False, widget=_LocalDateTimeInput(), help_text="Empty: no end."
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        variants: Sequence[ProductVariant],
+        variant_fixed: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant"] = VariantChoiceField(variants=variants, disabled=variant_fixed)
+        self.order_fields(["variant", "sale_price", "starts_at", "ends_at"])
+        zone = timezone.get_current_timezone_name()
+        self.fields["starts_at"].help_text = f"Times are {zone}."
 
 
 class ShippingMethodForm(forms.Form):

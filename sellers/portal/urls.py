@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sellers.portal import dashboard, inventory, products, shipping, views
+from sellers.portal import dashboard, inventory, products, sale_prices, shipping, views
 
 app_name = "portal"
 
@@ -26,6 +26,28 @@ urlpatterns = [
         "products/<int:product_id>/images/<int:image_id>/delete/",
         products.product_image_remove,
         name="product_image_delete",
+    ),
+    path(
+        "products/<int:product_id>/images/<int:image_id>/",
+        products.product_image_edit,
+        name="product_image_edit",
+    ),
+    path(
+        "products/<int:product_id>/images/<int:image_id>/move/",
+        products.product_image_move,
+        name="product_image_move",
+    ),
+    path("products/<int:product_id>/preview/", products.product_preview, name="product_preview"),
+    path("products/<int:product_id>/sales/new/", sale_prices.sale_price_new, name="sale_price_new"),
+    path(
+        "products/<int:product_id>/sales/<int:sale_id>/",
+        sale_prices.sale_price_edit,
+        name="sale_price_edit",
+    ),
+    path(
+        "products/<int:product_id>/sales/<int:sale_id>/delete/",
+        sale_prices.sale_price_remove,
+        name="sale_price_delete",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation_accept"),
     path("inventory/", inventory.stock_list, name="stock"),

@@ -1,6 +1,7 @@
-"""A seller in a real browser: creates a product with two variants and an image in the portal,
-publishes it and sees it on the storefront. Headless Debian Chromium via Playwright (never
-`playwright install`; `apt-get install -y chromium`)."""
+"""A seller in a real browser: creates a typed product with two variants and an image in the
+portal, previews the draft, schedules a sale, publishes it and sees it on the storefront.
+Headless Debian Chromium via Playwright (never `playwright install`; `apt-get install -y
+chromium`)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,14 @@ from django.conf import settings as django_settings
 from django.test import Client
 from PIL import Image
 
-from catalog.models import Product, ProductStatus
+from catalog.models import AttributeType, Product, ProductStatus, VariantAttributeValue
 from sellers.models import MemberRole
-from tests.factories import CategoryFactory, SellerMemberFactory
+from tests.factories import (
+    AttributeFactory,
+    CategoryFactory,
+    ProductTypeFactory,
+    SellerMemberFactory,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,6 +56,9 @@ def test_seller_creates_a_product_and_sees_it_on_the_storefront(
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.ROOT_URLCONF = "tests.e2e.urls"
     CategoryFactory(name="Furniture", slug="furniture")
+    ProductTypeFactory(name="Stool").attributes.set(
+        [AttributeFactory(name="Height", slug="height", type=AttributeType.NUMBER, unit="cm")]
+    )
     owner = SellerMemberFactory(role=MemberRole.OWNER)
     signed_in = Client()
     signed_in.force_login(owner.user)
@@ -75,9 +84,28 @@ def test_seller_creates_a_product_and_sees_it_on_the_storefront(
     page.fill("#id_variants-1-sku", "STOOL-HIGH")
     page.fill("#id_variants-1-name", "High")
     page.fill("#id_variants-1-price", "95.00")
+    page.select_option("#id_product_type", label="Stool")
+    page.get_by_role("button", name="Save", exact=True).click()
+    # the chosen type's attribute inputs appear; nothing is saved until they are filled in
+    assert page.get_by_text("Fill in its attributes for each variant below").is_visible()
+    page.fill("#id_variants-0-attr_height", "45")
+    page.fill("#id_variants-1-attr_height", "65")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url("**/seller/products/*/")
     assert page.get_by_text("Walnut stool was saved.").is_visible()
+    assert VariantAttributeValue.objects.filter(attribute__slug="height").count() == 2
+
+    page.get_by_role("link", name="Preview").click()
+    assert page.get_by_text("Preview - not visible to shoppers").is_visible()
+    assert page.get_by_role("heading", name="Walnut stool").is_visible()
+    page.get_by_role("link", name="Back to editing").click()
+
+    page.get_by_role("link", name="Schedule a sale").click()
+    page.select_option("#id_variant", label="Low (STOOL-LOW)")
+    page.fill("#id_sale_price", "72.00")
+    page.get_by_role("button", name="Schedule sale").click()
+    assert page.get_by_text("Sale price scheduled.").is_visible()
+    assert page.locator(".state-active").count() == 1
 
     page.set_input_files("input[name=image]", str(photo))
     page.fill("input[name=alt_text]", "Walnut stool, side view")
@@ -92,5 +120,7 @@ def test_seller_creates_a_product_and_sees_it_on_the_storefront(
 
     page.goto(f"{live_server.url}/p/{product.slug}/")
     assert page.get_by_role("heading", name="Walnut stool").is_visible()
+    assert page.get_by_text("$72.00").count() >= 1
+    assert page.get_by_text("45 cm").count() >= 1
     assert page.get_by_alt_text("Walnut stool, side view").count() >= 1
     context.close()
