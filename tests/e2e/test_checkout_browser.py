@@ -5,9 +5,7 @@ Uses Debian's Chromium through Playwright's Python package (never `playwright in
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -18,14 +16,6 @@ from tests.factories.inventory import stock_with
 from tests.factories.orders import ShippingMethodFactory, TaxRateFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -49,26 +39,9 @@ def two_sellers():
     return lamp, mug
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}. Install it with `apt-get install -y chromium`."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def test_guest_buys_from_two_sellers_in_chromium(
     two_sellers, live_server, browser, tmp_path, monkeypatch
 ):
-    # Playwright's sync API runs an event loop in this thread; the ORM reads below are plain
-    # blocking reads of the test's own database, which is what this flag allows.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     _, mug = two_sellers
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []

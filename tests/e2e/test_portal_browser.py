@@ -6,8 +6,6 @@ chromium`)."""
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -25,35 +23,10 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}. Install it: `apt-get install -y chromium`.")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
 
 def test_seller_creates_a_product_and_sees_it_on_the_storefront(
     live_server, browser, settings, tmp_path, monkeypatch
 ):
-    # Playwright's sync API runs an event loop in this thread; the ORM checks below are still
-    # plain synchronous calls between browser steps.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     settings.ROOT_URLCONF = "tests.e2e.urls"
     CategoryFactory(name="Furniture", slug="furniture")
     ProductTypeFactory(name="Stool").attributes.set(

@@ -7,10 +7,8 @@ Install the browser with `apt-get install -y chromium`.
 from __future__ import annotations
 
 import io
-import os
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -31,16 +29,6 @@ from tests.factories import (
 from tests.factories.inventory import WarehouseFactory, stock_with
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def picture(name: str, colour: tuple[int, int, int]) -> SimpleUploadedFile:
@@ -90,21 +78,6 @@ def shop():
         starts_at=timezone.now() - timedelta(days=1),
     )
     return clothing
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}. Install it with `apt-get install -y chromium` "
-            "(or set CHROMIUM_PATH); do not use `playwright install`."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_home_category_and_product_pages_in_chromium(

@@ -1,0 +1,44 @@
+"""Headless Debian Chromium for the browser tests, through Playwright's Python package (never
+`playwright install`: `apt-get install -y chromium`, or set CHROMIUM_PATH)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. Install it with `apt-get install -y chromium` "
+            "(or set CHROMIUM_PATH); do not use `playwright install`."
+        )
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the tests' ORM calls between
+    # browser steps are plain blocking calls on the test's own database, which this allows.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # While Playwright's event loop runs in this thread, Django keys its connections by
+            # the loop's context, so ORM calls between browser steps open a second connection
+            # that pytest-django never closes; left open, it blocks dropping the test database.
+            connections.close_all()
