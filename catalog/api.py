@@ -27,12 +27,12 @@ from catalog.selectors import (
 from catalog.serializers import (
     CategoryDetailSerializer,
     CategoryTreeSerializer,
-    ErrorSerializer,
     ProductDetailSerializer,
     ProductListSerializer,
     SellerSerializer,
 )
 from sellers.models import Seller
+from shop.core.api import ErrorSerializer
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown or hidden (JSON error shape).")
 BAD_FILTER = OpenApiResponse(ErrorSerializer, description="Malformed filter: `fields` says which.")

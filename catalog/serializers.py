@@ -13,19 +13,6 @@ from catalog.models import Category, Product, ProductImage, ProductVariant, Vari
 from sellers.models import Seller
 
 
-class ErrorSerializer(serializers.Serializer):
-    """The API's one error body (`shop.core.api.exception_handler`)."""
-
-    code = serializers.CharField(help_text="Stable machine code, e.g. `invalid`, `not_found`.")
-    message = serializers.CharField(help_text="What went wrong, for people.")
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text="Per-field (or per-parameter) messages, when the input was invalid.",
-    )
-    details = serializers.JSONField(required=False, help_text="Machine-readable extras.")
-
-
 def _absolute_url(context: dict, file: FieldFile | None) -> str | None:
     if not file:
         return None

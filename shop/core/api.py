@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -79,3 +79,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The API's one error body (`exception_handler` above; use it in `extend_schema` responses)."""
+
+    code = serializers.CharField(help_text="Stable machine code, e.g. `invalid`, `not_found`.")
+    message = serializers.CharField(help_text="What went wrong, for people.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field (or per-parameter) messages, when the input was invalid.",
+    )
+    details = serializers.JSONField(required=False, help_text="Machine-readable extras.")
