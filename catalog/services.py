@@ -30,6 +30,7 @@ from catalog.models import (
     ProductType,
     ProductVariant,
     Review,
+    TaxClass,
     VariantAttributeValue,
     VariantSalePrice,
 )
@@ -378,6 +379,30 @@ def _product_fields_check(*, name: str) -> str:
     return name
 
 
+def _tax_class_check(tax_class: str) -> str:
+    if tax_class not in TaxClass.values:
+        raise ValidationError(
+            f"Unknown tax class {tax_class!r}.",
+            fields={"tax_class": [f"Choose one of: {', '.join(TaxClass.values)}."]},
+        )
+    return tax_class
+
+
+def product_slug_check(*, slug: str) -> str:
+    """A slug chosen by the seller (the CSV `handle`): URL-safe and not used by any product."""
+    if not slug or slugify(slug) != slug or len(slug) > 220:
+        raise ValidationError(
+            f"{slug!r} is not a valid handle.",
+            fields={"slug": ["Use lowercase letters, digits and hyphens (at most 220)."]},
+        )
+    if Product.objects.filter(slug=slug).exists():
+        raise ValidationError(
+            f"The handle {slug!r} is already used.",
+            fields={"slug": ["This handle is already used by another product."]},
+        )
+    return slug
+
+
 @transaction.atomic
 def product_create(
     *,
@@ -387,18 +412,22 @@ def product_create(
     product_type: ProductType | None = None,
     brand: str = "",
     description: str = "",
+    slug: str = "",
+    tax_class: str = TaxClass.STANDARD,
 ) -> Product:
-    """A new product always starts as a draft; `product_publish` makes it public."""
+    """A new product always starts as a draft; `product_publish` makes it public. Without a
+    `slug` one is made from the name."""
     name = _product_fields_check(name=name)
     return Product.objects.create(
         seller=seller,
         name=name,
-        slug=_product_slug(name),
+        slug=product_slug_check(slug=slug) if slug else _product_slug(name),
         category=category,
         product_type=product_type,
         brand=brand.strip(),
         description=description,
         status=ProductStatus.DRAFT,
+        tax_class=_tax_class_check(tax_class),
     )
 
 
@@ -411,14 +440,26 @@ def product_update(
     product_type: ProductType | None = None,
     brand: str = "",
     description: str = "",
+    tax_class: str | None = None,
 ) -> Product:
+    """`tax_class=None` keeps the current one (the portal form does not edit it)."""
     product.name = _product_fields_check(name=name)
     product.category = category
     product.product_type = product_type
     product.brand = brand.strip()
     product.description = description
+    if tax_class is not None:
+        product.tax_class = _tax_class_check(tax_class)
     product.save(
-        update_fields=["name", "category", "product_type", "brand", "description", "updated_at"]
+        update_fields=[
+            "name",
+            "category",
+            "product_type",
+            "brand",
+            "description",
+            "tax_class",
+            "updated_at",
+        ]
     )
     return product
 
@@ -446,6 +487,8 @@ def variant_create(
     name: str = "",
     compare_at_price: Decimal | None = None,
     is_active: bool = True,
+    weight_grams: int = 0,
+    allow_backorder: bool = False,
 ) -> ProductVariant:
     variant_price_validate(price=price, compare_at_price=compare_at_price)
     return ProductVariant.objects.create(
@@ -455,8 +498,19 @@ def variant_create(
         price=price,
         compare_at_price=compare_at_price,
         is_active=is_active,
+        weight_grams=_weight_check(weight_grams),
+        allow_backorder=allow_backorder,
         position=product.variants.count(),
     )
+
+
+def _weight_check(weight_grams: int) -> int:
+    if isinstance(weight_grams, bool) or not isinstance(weight_grams, int) or weight_grams < 0:
+        raise ValidationError(
+            "The weight must be a whole number of grams, 0 or more.",
+            fields={"weight_grams": ["Enter a whole number of grams."]},
+        )
+    return weight_grams
 
 
 def _price_above_sales_check(*, variant: ProductVariant, price: Decimal) -> None:
@@ -489,7 +543,12 @@ def variant_update(
     name: str = "",
     compare_at_price: Decimal | None = None,
     is_active: bool = True,
+    weight_grams: int | None = None,
+    allow_backorder: bool | None = None,
 ) -> ProductVariant:
+    """`weight_grams` / `allow_backorder` None keep the current value. Changing the backorder
+    policy also updates the variant's stock rows (`inventory.services.stock_backorder_sync`,
+    which refuses to turn it off while more is promised than on hand)."""
     variant_price_validate(price=price, compare_at_price=compare_at_price)
     if price != variant.price:
         _price_above_sales_check(variant=variant, price=price)
@@ -498,9 +557,27 @@ def variant_update(
     variant.price = price
     variant.compare_at_price = compare_at_price
     variant.is_active = is_active
+    if weight_grams is not None:
+        variant.weight_grams = _weight_check(weight_grams)
+    backorder_changed = allow_backorder is not None and allow_backorder != variant.allow_backorder
+    if allow_backorder is not None:
+        variant.allow_backorder = allow_backorder
     variant.save(
-        update_fields=["sku", "name", "price", "compare_at_price", "is_active", "updated_at"]
+        update_fields=[
+            "sku",
+            "name",
+            "price",
+            "compare_at_price",
+            "is_active",
+            "weight_grams",
+            "allow_backorder",
+            "updated_at",
+        ]
     )
+    if backorder_changed:
+        from inventory.services import stock_backorder_sync  # inventory builds on catalog
+
+        stock_backorder_sync(variant=variant)
     return variant
 
 

@@ -103,3 +103,57 @@ class SellerInvitation(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.email} -> {self.seller} ({self.role})"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", "Checked, waiting to start"
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Finished"
+    FAILED = "failed", "Failed, nothing changed"
+
+
+class CatalogImportJob(BaseModel):
+    """One bulk CSV import of a seller's products, variants, prices and stock
+    (`sellers.bulk`). A file that passed the dry run is kept here until a member starts it; the
+    Celery task then checks it again and applies it in one transaction. `errors` holds
+    `{"row", "column", "message"}` entries; row 1 is the header."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="import_jobs")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    file = models.FileField(upload_to="sellers/imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.CHECKED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    products_created = models.PositiveIntegerField(default=0)
+    products_updated = models.PositiveIntegerField(default=0)
+    variants_created = models.PositiveIntegerField(default=0)
+    variants_updated = models.PositiveIntegerField(default=0)
+    stock_changes = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["seller", "-created_at"], name="sellers_import_seller")]
+
+    def __str__(self) -> str:
+        return f"import {self.pk} of {self.seller} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ImportStatus.SUCCEEDED:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

@@ -162,6 +162,49 @@ def stock_adjust(
         )
 
 
+def stock_count_set(
+    *,
+    warehouse: Warehouse,
+    variant: ProductVariant,
+    on_hand: int,
+    actor=None,
+    reason: str,
+    reference: str = "",
+) -> StockMovement | None:
+    """A stock take: on_hand becomes the counted number and the difference is booked as an
+    adjustment. Counting what is already there writes nothing (and creates no empty stock row);
+    stock promised to orders and live checkouts cannot be counted away."""
+    reason = _reason_require(reason)
+    if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
+        raise ValidationError(
+            "on_hand must be a whole number, 0 or more.", fields={"on_hand": ["Invalid."]}
+        )
+    if on_hand > MAX_LINE_QUANTITY:
+        raise ValidationError(
+            f"on_hand may be at most {MAX_LINE_QUANTITY}.",
+            fields={"on_hand": [f"Enter at most {MAX_LINE_QUANTITY}."]},
+        )
+    existing = Stock.objects.filter(variant=variant, warehouse=warehouse).first()
+    if existing is None and on_hand == 0:
+        return None
+    stock = existing or _stock_for(warehouse=warehouse, variant=variant)
+    with transaction.atomic():
+        stock = _locked([stock.pk])[stock.pk]
+        delta = on_hand - stock.on_hand
+        if delta == 0:
+            return None
+        _removal_check(stock, -delta)
+        stock_counters_move(stock, on_hand=delta)
+        return movement_record(
+            stock,
+            reason=MovementReason.ADJUSTMENT,
+            delta=delta,
+            actor=actor,
+            reference=reference,
+            note=reason,
+        )
+
+
 def _removal_check(stock: Stock, units: int) -> None:
     if units <= 0:
         return

@@ -383,3 +383,9 @@ class InboundReceiveForm(forms.Form):
 
     def rows(self) -> list[tuple[Any, forms.BoundField]]:
         return [(line, self[f"line_{line.pk}"]) for line in self.lines]
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8 (with or without a byte-order mark), comma-separated."
+    )

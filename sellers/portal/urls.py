@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sellers.portal import dashboard, inventory, products, sale_prices, shipping, views
+from sellers.portal import bulk, dashboard, inventory, products, sale_prices, shipping, views
 
 app_name = "portal"
 
@@ -19,6 +19,15 @@ urlpatterns = [
     path("members/<int:member_id>/remove/", views.member_delete, name="member_remove"),
     path("products/", products.product_list, name="products"),
     path("products/new/", products.product_new, name="product_new"),
+    path("products/csv/", bulk.catalog_csv, name="catalog_csv"),
+    path("products/csv/export/", bulk.catalog_export, name="catalog_export"),
+    path("products/csv/imports/<int:job_id>/", bulk.import_job, name="import_job"),
+    path("products/csv/imports/<int:job_id>/start/", bulk.import_job_start, name="import_start"),
+    path(
+        "products/csv/imports/<int:job_id>/progress/",
+        bulk.import_job_progress,
+        name="import_progress",
+    ),
     path("products/<int:product_id>/", products.product_edit, name="product_edit"),
     path("products/<int:product_id>/status/", products.product_status, name="product_status"),
     path("products/<int:product_id>/images/", products.product_image_upload, name="product_image"),

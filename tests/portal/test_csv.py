@@ -1,0 +1,492 @@
+"""Portal bulk CSV: the streamed export, the dry run (every row's errors, nothing changed), the
+import job (all or nothing, through the catalog and inventory services, stock ledger rows),
+the round trip, roles, foreign SKUs and job ids, CSRF and the progress endpoint."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from catalog.models import (
+    AttributeType,
+    Product,
+    ProductStatus,
+    ProductVariant,
+    VariantAttributeValue,
+)
+from inventory.models import MovementReason, Stock, StockMovement
+from inventory.services import stock_reserve
+from inventory.services.contracts import ReserveLine
+from sellers.bulk.imports import catalog_import_check
+from sellers.models import CatalogImportJob, ImportStatus, MemberRole
+from shop.core.errors import Conflict
+from tests.factories import (
+    AttributeChoiceFactory,
+    AttributeFactory,
+    CategoryFactory,
+    ProductFactory,
+    ProductTypeFactory,
+    ProductVariantFactory,
+    SellerMemberFactory,
+    VariantAttributeValueFactory,
+)
+from tests.factories.inventory import WarehouseFactory, stock_with
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def celery_eager():
+    from shop.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+class Shop:
+    """An owner's shop: a T-shirt with two variants (colour attribute, stock in two
+    warehouses) and a draft mug; plus another shop with its own SKU."""
+
+    def __init__(self, owner, other_owner) -> None:
+        self.owner = owner
+        self.seller = owner.seller
+        clothing = CategoryFactory(name="Clothing", slug="clothing")
+        self.tees = CategoryFactory(name="T-shirts", slug="t-shirts", parent=clothing)
+        self.kitchen = CategoryFactory(name="Kitchen", slug="kitchen")
+        self.colour = AttributeFactory(name="Colour", slug="colour", type=AttributeType.CHOICE)
+        self.red = AttributeChoiceFactory(attribute=self.colour, value="Red", slug="red")
+        self.blue = AttributeChoiceFactory(attribute=self.colour, value="Blue", slug="blue")
+        self.tee_type = ProductTypeFactory(name="T-shirt")
+        self.tee_type.attributes.add(self.colour)
+        self.main = WarehouseFactory(seller=self.seller, code="main", priority=1)
+        self.east = WarehouseFactory(seller=self.seller, code="east", priority=2)
+        self.tee = ProductFactory(
+            seller=self.seller,
+            category=self.tees,
+            product_type=self.tee_type,
+            name="Basic tee",
+            slug="basic-tee",
+            description='Soft cotton.\nTwo lines, "quoted", and a comma.',
+        )
+        self.tee_red = ProductVariantFactory(
+            product=self.tee, sku="TEE-RED", name="Red", price=Decimal("10.00"), position=0
+        )
+        self.tee_blue = ProductVariantFactory(
+            product=self.tee,
+            sku="TEE-BLUE",
+            name="=Blue",
+            price=Decimal("12.00"),
+            compare_at_price=Decimal("15.00"),
+            position=1,
+        )
+        VariantAttributeValueFactory(variant=self.tee_red, attribute=self.colour, choice=self.red)
+        VariantAttributeValueFactory(variant=self.tee_blue, attribute=self.colour, choice=self.blue)
+        stock_with(variant=self.tee_red, warehouse=self.main, on_hand=5)
+        stock_with(variant=self.tee_blue, warehouse=self.east, on_hand=3)
+        self.mug = ProductFactory(
+            seller=self.seller,
+            category=self.kitchen,
+            name="Mug",
+            slug="mug",
+            status=ProductStatus.DRAFT,
+        )
+        self.mug_variant = ProductVariantFactory(
+            product=self.mug, sku="MUG-1", price=Decimal("8.50")
+        )
+        self.other_variant = ProductVariantFactory(
+            product=ProductFactory(seller=other_owner.seller, slug="foreign-thing"),
+            sku="FOREIGN-1",
+        )
+        WarehouseFactory(seller=other_owner.seller, code="theirs")
+
+
+@pytest.fixture
+def shop(owner, other_owner):
+    return Shop(owner, other_owner)
+
+
+def _export(client: Client) -> bytes:
+    response = client.get(reverse("portal:catalog_export"))
+    assert response.status_code == 200
+    assert response.streaming
+    return b"".join(response.streaming_content)
+
+
+def _rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _csv(rows: list[dict[str, str]], *, bom: bool = False) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return (("\ufeff" if bom else "") + out.getvalue()).encode()
+
+
+def _upload(client: Client, data: bytes, name: str = "products.csv"):
+    return client.post(
+        reverse("portal:catalog_csv"),
+        {"file": SimpleUploadedFile(name, data, content_type="text/csv")},
+    )
+
+
+def _snapshot():
+    return (
+        sorted(Product.objects.values_list("slug", "name", "status", "category_id", "updated_at")),
+        sorted(
+            ProductVariant.objects.values_list(
+                "sku", "price", "compare_at_price", "weight_grams", "updated_at"
+            )
+        ),
+        sorted(Stock.objects.values_list("variant_id", "warehouse_id", "on_hand")),
+        StockMovement.objects.count(),
+        sorted(VariantAttributeValue.objects.values_list("variant_id", "attribute_id", "choice")),
+    )
+
+
+def _run(client, job, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("portal:import_start", args=[job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    return job
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_streams_one_row_per_variant_of_this_shop_only(shop, portal_client):
+    data = _export(portal_client(shop.owner))
+    assert data.startswith("\ufeff".encode())
+    rows = _rows(data)
+    assert [r["sku"] for r in rows] == ["TEE-RED", "TEE-BLUE", "MUG-1"]
+    red, blue, mug = rows
+    assert red["handle"] == "basic-tee"
+    assert red["category"] == "clothing/t-shirts"
+    assert red["product_type"] == "T-shirt"
+    assert red["description"] == 'Soft cotton.\nTwo lines, "quoted", and a comma.'
+    assert red["attr:colour"] == "Red"
+    assert (red["stock:main"], red["stock:east"]) == ("5", "0")
+    assert (blue["stock:main"], blue["stock:east"]) == ("0", "3")
+    assert (blue["price"], blue["compare_at_price"]) == ("12.00", "15.00")
+    # A value a spreadsheet would run as a formula is neutralised.
+    assert blue["variant_name"] == "'=Blue"
+    assert mug["status"] == "draft"
+    assert "stock:theirs" not in red
+    assert b"FOREIGN-1" not in data
+
+
+def test_export_query_count_does_not_grow_with_the_catalog(
+    shop, portal_client, django_assert_num_queries
+):
+    client = portal_client(shop.owner)
+    client.get(reverse("portal:catalog_csv"))  # session and membership warm-up
+    with django_assert_num_queries(10) as small:
+        _export(client)
+    for n in range(15):
+        product = ProductFactory(seller=shop.seller, category=shop.tees)
+        stock_with(
+            variant=ProductVariantFactory(product=product), warehouse=shop.main, on_hand=n + 1
+        )
+    with django_assert_num_queries(len(small.captured_queries)):
+        assert len(_rows(_export(client))) == 18
+
+
+# --- dry run --------------------------------------------------------------------------------
+
+
+def test_dry_run_reports_every_broken_row_and_changes_nothing(shop, portal_client):
+    client = portal_client(shop.owner)
+    rows = _rows(_export(client))
+    new = dict(rows[2], handle="new-mug", sku="MUG-1", category="nowhere/at-all")
+    foreign = dict(rows[2], handle="", sku="FOREIGN-1")
+    bad_attr = dict(rows[0], handle="other-tee", sku="TEE-GREEN", **{"attr:colour": "Green"})
+    rows[0]["price"] = "12,50"
+    rows[1]["stock:east"] = "-4"
+    before = _snapshot()
+
+    response = _upload(client, _csv([*rows, new, foreign, bad_attr]))
+
+    assert response.status_code == 400
+    errors = {(e.row, e.column) for e in response.context["plan"].errors}
+    assert errors == {
+        (2, "price"),
+        (3, "stock:east"),
+        (5, "sku"),  # MUG-1 again: duplicate in the file
+        (5, "category"),  # still checked
+        (6, "sku"),  # another shop's SKU
+        (7, "attr:colour"),  # not a choice of Colour
+    }
+    body = response.content.decode()
+    assert "12,50" in body and "appears twice in the file (first in row 4)" in body
+    assert "used by another shop" in body and "Nothing was imported" in body
+    assert _snapshot() == before
+    assert not CatalogImportJob.objects.exists()
+
+
+def test_dry_run_reports_unknown_category_and_new_product_without_a_name(shop):
+    data = _csv(
+        [
+            {
+                "handle": "lamp",
+                "sku": "LAMP-1",
+                "name": "Lamp",
+                "category": "lighting",
+                "price": "5",
+            },
+            {"handle": "vase", "sku": "VASE-1", "name": "", "category": "kitchen", "price": "-1"},
+        ]
+    )
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert [(e.row, e.column) for e in plan.errors] == [
+        (2, "category"),
+        (3, "name"),
+        (3, "price"),
+    ]
+
+
+def test_header_with_unknown_warehouse_and_column_is_refused(shop):
+    data = b"sku,price,stock:nowhere,stock:theirs,prise\nTEE-RED,10.00,1,1,1\n"
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert {(e.row, e.column) for e in plan.errors} == {
+        (1, "stock:nowhere"),
+        (1, "stock:theirs"),  # another shop's warehouse code is unknown here
+        (1, "prise"),
+    }
+    assert "Your warehouses: east, main" in plan.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("sku,price\nTEE-RED,9.99\n".encode("utf-16"), "not UTF-8"),
+        ("sku,variant_name\nTEE-RED,Café\n".encode("latin-1"), "not UTF-8"),
+        (b"sku,price\n", "no product rows"),
+        (b"sku,price\nA,1\nB,1\nC,1\n", "at most 2 product rows"),
+        (b"x" * 2048, "larger than"),
+    ],
+)
+def test_file_level_refusals(shop, settings, data, message):
+    settings.SELLER_IMPORT_MAX_ROWS = 2
+    settings.SELLER_IMPORT_MAX_BYTES = 1024
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert len(plan.errors) == 1
+    assert message in plan.errors[0].message
+
+
+def test_utf8_with_byte_order_mark_is_read(shop):
+    data = _csv([{"sku": "TEE-RED", "variant_name": "Rouge é"}], bom=True)
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert plan.errors == []
+    assert plan.variants_updated == 1
+
+
+def test_stock_promised_to_checkouts_cannot_be_counted_away(shop):
+    stock_reserve(holder="cart-1", lines=[ReserveLine(variant_id=shop.tee_red.pk, quantity=4)])
+    plan = catalog_import_check(seller=shop.seller, data=b"sku,stock:main\nTEE-RED,2\n")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "stock:main")]
+    assert "4 units" in plan.errors[0].message
+
+
+# --- the import job -------------------------------------------------------------------------
+
+
+def test_import_creates_and_updates_through_the_services(
+    shop, portal_client, celery_eager, django_capture_on_commit_callbacks
+):
+    client = portal_client(shop.owner)
+    data = _csv(
+        [
+            {
+                "handle": "basic-tee",
+                "sku": "TEE-RED",
+                "name": "",
+                "category": "",
+                "price": "11.00",
+                "status": "",
+                "stock:main": "9",
+                "attr:colour": "",
+            },
+            {
+                "handle": "hoodie",
+                "sku": "HOOD-S",
+                "name": "Hoodie",
+                "category": "clothing/t-shirts",
+                "price": "40",
+                "status": "active",
+                "stock:main": "7",
+                "attr:colour": "",
+            },
+            {
+                "handle": "hoodie",
+                "sku": "HOOD-M",
+                "name": "",
+                "category": "",
+                "price": "42.50",
+                "status": "",
+                "stock:main": "",
+                "attr:colour": "blue",
+            },
+        ]
+    )
+    response = _upload(client, data)
+    assert response.status_code == 302
+    job = CatalogImportJob.objects.get()
+    assert job.status == ImportStatus.CHECKED
+    assert (job.products_created, job.variants_created, job.variants_updated) == (1, 2, 1)
+    assert job.stock_changes == 2
+    assert Product.objects.filter(slug="hoodie").count() == 0  # nothing yet
+
+    job = _run(client, job, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert job.processed_rows == job.total_rows == 3
+    hoodie = Product.objects.get(slug="hoodie")
+    assert hoodie.seller == shop.seller and hoodie.status == ProductStatus.ACTIVE
+    assert sorted(hoodie.variants.values_list("sku", "price")) == [
+        ("HOOD-M", Decimal("42.50")),
+        ("HOOD-S", Decimal("40.00")),
+    ]
+    shop.tee_red.refresh_from_db()
+    assert shop.tee_red.price == Decimal("11.00")
+    # The empty attribute cell removed the colour; the product kept its fields.
+    assert not shop.tee_red.attribute_values.exists()
+    assert Product.objects.get(pk=shop.tee.pk).name == "Basic tee"
+    movements = StockMovement.objects.filter(reference=f"import:{job.pk}")
+    assert sorted(movements.values_list("stock__variant__sku", "delta", "reason")) == [
+        ("HOOD-S", 7, MovementReason.ADJUSTMENT),
+        ("TEE-RED", 4, MovementReason.ADJUSTMENT),
+    ]
+    assert {m.actor_id for m in movements} == {shop.owner.user_id}
+    page = client.get(reverse("portal:import_job", args=[job.pk]))
+    assert "The import finished" in page.content.decode()
+
+
+def test_round_trip_export_import_export_changes_nothing(
+    shop, portal_client, celery_eager, django_capture_on_commit_callbacks
+):
+    client = portal_client(shop.owner)
+    first = _export(client)
+    before = _snapshot()
+
+    assert _upload(client, first).status_code == 302
+    job = CatalogImportJob.objects.get()
+    assert (
+        job.products_created,
+        job.products_updated,
+        job.variants_created,
+        job.variants_updated,
+        job.stock_changes,
+    ) == (0, 0, 0, 0, 0)
+    job = _run(client, job, django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.SUCCEEDED, job.errors
+    assert _export(client) == first
+    assert _snapshot() == before  # not even updated_at moved
+    assert not StockMovement.objects.filter(reference=f"import:{job.pk}").exists()
+
+
+def test_a_failure_while_applying_rolls_everything_back(
+    shop, portal_client, celery_eager, django_capture_on_commit_callbacks, monkeypatch
+):
+    client = portal_client(shop.owner)
+    rows = _rows(_export(client))
+    rows[0]["price"] = "99.00"
+    rows[2]["stock:main"] = "6"
+    assert _upload(client, _csv(rows)).status_code == 302
+    before = _snapshot()
+
+    def refuse(**kwargs):
+        raise Conflict("Stock changed meanwhile.")
+
+    monkeypatch.setattr("sellers.bulk.imports.stock_count_set", refuse)
+    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.FAILED
+    assert job.errors == [{"row": 4, "column": "stock:main", "message": "Stock changed meanwhile."}]
+    assert _snapshot() == before  # the price written before the failure was rolled back
+
+
+def test_the_job_checks_the_file_again_when_it_runs(
+    shop, other_owner, portal_client, celery_eager, django_capture_on_commit_callbacks
+):
+    client = portal_client(shop.owner)
+    data = b"handle,sku,name,category,price\nlamp,LAMP-1,Lamp,kitchen,5\n"
+    assert _upload(client, data).status_code == 302
+    # Meanwhile another shop takes the SKU.
+    ProductVariantFactory(product=ProductFactory(seller=other_owner.seller), sku="LAMP-1")
+
+    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.FAILED
+    assert job.errors[0]["row"] == 2 and job.errors[0]["column"] == "sku"
+    assert not Product.objects.filter(slug="lamp").exists()
+
+
+def test_a_job_runs_once(shop, portal_client, celery_eager, django_capture_on_commit_callbacks):
+    client = portal_client(shop.owner)
+    assert _upload(client, b"sku,stock:main\nTEE-RED,8\n").status_code == 302
+    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
+    assert job.status == ImportStatus.SUCCEEDED
+    response = client.post(reverse("portal:import_start", args=[job.pk]), follow=True)
+    assert "already started" in response.content.decode()
+    assert StockMovement.objects.filter(reference=f"import:{job.pk}").count() == 1
+
+
+# --- progress, roles, scoping, CSRF ---------------------------------------------------------
+
+
+def test_progress_endpoint_reports_the_job_of_this_shop_only(shop, other_owner, portal_client):
+    client = portal_client(shop.owner)
+    assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    CatalogImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, total_rows=4, processed_rows=1
+    )
+
+    body = client.get(reverse("portal:import_progress", args=[job.pk])).json()
+    assert body["status"] == "running" and body["percent"] == 25
+    assert (body["processed_rows"], body["total_rows"], body["finished"]) == (1, 4, False)
+    page = client.get(reverse("portal:import_job", args=[job.pk])).content.decode()
+    assert '<progress id="import-bar" max="4" value="1">' in page
+    assert '<meta http-equiv="refresh"' in page
+
+    stranger = portal_client(other_owner)
+    for name in ("portal:import_progress", "portal:import_job"):
+        assert stranger.get(reverse(name, args=[job.pk])).status_code == 404
+    assert stranger.post(reverse("portal:import_start", args=[job.pk])).status_code == 404
+    job.refresh_from_db()
+    assert job.status == ImportStatus.RUNNING
+
+
+def test_fulfilment_staff_cannot_import_or_export(shop, portal_client):
+    staff = SellerMemberFactory(seller=shop.seller, role=MemberRole.FULFILMENT)
+    client = portal_client(staff)
+    assert client.get(reverse("portal:catalog_csv")).status_code == 403
+    assert client.get(reverse("portal:catalog_export")).status_code == 403
+    assert _upload(client, b"sku,price\nTEE-RED,1.00\n").status_code == 403
+    assert not CatalogImportJob.objects.exists()
+
+
+def test_manager_may_import_and_export(shop, portal_client):
+    manager = SellerMemberFactory(seller=shop.seller, role=MemberRole.MANAGER)
+    client = portal_client(manager)
+    assert len(_rows(_export(client))) == 3
+    assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 302
+    assert CatalogImportJob.objects.get().created_by == manager.user
+
+
+def test_upload_and_start_need_the_csrf_token(shop):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(shop.owner.user)
+    assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 403
+    assert not CatalogImportJob.objects.exists()
