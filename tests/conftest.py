@@ -1,4 +1,9 @@
+import os
+from dataclasses import dataclass
+
 import pytest
+
+from shop.embedded import EmbeddedRedis
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +26,25 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@dataclass(frozen=True)
+class RedisService:
+    broker_url: str  # for Celery (kombu)
+    cache_url: str  # for django-redis / redis-py
+
+
+@pytest.fixture(scope="session")
+def redis_service(tmp_path_factory):
+    """A real Redis: REDIS_URL when set (CI, the shared dev machine), else an embedded one."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield RedisService(broker_url=url, cache_url=url)
+        return
+    # A short directory: unix socket paths are limited to ~107 characters.
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    try:
+        yield RedisService(broker_url=server.url, cache_url=server.cache_url)
+    finally:
+        server.stop()
