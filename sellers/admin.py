@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from sellers.models import Seller, SellerInvitation, SellerMember, SellerStatus
+from sellers.models import CatalogImportJob, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.scorecard import seller_scorecards
 from sellers.services import seller_approve, seller_reject, seller_suspend
 from shop.core.errors import ServiceError
@@ -193,3 +193,19 @@ class SellerInvitationAdmin(admin.ModelAdmin):
     list_select_related = ("seller",)
     readonly_fields = ("token", "invited_by", "accepted_at")
     raw_id_fields = ("seller",)
+
+
+@admin.register(CatalogImportJob)
+class CatalogImportJobAdmin(admin.ModelAdmin):
+    """Read-only: the portal's CSV imports as their job wrote them (errors, counts, times)."""
+
+    list_display = ("pk", "seller", "created_by", "status", "total_rows", "created_at")
+    list_filter = ("status",)
+    search_fields = ("seller__name", "original_name", "created_by__email")
+    list_select_related = ("seller", "created_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -437,8 +437,8 @@ def catalog_import_check(*, seller: Seller, data: bytes) -> ImportPlan:
     groups: dict[str, ProductPlan] = {}
     first_cells: dict[str, dict[str, str]] = {}
     seen_skus: dict[str, int] = {}
-    for number, cells in rows:
-        row = _Row(number, cells, plan.errors)
+    for number, row_cells in rows:
+        row = _Row(number, row_cells, plan.errors)
         sku = row.get("sku")
         variant = catalog.variants.get(sku) if sku else None
         refused = False
@@ -465,7 +465,7 @@ def catalog_import_check(*, seller: Seller, data: bytes) -> ImportPlan:
             continue
         group = groups.get(key)
         if group is None:
-            first_cells[key] = cells
+            first_cells[key] = row_cells
             group = _product_plan(row, key, catalog, seller)
             groups[key] = group
         else:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -45,7 +46,7 @@ def _lines(rows: Iterator[list[str]]) -> Iterator[str]:
 
 @require_GET
 @portal_view("products")
-def catalog_export(request: HttpRequest, membership: SellerMember) -> StreamingHttpResponse:
+def catalog_export(request: HttpRequest, membership: SellerMember) -> HttpResponseBase:
     seller = membership.seller
     response = StreamingHttpResponse(
         _lines(catalog_export_rows(seller=seller)), content_type="text/csv; charset=utf-8"
