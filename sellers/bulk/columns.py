@@ -29,9 +29,8 @@ VARIANT_COLUMNS = (
 REQUIRED_COLUMNS = ("sku", "name", "category", "price")
 ATTRIBUTE_PREFIX = "attr:"
 STOCK_PREFIX = "stock:"
-# Free text a spreadsheet could run as a formula. Export prefixes such a value with an
-# apostrophe (the usual CSV-injection guard) and import removes it again, so files round-trip.
-TEXT_COLUMNS = frozenset({"name", "brand", "description", "variant_name"})
+# A cell a spreadsheet could run as a formula. Export prefixes such a value with an apostrophe
+# (the usual CSV-injection guard) and import removes it again, so files round-trip.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CATEGORY_SEPARATOR = "/"
 
@@ -66,4 +65,4 @@ def attribute_value_out(value: VariantAttributeValue, attribute: Attribute) -> s
         return format(value.value_number.normalize(), "f")
     if attribute.type == AttributeType.BOOLEAN:
         return "" if value.value_boolean is None else ("yes" if value.value_boolean else "no")
-    return text_out(value.value_text)
+    return value.value_text

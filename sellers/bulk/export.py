@@ -68,7 +68,8 @@ def category_paths() -> dict[int, str]:
 def catalog_export_rows(
     *, seller: Seller, chunk_size: int = EXPORT_CHUNK_PRODUCTS
 ) -> Iterator[list[str]]:
-    """The header, then one row per variant (products by id, variants by position)."""
+    """The header, then one row per variant (products by id, variants by position). Cells
+    that a spreadsheet would run as formulas are escaped (`columns.text_out`)."""
     layout = catalog_export_layout(seller=seller)
     yield layout.header
     paths = category_paths()
@@ -102,7 +103,7 @@ def catalog_export_rows(
         last_id = products[-1].pk
         for product in products:
             for variant in product.variants.all():
-                yield _row(product, variant, layout, paths)
+                yield [text_out(cell) for cell in _row(product, variant, layout, paths)]
 
 
 def _row(
@@ -112,15 +113,15 @@ def _row(
     on_hand = {s.warehouse_id: s.on_hand for s in variant.stocks.all()}
     return [
         product.slug,
-        text_out(product.name),
+        product.name,
         paths[product.category_id],
         product.product_type.name if product.product_type else "",
-        text_out(product.brand),
-        text_out(product.description),
+        product.brand,
+        product.description,
         product.status,
         product.tax_class,
         variant.sku,
-        text_out(variant.name),
+        variant.name,
         decimal_out(variant.price),
         decimal_out(variant.compare_at_price),
         variant.currency,

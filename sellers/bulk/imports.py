@@ -62,7 +62,6 @@ from sellers.bulk.columns import (
     CATEGORY_SEPARATOR,
     PRODUCT_COLUMNS,
     STOCK_PREFIX,
-    TEXT_COLUMNS,
     VARIANT_COLUMNS,
     text_in,
 )
@@ -227,7 +226,9 @@ def _header(seller: Seller, cells: list[str]) -> _Header:
     for index, raw in enumerate(cells, start=1):
         name = raw.strip()
         prefix, _, rest = name.partition(":")
-        name = f"{prefix.lower()}:{rest}" if rest else name.lower()
+        # Column names are not case-sensitive; warehouse codes are.
+        is_stock = bool(rest) and f"{prefix.lower()}:" == STOCK_PREFIX
+        name = f"{STOCK_PREFIX}{rest}" if is_stock else name.lower()
         if not name:
             errors.append(RowError(1, f"column {index}", "This column has no name."))
         elif name in columns:
@@ -292,10 +293,16 @@ def _load(seller: Seller, header: _Header, rows: list[tuple[int, dict[str, str]]
     skus = {r["sku"] for _, r in rows if r.get("sku")}
     handles = {r["handle"] for _, r in rows if r.get("handle")}
     variants = {
-        v.sku: v for v in ProductVariant.objects.filter(sku__in=skus).select_related("product")
+        v.sku: v
+        for v in ProductVariant.objects.filter(sku__in=skus).select_related(
+            "product__category", "product__product_type"
+        )
     }
     own_variant_ids = [v.pk for v in variants.values() if v.product.seller_id == seller.pk]
-    products = {p.slug: p for p in Product.objects.filter(slug__in=handles)}
+    products = {
+        p.slug: p
+        for p in Product.objects.filter(slug__in=handles).select_related("category", "product_type")
+    }
     for v in variants.values():
         products.setdefault(v.product.slug, v.product)
     own_product_ids = [p.pk for p in products.values() if p.seller_id == seller.pk]
@@ -426,10 +433,7 @@ def catalog_import_check(*, seller: Seller, data: bytes) -> ImportPlan:
             continue
         values = {}
         for column, cell in zip(header.columns, cells, strict=False):
-            if column == "description":
-                values[column] = text_in(cell)
-            else:
-                values[column] = text_in(cell.strip()) if column in TEXT_COLUMNS else cell.strip()
+            values[column] = text_in(cell if column == "description" else cell.strip())
         for column in header.columns[len(cells) :]:
             values[column] = ""
         rows.append((number, values))

@@ -23,6 +23,7 @@ from catalog.models import (
 from inventory.models import MovementReason, Stock, StockMovement
 from inventory.services import stock_reserve
 from inventory.services.contracts import ReserveLine
+from sellers.bulk.export import catalog_export_rows
 from sellers.bulk.imports import catalog_import_check
 from sellers.models import CatalogImportJob, ImportStatus, MemberRole
 from shop.core.errors import Conflict
@@ -295,6 +296,28 @@ def test_stock_promised_to_checkouts_cannot_be_counted_away(shop):
     plan = catalog_import_check(seller=shop.seller, data=b"sku,stock:main\nTEE-RED,2\n")
     assert [(e.row, e.column) for e in plan.errors] == [(2, "stock:main")]
     assert "4 units" in plan.errors[0].message
+
+
+def test_dry_run_query_count_does_not_grow_with_the_file(
+    shop, django_assert_num_queries, django_assert_max_num_queries
+):
+    def export_of_shop() -> bytes:
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        for row in catalog_export_rows(seller=shop.seller):
+            writer.writerow(row)
+        return out.getvalue().encode()
+
+    data = export_of_shop()
+    with django_assert_max_num_queries(12) as small:
+        assert catalog_import_check(seller=shop.seller, data=data).errors == []
+    for _ in range(20):
+        product = ProductFactory(seller=shop.seller, category=shop.tees, product_type=shop.tee_type)
+        ProductVariantFactory(product=product)
+    data = export_of_shop()
+    with django_assert_num_queries(len(small.captured_queries)):
+        plan = catalog_import_check(seller=shop.seller, data=data)
+    assert plan.errors == [] and plan.total_rows == 23
 
 
 # --- the import job -------------------------------------------------------------------------
