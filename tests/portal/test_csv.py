@@ -24,7 +24,7 @@ from inventory.models import MovementReason, Stock, StockMovement
 from inventory.services import stock_reserve
 from inventory.services.contracts import ReserveLine
 from sellers.bulk.export import catalog_export_rows
-from sellers.bulk.imports import catalog_import_check
+from sellers.bulk.imports import catalog_import_apply, catalog_import_check
 from sellers.models import CatalogImportJob, ImportStatus, MemberRole
 from shop.core.errors import Conflict
 from tests.factories import (
@@ -513,3 +513,37 @@ def test_upload_and_start_need_the_csrf_token(shop):
     client.force_login(shop.owner.user)
     assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 403
     assert not CatalogImportJob.objects.exists()
+
+
+def test_import_sets_status_tax_class_weight_and_backorders(shop):
+    data = _csv(
+        [
+            {
+                "sku": "TEE-RED",
+                "status": "archived",
+                "tax_class": "reduced",
+                "weight_grams": "250",
+                "allow_backorder": "yes",
+            }
+        ]
+    )
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert plan.errors == []
+    catalog_import_apply(seller=shop.seller, plan=plan, actor=None, reference="t")
+    shop.tee.refresh_from_db()
+    shop.tee_red.refresh_from_db()
+    assert (shop.tee.status, shop.tee.tax_class) == (ProductStatus.ARCHIVED, "reduced")
+    assert (shop.tee_red.weight_grams, shop.tee_red.allow_backorder) == (250, True)
+    # The backorder policy reached the variant's stock rows (inventory's backorder sync).
+    assert Stock.objects.get(variant=shop.tee_red).backorder_allowed is True
+
+
+def test_status_draft_and_publishing_without_active_variant_are_refused(shop):
+    data = _csv(
+        [
+            {"sku": "TEE-RED", "status": "draft", "is_active": "true"},
+            {"sku": "MUG-1", "status": "active", "is_active": "false"},
+        ]
+    )
+    plan = catalog_import_check(seller=shop.seller, data=data)
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "status"), (3, "status")]
