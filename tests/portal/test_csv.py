@@ -368,6 +368,10 @@ def test_import_creates_and_updates_through_the_services(
     assert (job.products_created, job.variants_created, job.variants_updated) == (1, 2, 1)
     assert job.stock_changes == 2
     assert Product.objects.filter(slug="hoodie").count() == 0  # nothing yet
+    page = client.get(reverse("portal:import_job", args=[job.pk])).content.decode()
+    assert "Start the import" in page and "Variants to create</dt><dd>2</dd>" in page
+    listing = client.get(reverse("portal:catalog_csv")).content.decode()
+    assert "products.csv" in listing and "Checked, waiting to start" in listing
 
     job = _run(client, job, django_capture_on_commit_callbacks)
 
