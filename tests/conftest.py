@@ -22,6 +22,18 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def celery_eager():
+    """Run Celery tasks inline in the test (started on commit, see
+    django_capture_on_commit_callbacks)."""
+    from shop.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

@@ -150,16 +150,23 @@ def stock_adjust(
     quantity_validate(abs(delta), field="delta")
     with transaction.atomic():
         stock = _locked([stock.pk])[stock.pk]
-        _removal_check(stock, -delta)
-        stock_counters_move(stock, on_hand=delta)
-        return movement_record(
-            stock,
-            reason=MovementReason.ADJUSTMENT,
-            delta=delta,
-            actor=actor,
-            reference=reference,
-            note=reason,
-        )
+        return _adjustment_book(stock, delta=delta, actor=actor, reason=reason, reference=reference)
+
+
+def _adjustment_book(
+    stock: Stock, *, delta: int, actor, reason: str, reference: str
+) -> StockMovement:
+    """Move on_hand of a locked row by `delta` and write its ledger row; promised units stay."""
+    _removal_check(stock, -delta)
+    stock_counters_move(stock, on_hand=delta)
+    return movement_record(
+        stock,
+        reason=MovementReason.ADJUSTMENT,
+        delta=delta,
+        actor=actor,
+        reference=reference,
+        note=reason,
+    )
 
 
 def stock_count_set(
@@ -193,16 +200,7 @@ def stock_count_set(
         delta = on_hand - stock.on_hand
         if delta == 0:
             return None
-        _removal_check(stock, -delta)
-        stock_counters_move(stock, on_hand=delta)
-        return movement_record(
-            stock,
-            reason=MovementReason.ADJUSTMENT,
-            delta=delta,
-            actor=actor,
-            reference=reference,
-            note=reason,
-        )
+        return _adjustment_book(stock, delta=delta, actor=actor, reason=reason, reference=reference)
 
 
 def _removal_check(stock: Stock, units: int) -> None:

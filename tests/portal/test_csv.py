@@ -42,16 +42,6 @@ from tests.factories.inventory import WarehouseFactory, stock_with
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def celery_eager():
-    from shop.celery import app
-
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
-
-
 class Shop:
     """An owner's shop: a T-shirt with two variants (colour attribute, stock in two
     warehouses) and a draft mug; plus another shop with its own SKU."""
