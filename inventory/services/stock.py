@@ -194,7 +194,7 @@ def stock_count_set(
     existing = Stock.objects.filter(variant=variant, warehouse=warehouse).first()
     if existing is None and on_hand == 0:
         return None
-    stock = existing or _stock_for(warehouse=warehouse, variant=variant)
+    stock = existing or stock_get_or_create(warehouse=warehouse, variant=variant)
     with transaction.atomic():
         stock = _locked([stock.pk])[stock.pk]
         delta = on_hand - stock.on_hand

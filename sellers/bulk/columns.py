@@ -33,6 +33,7 @@ STOCK_PREFIX = "stock:"
 # (the usual CSV-injection guard) and import removes it again, so files round-trip.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CATEGORY_SEPARATOR = "/"
+BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def text_out(value: str) -> str:

@@ -6,7 +6,7 @@ Meaning of a cell (docs/seller-portal.md has the column reference):
   same `handle` are the variants of one product; an unknown handle creates a product with it.
 - A column missing from the file keeps the current values. An empty cell keeps the current value
   too, except in the columns that may be empty (brand, description, product_type,
-  variant_name, compare_at_price, attr:*), where it clears the value.
+  variant_name, compare_at_price), where it clears the value.
 - `stock:<code>` is the counted on_hand in that warehouse; a difference is booked as an
   adjustment in the stock ledger, referencing the import.
 Nothing that is not in the file is deleted, and a value equal to the current one writes nothing,
@@ -43,8 +43,7 @@ from catalog.models import (
     VariantAttributeValue,
 )
 from catalog.services import (
-    BOOLEAN_WORDS,
-    attribute_value_parse,
+    _attribute_columns,
     product_archive,
     product_create,
     product_publish,
@@ -59,6 +58,7 @@ from inventory.models import Stock, Warehouse
 from inventory.services import MAX_LINE_QUANTITY, stock_count_set
 from sellers.bulk.columns import (
     ATTRIBUTE_PREFIX,
+    BOOLEAN_WORDS,
     CATEGORY_SEPARATOR,
     PRODUCT_COLUMNS,
     STOCK_PREFIX,
@@ -71,8 +71,6 @@ from shop.core.errors import Conflict, NotFound, ServiceError, ValidationError
 
 logger = logging.getLogger(__name__)
 
-# Product columns that may be empty: an empty cell clears them (other empty cells keep).
-CLEARABLE = frozenset({"brand", "description", "product_type", "variant_name", "compare_at_price"})
 PROGRESS_INTERVAL_SECONDS = 0.5
 STOCK_REASON = "CSV import"
 MAX_PRICE = Decimal("1e18")
@@ -99,7 +97,7 @@ class VariantPlan:
     variant: ProductVariant | None
     values: dict[str, Any]
     changed: bool
-    attributes: dict[Attribute, str]
+    attributes: dict[str, str]  # slug -> value for variant_attributes_set, when one changes
     stock: list[tuple[Warehouse, int, str]]  # warehouse, counted on_hand, column
 
 
@@ -283,7 +281,7 @@ class _Catalog:
     products: dict[str, Product]
     categories: dict[str, Category]
     types: dict[str, ProductType]
-    type_attributes: dict[int, set[int]]
+    type_attributes: dict[int, dict[int, tuple[str, str]]]  # type -> attribute -> slug, name
     stocks: dict[tuple[int, int], Stock]
     values: dict[tuple[int, int], VariantAttributeValue]
     active_skus: dict[int, set[str]]
@@ -317,20 +315,17 @@ def _load(seller: Seller, header: _Header, rows: list[tuple[int, dict[str, str]]
     types = list(ProductType.objects.all())
     through = ProductType.attributes.through.objects.filter(
         producttype_id__in={t.pk for t in types}
-    ).values_list("producttype_id", "attribute_id")
-    type_attributes: dict[int, set[int]] = {t.pk: set() for t in types}
-    for type_id, attribute_id in through:
-        type_attributes[type_id].add(attribute_id)
+    ).values_list("producttype_id", "attribute_id", "attribute__slug", "attribute__name")
+    type_attributes: dict[int, dict[int, tuple[str, str]]] = {t.pk: {} for t in types}
+    for type_id, attribute_id, slug, name in through:
+        type_attributes[type_id][attribute_id] = (slug, name)
     stocks = {
         (s.variant_id, s.warehouse_id): s
         for s in Stock.objects.filter(variant_id__in=own_variant_ids, warehouse__seller=seller)
     }
     values = {
         (v.variant_id, v.attribute_id): v
-        for v in VariantAttributeValue.objects.filter(
-            variant_id__in=own_variant_ids,
-            attribute_id__in=[a.pk for a in header.attributes.values()],
-        )
+        for v in VariantAttributeValue.objects.filter(variant_id__in=own_variant_ids)
     }
     active_skus: dict[int, set[str]] = {pk: set() for pk in own_product_ids}
     for product_id, sku in ProductVariant.objects.filter(
@@ -656,35 +651,74 @@ def _attributes_plan(
     group: ProductPlan,
     header: _Header,
     catalog: _Catalog,
-) -> dict[Attribute, str]:
+) -> dict[str, str]:
+    """The slug -> value mapping for `variant_attributes_set` when the row changes an attribute
+    value, else {}. That service sets every attribute of the product's type at once, so the
+    attributes the row leaves empty keep their current values."""
     product_type = group.values.get(
         "product_type", group.product.product_type if group.product else None
     )
-    allowed = catalog.type_attributes.get(product_type.pk) if product_type else None
-    changes: dict[Attribute, str] = {}
-    for column, attribute in header.attributes.items():
-        raw = row.get(column)
-        current = catalog.values.get((variant.pk, attribute.pk)) if variant else None
-        if not raw:
-            if current is not None:
-                changes[attribute] = ""
-            continue
-        if allowed is not None and attribute.pk not in allowed:
+    given = {a: raw for column, a in header.attributes.items() if (raw := row.get(column))}
+    if not given:
+        return {}
+    if product_type is None:
+        for attribute in given:
+            row.error(
+                f"{ATTRIBUTE_PREFIX}{attribute.slug}",
+                "Give the product a product type before attribute values.",
+            )
+        return {}
+    allowed = catalog.type_attributes.get(product_type.pk, {})
+    mapping: dict[str, str] = {}
+    changed = False
+    for attribute, raw in given.items():
+        column = f"{ATTRIBUTE_PREFIX}{attribute.slug}"
+        if attribute.pk not in allowed:
             row.error(column, f"{attribute.name} is not an attribute of {product_type}.")
             continue
+        raw = _choice_slug(attribute, raw)
         try:
-            parsed = attribute_value_parse(attribute=attribute, raw=raw)
-        except ValidationError as exc:
-            row.error(column, " ".join(exc.fields.get(attribute.slug, [exc.message])))
+            columns = _attribute_columns(attribute=attribute, raw=raw)
+        except ValueError as exc:
+            row.error(column, str(exc))
             continue
-        if current is None or parsed != (
-            current.choice_id,
-            current.value_text,
-            current.value_number,
-            current.value_boolean,
-        ):
-            changes[attribute] = raw
-    return changes
+        current = catalog.values.get((variant.pk, attribute.pk)) if variant else None
+        if current is None or any(getattr(current, k) != v for k, v in columns.items()):
+            changed = True
+        mapping[attribute.slug] = raw
+    if not changed:
+        return {}
+    for attribute_id, (slug, name) in allowed.items():
+        if slug in mapping:
+            continue
+        current = catalog.values.get((variant.pk, attribute_id)) if variant else None
+        if current is None:
+            row.error(
+                f"{ATTRIBUTE_PREFIX}{slug}",
+                f"Every {product_type} variant needs a {name.lower()}; add the value.",
+            )
+        else:
+            mapping[slug] = _current_raw(current)
+    return mapping
+
+
+def _choice_slug(attribute: Attribute, raw: str) -> str:
+    """Choices are written by their name in the file; the service takes the slug."""
+    wanted = raw.casefold()
+    for choice in attribute.choices.all():
+        if wanted in (choice.value.casefold(), choice.slug.casefold()):
+            return choice.slug
+    return raw
+
+
+def _current_raw(value: VariantAttributeValue) -> str:
+    if value.choice_id is not None:
+        return str(value.choice_id)
+    if value.value_number is not None:
+        return f"{value.value_number:f}"
+    if value.value_boolean is not None:
+        return "yes" if value.value_boolean else "no"
+    return value.value_text
 
 
 def _stock_plan(
@@ -832,7 +866,7 @@ def _variant_apply(product: Product, vp: VariantPlan) -> ProductVariant:
         if vp.attributes:
             variant_attributes_set(variant=variant, values=vp.attributes)
     except ServiceError as exc:
-        columns = _VARIANT_COLUMN | {a.slug: f"{ATTRIBUTE_PREFIX}{a.slug}" for a in vp.attributes}
+        columns = _VARIANT_COLUMN | {slug: f"{ATTRIBUTE_PREFIX}{slug}" for slug in vp.attributes}
         raise _failed(vp.row, exc, columns, "sku") from exc
     return variant
 

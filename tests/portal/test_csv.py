@@ -324,6 +324,7 @@ def test_import_creates_and_updates_through_the_services(
                 "sku": "TEE-RED",
                 "name": "",
                 "category": "",
+                "product_type": "",
                 "price": "11.00",
                 "status": "",
                 "stock:main": "9",
@@ -334,16 +335,18 @@ def test_import_creates_and_updates_through_the_services(
                 "sku": "HOOD-S",
                 "name": "Hoodie",
                 "category": "clothing/t-shirts",
+                "product_type": "t-shirt",
                 "price": "40",
                 "status": "active",
                 "stock:main": "7",
-                "attr:colour": "",
+                "attr:colour": "Red",
             },
             {
                 "handle": "hoodie",
                 "sku": "HOOD-M",
                 "name": "",
                 "category": "",
+                "product_type": "",
                 "price": "42.50",
                 "status": "",
                 "stock:main": "",
@@ -375,9 +378,14 @@ def test_import_creates_and_updates_through_the_services(
     ]
     shop.tee_red.refresh_from_db()
     assert shop.tee_red.price == Decimal("11.00")
-    # The empty attribute cell removed the colour; the product kept its fields.
-    assert not shop.tee_red.attribute_values.exists()
+    # Empty cells kept the colour and the product's fields.
+    assert shop.tee_red.attribute_values.get().choice == shop.red
     assert Product.objects.get(pk=shop.tee.pk).name == "Basic tee"
+    assert sorted(
+        VariantAttributeValue.objects.filter(variant__product=hoodie).values_list(
+            "variant__sku", "choice__value"
+        )
+    ) == [("HOOD-M", "Blue"), ("HOOD-S", "Red")]
     movements = StockMovement.objects.filter(reference=f"import:{job.pk}")
     assert sorted(movements.values_list("stock__variant__sku", "delta", "reason")) == [
         ("HOOD-S", 7, MovementReason.ADJUSTMENT),
