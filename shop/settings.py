@@ -239,6 +239,12 @@ CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
 SELLER_IMPORT_MAX_BYTES = int(os.environ.get("SELLER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 SELLER_IMPORT_MAX_ROWS = int(os.environ.get("SELLER_IMPORT_MAX_ROWS", "5000"))
+# A running import with no progress for this long lost its worker; beat marks it failed.
+SELLER_IMPORT_STALE_MINUTES = int(os.environ.get("SELLER_IMPORT_STALE_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"] = {
+    "task": "sellers.tasks.catalog_import_fail_stale_task",
+    "schedule": 300.0,
+}
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -950,7 +951,10 @@ def catalog_import_run(*, job_id: int) -> CatalogImportJob | None:
     apply it all or nothing. Idempotent: a job that is not queued (already run, or running
     elsewhere) is left alone and None is returned."""
     claimed = CatalogImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now(), processed_rows=0
+        status=ImportStatus.RUNNING,
+        started_at=timezone.now(),
+        updated_at=timezone.now(),  # the heartbeat catalog_import_jobs_fail_stale reads
+        processed_rows=0,
     )
     if not claimed:
         return None
@@ -960,13 +964,16 @@ def catalog_import_run(*, job_id: int) -> CatalogImportJob | None:
         with job.file.open("rb") as handle:
             data = handle.read()
         plan = catalog_import_check(seller=job.seller, data=data)
-        catalog_import_apply(
-            seller=job.seller,
-            plan=plan,
-            actor=job.created_by,
-            reference=f"import:{job.pk}",
-            on_progress=progress,
-        )
+        with transaction.atomic():
+            catalog_import_apply(
+                seller=job.seller,
+                plan=plan,
+                actor=job.created_by,
+                reference=f"import:{job.pk}",
+                on_progress=progress,
+            )
+            # The status commits with the rows: a job still "running" has changed nothing.
+            return _finish(job, ImportStatus.SUCCEEDED, plan=plan)
     except ImportFailed as exc:
         return _finish(job, ImportStatus.FAILED, errors=exc.errors)
     except Exception:
@@ -975,7 +982,25 @@ def catalog_import_run(*, job_id: int) -> CatalogImportJob | None:
         return _finish(job, ImportStatus.FAILED, errors=[error])
     finally:
         progress.close()
-    return _finish(job, ImportStatus.SUCCEEDED, plan=plan)
+
+
+STALE_ERROR = (
+    "The import stopped before it finished (its worker went away); nothing was changed. "
+    "Upload the file again to retry."
+)
+
+
+def catalog_import_jobs_fail_stale(*, now: datetime | None = None) -> int:
+    """Fail running jobs that have shown no progress for SELLER_IMPORT_STALE_MINUTES. A
+    worker that dies mid-import rolls its transaction back, and the redelivered task only
+    claims queued jobs, so without this the job would say "running" forever. The success
+    status commits with the import's rows, so a job still running has changed nothing."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES)
+    error = RowError(None, "", STALE_ERROR).as_dict()
+    return CatalogImportJob.objects.filter(
+        status=ImportStatus.RUNNING, updated_at__lt=cutoff
+    ).update(status=ImportStatus.FAILED, finished_at=now, updated_at=now, errors=[error])
 
 
 def _finish(

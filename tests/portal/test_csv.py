@@ -467,6 +467,66 @@ def test_a_job_runs_once(shop, portal_client, celery_eager, django_capture_on_co
     assert StockMovement.objects.filter(reference=f"import:{job.pk}").count() == 1
 
 
+def test_the_success_status_commits_with_the_rows(
+    shop, portal_client, celery_eager, django_capture_on_commit_callbacks, monkeypatch
+):
+    """If the job cannot record its success, the rows it wrote roll back with it: a job that is
+    not marked succeeded never changed the catalog."""
+    from sellers.bulk import imports
+
+    client = portal_client(shop.owner)
+    rows = _rows(_export(client))
+    rows[0]["price"] = "99.00"
+    assert _upload(client, _csv(rows)).status_code == 302
+    before = _snapshot()
+    finish = imports._finish
+
+    def finish_fails_on_success(job, status, **kwargs):
+        if status == ImportStatus.SUCCEEDED:
+            raise RuntimeError("connection lost")
+        return finish(job, status, **kwargs)
+
+    monkeypatch.setattr(imports, "_finish", finish_fails_on_success)
+    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.FAILED
+    assert _snapshot() == before
+
+
+def test_a_job_whose_worker_went_away_is_failed_by_the_sweeper(shop, portal_client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sellers.tasks import catalog_import_fail_stale_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"]["task"] == (
+        catalog_import_fail_stale_task.name
+    )
+    client = portal_client(shop.owner)
+    for _ in range(2):
+        assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 302
+    stale, fresh = CatalogImportJob.objects.order_by("pk")
+    now = timezone.now()
+    quiet = now - timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
+    CatalogImportJob.objects.filter(pk=stale.pk).update(
+        status=ImportStatus.RUNNING, updated_at=quiet
+    )
+    CatalogImportJob.objects.filter(pk=fresh.pk).update(status=ImportStatus.RUNNING, updated_at=now)
+
+    assert catalog_import_fail_stale_task.apply().get() == 1
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (
+        stale.status == ImportStatus.FAILED
+        and "Upload the file again" in stale.errors[0]["message"]
+    )
+    assert fresh.status == ImportStatus.RUNNING
+    page = client.get(reverse("portal:import_job", args=[stale.pk])).content.decode()
+    assert "nothing was changed" in page
+
+
 # --- progress, roles, scoping, CSRF ---------------------------------------------------------
 
 
