@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
@@ -284,6 +285,19 @@ def cart_line_move_to_wishlist(*, user, cart: Cart, line_id: Any) -> WishlistIte
         line.delete()
         _touch(cart)
     return item
+
+
+def cart_mark_converted(*, cart_id: int, at: datetime) -> None:
+    """The cart became an order (placement calls this inside its transaction). One UPDATE; a
+    cart that had been marked abandoned also counts as recovered."""
+    Cart.objects.filter(pk=cart_id).update(
+        status=CartStatus.CONVERTED,
+        converted_at=at,
+        recovered_at=Case(
+            When(abandoned_at__isnull=False, then=Value(at)), default=F("recovered_at")
+        ),
+        updated_at=at,
+    )
 
 
 def carts_mark_abandoned(*, now: datetime | None = None) -> int:

@@ -92,6 +92,13 @@ def product_queryset_public() -> QuerySet[Product]:
     ).filter(Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)))
 
 
+def product_is_public(*, product: Product) -> bool:
+    """`product_queryset_public`'s rule for a product already loaded with its seller, when the
+    caller holds one of its variants and has checked that variant is active (so the "has an
+    active variant" part holds): saves a query where the rows are in memory anyway."""
+    return product.status == ProductStatus.ACTIVE and product.seller.status == SellerStatus.APPROVED
+
+
 def seller_queryset_public() -> QuerySet[Seller]:
     return Seller.objects.filter(status=SellerStatus.APPROVED)
 

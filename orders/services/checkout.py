@@ -77,7 +77,7 @@ def checkout_get_for_owner(*, token: Any, user=None, session_key: str = "") -> C
         token = uuid.UUID(str(token))
     except ValueError:
         raise NotFound("No such checkout.") from None
-    checkouts = Checkout.objects.select_related("cart", "shipping_address")
+    checkouts = Checkout.objects.select_related("cart", "shipping_address", "order")
     if user is not None and user.is_authenticated:
         checkouts = checkouts.filter(user=user)
     elif session_key:

@@ -25,14 +25,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cart.models import CartStatus
 from cart.selectors import cart_lines
-from catalog.selectors import product_queryset_public
-from inventory.services import (
-    AllocateLine,
-    stock_allocate_reserved,
-    stock_deallocate,
-)
+from cart.services import cart_mark_converted
+from catalog.selectors import product_is_public
+from inventory.services import AllocateLine, stock_allocate_reserved, stock_deallocate
 from orders.models import (
     Checkout,
     CheckoutStatus,
@@ -45,7 +41,7 @@ from orders.models import (
     VoucherRedemption,
 )
 from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
-from orders.services.transitions import CANCELLABLE, order_transition
+from orders.services.transitions import CANCELLABLE, order_transition_together
 from payments.gateways import PaymentResult, PaymentStatus, gateway_get
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 
@@ -76,12 +72,17 @@ def _address_snapshot(checkout: Checkout) -> dict[str, Any]:
 
 def checkout_price(*, checkout: Checkout) -> PriceBreakdown:
     """The checkout's totals now, from the cart's current lines (never from the client)."""
-    lines = list(cart_lines(cart=checkout.cart))
+    lines = [
+        PricingLine(variant_id, quantity, price_at_add)
+        for variant_id, quantity, price_at_add in cart_lines(cart=checkout.cart)
+        .select_related(None)
+        .values_list("variant_id", "quantity", "price_at_add")
+    ]
     if not lines:
         raise ValidationError("Your cart is empty.")
     address = checkout.shipping_address
     return pricing_compute(
-        lines=[PricingLine(x.variant_id, x.quantity, x.price_at_add) for x in lines],
+        lines=lines,
         destination=Destination(address.country, address.region) if address else None,
         voucher_code=checkout.cart.voucher_code,
         shipping_choices=checkout.shipping_choices,
@@ -100,15 +101,10 @@ def _validate_for_placement(checkout: Checkout, expected_total: Decimal | None) 
         raise ValidationError(
             breakdown.voucher_error, fields={"voucher": [breakdown.voucher_error]}
         )
-    public = set(
-        product_queryset_public()
-        .filter(pk__in={line.variant.product_id for line in breakdown.lines})
-        .values_list("pk", flat=True)
-    )
     gone = [
         line.variant.product.name
         for line in breakdown.lines
-        if not line.variant.is_active or line.variant.product_id not in public
+        if not line.variant.is_active or not product_is_public(product=line.variant.product)
     ]
     if gone:
         raise ValidationError(
@@ -123,7 +119,7 @@ def _validate_for_placement(checkout: Checkout, expected_total: Decimal | None) 
     return breakdown
 
 
-def _voucher_redeem(*, order: Order, breakdown: PriceBreakdown, user) -> None:
+def _voucher_redeem(*, order: Order, breakdown: PriceBreakdown) -> None:
     """Count one use with a guarded UPDATE (the row lock it takes serialises concurrent
     redemptions of this voucher); the CHECK constraint backs it up."""
     voucher = breakdown.voucher
@@ -140,13 +136,20 @@ def _voucher_redeem(*, order: Order, breakdown: PriceBreakdown, user) -> None:
             raise ValidationError(f"You have already used the code “{voucher.code}”.")
     amount = next(d.amount for d in breakdown.discounts if d.source == "voucher")
     VoucherRedemption.objects.create(
-        voucher=voucher, order=order, user=user, email=order.email, amount=amount
+        voucher=voucher, order=order, user_id=order.user_id, email=order.email, amount=amount
     )
 
 
 def _order_create(
-    *, checkout: Checkout, breakdown: PriceBreakdown, payment: PaymentResult, gateway: str
-) -> Order:
+    *,
+    checkout: Checkout,
+    address: dict[str, Any],
+    breakdown: PriceBreakdown,
+    payment: PaymentResult,
+    gateway: str,
+) -> tuple[Order, list[SellerOrder], list[OrderLine]]:
+    """Insert the order, its seller orders and lines: three INSERTs whatever the cart size."""
+    now = timezone.now()
     order = Order.objects.create(
         number=_order_number(),
         checkout=checkout,
@@ -158,79 +161,76 @@ def _order_create(
         shipping_total=breakdown.shipping_total,
         tax_total=breakdown.tax_total,
         total=breakdown.total,
-        shipping_address=_address_snapshot(checkout),
+        shipping_address=address,
         voucher_code=breakdown.voucher.code if breakdown.voucher else "",
         payment_gateway=gateway,
         payment_reference=payment.reference,
-        placed_at=timezone.now(),
+        placed_at=now,
         payment_due_at=(
-            timezone.now() + timedelta(seconds=settings.ORDER_UNPAID_EXPIRY_SECONDS)
+            now + timedelta(seconds=settings.ORDER_UNPAID_EXPIRY_SECONDS)
             if payment.status == PaymentStatus.PENDING
             else None
         ),
     )
-    lines: list[OrderLine] = []
-    for seller in breakdown.sellers:
-        seller_order = SellerOrder.objects.create(
-            order=order,
-            seller_id=seller.seller_id,
-            currency=breakdown.currency,
-            subtotal=seller.subtotal,
-            discount_total=seller.discount,
-            shipping_total=seller.shipping,
-            tax_total=seller.tax,
-            total=seller.total,
-            shipping_method_name=seller.shipping_method.name if seller.shipping_method else "",
-        )
-        for price in seller.lines:
-            variant = price.variant
-            lines.append(
-                OrderLine(
-                    order=order,
-                    seller_order=seller_order,
-                    variant=variant,
-                    sku=variant.sku,
-                    product_name=variant.product.name,
-                    variant_name=variant.name,
-                    quantity=price.quantity,
-                    unit_price=price.unit_price,
-                    subtotal=price.subtotal,
-                    discount=price.discount,
-                    tax_rate=price.tax_rate,
-                    tax=price.tax,
-                    total=price.total,
-                )
+    seller_orders = SellerOrder.objects.bulk_create(
+        [
+            SellerOrder(
+                order=order,
+                seller_id=seller.seller_id,
+                currency=breakdown.currency,
+                subtotal=seller.subtotal,
+                discount_total=seller.discount,
+                shipping_total=seller.shipping,
+                tax_total=seller.tax,
+                total=seller.total,
+                shipping_method_name=seller.shipping_method.name if seller.shipping_method else "",
             )
-    OrderLine.objects.bulk_create(lines)
+            for seller in breakdown.sellers
+        ]
+    )
+    lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                seller_order=seller_order,
+                variant=price.variant,
+                sku=price.variant.sku,
+                product_name=price.variant.product.name,
+                variant_name=price.variant.name,
+                quantity=price.quantity,
+                unit_price=price.unit_price,
+                subtotal=price.subtotal,
+                discount=price.discount,
+                tax_rate=price.tax_rate,
+                tax=price.tax,
+                total=price.total,
+            )
+            for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True)
+            for price in seller.lines
+        ]
+    )
     OrderEvent.objects.create(
         order=order,
         actor_id=checkout.user_id,
         to_status=OrderStatus.PENDING_PAYMENT,
         reason="Order placed.",
     )
-    return order
-
-
-def _allocate_lines(order: Order) -> list[AllocateLine]:
-    lines = []
-    for line in order.lines.all():
-        assert line.variant_id is not None  # just created from live variants
-        lines.append(
-            AllocateLine(order_line_id=line.pk, variant_id=line.variant_id, quantity=line.quantity)
-        )
-    return lines
-
-
-def _mark_paid(*, order: Order, reason: str) -> None:
-    order_transition(order=order, to=OrderStatus.PAID, reason=reason)
-    for seller_order in order.seller_orders.all():
-        order_transition(order=order, seller_order=seller_order, to=OrderStatus.PAID, reason=reason)
+    return order, seller_orders, lines
 
 
 def _email_on_commit(order: Order, kind: str) -> None:
     from orders.tasks import order_email_send_task
 
     transaction.on_commit(lambda: order_email_send_task.delay(order_id=order.pk, kind=kind))
+
+
+def _placed_order(checkout: Checkout) -> Order | None:
+    """The checkout's order, read through the reverse one-to-one (already loaded when the
+    checkout came from `checkout_get_for_owner`)."""
+    try:
+        return checkout.order
+    except Order.DoesNotExist:
+        return None
 
 
 def order_place(
@@ -240,12 +240,13 @@ def order_place(
     expected_total: Decimal | None = None,
 ) -> Order:
     """Place the checkout's order, or return the order it already placed."""
-    existing = Order.objects.filter(checkout=checkout).first()
+    existing = _placed_order(checkout)
     if existing is not None:
         return existing
     if checkout.status != CheckoutStatus.OPEN:
         raise ValidationError("This checkout is closed. Start again from your cart.")
     breakdown = _validate_for_placement(checkout, expected_total)
+    address = _address_snapshot(checkout)
 
     gateway = gateway_get()
     payment = gateway.authorise(
@@ -260,29 +261,44 @@ def order_place(
     try:
         with transaction.atomic():
             locked = Checkout.objects.select_for_update().get(pk=checkout.pk)
+            # a separate statement after the lock: a join in the locking query would read the
+            # order table as of before the wait and miss an order committed meanwhile
             existing = Order.objects.filter(checkout=locked).first()
             if existing is not None:
+                checkout.order = existing
                 return existing
-            order = _order_create(
-                checkout=locked, breakdown=breakdown, payment=payment, gateway=gateway.name
+            order, seller_orders, lines = _order_create(
+                checkout=locked,
+                address=address,
+                breakdown=breakdown,
+                payment=payment,
+                gateway=gateway.name,
             )
-            stock_allocate_reserved(holder=locked.holder, order_lines=_allocate_lines(order))
-            _voucher_redeem(order=order, breakdown=breakdown, user=locked.user)
+            stock_allocate_reserved(
+                holder=locked.holder,
+                order_lines=[
+                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)
+                    for x in lines
+                ],
+            )
+            _voucher_redeem(order=order, breakdown=breakdown)
             if payment.status == PaymentStatus.AUTHORISED:
-                _mark_paid(order=order, reason=f"Payment authorised ({payment.reference}).")
-            locked.status = CheckoutStatus.PLACED
-            locked.save(update_fields=["status", "updated_at"])
-            cart = locked.cart
-            now = timezone.now()
-            cart.status = CartStatus.CONVERTED
-            cart.converted_at = now
-            if cart.abandoned_at is not None:
-                cart.recovered_at = now
-            cart.save(update_fields=["status", "converted_at", "recovered_at", "updated_at"])
+                order_transition_together(
+                    order=order,
+                    seller_orders=seller_orders,
+                    to=OrderStatus.PAID,
+                    reason=f"Payment authorised ({payment.reference}).",
+                )
+            Checkout.objects.filter(pk=locked.pk).update(
+                status=CheckoutStatus.PLACED, updated_at=order.placed_at
+            )
+            cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
             _email_on_commit(order, "placed")
     except Exception:
         gateway.void(reference=payment.reference, amount=payment.amount, currency=payment.currency)
         raise
+    checkout.status = CheckoutStatus.PLACED
+    checkout.order = order
     return order
 
 
@@ -306,16 +322,13 @@ def _cancel_locked(
         raise ValidationError(
             f"Part of order {order.number} has already shipped; it cannot be cancelled."
         )
-    reason = reason or "Cancelled."
-    for seller_order in seller_orders:
-        order_transition(
-            order=order,
-            seller_order=seller_order,
-            to=OrderStatus.CANCELLED,
-            actor=by,
-            reason=reason,
-        )
-    order_transition(order=order, to=OrderStatus.CANCELLED, actor=by, reason=reason)
+    order_transition_together(
+        order=order,
+        seller_orders=seller_orders,
+        to=OrderStatus.CANCELLED,
+        actor=by,
+        reason=reason or "Cancelled.",
+    )
     stock_deallocate(order_line_ids=list(order.lines.values_list("pk", flat=True)))
     _email_on_commit(order, "cancelled")
     return order

@@ -147,6 +147,41 @@ def test_orders_list_detail_and_cancel(market, django_assert_max_num_queries):
     assert client.post(f"/api/v1/orders/{number}/cancel/").status_code == 400
 
 
+# What one placement of a 3-line, 2-seller cart (3 stock rows) costs over the API, so the count
+# cannot regrow unnoticed (it was 58 before batching). In a test the outer transactions show as
+# SAVEPOINT/RELEASE pairs: 4 of them. Idempotency record insert + response update (2); checkout
+# with its order (1); pricing: cart lines, variants, promotions, tax rates, shipping methods (5);
+# under the checkout lock: lock, order check, order + seller orders + lines + event inserts (6);
+# allocation: savepoint pair, stock lock, allocation check, reservations taken, one guarded UPDATE
+# per stock row, allocations insert (6 + 3); paid: seller orders, order, events (3); checkout and
+# cart marked (2); response read back through the detail selector (4).
+PLACEMENT_QUERIES = 36
+
+
+def test_placement_makes_a_fixed_number_of_queries(market, django_assert_num_queries):
+    user = UserFactory()
+    client = client_for(user)
+    checkout = market.ready_checkout(
+        user=user, lines=[(market.a1, 1), (market.a2, 1), (market.b1, 1)]
+    )
+    with django_assert_num_queries(PLACEMENT_QUERIES):
+        response = client.post(
+            f"/api/v1/checkouts/{checkout.token}/place/",
+            {"payment_token": "tok_visa"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="pin",
+        )
+    assert response.status_code == 201, response.json()
+    assert response.json()["status"] == "paid"
+    order = Order.objects.get()
+    assert order.lines.count() == 3
+    assert order.seller_orders.filter(status="paid").count() == 2
+    assert [e.to_status for e in order.events.filter(seller_order=None)] == [
+        "pending_payment",
+        "paid",
+    ]
+
+
 def test_openapi_schema_documents_checkout_and_cart(client):
     schema = client.get("/api/v1/schema/").content.decode()
     for path in ("/api/v1/cart/lines/", "/api/v1/checkouts/{token}/place/", "/api/v1/orders/"):
