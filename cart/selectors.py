@@ -9,7 +9,13 @@ from django.db.models import QuerySet
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
 from inventory.selectors import variant_availability
-from orders.pricing import LinePrice, PriceBreakdown, PricingLine, pricing_compute
+from orders.pricing import (
+    LinePrice,
+    PriceBreakdown,
+    PricingLine,
+    pricing_compute,
+    tax_display_destination,
+)
 from shop.core.errors import NotFound
 
 
@@ -77,6 +83,8 @@ def cart_view(
     saved = list(cart_lines(cart=cart, saved_for_later=True))
     if not lines:
         return CartView(cart, [], saved, None)
+    if settings.SHOP_PRICES_INCLUDE_TAX:
+        destination = tax_display_destination(destination)
     totals = pricing_compute(
         lines=[PricingLine(x.variant_id, x.quantity, x.price_at_add) for x in lines],
         destination=destination,

@@ -13,6 +13,10 @@ included). Order of operations, each rounded once with ROUND_HALF_UP (DESIGN.md)
    tax class (prices are tax-exclusive; a region-specific rate wins over the country rate)
 5. shipping per seller with the chosen method; free when the seller's discounted subtotal
    reaches the method's threshold; shipping is not taxed
+
+Tax-inclusive display (`SHOP_PRICES_INCLUDE_TAX`) changes what is shown, never a total: a unit
+price is shown as `price_with_tax(unit, rate)` (rounded once, ROUND_HALF_UP), a line as its net
+amount plus its tax (the line's own rounded tax, so shown lines add up to the total).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -81,6 +86,11 @@ class LinePrice:
     @property
     def total(self) -> Decimal:
         return self.net + self.tax
+
+    @property
+    def unit_price_incl_tax(self) -> Decimal:
+        """Display only: the unit price with this line's tax rate."""
+        return price_with_tax(amount=self.unit_price, rate=self.tax_rate)
 
     @property
     def price_changed(self) -> bool:
@@ -151,6 +161,12 @@ class PriceBreakdown:
     def net_total(self) -> Decimal:
         """Goods after discounts, before shipping and tax."""
         return self.subtotal - self.discount_total
+
+    @property
+    def goods_total_incl_tax(self) -> Decimal:
+        """Goods after discounts with their tax, before shipping (the cart's tax-inclusive
+        total)."""
+        return self.net_total + self.tax_total
 
     @property
     def shipping_total(self) -> Decimal:
@@ -228,6 +244,21 @@ def voucher_get_usable(
         if used >= voucher.per_customer_limit:
             return voucher, f"You have already used the code “{voucher.code}”."
     return voucher, ""
+
+
+def price_with_tax(*, amount: Decimal, rate: Decimal) -> Decimal:
+    """A tax-exclusive amount shown with tax, rounded once (ROUND_HALF_UP)."""
+    return quantize(amount * (1 + rate))
+
+
+def tax_display_destination(destination: Destination | None) -> Destination:
+    """Whose tax prices are shown with: the shopper's destination, else the default country."""
+    return destination or Destination(settings.SHOP_TAX_DISPLAY_COUNTRY)
+
+
+def tax_rates_for_display(*, destination: Destination | None = None) -> dict[str, Decimal]:
+    """{tax class: rate} at `tax_display_destination(destination)`; one query."""
+    return _tax_rates(tax_display_destination(destination))
 
 
 def _tax_rates(destination: Destination | None) -> dict[str, Decimal]:

@@ -3,6 +3,7 @@ every rule lives in the services."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
@@ -24,6 +25,9 @@ class LinePriceSerializer(serializers.Serializer):
     tax_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
     tax = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
+    unit_price_incl_tax = serializers.DecimalField(
+        **MONEY, help_text="Display only: the unit price with this line's tax rate."
+    )
     price_changed = serializers.BooleanField()
 
 
@@ -58,10 +62,20 @@ class BreakdownSerializer(serializers.Serializer):
     shipping_total = serializers.DecimalField(**MONEY)
     tax_total = serializers.DecimalField(**MONEY)
     total = serializers.DecimalField(**MONEY)
+    goods_total_incl_tax = serializers.DecimalField(
+        **MONEY, help_text="Goods after discounts with their tax, before shipping."
+    )
+    prices_include_tax = serializers.SerializerMethodField(
+        help_text="True when the shop shows prices with tax (SHOP_PRICES_INCLUDE_TAX): show "
+        "`unit_price_incl_tax` and `goods_total_incl_tax` then."
+    )
     discounts = DiscountSerializer(many=True)
     voucher_error = serializers.CharField()
     missing_shipping = serializers.ListField(child=serializers.IntegerField())
     sellers = SellerPriceSerializer(many=True)
+
+    def get_prices_include_tax(self, obj) -> bool:
+        return settings.SHOP_PRICES_INCLUDE_TAX
 
 
 class AddressInputSerializer(serializers.Serializer):

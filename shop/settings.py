@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.storefront_navigation",
+                "orders.context_processors.tax_display",
             ],
         },
     },
@@ -234,6 +235,10 @@ STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 
 # --- Marketplace rules ------------------------------------------------------------------
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
+# Prices are stored and computed tax-exclusive; with this on, storefront and API show them with
+# the tax of the shopper's destination (SHOP_TAX_DISPLAY_COUNTRY until an address is known).
+SHOP_PRICES_INCLUDE_TAX = env_bool("SHOP_PRICES_INCLUDE_TAX", default=False)
+SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").upper()
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
