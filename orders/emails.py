@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from orders.links import order_follow_path
 from orders.models import Order
 
 SUBJECTS = {
@@ -24,7 +25,10 @@ def order_email_send(*, order_id: int, kind: str) -> None:
     )
     if order is None:
         return
-    context = {"order": order, "site_url": settings.SITE_URL}
+    context = {
+        "order": order,
+        "order_url": settings.SITE_URL + order_follow_path(order=order),
+    }
     send_mail(
         subject=SUBJECTS[kind].format(number=order.number),
         message=render_to_string(f"emails/order_{kind}.txt", context),

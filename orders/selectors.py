@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import (
     BooleanField,
     Count,
@@ -49,23 +52,74 @@ def order_list_for_customer(*, user) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-placed_at", "-id")
 
 
+def _order_detail_queryset() -> QuerySet[Order]:
+    """Orders shaped for the detail page/API: seller orders with seller and lines, and the
+    timeline, in a fixed number of queries."""
+    return Order.objects.prefetch_related(
+        Prefetch(
+            "seller_orders",
+            queryset=SellerOrder.objects.select_related("seller").prefetch_related("lines"),
+        ),
+        Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+    )
+
+
 def order_get_for_customer(*, user, number: str) -> Order:
     """Fetch-and-check: another customer's order (or none) is not found."""
     if not user.is_authenticated:
         raise NotFound("No such order.")
+    order = _order_detail_queryset().filter(user=user, number=str(number)).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+GUEST_ORDER_NOT_FOUND = "No order matches that order number and email address."
+_GUEST_TOKEN_SALT = "orders.guest-order"  # noqa: S105 - a signing namespace, not a secret
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.strip().casefold().encode()).digest()
+
+
+def order_get_for_guest(*, number: str, email: str) -> Order:
+    """Fetch-and-check for a shopper without an account: the guest order with this number
+    whose email matches. A wrong number, a wrong email and an account's order all get the same
+    NotFound; the emails are compared as equal-length digests in constant time (against a
+    dummy when no order has the number), so neither the answer nor its timing says which part
+    was wrong. Callers rate-limit attempts."""
     order = (
-        Order.objects.filter(user=user, number=str(number))
-        .prefetch_related(
-            Prefetch(
-                "seller_orders",
-                queryset=SellerOrder.objects.select_related("seller").prefetch_related("lines"),
-            ),
-            Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
+        _order_detail_queryset()
+        .filter(user__isnull=True, number=str(number).strip().upper())
+        .first()
+    )
+    expected = _digest(order.email) if order is not None else _digest("\0no order")
+    if not hmac.compare_digest(expected, _digest(str(email))) or order is None:
+        raise NotFound(GUEST_ORDER_NOT_FOUND)
+    return order
+
+
+def order_guest_token(*, order: Order) -> str:
+    """A signed, expiring token that opens this guest order (the confirmation email's link)."""
+    return signing.dumps({"order": order.pk, "number": order.number}, salt=_GUEST_TOKEN_SALT)
+
+
+def order_get_for_guest_token(*, token: str) -> Order:
+    """The guest order a token from `order_guest_token` opens; a forged, altered or expired
+    (`ORDER_GUEST_LINK_MAX_AGE_SECONDS`) token is not found."""
+    try:
+        payload = signing.loads(
+            token, salt=_GUEST_TOKEN_SALT, max_age=settings.ORDER_GUEST_LINK_MAX_AGE_SECONDS
         )
+    except signing.BadSignature:  # includes SignatureExpired
+        raise NotFound("This order link is not valid or has expired.") from None
+    order = (
+        _order_detail_queryset()
+        .filter(user__isnull=True, pk=payload.get("order"), number=payload.get("number"))
         .first()
     )
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound("This order link is not valid or has expired.")
     return order
 
 

@@ -12,6 +12,10 @@ urlpatterns = [
     path("checkout/<uuid:token>/place/", views.checkout_place, name="checkout_place"),
     path("checkout/<uuid:token>/confirmation/", views.checkout_confirmation, name="confirmation"),
     path("orders/", views.order_list, name="list"),
+    # guest paths before `orders/<number>/`, which would otherwise match them
+    path("orders/find/", views.guest_order_lookup, name="guest_lookup"),
+    path("orders/guest/<str:token>/", views.guest_order_detail, name="guest_detail"),
+    path("orders/guest/<str:token>/cancel/", views.guest_order_cancel, name="guest_cancel"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel_view, name="cancel"),
 ]

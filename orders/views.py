@@ -3,21 +3,32 @@ confirmation) and the customer's order pages. Thin callers of orders.services.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Address
 from cart.views import cart_session_key, request_cart
 from inventory.services import InsufficientStock
+from orders.links import order_follow_path
 from orders.models import Checkout, CheckoutStatus, Order
-from orders.selectors import order_get_for_customer, order_list_for_customer, shipping_options
+from orders.selectors import (
+    order_get_for_customer,
+    order_get_for_guest,
+    order_get_for_guest_token,
+    order_guest_token,
+    order_list_for_customer,
+    shipping_options,
+)
 from orders.services import (
     checkout_refresh_hold,
     checkout_set_address,
@@ -28,7 +39,8 @@ from orders.services import (
 )
 from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
 from orders.services.placement import checkout_price
-from shop.core.errors import NotFound, ServiceError
+from shop.core.errors import NotFound, RateLimited, ServiceError, ValidationError
+from shop.core.ratelimit import rate_limit_hit
 
 
 def _checkout(request: HttpRequest, token) -> Checkout:
@@ -177,7 +189,11 @@ def checkout_confirmation(request: HttpRequest, token) -> HttpResponse:
     )
     if order is None:
         return redirect("orders:checkout_review", token=checkout.token)
-    return render(request, "storefront/checkout/confirmation.html", {"order": order, "step": 4})
+    return render(
+        request,
+        "storefront/checkout/confirmation.html",
+        {"order": order, "step": 4, "order_url": order_follow_path(order=order)},
+    )
 
 
 @login_required
@@ -194,18 +210,79 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         order = order_get_for_customer(user=request.user, number=number)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    return render(request, "storefront/orders/detail.html", {"order": order})
+    return render(
+        request,
+        "storefront/orders/detail.html",
+        {"order": order, "cancel_url": reverse("orders:cancel", args=[order.number])},
+    )
 
 
-@login_required
-@require_POST
-def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+def _customer_cancel(request: HttpRequest, fetch: Callable[[], Order]) -> None:
+    """Cancel the order `fetch` returns (a fetch-and-check: not found is a 404) and tell the
+    shopper how it went."""
     try:
-        order = order_get_for_customer(user=request.user, number=number)
-        order_cancel(order=order, by=request.user, reason="Cancelled by the customer.")
+        order = fetch()
+        order_cancel(
+            order=order,
+            by=request.user if request.user.is_authenticated else None,
+            reason="Cancelled by the customer.",
+        )
         messages.success(request, f"Order {order.number} is cancelled.")
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except ServiceError as exc:
         messages.error(request, exc.message)
+
+
+@login_required
+@require_POST
+def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    _customer_cancel(request, lambda: order_get_for_customer(user=request.user, number=number))
     return redirect("orders:detail", number=number)
+
+
+def guest_order_lookup(request: HttpRequest) -> HttpResponse:
+    """Order number + email -> the order, for shoppers without an account. Attempts are
+    rate-limited per client address and per order number; every miss gets the same answer."""
+    values = {"number": "", "email": ""}
+    error, status = "", 200
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "").strip()[:254] for k in values}
+        try:
+            if not values["number"] or not values["email"]:
+                raise ValidationError("Enter your order number and the email you ordered with.")
+            rate_limit_hit(
+                scope="order-lookup",
+                keys=[f"ip:{request.META.get('REMOTE_ADDR', '')}", f"number:{values['number']}"],
+                limit=settings.ORDER_LOOKUP_ATTEMPTS,
+                window_seconds=settings.ORDER_LOOKUP_WINDOW_SECONDS,
+            )
+            order = order_get_for_guest(number=values["number"], email=values["email"])
+        except (ValidationError, RateLimited, NotFound) as exc:
+            error, status = exc.message, exc.http_status
+        else:
+            return redirect("orders:guest_detail", token=order_guest_token(order=order))
+    return render(
+        request,
+        "storefront/orders/lookup.html",
+        {"values": values, "error": error},
+        status=status,
+    )
+
+
+def guest_order_detail(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        order = order_get_for_guest_token(token=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    return render(
+        request,
+        "storefront/orders/detail.html",
+        {"order": order, "cancel_url": reverse("orders:guest_cancel", args=[token])},
+    )
+
+
+@require_POST
+def guest_order_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    _customer_cancel(request, lambda: order_get_for_guest_token(token=token))
+    return redirect("orders:guest_detail", token=token)

@@ -253,6 +253,13 @@ CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"] = {
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))
+# Guest order lookup: attempts per client address and per order number in a window, and how
+# long the signed link in the confirmation email opens the order.
+ORDER_LOOKUP_ATTEMPTS = int(os.environ.get("ORDER_LOOKUP_ATTEMPTS", "10"))
+ORDER_LOOKUP_WINDOW_SECONDS = int(os.environ.get("ORDER_LOOKUP_WINDOW_SECONDS", "900"))
+ORDER_GUEST_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("ORDER_GUEST_LINK_MAX_AGE_SECONDS", str(90 * 24 * 3600))
+)
 CELERY_BEAT_SCHEDULE["orders-expire-unpaid"] = {
     "task": "orders.tasks.orders_expire_unpaid_task",
     "schedule": 60.0,

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     PAYMENT_FAILED = "payment_failed"
+    RATE_LIMITED = "rate_limited"
 
 
 class ServiceError(Exception):
@@ -70,3 +71,8 @@ class PermissionDenied(ServiceError):
 class Conflict(ServiceError):
     code = ErrorCode.CONFLICT
     http_status = 409
+
+
+class RateLimited(ServiceError):
+    code = ErrorCode.RATE_LIMITED
+    http_status = 429
