@@ -277,7 +277,8 @@ def order_place(
             stock_allocate_reserved(
                 holder=locked.holder,
                 order_lines=[
-                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)
+                    # variant_id is set: the lines were just made from live variants
+                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)  # type: ignore[arg-type]
                     for x in lines
                 ],
             )

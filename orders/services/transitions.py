@@ -99,13 +99,13 @@ def order_transition_together(
     events = [
         OrderEvent(
             order=order,
-            seller_order=target if target is not order else None,
+            seller_order=part,
             actor=actor,
-            from_status=target.status,
+            from_status=part.status if part is not None else order.status,
             to_status=to,
             reason=reason[:255],
         )
-        for target in (order, *seller_orders)
+        for part in (None, *seller_orders)
     ]
     # no savepoint: a failure here fails the caller's whole transaction, which is what
     # placement and cancellation want (and it saves two round trips)
@@ -117,6 +117,7 @@ def order_transition_together(
         if not Order.objects.filter(pk=order.pk, status=order.status).update(status=to):
             raise Conflict(f"Order {order.number} was changed meanwhile; reload and try again.")
         OrderEvent.objects.bulk_create(events)
-    for target in (*seller_orders, order):
-        target.status = to
+    for seller_order in seller_orders:
+        seller_order.status = to
+    order.status = to
     return order
