@@ -30,20 +30,6 @@ HOT_STOCKS = 5
 PLENTY = 1_000_000  # per stock, so timed cells never run out
 SELL_OUT_UNITS = 200  # per hot stock in the sell-out phase
 
-RAW_LOCK = (
-    "SELECT id, on_hand, allocated, reserved, backorder_allowed FROM inventory_stock s "
-    "WHERE s.variant_id = %s AND EXISTS (SELECT 1 FROM inventory_warehouse w "
-    "WHERE w.id = s.warehouse_id AND w.is_active) ORDER BY s.id FOR UPDATE OF s"
-)
-RAW_RESERVE = (
-    "UPDATE inventory_stock SET reserved = reserved + %s, updated_at = now() "
-    "WHERE id = %s AND (backorder_allowed OR on_hand - allocated - reserved >= %s)"
-)
-RAW_INSERT = (
-    "INSERT INTO inventory_reservation (holder, stock_id, quantity, expires_at, created_at, "
-    "updated_at) VALUES (%s, %s, %s, now() + interval '15 minutes', now(), now())"
-)
-
 
 def _bench_url(base_url: str) -> tuple[str, str, str]:
     """(bench database URL, admin URL, bench database name)."""
@@ -125,19 +111,60 @@ def _worker(
 
 
 def _raw_reserve(conn, holder: str, variant_id: int) -> bool:
-    """The same protocol by hand: lock the variant's stock rows in pk order, re-check under the
-    lock, guarded UPDATE, insert the reservation row."""
-    with conn.transaction(), conn.cursor() as cur:
-        cur.execute(RAW_LOCK, (variant_id,))
-        rows = cur.fetchall()
-        for stock_id, on_hand, allocated, reserved, backorder in rows:
-            if backorder or on_hand - allocated - reserved >= 1:
-                cur.execute(RAW_RESERVE, (1, stock_id, 1))
+    """The service's transaction by hand, statement for statement and with the very same SQL
+    (imported from the service modules): lock the variant's stock rows and the holder's held
+    rows in pk order, take the holder's previous hold and the expired holds on those rows and
+    give their units back, re-check under the lock (active warehouse of the variant's seller,
+    variant still sold, units free), guarded UPDATE, insert the reservation row. What the raw
+    side skips is only Python: validation, the strategy and the result objects."""
+    from datetime import UTC, datetime, timedelta
+
+    from psycopg.rows import dict_row
+
+    from inventory.locks import _RESERVATION_LOCK_SQL
+    from inventory.services.common import (
+        _COUNTERS_MOVE_SQL,
+        _RESERVATIONS_INSERT_SQL,
+        _TAKE_SQL,
+    )
+
+    now = datetime.now(UTC)
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_RESERVATION_LOCK_SQL, ([variant_id], holder))
+        rows = {row["id"]: row for row in cur.fetchall()}
+        cur.execute(_TAKE_SQL, (holder, list(rows), now))
+        returned: dict[int, int] = {}
+        for taken in cur.fetchall():
+            returned[taken["stock_id"]] = returned.get(taken["stock_id"], 0) + taken["quantity"]
+        for stock_id in sorted(returned):
+            cur.execute(_COUNTERS_MOVE_SQL, _move(stock_id, -returned[stock_id]))
+            rows[stock_id]["reserved"] -= returned[stock_id]
+        for stock_id, row in rows.items():
+            usable = (
+                row["variant_id"] == variant_id
+                and row["wh_is_active"]
+                and row["v_is_active"]
+                and row["wh_seller_id"] == row["v_seller_id"]
+            )
+            free = row["on_hand"] - row["allocated"] - row["reserved"]
+            if usable and (row["backorder_allowed"] or free >= 1):
+                cur.execute(_COUNTERS_MOVE_SQL, _move(stock_id, 1))
                 if cur.rowcount != 1:
                     raise RuntimeError("guarded update matched no row under the lock")
-                cur.execute(RAW_INSERT, (holder, stock_id, 1))
+                expires_at = now + timedelta(minutes=15)
+                cur.execute(_RESERVATIONS_INSERT_SQL, (holder, expires_at, [stock_id], [1]))
                 return True
     return False
+
+
+def _move(stock_id: int, reserved: int) -> dict:
+    return {
+        "id": stock_id,
+        "on_hand": 0,
+        "allocated": 0,
+        "reserved": reserved,
+        "claims_grow": reserved > 0,
+    }
 
 
 def _run_cell(

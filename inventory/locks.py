@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from catalog.models import Product, ProductVariant
+from inventory.db import hot_cursor
 from inventory.models import Allocation, InboundShipment, Reservation, Stock, Warehouse
 
 
@@ -27,9 +28,13 @@ def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
 # Raw SQL because this is the hottest statement of checkout: building and compiling the
 # equivalent ORM query (a UNION subquery, three joins) cost more CPU than the database spends on
 # the whole transaction. The row set is a UNION in a subquery: an OR of the two conditions would
-# make PostgreSQL scan the whole stock table.
-_RESERVATION_LOCK_SQL = """
-SELECT s.*,
+# make PostgreSQL scan the whole stock table. The stock columns are listed, not `s.*`: the
+# statement is prepared (inventory.db), and a prepared `s.*` fails with "cached plan must not
+# change result type" on long-lived connections once a migration adds a column.
+_STOCK_ATTNAMES = [f.attname for f in Stock._meta.concrete_fields]
+_STOCK_COLUMNS = ", ".join(f"s.{f.column}" for f in Stock._meta.concrete_fields)
+_RESERVATION_LOCK_SQL = f"""
+SELECT {_STOCK_COLUMNS},
        w.seller_id AS wh_seller_id, w.priority AS wh_priority, w.latitude AS wh_latitude,
        w.longitude AS wh_longitude, w.country AS wh_country, w.is_active AS wh_is_active,
        v.sku AS v_sku, v.is_active AS v_is_active, v.product_id AS v_product_id,
@@ -41,13 +46,13 @@ JOIN catalog_product p ON p.id = v.product_id
 WHERE s.id IN (
     SELECT s2.id FROM inventory_stock s2
     JOIN inventory_warehouse w2 ON w2.id = s2.warehouse_id
-    WHERE s2.variant_id = ANY(%s) AND w2.is_active
+    WHERE s2.variant_id = ANY(%s::bigint[]) AND w2.is_active
     UNION
     SELECT r.stock_id FROM inventory_reservation r WHERE r.holder = %s
 )
 ORDER BY s.id
 FOR UPDATE OF s
-"""
+"""  # noqa: S608 - the column names come from the model, not from input
 
 
 def stocks_lock_for_reservation(*, holder: str, variant_ids: Iterable[int]) -> list[Stock]:
@@ -56,9 +61,14 @@ def stocks_lock_for_reservation(*, holder: str, variant_ids: Iterable[int]) -> l
     replaced). Each row comes with the warehouse and variant fields the strategies and checks
     read (not locked). The caller re-checks the holder's rows after locking, since they may
     change until then. Evaluate inside `transaction.atomic`."""
-    stocks = list(Stock.objects.raw(_RESERVATION_LOCK_SQL, [list(variant_ids), holder]))
-    for s in stocks:
-        extra = s.__dict__
+    with hot_cursor() as cursor:
+        cursor.execute(_RESERVATION_LOCK_SQL, [list(variant_ids), holder])
+        names = [column.name for column in cursor.description]
+        rows = cursor.fetchall()
+    stocks = []
+    for row in rows:
+        extra = dict(zip(names, row, strict=True))
+        s = Stock.from_db("default", _STOCK_ATTNAMES, [extra[name] for name in _STOCK_ATTNAMES])
         s.warehouse = Warehouse(
             id=s.warehouse_id,
             seller_id=extra["wh_seller_id"],
@@ -74,6 +84,7 @@ def stocks_lock_for_reservation(*, holder: str, variant_ids: Iterable[int]) -> l
             is_active=extra["v_is_active"],
             product=Product(id=extra["v_product_id"], seller_id=extra["v_seller_id"]),
         )
+        stocks.append(s)
     return stocks
 
 

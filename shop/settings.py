@@ -240,6 +240,9 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
 SHOP_PRICES_INCLUDE_TAX = env_bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").upper()
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
+# Prepared statements for checkout's hot inventory statements (inventory/db.py); turn off only
+# behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21).
+INVENTORY_PREPARED_STATEMENTS = env_bool("INVENTORY_PREPARED_STATEMENTS", default=True)
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
 SELLER_IMPORT_MAX_BYTES = int(os.environ.get("SELLER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))

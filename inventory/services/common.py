@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from catalog.models import ProductVariant
+from inventory.db import hot_cursor
 from inventory.models import MovementReason, Reservation, Stock, StockMovement, Warehouse
 from inventory.services.contracts import MAX_LINE_QUANTITY
 from shop.core.errors import Conflict, NotFound, ValidationError
@@ -71,7 +72,7 @@ def holder_validate(holder: object) -> str:
 _TAKE_SQL = (
     "DELETE FROM inventory_reservation WHERE id IN ("
     "SELECT id FROM inventory_reservation WHERE holder = %s UNION ALL "
-    "SELECT id FROM inventory_reservation WHERE stock_id = ANY(%s) AND expires_at <= %s) "
+    "SELECT id FROM inventory_reservation WHERE stock_id = ANY(%s::bigint[]) AND expires_at <= %s) "
     "RETURNING id, holder, stock_id, quantity, expires_at"
 )
 
@@ -110,7 +111,7 @@ def stock_counters_move(
         "reserved": reserved,
         "claims_grow": allocated + reserved - on_hand > 0,
     }
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_COUNTERS_MOVE_SQL, params)
         updated = cursor.rowcount
     if updated != 1:
@@ -142,7 +143,7 @@ def reservations_take(
     rows, and return them (pk order) so the caller gives their units back with
     `reservation_units_return` or converts them. Raw SQL for DELETE ... RETURNING, which the ORM
     lacks; each UNION half uses its own index (holder; stock + expires_at)."""
-    with connection.cursor() as cursor:
+    with hot_cursor() as cursor:
         cursor.execute(_TAKE_SQL, [holder, list(stocks_by_id), now])
         rows = cursor.fetchall()
     return sorted(
@@ -152,6 +153,27 @@ def reservations_take(
         ),
         key=lambda r: r.pk,
     )
+
+
+# One statement whatever the number of rows (arrays unnested), so it is prepared once.
+_RESERVATIONS_INSERT_SQL = """
+INSERT INTO inventory_reservation (holder, stock_id, quantity, expires_at, created_at, updated_at)
+SELECT %s, stock_id, quantity, %s, now(), now()
+FROM unnest(%s::bigint[], %s::integer[]) AS t(stock_id, quantity)
+"""
+
+
+def reservations_insert(
+    *, holder: str, units_by_stock: dict[int, int], expires_at: datetime
+) -> None:
+    """Write the holder's reservation rows (stock pk order). The caller holds the stock locks and
+    has already moved the `reserved` counters."""
+    stock_ids = sorted(units_by_stock)
+    with hot_cursor() as cursor:
+        cursor.execute(
+            _RESERVATIONS_INSERT_SQL,
+            [holder, expires_at, stock_ids, [units_by_stock[s] for s in stock_ids]],
+        )
 
 
 def reservation_units_return(

@@ -23,6 +23,7 @@ from inventory.services.common import (
     movement_record,
     quantity_validate,
     reservation_units_return,
+    reservations_insert,
     reservations_release,
     reservations_take,
     stock_counters_move,
@@ -245,10 +246,7 @@ def _reserve_locked(
             per_stock[stock_id] += units
     for stock_id in sorted(per_stock):
         stock_counters_move(stocks_by_id[stock_id], reserved=per_stock[stock_id])
-    Reservation.objects.bulk_create(
-        Reservation(holder=holder, stock_id=stock_id, quantity=units, expires_at=expires_at)
-        for stock_id, units in sorted(per_stock.items())
-    )
+    reservations_insert(holder=holder, units_by_stock=per_stock, expires_at=expires_at)
     return ReservationResult(
         holder=holder,
         expires_at=expires_at,
