@@ -9,8 +9,10 @@ Seed first, then run (the index is built by seed_demo's search hook or `search_r
 Runs 200 realistic searches built from words of the catalog itself (single words, two words,
 prefixes, filters + facets, sorted by price, page 50), each as the results page does it: the
 engine's ids, total and all facets, then the page's products through the storefront selector.
-Then 200 autocomplete prefixes, and a plain indexed lookup by slug as the baseline. Prints
-p50/p95/p99 per kind and the size of the search indexes.
+Then 200 autocomplete prefixes, 200 catalog category pages (`product_list_storefront`, newest
+and by price, with the bounded count the storefront pages with), and a plain indexed lookup by
+slug as the baseline, interleaved with the searches so load changes hit every kind alike.
+Prints p50/p95/p99 per kind and the size of the search tables and indexes.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ from catalog.models import AttributeChoice, Category, Product  # noqa: E402
 from catalog.search.postgres import PostgresSearchBackend  # noqa: E402
 from catalog.search.query import search_query_parse  # noqa: E402
 from catalog.search.views import search_products_load  # noqa: E402
-from catalog.selectors import product_queryset_public  # noqa: E402
+from catalog.selectors import (  # noqa: E402
+    ProductFilters,
+    ProductSort,
+    product_list_storefront,
+    product_queryset_public,
+)
+from shop.core.pagination import BoundedCountPaginator  # noqa: E402
 
 PRICE_RANGES = [("10", "24.99"), ("25", "49.99"), ("50", "99.99"), ("100", "249.99")]
 
@@ -105,7 +113,9 @@ def index_sizes() -> None:
             "SELECT c.relname, pg_size_pretty(pg_relation_size(c.oid)) FROM pg_class c "
             "WHERE c.relname IN ('catalog_product', 'catalog_product_search', "
             "'catalog_product_name_trgm', 'catalog_product_search_price', "
-            "'catalog_product_search_dirty') ORDER BY c.relname"
+            "'catalog_product_search_dirty', 'catalog_product_facet_values', "
+            "'catalog_product_newest', 'catalog_searchsuggestion', "
+            "'catalog_suggestion_word', 'catalog_suggestion_unique') ORDER BY c.relname"
         )
         for name, size in cursor.fetchall():
             print(f"  {name:<32} {size}")
@@ -126,9 +136,25 @@ def main() -> None:
     for _, query_string in queries[:6]:  # warm the cache the way a running site is warm
         backend.search(query=search_query_parse(params=QueryDict(query_string), page_size=24))
 
+    words = vocabulary(rng)[1]
+    prefixes = [w[: rng.randint(2, 5)] for w in (rng.choice(words) for _ in range(args.queries))]
+    slugs = list(Product.objects.order_by("?").values_list("slug", flat=True)[: args.queries])
+    categories = list(Category.objects.all())
+
+    def category_page(i: int) -> None:
+        sort = ProductSort.NEWEST if i % 2 else ProductSort.PRICE_ASC
+        filters = ProductFilters(category=rng.choice(categories), sort=sort)
+        page = BoundedCountPaginator(product_list_storefront(filters=filters), 24).get_page(
+            1 + i % 5
+        )
+        list(page.object_list)
+
     by_kind: dict[str, list[float]] = {}
+    suggest: list[float] = []
+    listing: list[float] = []
+    baseline: list[float] = []
     matches: list[int] = []
-    for label, query_string in queries:
+    for i, (label, query_string) in enumerate(queries):
         query = search_query_parse(params=QueryDict(query_string), page_size=24)
 
         def page(query=query) -> None:
@@ -137,24 +163,25 @@ def main() -> None:
             matches.append(result.total)
 
         by_kind.setdefault(label, []).append(timed(page))
-
-    words = vocabulary(rng)[1]
-    prefixes = [w[: rng.randint(2, 5)] for w in (rng.choice(words) for _ in range(args.queries))]
-    suggest = [timed(lambda p=p: backend.suggest(prefix=p, limit=8)) for p in prefixes]
-
-    slugs = list(Product.objects.order_by("?").values_list("slug", flat=True)[: args.queries])
-    baseline = [
-        timed(lambda s=s: Product.objects.filter(slug=s).values_list("id", "name").first())
-        for s in slugs
-    ]
+        suggest.append(timed(lambda p=prefixes[i]: backend.suggest(prefix=p, limit=8)))
+        listing.append(timed(lambda i=i: category_page(i)))
+        slug = slugs[i % len(slugs)]
+        baseline.append(
+            timed(lambda s=slug: Product.objects.filter(slug=s).values_list("id", "name").first())
+        )
 
     median_matches = statistics.median(matches)
-    print(f"Search with facets ({args.queries} queries, median matches {median_matches:,.0f}):")
+    print(
+        f"Search with facets ({args.queries} queries, median matches {median_matches:,.0f}; "
+        "totals stop at 10,000):"
+    )
     for label, samples in by_kind.items():
         report(label, samples)
     report("all searches", [s for samples in by_kind.values() for s in samples])
     print("Autocomplete:")
     report("suggest", suggest)
+    print("Catalog category pages (product_list_storefront + bounded count):")
+    report("category page", listing)
     print("Baseline (indexed lookup by slug):")
     report("slug lookup", baseline)
     print("Sizes:")

@@ -25,6 +25,7 @@ from catalog.models import (
     ProductType,
     ProductVariant,
     Review,
+    SearchSuggestion,
     VariantAttributeValue,
     VariantSalePrice,
 )
@@ -523,3 +524,11 @@ class ReviewAdmin(admin.ModelAdmin):
             change()
             for product in Product.objects.filter(pk__in=product_ids).order_by("pk"):
                 product_rating_refresh(product=product)
+
+
+@admin.register(SearchSuggestion)
+class SearchSuggestionAdmin(admin.ModelAdmin):
+    """The autocomplete table is derived from products: `search_reindex` rebuilds it."""
+
+    list_display = ["label", "word", "weight"]
+    search_fields = ["word", "phrase"]

@@ -32,7 +32,8 @@ from catalog.serializers import (
     SellerSerializer,
 )
 from sellers.models import Seller
-from shop.core.api import ErrorSerializer
+from shop.core.api import ErrorSerializer, PageNumberPagination
+from shop.core.pagination import BoundedCountPaginator
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown or hidden (JSON error shape).")
 BAD_FILTER = OpenApiResponse(ErrorSerializer, description="Malformed filter: `fields` says which.")
@@ -92,6 +93,13 @@ class CategoryDetailView(generics.GenericAPIView):
         return Response(self.get_serializer(category).data)
 
 
+class ProductListPagination(PageNumberPagination):
+    """`count` stops at 10,000 (shop.core.pagination): counting a million rows per page
+    request would cost more than the page."""
+
+    django_paginator_class = BoundedCountPaginator
+
+
 @extend_schema(
     tags=["catalog"],
     summary="Products, filtered and sorted like the storefront",
@@ -109,6 +117,7 @@ class ProductListView(generics.ListAPIView):
     permission_classes = PUBLIC
     serializer_class = ProductListSerializer
     filter_backends: list = []
+    pagination_class = ProductListPagination
 
     def get_queryset(self) -> QuerySet[Product]:
         filters = product_filters_parse(params=self.request.query_params)

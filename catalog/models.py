@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -138,6 +139,16 @@ class Product(BaseModel):
         max_digits=20, decimal_places=2, null=True, blank=True, editable=False
     )
     search_dirty = models.BooleanField(db_default=True, editable=False)
+    # Active with an active variant when last refreshed. Queries AND it with the live status
+    # and seller checks, so archiving and suspending still hide at once; what the flag saves
+    # is the per-row EXISTS over variants.
+    search_visible = models.BooleanField(db_default=False, editable=False)
+    # Facet values of the active variants (`catalog.search.services.facet_value_key`): choice
+    # ids, and encoded yes/no values. Facet counts unnest this instead of joining the millions
+    # of attribute value rows; attribute filters use its GIN index (`&&`).
+    search_facet_values = ArrayField(
+        models.IntegerField(), db_default=[], default=list, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -153,6 +164,13 @@ class Product(BaseModel):
             models.Index(fields=["search_price_min", "id"], name="catalog_product_search_price"),
             models.Index(
                 fields=["id"], name="catalog_product_search_dirty", condition=Q(search_dirty=True)
+            ),
+            GinIndex(fields=["search_facet_values"], name="catalog_product_facet_values"),
+            models.Index(
+                "status",
+                models.F("published_at").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="catalog_product_newest",
             ),
         ]
 
@@ -306,3 +324,29 @@ class Review(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.product} by {self.user}"
+
+
+class SearchSuggestion(models.Model):
+    """Autocomplete: one row per word of each distinct public product name, weighted by how
+    many public products carry that name. Small (it grows with distinct names, not products)
+    and answered from one prefix index scan. Rebuilt by `search_reindex`, kept current for
+    changed products by the search refresh task."""
+
+    word = models.CharField(max_length=100)
+    phrase = models.CharField(max_length=200)  # the name, lower-cased: the key
+    label = models.CharField(max_length=200)  # the name as its most rated product spells it
+    slug = models.SlugField(max_length=220)
+    weight = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["word", "phrase"], name="catalog_suggestion_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["word"], name="catalog_suggestion_word", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.phrase

@@ -165,10 +165,13 @@ class ProductSort(StrEnum):
     NAME = "name"
 
 
+# Price filters and sorts read the denormalised `search_price_min` (indexed, refreshed at sale
+# boundaries by the search tasks); the price shown (`price_from`) is computed live for the
+# page's rows only. Newest follows the (status, published_at DESC NULLS LAST, id DESC) index.
 SORT_ORDER = {
-    ProductSort.NEWEST: ("-published_at", "-id"),
-    ProductSort.PRICE_ASC: ("price_from", "id"),
-    ProductSort.PRICE_DESC: ("-price_from", "-id"),
+    ProductSort.NEWEST: (F("published_at").desc(nulls_last=True), "-id"),
+    ProductSort.PRICE_ASC: (F("search_price_min").asc(nulls_last=True), "id"),
+    ProductSort.PRICE_DESC: (F("search_price_min").desc(nulls_last=True), "-id"),
     ProductSort.RATING: ("-rating_avg", "-rating_count", "-id"),
     ProductSort.NAME: ("name", "id"),
 }
@@ -230,9 +233,9 @@ def product_list(
     if filters.sellers:
         qs = qs.filter(seller__slug__in=filters.sellers)
     if filters.price_min is not None:
-        qs = qs.filter(price_from__gte=filters.price_min)
+        qs = qs.filter(search_price_min__gte=filters.price_min)
     if filters.price_max is not None:
-        qs = qs.filter(price_from__lte=filters.price_max)
+        qs = qs.filter(search_price_min__lte=filters.price_max)
     if filters.attributes:
         attrs = {
             a.slug: a

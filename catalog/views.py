@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -28,6 +28,7 @@ from catalog.selectors import (
 )
 from inventory.selectors import variant_stock_status
 from shop.core.errors import NotFound, ValidationError
+from shop.core.pagination import BoundedCountPaginator
 
 HOME_PRODUCTS = 8
 SORT_LABELS = {
@@ -49,7 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
-    return Paginator(products, settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return BoundedCountPaginator(products, settings.CATALOG_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
 
 
 def _listing(

@@ -62,6 +62,12 @@ SearchResponseSerializer = inline_serializer(
     "SearchResponse",
     fields={
         "count": serializers.IntegerField(),
+        "count_capped": serializers.BooleanField(
+            help_text="More products match than `count`: counting stopped at 10,000."
+        ),
+        "facets_sampled": serializers.BooleanField(
+            help_text="Facet counts cover the first 10,000 matches only (show them as 'about')."
+        ),
         "page": serializers.IntegerField(),
         "page_size": serializers.IntegerField(),
         "engine": serializers.ChoiceField(choices=["postgres", "opensearch"]),
@@ -122,12 +128,16 @@ class SearchView(APIView):
         return Response(
             {
                 "count": result.total,
+                "count_capped": result.total_capped,
+                "facets_sampled": result.facets.sampled,
                 "page": query.page,
                 "page_size": query.page_size,
                 "engine": result.engine,
                 "did_you_mean": result.did_you_mean,
                 "results": SearchProductSerializer(products, many=True).data,
-                "facets": asdict(result.facets),
+                "facets": {
+                    key: value for key, value in asdict(result.facets).items() if key != "sampled"
+                },
             }
         )
 

@@ -86,6 +86,8 @@ class Facets:
     prices: tuple[FacetValue, ...] = ()
     sellers: tuple[FacetValue, ...] = ()
     attributes: tuple[AttributeFacet, ...] = ()
+    # counts cover the first 10,000 matches only (a broad query): shown as "about"
+    sampled: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class SearchResult:
     facets: Facets
     engine: str
     did_you_mean: str | None = None
+    # more than `total` match: counting stopped there (both engines stop at 10,000)
+    total_capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,14 @@ class SearchBackend(Protocol):
 
 class SearchUnavailable(Exception):
     """The engine could not answer (network, cluster state); the caller falls back."""
+
+
+def facet_value_key(*, attribute_id: int, choice_id: int | None = None, flag: bool = False) -> int:
+    """The int a product carries in `Product.search_facet_values` for one attribute value:
+    a choice's id; a yes/no value of attribute A as -2A (yes) or -2A-1 (no)."""
+    if choice_id is not None:
+        return choice_id
+    return -2 * attribute_id if flag else -2 * attribute_id - 1
 
 
 def price_bucket_key(low: Decimal | None, high: Decimal | None) -> str:

@@ -14,9 +14,17 @@ from decimal import Decimal
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 
-from catalog.models import Attribute, AttributeType, Category, Product, VariantAttributeValue
+from catalog.models import (
+    Attribute,
+    AttributeChoice,
+    AttributeType,
+    Category,
+    Product,
+    ProductStatus,
+    SearchSuggestion,
+)
 from catalog.search.base import (
     PRICE_BUCKETS,
     AttributeFacet,
@@ -26,19 +34,27 @@ from catalog.search.base import (
     SearchResult,
     SearchSort,
     Suggestion,
+    facet_value_key,
     price_bucket_key,
     price_bucket_label,
     search_terms,
 )
 
 # the attribute condition is shared with category pages so both filter attributes alike
-from catalog.selectors import _attribute_condition, product_queryset_public
+from catalog.selectors import (
+    AttributeFilter,
+    _attribute_condition,
+    seller_queryset_public,
+)
+from sellers.models import Seller
 
 logger = logging.getLogger("catalog.search")
 
 CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
-SUGGEST_CANDIDATES = 300
+# Counting, facet counting and relevance ranking stop here: the deepest page shows result
+# 10,000 (query.MAX_PAGE).
+COUNT_LIMIT = 10_000
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
 
 _trigram_state: dict[str, bool] = {}
@@ -80,6 +96,43 @@ def _tsquery(terms: list[str], *, prefix_last: bool = True) -> TsQuery:
     )
 
 
+def _facet_attributes() -> list[Attribute]:
+    return list(
+        Attribute.objects.filter(
+            is_filterable=True, type__in=[AttributeType.CHOICE, AttributeType.BOOLEAN]
+        )
+        .prefetch_related("choices")
+        .order_by("name")
+    )
+
+
+def _attribute_keys(attribute: Attribute) -> list[int]:
+    """Every `search_facet_values` key of a choice or yes/no attribute."""
+    if attribute.type == AttributeType.CHOICE:
+        return [
+            facet_value_key(attribute_id=attribute.pk, choice_id=c.pk)
+            for c in attribute.choices.all()
+        ]
+    return [facet_value_key(attribute_id=attribute.pk, flag=flag) for flag in (True, False)]
+
+
+def _attribute_filter(attribute: Attribute, spec: AttributeFilter) -> Q:
+    """Choice and yes/no filters test the product's facet values (GIN `&&`); number and text
+    attributes keep the catalog's live condition."""
+    if attribute.type == AttributeType.CHOICE:
+        ids = AttributeChoice.objects.filter(attribute=attribute, slug__in=spec.values)
+        keys = [
+            facet_value_key(attribute_id=attribute.pk, choice_id=pk)
+            for pk in ids.values_list("pk", flat=True)
+        ]
+        return Q(search_facet_values__overlap=keys)
+    if attribute.type == AttributeType.BOOLEAN:
+        wanted = {v.lower() in {"1", "true", "yes"} for v in spec.values}
+        keys = [facet_value_key(attribute_id=attribute.pk, flag=flag) for flag in wanted]
+        return Q(search_facet_values__overlap=keys)
+    return _attribute_condition(attribute, spec)
+
+
 def bucket_selected(query: SearchQuery, low: Decimal | None, high: Decimal | None) -> bool:
     f = query.filters
     if f.price_min is None and f.price_max is None:
@@ -87,94 +140,201 @@ def bucket_selected(query: SearchQuery, low: Decimal | None, high: Decimal | Non
     return f.price_min == low and f.price_max == (high - CENT if high is not None else None)
 
 
+def _price_bucket_sql(column: str) -> str:
+    """A CASE giving the PRICE_BUCKETS index of `column` (constant SQL, no user input)."""
+    whens = [
+        f"WHEN {column} < {high} THEN {i}"
+        for i, (_, high) in enumerate(PRICE_BUCKETS)
+        if high is not None
+    ]
+    return (
+        f"CASE WHEN {column} IS NULL THEN NULL {' '.join(whens)} ELSE {len(PRICE_BUCKETS) - 1} END"
+    )
+
+
 class PostgresSearchBackend:
     name = "postgres"
 
     # --- matching ---------------------------------------------------------------------------
 
-    def _matching(self, query: SearchQuery, *, skip: str | None = None) -> QuerySet[Product]:
-        """Public products matching the text and every active filter except `skip` (a facet's
-        own filter, so choosing a value does not empty that facet)."""
-        qs = product_queryset_public()
-        if query.terms:
-            qs = qs.filter(search_vector=_tsquery(query.terms))
+    def _conditions(self, query: SearchQuery) -> dict[str, Q]:
+        """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
+        all read the product row (denormalised columns), none joins."""
         f = query.filters
-        if f.category is not None and skip != "category":
-            qs = qs.filter(category__path__startswith=f.category.path)
-        if f.sellers and skip != "seller":
-            qs = qs.filter(seller__slug__in=f.sellers)
-        if skip != "price":
-            if f.price_min is not None:
-                qs = qs.filter(search_price_min__gte=f.price_min)
-            if f.price_max is not None:
-                qs = qs.filter(search_price_min__lte=f.price_max)
-        if query.rating_min is not None:
-            qs = qs.filter(rating_avg__gte=query.rating_min)
-        if f.in_stock:
-            from inventory.selectors import product_in_stock_condition
-
-            qs = qs.filter(product_in_stock_condition())
+        out: dict[str, Q] = {}
+        if f.category is not None:
+            subtree = Category.objects.filter(path__startswith=f.category.path).values("id")
+            out["category"] = Q(category_id__in=subtree)
+        if f.sellers:
+            out["seller"] = Q(seller_id__in=Seller.objects.filter(slug__in=f.sellers).values("id"))
+        price = Q()
+        if f.price_min is not None:
+            price &= Q(search_price_min__gte=f.price_min)
+        if f.price_max is not None:
+            price &= Q(search_price_min__lte=f.price_max)
+        if price:
+            out["price"] = price
         if f.attributes:
             attrs = Attribute.objects.in_bulk(
                 [spec.slug for spec in f.attributes], field_name="slug"
             )
             for spec in f.attributes:
                 attribute = attrs.get(spec.slug)
-                if attribute is None or skip == f"attr:{spec.slug}":
-                    continue
-                qs = qs.filter(_attribute_condition(attribute, spec))
+                if attribute is not None:
+                    out[f"attr:{spec.slug}"] = _attribute_filter(attribute, spec)
+        return out
+
+    def _base(self, query: SearchQuery) -> QuerySet[Product]:
+        """Public products matching the text and the filters no facet lifts. Visibility is the
+        maintained `search_visible` AND the live status and seller checks (cheap: the product
+        row and eight sellers), so archiving or suspending hides at once."""
+        qs = Product.objects.filter(
+            search_visible=True,
+            status=ProductStatus.ACTIVE,
+            seller_id__in=seller_queryset_public().values("id"),
+        )
+        if query.terms:
+            qs = qs.filter(search_vector=_tsquery(query.terms))
+        if query.rating_min is not None:
+            qs = qs.filter(rating_avg__gte=query.rating_min)
+        if query.filters.in_stock:
+            from inventory.selectors import product_in_stock_condition
+
+            qs = qs.filter(product_in_stock_condition())
         return qs
 
-    def _ordered(self, qs: QuerySet[Product], query: SearchQuery) -> QuerySet[Product]:
+    def _matching(self, query: SearchQuery, *, skip: str | None = None) -> QuerySet[Product]:
+        """Public products matching the text and every active filter except `skip` (a facet's
+        own filter, so choosing a value does not empty that facet)."""
+        qs = self._base(query)
+        for key, condition in self._conditions(query).items():
+            if key != skip:
+                qs = qs.filter(condition)
+        return qs
+
+    def _page_ids(self, query: SearchQuery) -> list[int]:
+        matching = self._matching(query).order_by()
+        window = slice(query.offset, query.offset + query.page_size)
         sort = query.sort
         if sort == SearchSort.RELEVANCE and query.terms:
-            return qs.annotate(
+            # rank the first COUNT_LIMIT matches only: ts_rank_cd reads every vector it ranks
+            candidates = matching.annotate(
                 rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
-            ).order_by("-rank", "-id")
+            ).values("id", "rank")[:COUNT_LIMIT]
+            sql, params = candidates.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id FROM ({sql}) c ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s",  # noqa: S608 - constant SQL, values are parameters
+                    [*params, query.page_size, query.offset],
+                )
+                return [row[0] for row in cursor.fetchall()]
         if sort == SearchSort.PRICE_ASC:
-            return qs.order_by(F("search_price_min").asc(nulls_last=True), "id")
-        if sort == SearchSort.PRICE_DESC:
-            return qs.order_by(F("search_price_min").desc(nulls_last=True), "-id")
-        if sort == SearchSort.RATING:
-            return qs.order_by("-rating_avg", "-rating_count", "-id")
-        return qs.order_by(F("published_at").desc(nulls_last=True), "-id")
+            ordered = matching.order_by(F("search_price_min").asc(nulls_last=True), "id")
+        elif sort == SearchSort.PRICE_DESC:
+            ordered = matching.order_by(F("search_price_min").desc(nulls_last=True), "-id")
+        elif sort == SearchSort.RATING:
+            ordered = matching.order_by("-rating_avg", "-rating_count", "-id")
+        else:
+            ordered = matching.order_by(F("published_at").desc(nulls_last=True), "-id")
+        return list(ordered.values_list("id", flat=True)[window])
 
     def search(self, *, query: SearchQuery) -> SearchResult:
-        matching = self._matching(query)
-        ids = list(
-            self._ordered(matching, query).values_list("id", flat=True)[
-                query.offset : query.offset + query.page_size
-            ]
-        )
-        total = matching.count()
+        facets, total, total_capped = self._facets_and_total(query)
+        ids = self._page_ids(query) if total else []
         did_you_mean = None
         if total == 0 and query.terms:
             did_you_mean = self._did_you_mean(query)
         return SearchResult(
             product_ids=ids,
             total=total,
-            facets=self._facets(query),
+            facets=facets,
             engine=self.name,
             did_you_mean=did_you_mean,
+            total_capped=total_capped,
         )
 
     # --- facets -----------------------------------------------------------------------------
 
-    def _facets(self, query: SearchQuery) -> Facets:
-        return Facets(
-            categories=self._category_facet(query),
-            prices=self._price_facet(query),
-            sellers=self._seller_facet(query),
-            attributes=self._attribute_facets(query),
-        )
-
-    def _category_facet(self, query: SearchQuery) -> tuple[FacetValue, ...]:
-        counts = dict(
-            self._matching(query, skip="category")
+    def _facets_and_total(self, query: SearchQuery) -> tuple[Facets, int, bool]:
+        """All facet counts and the total in one statement over the first COUNT_LIMIT + 1
+        rows of the base set (text and unliftable filters): each row carries one boolean per
+        active filter, and each facet counts the rows passing every filter but its own. Past
+        COUNT_LIMIT base matches, facets count the first COUNT_LIMIT (flagged `sampled`) and
+        the total is a count bounded at COUNT_LIMIT (flagged `total_capped`)."""
+        conditions = self._conditions(query)
+        flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
+        base = (
+            self._base(query)
             .order_by()
-            .values_list("category_id")
-            .annotate(n=Count("id"))
+            .annotate(
+                **{
+                    name: ExpressionWrapper(conditions[key], output_field=BooleanField())
+                    for name, key in flags.items()
+                }
+            )
+            .values(
+                "id",
+                "category_id",
+                "seller_id",
+                "search_price_min",
+                "search_facet_values",
+                *flags,
+            )[: COUNT_LIMIT + 1]
         )
+        base_sql, params = base.query.sql_with_params()
+
+        def passing(lifted: str | None = None) -> str:
+            kept = [name for name, key in flags.items() if key != lifted]
+            return " AND ".join(kept) if kept else "TRUE"
+
+        attributes = _facet_attributes()
+        chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
+        parts = [
+            "SELECT 'rows', NULL::bigint, count(*) FROM m",
+            f"SELECT 'total', NULL, count(*) FROM m WHERE {passing()}",  # noqa: S608 - constant SQL, values are parameters
+            f"SELECT 'category', category_id, count(*) FROM m WHERE {passing('category')} "  # noqa: S608 - constant SQL, values are parameters
+            "GROUP BY category_id",
+            f"SELECT 'price', {_price_bucket_sql('search_price_min')}, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
+            f"WHERE {passing('price')} AND search_price_min IS NOT NULL GROUP BY 2",
+            f"SELECT 'seller', seller_id, count(*) FROM m WHERE {passing('seller')} "  # noqa: S608 - constant SQL, values are parameters
+            "GROUP BY seller_id",
+            f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
+            f"WHERE {passing()} GROUP BY v",
+        ]
+        for attribute in chosen_attrs:
+            parts.append(
+                f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
+                f"WHERE {passing(f'attr:{attribute.slug}')} AND v = ANY(%s) GROUP BY v"
+            )
+            params = (*params, _attribute_keys(attribute))
+        sql = f"WITH m AS MATERIALIZED ({base_sql}) " + " UNION ALL ".join(parts)
+        counts: dict[str, dict[int | None, int]] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for kind, key, n in cursor.fetchall():
+                counts.setdefault(kind, {})[key] = n
+        sampled = counts["rows"][None] > COUNT_LIMIT
+        total = counts["total"][None]
+        total_capped = False
+        if sampled:
+            total = self._matching(query).order_by().values("id")[: COUNT_LIMIT + 1].count()
+            total_capped = total > COUNT_LIMIT
+            total = min(total, COUNT_LIMIT)
+        chosen_ids = {a.pk for a in chosen_attrs}
+        facets = Facets(
+            categories=self._category_facet(query, counts.get("category", {})),
+            prices=self._price_facet(query, counts.get("price", {})),
+            sellers=self._seller_facet(query, counts.get("seller", {})),
+            attributes=self._attribute_facets(
+                query, attributes, counts.get("value", {}), chosen_ids
+            ),
+            sampled=sampled,
+        )
+        return facets, total, total_capped
+
+    def _category_facet(
+        self, query: SearchQuery, counts: dict[int | None, int]
+    ) -> tuple[FacetValue, ...]:
         if not counts:
             return ()
         categories = list(Category.objects.only("id", "parent_id", "path", "name", "slug"))
@@ -196,92 +356,59 @@ class PostgresSearchBackend:
                 values.append(FacetValue(node.slug, node.name, n, is_selected))
         return tuple(values)
 
-    def _price_facet(self, query: SearchQuery) -> tuple[FacetValue, ...]:
-        aggregates = {}
-        for i, (low, high) in enumerate(PRICE_BUCKETS):
-            condition = Q(search_price_min__isnull=False)
-            if low is not None:
-                condition &= Q(search_price_min__gte=low)
-            if high is not None:
-                condition &= Q(search_price_min__lt=high)
-            aggregates[f"b{i}"] = Count("id", filter=condition)
-        counts = self._matching(query, skip="price").order_by().aggregate(**aggregates)
+    def _price_facet(
+        self, query: SearchQuery, counts: dict[int | None, int]
+    ) -> tuple[FacetValue, ...]:
         return tuple(
             FacetValue(
                 price_bucket_key(low, high - CENT if high is not None else None),
                 price_bucket_label(low, high),
-                counts[f"b{i}"],
+                counts.get(i, 0),
                 bucket_selected(query, low, high),
             )
             for i, (low, high) in enumerate(PRICE_BUCKETS)
-            if counts[f"b{i}"] or bucket_selected(query, low, high)
+            if counts.get(i, 0) or bucket_selected(query, low, high)
         )
 
-    def _seller_facet(self, query: SearchQuery) -> tuple[FacetValue, ...]:
-        rows = (
-            self._matching(query, skip="seller")
-            .order_by()
-            .values("seller__slug", "seller__name")
-            .annotate(n=Count("id"))
-            .order_by("-n", "seller__name")[:SELLER_FACET_LIMIT]
+    def _seller_facet(
+        self, query: SearchQuery, counts: dict[int | None, int]
+    ) -> tuple[FacetValue, ...]:
+        sellers = Seller.objects.filter(pk__in=[k for k in counts if k is not None]).only(
+            "slug", "name"
         )
+        ranked = sorted(sellers, key=lambda s: (-counts[s.pk], s.name))[:SELLER_FACET_LIMIT]
         chosen = set(query.filters.sellers)
-        return tuple(
-            FacetValue(r["seller__slug"], r["seller__name"], r["n"], r["seller__slug"] in chosen)
-            for r in rows
-        )
+        return tuple(FacetValue(s.slug, s.name, counts[s.pk], s.slug in chosen) for s in ranked)
 
-    def _attribute_value_counts(
-        self, products: QuerySet[Product], attribute_ids: list[int]
-    ) -> dict[tuple[int, object], int]:
-        rows = (
-            VariantAttributeValue.objects.filter(
-                variant__product__in=products.order_by().values("id"),
-                variant__is_active=True,
-                attribute_id__in=attribute_ids,
-            )
-            .values_list("attribute_id", "choice_id", "value_boolean")
-            .annotate(n=Count("variant__product_id", distinct=True))
-        )
-        out: dict[tuple[int, object], int] = {}
-        for attribute_id, choice_id, boolean, n in rows:
-            out[(attribute_id, choice_id if choice_id is not None else boolean)] = n
-        return out
-
-    def _attribute_facets(self, query: SearchQuery) -> tuple[AttributeFacet, ...]:
-        attributes = list(
-            Attribute.objects.filter(
-                is_filterable=True, type__in=[AttributeType.CHOICE, AttributeType.BOOLEAN]
-            )
-            .prefetch_related("choices")
-            .order_by("name")
-        )
-        if not attributes:
-            return ()
+    def _attribute_facets(
+        self,
+        query: SearchQuery,
+        attributes: list[Attribute],
+        counts: dict[int | None, int],
+        chosen_ids: set[int],
+    ) -> tuple[AttributeFacet, ...]:
         chosen = {spec.slug: spec for spec in query.filters.attributes}
-        selected_ids = [a.pk for a in attributes if a.slug in chosen]
-        other_ids = [a.pk for a in attributes if a.slug not in chosen]
-        counts = self._attribute_value_counts(self._matching(query), other_ids) if other_ids else {}
-        for attribute in attributes:
-            if attribute.pk in selected_ids:
-                counts.update(
-                    self._attribute_value_counts(
-                        self._matching(query, skip=f"attr:{attribute.slug}"), [attribute.pk]
-                    )
-                )
         facets = []
         for attribute in attributes:
             spec = chosen.get(attribute.slug)
             picked = set(spec.values) if spec else set()
             if attribute.type == AttributeType.CHOICE:
                 options = [
-                    (c.slug, c.value, counts.get((attribute.pk, c.pk), 0))
+                    (
+                        c.slug,
+                        c.value,
+                        counts.get(facet_value_key(attribute_id=attribute.pk, choice_id=c.pk), 0),
+                    )
                     for c in attribute.choices.all()
                 ]
             else:
                 options = [
-                    ("true", "Yes", counts.get((attribute.pk, True), 0)),
-                    ("false", "No", counts.get((attribute.pk, False), 0)),
+                    (
+                        slug,
+                        label,
+                        counts.get(facet_value_key(attribute_id=attribute.pk, flag=flag), 0),
+                    )
+                    for slug, label, flag in (("true", "Yes", True), ("false", "No", False))
                 ]
             values = tuple(
                 FacetValue(slug, label, n, slug in picked)
@@ -330,26 +457,26 @@ class PostgresSearchBackend:
         return suggestion.text
 
     def suggest(self, *, prefix: str, limit: int) -> list[Suggestion]:
+        """Product names from the small autocomplete table (one prefix index scan on the
+        last word, earlier words must be whole words of the name), most common names first;
+        then categories by name."""
         terms = search_terms(prefix)
         if not terms:
             return []
-        candidates = (
-            product_queryset_public()
-            .filter(search_vector=_tsquery(terms))
-            .values("id")[:SUGGEST_CANDIDATES]
-        )
-        products = (
-            Product.objects.filter(id__in=candidates)
-            .annotate(rank=SearchRank(F("search_vector"), _tsquery(terms)))
-            .order_by("-rank", "-rating_count", "-id")
-            .values_list("name", "slug")[: limit * 3]
-        )
+        *words, last = terms
+        rows = SearchSuggestion.objects.filter(word__startswith=last)
+        for word in words:
+            rows = rows.filter(
+                phrase__in=SearchSuggestion.objects.filter(word=word).values("phrase")
+            )
         seen: set[str] = set()
         out: list[Suggestion] = []
-        for name, slug in products:
-            if name.lower() not in seen and len(out) < limit:
-                seen.add(name.lower())
-                out.append(Suggestion("product", name, slug))
+        for phrase, label, slug in rows.order_by("-weight", "phrase").values_list(
+            "phrase", "label", "slug"
+        )[: limit * 3]:
+            if phrase not in seen and len(out) < limit:
+                seen.add(phrase)
+                out.append(Suggestion("product", label, slug))
         phrase = " ".join(terms)
         categories = Category.objects.filter(name__icontains=phrase).order_by("depth", "name")
         out.extend(Suggestion("category", c.name, c.slug) for c in categories[: max(2, limit // 2)])

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from catalog.models import Product, VariantSalePrice
+from catalog.models import Product, SearchSuggestion, VariantSalePrice
 from catalog.search import opensearch
 from catalog.search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from catalog.search.postgres import PostgresSearchBackend
@@ -61,6 +61,33 @@ _ATTRIBUTE_VALUES_SQL = (
 )
 
 
+# What search filters and facets read from the product row (see Product.search_visible and
+# Product.search_facet_values). Facet value keys: a choice's id; a yes/no value of attribute
+# A as -2A (yes) or -2A-1 (no), so one int[] holds both kinds without collisions.
+# The seller's status is not part of it: queries check it live (a seller edit then needs no
+# refresh of a million rows).
+VISIBLE_SQL = (
+    "(catalog_product.status = 'active' "
+    "AND EXISTS (SELECT 1 FROM catalog_productvariant v "
+    "WHERE v.product_id = catalog_product.id AND v.is_active))"
+)
+FACET_VALUES_SQL = (
+    "ARRAY(SELECT DISTINCT COALESCE(av.choice_id, "
+    "CASE WHEN av.value_boolean THEN -2 * av.attribute_id ELSE -2 * av.attribute_id - 1 END) "
+    "FROM catalog_variantattributevalue av "
+    "JOIN catalog_productvariant v ON v.id = av.variant_id AND v.is_active "
+    "WHERE v.product_id = catalog_product.id "
+    "AND (av.choice_id IS NOT NULL OR av.value_boolean IS NOT NULL) ORDER BY 1)"
+)
+
+
+def _denormalised_fields() -> dict[str, RawSQL]:
+    return {
+        "search_visible": RawSQL(VISIBLE_SQL, []),  # noqa: S611 - constant SQL
+        "search_facet_values": RawSQL(FACET_VALUES_SQL, []),  # noqa: S611 - constant SQL
+    }
+
+
 def _search_vector_expression():
     return (
         SearchVector("name", weight="A", config="english")
@@ -85,7 +112,9 @@ def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = No
             search_vector=_search_vector_expression(),
             search_price_min=product_price_min_subquery(at=at),
             search_dirty=False,
+            **_denormalised_fields(),
         )
+        search_suggestions_refresh(product_ids=batch)
         if opensearch.opensearch_configured():
             # after the UPDATE committed (autocommit): no row lock is held during the call
             try:
@@ -179,10 +208,10 @@ def search_prices_refresh_due(*, now: datetime | None = None, window: timedelta)
     return search_index_refresh(product_ids=list(ids), at=now)
 
 
-def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 5000) -> int:
-    """Refresh every product, in primary-key batches, reporting `progress(done, total)`. With
-    OpenSearch configured this builds a new index and swaps the alias (see
-    `opensearch.opensearch_reindex`)."""
+def _in_id_batches(
+    fields: Callable[[], dict], *, progress: Progress | None, batch_size: int
+) -> int:
+    """One set-based UPDATE of `fields()` per range of `batch_size` primary keys."""
     with connection.cursor() as cursor:
         # a rebuild usually follows a bulk load: without fresh statistics the planner picks
         # sequential scans for the per-product subqueries and a batch takes minutes
@@ -198,17 +227,98 @@ def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 
         )
         if not ids:
             break
-        done += Product.objects.filter(pk__in=ids).update(
-            search_vector=_search_vector_expression(),
-            search_price_min=product_price_min_subquery(),
-            search_dirty=False,
-        )
+        done += Product.objects.filter(pk__in=ids).update(**fields())
         last_id = ids[-1]
         if progress is not None:
             progress(done, total)
+    return done
+
+
+def search_denormalised_rebuild(
+    *, progress: Progress | None = None, batch_size: int = 20_000
+) -> int:
+    """Recompute only visibility and facet values of every product (after a migration adds
+    them, or to repair them) and the autocomplete table; cheaper than a full rebuild."""
+    done = _in_id_batches(_denormalised_fields, progress=progress, batch_size=batch_size)
+    search_suggestions_rebuild()
+    return done
+
+
+def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 5000) -> int:
+    """Refresh every product, in primary-key batches, reporting `progress(done, total)`. With
+    OpenSearch configured this builds a new index and swaps the alias (see
+    `opensearch.opensearch_reindex`)."""
+    done = _in_id_batches(
+        lambda: {
+            "search_vector": _search_vector_expression(),
+            "search_price_min": product_price_min_subquery(),
+            "search_dirty": False,
+            **_denormalised_fields(),
+        },
+        progress=progress,
+        batch_size=batch_size,
+    )
+    search_suggestions_rebuild()
     if opensearch.opensearch_configured():
         opensearch.opensearch_reindex(progress=progress)
     return done
+
+
+# --- autocomplete table ----------------------------------------------------------------------
+
+# One row per (word, lower-cased name) over public products; the name's most rated product
+# gives the link. Words are split like `search_terms` (letters and digits, lower-cased).
+_SUGGESTIONS_SQL = """
+    INSERT INTO catalog_searchsuggestion (word, phrase, label, slug, weight)
+    SELECT w.word, n.phrase, n.name, n.slug, n.weight
+    FROM (
+        SELECT lower(p.name) AS phrase,
+               (array_agg(p.name ORDER BY p.rating_count DESC, p.id))[1] AS name,
+               (array_agg(p.slug ORDER BY p.rating_count DESC, p.id))[1] AS slug,
+               count(*) AS weight
+        FROM catalog_product p
+        WHERE p.search_visible AND p.status = 'active' AND lower(p.name) IN ({names})
+          AND p.seller_id IN (SELECT id FROM sellers_seller WHERE status = 'approved')
+        GROUP BY lower(p.name)
+    ) n
+    CROSS JOIN LATERAL (
+        SELECT DISTINCT left(word, 100) AS word
+        FROM regexp_split_to_table(n.phrase, '[^[:alnum:]]+') AS word WHERE word <> ''
+    ) w
+    ON CONFLICT (word, phrase) DO UPDATE
+    SET label = EXCLUDED.label, slug = EXCLUDED.slug, weight = EXCLUDED.weight
+"""
+
+
+def search_suggestions_refresh(*, product_ids: Iterable[int]) -> None:
+    """Recompute the autocomplete rows of these products' names (a name that no public
+    product carries any more disappears)."""
+    products = Product.objects.filter(pk__in=list(product_ids))
+    # the names they carry now, and the names whose rows link to them (a rename's old name)
+    phrases = sorted(
+        {name.lower() for name in products.values_list("name", flat=True)}
+        | set(
+            SearchSuggestion.objects.filter(slug__in=products.values("slug")).values_list(
+                "phrase", flat=True
+            )
+        )
+    )
+    if not phrases:
+        return
+    SearchSuggestion.objects.filter(phrase__in=phrases).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(_SUGGESTIONS_SQL.format(names=", ".join(["%s"] * len(phrases))), phrases)
+
+
+def search_suggestions_rebuild() -> None:
+    """The whole autocomplete table from the public catalog, in one statement."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalog_searchsuggestion")
+        cursor.execute(
+            _SUGGESTIONS_SQL.format(
+                names="SELECT lower(name) FROM catalog_product WHERE search_visible"
+            )
+        )
 
 
 # --- querying -----------------------------------------------------------------------------------

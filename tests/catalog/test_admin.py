@@ -19,6 +19,7 @@ from catalog.models import (
     ProductImage,
     ProductStatus,
     Review,
+    SearchSuggestion,
     VariantSalePrice,
 )
 from catalog.services import category_create
@@ -72,6 +73,13 @@ def _rows(n: int) -> None:
             email=f"invited{i}@example.com", token=f"token-{i}-{member.pk}", invited_by=member.user
         )
         member.seller.import_jobs.create(created_by=member.user, file=f"sellers/imports/{i}.csv")
+        SearchSuggestion.objects.create(
+            word=f"word{i}-{product.pk}",
+            phrase=product.name.lower(),
+            label=product.name,
+            slug=product.slug,
+            weight=1,
+        )
 
 
 def _changelist_queries(client, model) -> int:

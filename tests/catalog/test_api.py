@@ -14,6 +14,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from PIL import Image
 
 from catalog.models import ProductStatus
+from catalog.search.services import search_index_rebuild
 from catalog.services import product_image_add, sale_price_schedule
 from sellers.models import SellerStatus
 from tests.factories import (
@@ -87,6 +88,8 @@ def catalog():
     ProductVariantFactory(product=draft, sku="SEC-1", price=Decimal("10.00"))
     hidden = ProductFactory(name="Hidden", slug="hidden", seller=suspended, category=laptops)
     ProductVariantFactory(product=hidden, sku="HID-1", price=Decimal("10.00"))
+    # what the after-commit search refresh does: price filters and sorts read search_price_min
+    search_index_rebuild()
     return {"laptop": laptop, "tee": tee, "shop": shop, "suspended": suspended}
 
 

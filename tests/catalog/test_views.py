@@ -15,6 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import AttributeType, ProductStatus, VariantSalePrice
+from catalog.search.services import search_index_refresh
 from catalog.services import product_image_add
 from sellers.models import SellerStatus
 from tests.factories import (
@@ -42,6 +43,8 @@ SELLER_PAGE_QUERIES = 5  # seller, nav, page count, page of products, first imag
 def make_product(*, price="19.99", variant_kwargs=None, **kwargs):
     product = ProductFactory(**kwargs)
     ProductVariantFactory(product=product, price=Decimal(price), **(variant_kwargs or {}))
+    # what the after-commit search refresh does: price filters and sorts read search_price_min
+    search_index_refresh(product_ids=[product.pk])
     return product
 
 
@@ -147,6 +150,7 @@ def test_price_filter_uses_the_live_sale_price(client, tree):
         sale_price=Decimal("30.00"),
         starts_at=timezone.now() - timedelta(days=1),
     )
+    search_index_refresh(product_ids=[product.pk])
     response = client.get(reverse("catalog:category", args=[root.slug]), {"price_max": "40"})
     assert names_in(response) == ["On sale"]
     body = response.content.decode()
@@ -521,3 +525,21 @@ def test_filter_parameters_are_escaped_when_shown_back(client, tree):
         body = response.content.decode()
         assert evil not in body
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_category_count_stops_at_the_limit(client, tree, monkeypatch):
+    """Counting every match of a million-product category costs more than the page: the
+    count stops at COUNT_LIMIT and the paginator says more match."""
+    from shop.core import pagination
+
+    root = tree[0]
+    for name in ("A", "B", "C"):
+        make_product(name=name, category=root)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 2)
+    response = client.get(reverse("catalog:category", args=[root.slug]))
+    paginator = response.context["page_obj"].paginator
+    assert paginator.count == 2 and paginator.count_capped
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
+    response = client.get(reverse("catalog:category", args=[root.slug]))
+    paginator = response.context["page_obj"].paginator
+    assert paginator.count == 3 and not paginator.count_capped

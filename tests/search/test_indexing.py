@@ -7,7 +7,13 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from catalog.models import Product, VariantSalePrice
+from catalog.models import (
+    AttributeChoice,
+    Product,
+    SearchSuggestion,
+    VariantAttributeValue,
+    VariantSalePrice,
+)
 from catalog.search.postgres import PostgresSearchBackend
 from catalog.search.query import search_query_parse
 from catalog.search.services import (
@@ -114,3 +120,54 @@ def test_search_reindex_command_shows_progress(catalog):
     assert "100.0%  8/8 products" in out.getvalue()
     assert "Indexed 8 products" in out.getvalue()
     assert found("q=lamp") == [catalog.products["lamp"].pk, catalog.products["light"].pk]
+
+
+def test_autocomplete_table_follows_renames_after_commit(
+    catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    suggest = PostgresSearchBackend().suggest
+    lamp = catalog.products["lamp"]
+    assert "Desk Lamp" in [s.label for s in suggest(prefix="des", limit=5)]
+    with django_capture_on_commit_callbacks(execute=True):
+        lamp.name = "Desk Lantern"
+        lamp.save()
+    assert [s.label for s in suggest(prefix="des", limit=5) if s.kind == "product"] == [
+        "Desk Lantern"
+    ]
+    # earlier words must be whole words of the name, the last one a prefix
+    assert [s.label for s in suggest(prefix="desk lan", limit=5)] == ["Desk Lantern"]
+    assert suggest(prefix="des lan", limit=5) == []
+
+
+def test_hiding_a_variant_and_changing_a_value_reach_the_stored_columns(
+    catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    """search_visible and search_facet_values are kept by the same after-commit refresh."""
+    shoe = catalog.products["shoe"]
+    assert shoe.pk in found("attr_colour=red") and shoe.pk not in found("attr_colour=blue")
+    value = VariantAttributeValue.objects.get(variant__product=shoe, attribute__slug="colour")
+    with django_capture_on_commit_callbacks(execute=True):
+        value.choice = AttributeChoice.objects.get(slug="blue")
+        value.save()
+    assert shoe.pk in found("attr_colour=blue") and shoe.pk not in found("attr_colour=red")
+    with django_capture_on_commit_callbacks(execute=True):
+        shoe.variants.update(is_active=False)
+        shoe.save()
+    assert Product.objects.get(pk=shoe.pk).search_visible is False
+    assert shoe.pk not in found("q=shoe")
+
+
+def test_reindex_can_refresh_only_the_denormalised_columns(catalog):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Product.objects.update(search_visible=False, search_facet_values=[])
+    SearchSuggestion.objects.all().delete()
+    assert found("") == []
+    out = StringIO()
+    call_command("search_reindex", "--denormalised-only", stdout=out)
+    assert "100.0%" in out.getvalue() and "Refreshed search columns of 8 products" in out.getvalue()
+    assert len(found("")) == 5
+    assert catalog.products["shoe"].pk in found("attr_waterproof=true")
+    assert SearchSuggestion.objects.filter(word="lamp").exists()

@@ -8,7 +8,11 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalog.search.base import SearchUnavailable
-from catalog.search.services import search_index_rebuild, search_index_refresh_dirty
+from catalog.search.services import (
+    search_denormalised_rebuild,
+    search_index_rebuild,
+    search_index_refresh_dirty,
+)
 
 
 class Command(BaseCommand):
@@ -20,9 +24,17 @@ class Command(BaseCommand):
             action="store_true",
             help="Only refresh products flagged stale (what the beat sweep does).",
         )
+        parser.add_argument(
+            "--denormalised-only",
+            action="store_true",
+            help="Only recompute visibility, facet values and the autocomplete table (the "
+            "backfill migration 0004 runs); minutes instead of a full rebuild.",
+        )
         parser.add_argument("--batch-size", type=int, default=5000)
 
-    def handle(self, *args, dirty_only: bool, batch_size: int, **options) -> None:
+    def handle(
+        self, *args, dirty_only: bool, denormalised_only: bool, batch_size: int, **options
+    ) -> None:
         started = time.monotonic()
         if dirty_only:
             done = search_index_refresh_dirty()
@@ -38,6 +50,11 @@ class Command(BaseCommand):
             )
             self.stdout.flush()
 
+        if denormalised_only:
+            done = search_denormalised_rebuild(progress=progress, batch_size=batch_size)
+            self.stdout.write("")
+            self.stdout.write(self.style.SUCCESS(f"Refreshed search columns of {done:,} products."))
+            return
         try:
             done = search_index_rebuild(progress=progress, batch_size=batch_size)
         except SearchUnavailable as exc:
