@@ -62,11 +62,11 @@ SearchResponseSerializer = inline_serializer(
     "SearchResponse",
     fields={
         "count": serializers.IntegerField(),
-        "count_capped": serializers.BooleanField(
-            help_text="More products match than `count`: counting stopped at 10,000."
+        "count_is_estimate": serializers.BooleanField(
+            help_text="`count` is estimated from a sample (a very broad query): show 'about'."
         ),
         "facets_sampled": serializers.BooleanField(
-            help_text="Facet counts cover the first 10,000 matches only (show them as 'about')."
+            help_text="Facet counts are estimated from a sample (show them as 'about')."
         ),
         "page": serializers.IntegerField(),
         "page_size": serializers.IntegerField(),
@@ -128,7 +128,7 @@ class SearchView(APIView):
         return Response(
             {
                 "count": result.total,
-                "count_capped": result.total_capped,
+                "count_is_estimate": result.total_is_estimate,
                 "facets_sampled": result.facets.sampled,
                 "page": query.page,
                 "page_size": query.page_size,

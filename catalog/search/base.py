@@ -86,7 +86,7 @@ class Facets:
     prices: tuple[FacetValue, ...] = ()
     sellers: tuple[FacetValue, ...] = ()
     attributes: tuple[AttributeFacet, ...] = ()
-    # counts cover the first 10,000 matches only (a broad query): shown as "about"
+    # counts are estimated from a random sample (a broad query): shown as "about"
     sampled: bool = False
 
 
@@ -100,8 +100,8 @@ class SearchResult:
     facets: Facets
     engine: str
     did_you_mean: str | None = None
-    # more than `total` match: counting stopped there (both engines stop at 10,000)
-    total_capped: bool = False
+    # `total` is an estimate from a sample (a broad PostgreSQL query): shown as "about"
+    total_is_estimate: bool = False
 
 
 @dataclass(frozen=True)

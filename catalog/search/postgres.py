@@ -52,9 +52,14 @@ logger = logging.getLogger("catalog.search")
 
 CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
-# Counting, facet counting and relevance ranking stop here: the deepest page shows result
-# 10,000 (query.MAX_PAGE).
-COUNT_LIMIT = 10_000
+# Facets and totals are exact up to EXACT_LIMIT matches; beyond, they are estimated from a
+# random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance ranks
+# the first RANK_LIMIT matches: ts_rank_cd reads every vector it ranks.
+EXACT_LIMIT = 2_000
+SAMPLE_PAGES = 600
+# a sampled base set estimated above BROAD_FACTOR * EXACT_LIMIT skips the exact attempt
+BROAD_FACTOR = 4
+RANK_LIMIT = 2_000
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
 
 _trigram_state: dict[str, bool] = {}
@@ -94,6 +99,14 @@ def _tsquery(terms: list[str], *, prefix_last: bool = True) -> TsQuery:
     return TsQuery(
         tsquery_text(terms, prefix_last=prefix_last), search_type="raw", config="english"
     )
+
+
+def _sample_share() -> float:
+    """The share of the product table SAMPLE_PAGES pages are (planner statistics: no scan)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpages FROM pg_class WHERE oid = 'catalog_product'::regclass")
+        pages = cursor.fetchone()[0] or 0
+    return min(1.0, SAMPLE_PAGES / pages) if pages > 0 else 1.0
 
 
 def _facet_attributes() -> list[Attribute]:
@@ -157,16 +170,34 @@ class PostgresSearchBackend:
 
     # --- matching ---------------------------------------------------------------------------
 
+    def __init__(self) -> None:
+        # per-search lookups (sellers, category subtrees, attribute choices): an instance
+        # answers one request, so they are fetched once, not once per facet pass
+        self._memo: dict[object, object] = {}
+
+    def _approved_seller_ids(self) -> list[int]:
+        if "sellers" not in self._memo:
+            self._memo["sellers"] = list(seller_queryset_public().values_list("id", flat=True))
+        return self._memo["sellers"]  # type: ignore[return-value]
+
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
         """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
         all read the product row (denormalised columns), none joins."""
+        if query not in self._memo:
+            self._memo[query] = self._conditions_build(query)
+        return self._memo[query]  # type: ignore[return-value]
+
+    def _conditions_build(self, query: SearchQuery) -> dict[str, Q]:
         f = query.filters
         out: dict[str, Q] = {}
         if f.category is not None:
-            subtree = Category.objects.filter(path__startswith=f.category.path).values("id")
-            out["category"] = Q(category_id__in=subtree)
+            # literal id lists, not subqueries: the planner then estimates them from the
+            # column statistics (a subquery it guessed at one row and scanned 912k products)
+            subtree = Category.objects.filter(path__startswith=f.category.path)
+            out["category"] = Q(category_id__in=list(subtree.values_list("id", flat=True)))
         if f.sellers:
-            out["seller"] = Q(seller_id__in=Seller.objects.filter(slug__in=f.sellers).values("id"))
+            chosen = Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True)
+            out["seller"] = Q(seller_id__in=list(chosen))
         price = Q()
         if f.price_min is not None:
             price &= Q(search_price_min__gte=f.price_min)
@@ -191,7 +222,7 @@ class PostgresSearchBackend:
         qs = Product.objects.filter(
             search_visible=True,
             status=ProductStatus.ACTIVE,
-            seller_id__in=seller_queryset_public().values("id"),
+            seller_id__in=self._approved_seller_ids(),
         )
         if query.terms:
             qs = qs.filter(search_vector=_tsquery(query.terms))
@@ -217,10 +248,9 @@ class PostgresSearchBackend:
         window = slice(query.offset, query.offset + query.page_size)
         sort = query.sort
         if sort == SearchSort.RELEVANCE and query.terms:
-            # rank the first COUNT_LIMIT matches only: ts_rank_cd reads every vector it ranks
             candidates = matching.annotate(
                 rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
-            ).values("id", "rank")[:COUNT_LIMIT]
+            ).values("id", "rank")[:RANK_LIMIT]
             sql, params = candidates.query.sql_with_params()
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -239,7 +269,7 @@ class PostgresSearchBackend:
         return list(ordered.values_list("id", flat=True)[window])
 
     def search(self, *, query: SearchQuery) -> SearchResult:
-        facets, total, total_capped = self._facets_and_total(query)
+        facets, total, total_is_estimate = self._facets_and_total(query)
         ids = self._page_ids(query) if total else []
         did_you_mean = None
         if total == 0 and query.terms:
@@ -250,17 +280,22 @@ class PostgresSearchBackend:
             facets=facets,
             engine=self.name,
             did_you_mean=did_you_mean,
-            total_capped=total_capped,
+            total_is_estimate=total_is_estimate,
         )
 
     # --- facets -----------------------------------------------------------------------------
 
     def _facets_and_total(self, query: SearchQuery) -> tuple[Facets, int, bool]:
-        """All facet counts and the total in one statement over the first COUNT_LIMIT + 1
-        rows of the base set (text and unliftable filters): each row carries one boolean per
-        active filter, and each facet counts the rows passing every filter but its own. Past
-        COUNT_LIMIT base matches, facets count the first COUNT_LIMIT (flagged `sampled`) and
-        the total is a count bounded at COUNT_LIMIT (flagged `total_capped`)."""
+        """All facet counts and the total in one statement over the base set (text and the
+        filters no facet lifts): each row carries one boolean per active filter, and each
+        facet counts the rows passing every filter but its own.
+
+        Exact up to EXACT_LIMIT base matches. Past that (a broad word matches 5% of a
+        million products) counting every match means fetching every matching row, so the
+        same statement runs over a random sample of about SAMPLE_PAGES table pages
+        (TABLESAMPLE SYSTEM, fixed seed so a page reload shows the same numbers) and counts
+        are scaled up: facets flagged `sampled`, the total flagged as an estimate unless a
+        bounded count of the fully filtered set finds it small enough to be exact."""
         conditions = self._conditions(query)
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
         base = (
@@ -279,16 +314,73 @@ class PostgresSearchBackend:
                 "search_price_min",
                 "search_facet_values",
                 *flags,
-            )[: COUNT_LIMIT + 1]
+            )
         )
+        attributes = _facet_attributes()
+        chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
+        share = _sample_share()
+        counts: dict[str, dict[int | None, int]] | None = None
+        if share < 1.0:
+            # a page sample first (no index, no full bitmap): is the base set broad?
+            sample = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
+            if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
+                counts = sample
+        exact = None
+        if counts is None:
+            exact = self._facet_counts(base[: EXACT_LIMIT + 1], flags, chosen_attrs)
+            if exact["rows"][None] <= EXACT_LIMIT:
+                counts, share = exact, 1.0
+            else:
+                share = _sample_share()
+                counts = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
+        sampled = share < 1.0
+        if sampled:
+            counts = {
+                kind: {key: round(n / share) for key, n in values.items()}
+                for kind, values in counts.items()
+            }
+        total = counts["total"][None]
+        estimated = sampled
+        if sampled and total < BROAD_FACTOR * EXACT_LIMIT:
+            # too few sampled rows pass every filter to trust the estimate: count, bounded
+            exact_total = self._matching(query).order_by().values("id")[: EXACT_LIMIT + 1].count()
+            if exact_total <= EXACT_LIMIT:
+                total, estimated = exact_total, False
+            else:
+                total = max(total, exact_total)
+        chosen_ids = {a.pk for a in chosen_attrs}
+        facets = Facets(
+            categories=self._category_facet(query, counts.get("category", {})),
+            prices=self._price_facet(query, counts.get("price", {})),
+            sellers=self._seller_facet(query, counts.get("seller", {})),
+            attributes=self._attribute_facets(
+                query, attributes, counts.get("value", {}), chosen_ids
+            ),
+            sampled=sampled,
+        )
+        return facets, total, estimated
+
+    def _facet_counts(
+        self,
+        base: QuerySet,
+        flags: dict[str, str],
+        chosen_attrs: list[Attribute],
+        *,
+        sample_percent: float | None = None,
+    ) -> dict[str, dict[int | None, int]]:
         base_sql, params = base.query.sql_with_params()
+        if sample_percent is not None:
+            # the percentage is computed here from pg_class, never from the request
+            base_sql = base_sql.replace(
+                'FROM "catalog_product"',
+                f'FROM "catalog_product" TABLESAMPLE SYSTEM ({sample_percent:.6f}) REPEATABLE (7)',
+                1,
+            )
 
         def passing(lifted: str | None = None) -> str:
             kept = [name for name, key in flags.items() if key != lifted]
             return " AND ".join(kept) if kept else "TRUE"
 
-        attributes = _facet_attributes()
-        chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
         parts = [
             "SELECT 'rows', NULL::bigint, count(*) FROM m",
             f"SELECT 'total', NULL, count(*) FROM m WHERE {passing()}",  # noqa: S608 - constant SQL, values are parameters
@@ -308,29 +400,12 @@ class PostgresSearchBackend:
             )
             params = (*params, _attribute_keys(attribute))
         sql = f"WITH m AS MATERIALIZED ({base_sql}) " + " UNION ALL ".join(parts)
-        counts: dict[str, dict[int | None, int]] = {}
+        counts: dict[str, dict[int | None, int]] = {"rows": {None: 0}, "total": {None: 0}}
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for kind, key, n in cursor.fetchall():
                 counts.setdefault(kind, {})[key] = n
-        sampled = counts["rows"][None] > COUNT_LIMIT
-        total = counts["total"][None]
-        total_capped = False
-        if sampled:
-            total = self._matching(query).order_by().values("id")[: COUNT_LIMIT + 1].count()
-            total_capped = total > COUNT_LIMIT
-            total = min(total, COUNT_LIMIT)
-        chosen_ids = {a.pk for a in chosen_attrs}
-        facets = Facets(
-            categories=self._category_facet(query, counts.get("category", {})),
-            prices=self._price_facet(query, counts.get("price", {})),
-            sellers=self._seller_facet(query, counts.get("seller", {})),
-            attributes=self._attribute_facets(
-                query, attributes, counts.get("value", {}), chosen_ids
-            ),
-            sampled=sampled,
-        )
-        return facets, total, total_capped
+        return counts
 
     def _category_facet(
         self, query: SearchQuery, counts: dict[int | None, int]

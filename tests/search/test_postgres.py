@@ -178,28 +178,28 @@ def test_suggest_offers_products_and_categories_for_a_prefix(catalog):
     assert all("Archived" not in s.label and "Suspended" not in s.label for s in suggestions)
 
 
-def test_broad_queries_stop_counting_and_say_so(catalog, monkeypatch, api_client):
-    """Past COUNT_LIMIT matches the total is a lower bound and facets count the first
-    COUNT_LIMIT matches only; both are flagged for the faces."""
+def test_broad_queries_estimate_from_a_sample_and_say_so(catalog, monkeypatch, api_client):
+    """Past EXACT_LIMIT base matches, facets and total come from a random page sample
+    and are flagged for the faces; a filtered set small enough is still counted exactly."""
     exact = run("")
-    assert exact.total == 5 and not exact.total_capped and not exact.facets.sampled
-    monkeypatch.setattr(postgres, "COUNT_LIMIT", 3)
-    capped = run("")
-    assert capped.total == 3 and capped.total_capped and capped.facets.sampled
-    # counted over the first COUNT_LIMIT + 1 matches (one more tells that there are more)
-    assert sum(v.count for v in capped.facets.sellers) == 4
-    assert len(capped.product_ids) == 5  # the page itself is not cut
+    assert exact.total == 5 and not exact.total_is_estimate and not exact.facets.sampled
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)
+    # the "sample" is (almost) the whole one-page table, so estimates equal the truth
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    broad = run("")
+    assert broad.total == 5 and broad.total_is_estimate and broad.facets.sampled
+    assert {v.value: v.count for v in broad.facets.sellers} == {"alpha": 3, "beta": 2}
+    assert len(broad.product_ids) == 5
     body = api_client.get("/api/v1/search/").json()
-    assert body["count"] == 3 and body["count_capped"] and body["facets_sampled"]
-    # narrow enough again: exact, whatever the broad base set was
+    assert body["count"] == 5 and body["count_is_estimate"] and body["facets_sampled"]
     narrowed = run("seller=beta")
-    assert narrowed.total == 2 and not narrowed.total_capped
+    assert narrowed.total == 2 and not narrowed.total_is_estimate and narrowed.facets.sampled
 
 
 def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_num_queries):
     """Counts for every facet come from one query over the matching set (no per-facet pass,
     no attribute value join), plus fixed lookups of categories, sellers and attributes."""
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         run("")
