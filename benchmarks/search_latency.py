@@ -173,7 +173,7 @@ def main() -> None:
     median_matches = statistics.median(matches)
     print(
         f"Search with facets ({args.queries} queries, median matches {median_matches:,.0f}; "
-        "totals stop at 10,000):"
+        "counts exact up to 2,000, estimated beyond):"
     )
     for label, samples in by_kind.items():
         report(label, samples)
