@@ -56,6 +56,28 @@ def variant():
 # --- reserve ------------------------------------------------------------------------------------
 
 
+def test_reserve_writes_one_row_per_warehouse_in_five_queries(
+    variant, django_assert_max_num_queries, assert_consistent
+):
+    """A hold split over two warehouses: one row each, with expiry and timestamps. The round trips
+    are pinned: lock, take back old holds, two guarded UPDATEs, one INSERT for all rows."""
+    first = stock_with(variant=variant, on_hand=2)
+    second = stock_with(variant=variant, on_hand=5)
+    with django_assert_max_num_queries(10) as captured:
+        result = stock_reserve(holder="cart:split", lines=[ReserveLine(variant.pk, 4)])
+    statements = [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 5, statements
+    rows = list(Reservation.objects.order_by("stock_id"))
+    assert [(r.holder, r.stock_id, r.quantity) for r in rows] == [
+        ("cart:split", first.pk, 2),
+        ("cart:split", second.pk, 2),
+    ]
+    assert all(r.expires_at == result.expires_at for r in rows)
+    # now() of the surrounding transaction: in a test that is the test's own, so no lower bound
+    assert all(r.created_at == r.updated_at <= timezone.now() for r in rows)
+    assert_consistent()
+
+
 def test_reserve_holds_units_until_the_ttl(variant, settings, assert_consistent):
     settings.INVENTORY_RESERVATION_TTL_SECONDS = 600
     stock = stock_with(variant=variant, on_hand=5)
