@@ -111,6 +111,13 @@ def category_subtree(*, category: Category) -> QuerySet[Category]:
     return Category.objects.filter(path__startswith=category.path)
 
 
+def category_subtree_ids(*, category: Category) -> list[int]:
+    """`category_subtree` as a literal id list, for filters: PostgreSQL estimates a literal list
+    from the column statistics (it guessed a subquery at one row and scanned 912k products) and
+    walks a leaf's (category, status, ...) index in order."""
+    return list(category_subtree(category=category).values_list("id", flat=True))
+
+
 def category_ancestors(*, category: Category) -> list[Category]:
     """Breadcrumbs, root first, in one query."""
     step = len(category.path) // (category.depth + 1)
@@ -229,7 +236,10 @@ def product_list(
     filters = filters or ProductFilters()
     qs = product_queryset_public().annotate(price_from=product_price_min_subquery(at=at))
     if filters.category is not None:
-        qs = qs.filter(category__path__startswith=filters.category.path)
+        # Literal ids, not a join on the path or a subquery: with them PostgreSQL walks the
+        # (category, status, published_at) index of a leaf in order (measured at 1M products:
+        # 13 ms, against 240 ms for a subquery and 800 ms for the path join).
+        qs = qs.filter(category_id__in=category_subtree_ids(category=filters.category))
     if filters.sellers:
         qs = qs.filter(seller__slug__in=filters.sellers)
     if filters.price_min is not None:

@@ -44,6 +44,7 @@ from catalog.search.base import (
 from catalog.selectors import (
     AttributeFilter,
     _attribute_condition,
+    category_subtree_ids,
     seller_queryset_public,
 )
 from sellers.models import Seller
@@ -193,8 +194,7 @@ class PostgresSearchBackend:
         if f.category is not None:
             # literal id lists, not subqueries: the planner then estimates them from the
             # column statistics (a subquery it guessed at one row and scanned 912k products)
-            subtree = Category.objects.filter(path__startswith=f.category.path)
-            out["category"] = Q(category_id__in=list(subtree.values_list("id", flat=True)))
+            out["category"] = Q(category_id__in=category_subtree_ids(category=f.category))
         if f.sellers:
             chosen = Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True)
             out["seller"] = Q(seller_id__in=list(chosen))

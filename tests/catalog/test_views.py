@@ -33,8 +33,9 @@ pytestmark = pytest.mark.django_db
 
 # Queries of a category page, whatever the number of products shown: category, nav, ancestors
 # (breadcrumbs), ancestors again for the attribute filters, attributes, their choices,
-# subcategories, sellers, page count, page of products, first images.
-CATEGORY_PAGE_QUERIES = 11
+# subcategories, sellers, the subtree's ids (a literal list the planner can use), page count,
+# page of products, first images.
+CATEGORY_PAGE_QUERIES = 12
 HOME_QUERIES = 6  # nav, featured categories, featured products + images, new products + images
 PRODUCT_PAGE_QUERIES = 6  # product, variants, their attribute values, images, breadcrumbs, nav
 SELLER_PAGE_QUERIES = 5  # seller, nav, page count, page of products, first images
