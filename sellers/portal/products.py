@@ -51,7 +51,7 @@ from sellers.portal.forms import (
     VariantFormSet,
     attribute_field_name,
 )
-from sellers.portal.views import _ctx, portal_view
+from sellers.portal.views import _ctx, _form_error, portal_view
 from shop.core.errors import NotFound, ServiceError
 
 PAGE_SIZE = 25
@@ -95,18 +95,6 @@ def product_list(request: HttpRequest, membership: SellerMember) -> HttpResponse
 
 class _FormsInvalid(Exception):
     """Rolls the whole save back when any variant is refused by its service."""
-
-
-def _place(form: Any, exc: ServiceError, *, prefix: str = "") -> None:
-    """Show a service error beside the field it names (`prefix` + key), else above the form."""
-    placed = False
-    for field, errors in exc.fields.items():
-        name = prefix + field if prefix + field in form.fields else None
-        for error in errors:
-            form.add_error(name, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 def _type_attributes(product_type: ProductType | None) -> list[Attribute]:
@@ -159,7 +147,7 @@ def _save(
             else:
                 product = product_update(product=product, **form.cleaned_data)
         except ServiceError as exc:
-            _place(form, exc)
+            _form_error(form, exc)
             raise _FormsInvalid from exc
         owned = {v.pk: v for v in ProductVariant.objects.filter(product=product)}
         failed = False
@@ -177,13 +165,13 @@ def _save(
                 else:
                     raise NotFound("No such variant.")
             except ServiceError as exc:
-                _place(vform, exc)
+                _form_error(vform, exc)
                 failed = True
                 continue
             try:
                 variant_attributes_set(variant=variant, values=values)
             except ServiceError as exc:
-                _place(vform, exc, prefix="attr_")
+                _form_error(vform, exc, prefix="attr_")
                 failed = True
         if failed:
             raise _FormsInvalid
@@ -375,7 +363,7 @@ def product_image_upload(
                 variant=form.cleaned_data["variant"],
             )
         except ServiceError as exc:
-            _place(form, exc)
+            _form_error(form, exc)
         else:
             messages.success(request, "Image added.")
             return redirect("portal:product_edit", product_id=product.pk)

@@ -16,8 +16,8 @@ from catalog.selectors import SalePriceState, sale_price_get_for_product, sale_p
 from catalog.services import sale_price_delete, sale_price_schedule, sale_price_update
 from sellers.models import SellerMember
 from sellers.portal.forms import SalePriceForm
-from sellers.portal.products import _place, _variants_of, product_get_owned
-from sellers.portal.views import _ctx, portal_view
+from sellers.portal.products import _variants_of, product_get_owned
+from sellers.portal.views import _ctx, _form_error, portal_view
 from shop.core.errors import ServiceError
 
 
@@ -50,7 +50,7 @@ def sale_price_new(request: HttpRequest, membership: SellerMember, product_id: i
         try:
             sale_price_schedule(**form.cleaned_data)
         except ServiceError as exc:
-            _place(form, exc)
+            _form_error(form, exc)
         else:
             messages.success(request, "Sale price scheduled.")
             return redirect("portal:product_edit", product_id=product.pk)
@@ -81,7 +81,7 @@ def sale_price_edit(
         try:
             sale_price_update(sale=sale, **data)
         except ServiceError as exc:
-            _place(form, exc)
+            _form_error(form, exc)
         else:
             messages.success(request, "Sale price saved.")
             return redirect("portal:product_edit", product_id=product.pk)

@@ -109,13 +109,17 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
     }
 
 
-def _form_error(form: forms.Form, exc: ServiceError, fallback: str | None = None) -> None:
-    """Show a service's refusal on the form: its field errors beside their fields, else its
-    message beside `fallback` (the field it is about) or at the top of the form."""
+def _form_error(
+    form: forms.Form, exc: ServiceError, fallback: str | None = None, *, prefix: str = ""
+) -> None:
+    """Show a service's refusal on the form: its field errors beside their fields (`prefix` +
+    the service's key, e.g. `attr_` for attribute inputs), else its message beside `fallback`
+    (the field it is about) or at the top of the form."""
     placed = False
     for field, errors in exc.fields.items():
+        name = prefix + field
         for error in errors:
-            form.add_error(field if field in form.fields else None, error)
+            form.add_error(name if name in form.fields else None, error)
             placed = True
     if not placed:
         form.add_error(fallback, exc.message)
