@@ -45,6 +45,7 @@ from catalog.selectors import (
     AttributeFilter,
     _attribute_condition,
     category_subtree_ids,
+    product_queryset_public,
     seller_queryset_public,
 )
 from sellers.models import Seller
@@ -331,7 +332,6 @@ class PostgresSearchBackend:
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
             else:
-                share = _sample_share()
                 counts = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
         sampled = share < 1.0
         if sampled:
@@ -395,7 +395,7 @@ class PostgresSearchBackend:
         ]
         for attribute in chosen_attrs:
             parts.append(
-                f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
+                f"SELECT 'lifted', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
                 f"WHERE {passing(f'attr:{attribute.slug}')} AND v = ANY(%s) GROUP BY v"
             )
             params = (*params, _attribute_keys(attribute))
@@ -405,6 +405,9 @@ class PostgresSearchBackend:
             cursor.execute(sql, params)
             for kind, key, n in cursor.fetchall():
                 counts.setdefault(kind, {})[key] = n
+        # a chosen attribute's values are counted with its own filter lifted (choosing one does
+        # not empty its facet): those counts replace the general pass's for the same keys
+        counts.setdefault("value", {}).update(counts.pop("lifted", {}))
         return counts
 
     def _category_facet(
@@ -544,12 +547,20 @@ class PostgresSearchBackend:
             rows = rows.filter(
                 phrase__in=SearchSuggestion.objects.filter(word=word).values("phrase")
             )
+        candidates = list(
+            rows.order_by("-weight", "phrase").values_list("phrase", "label", "slug")[: limit * 3]
+        )
+        # The table lags behind archiving and seller suspension until the next refresh; the
+        # products it links to are checked live (one query), so a hidden one is never offered.
+        public = set(
+            product_queryset_public()
+            .filter(slug__in={slug for _, _, slug in candidates})
+            .values_list("slug", flat=True)
+        )
         seen: set[str] = set()
         out: list[Suggestion] = []
-        for phrase, label, slug in rows.order_by("-weight", "phrase").values_list(
-            "phrase", "label", "slug"
-        )[: limit * 3]:
-            if phrase not in seen and len(out) < limit:
+        for phrase, label, slug in candidates:
+            if slug in public and phrase not in seen and len(out) < limit:
                 seen.add(phrase)
                 out.append(Suggestion("product", label, slug))
         phrase = " ".join(terms)

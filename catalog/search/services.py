@@ -305,9 +305,10 @@ def search_suggestions_refresh(*, product_ids: Iterable[int]) -> None:
     )
     if not phrases:
         return
-    SearchSuggestion.objects.filter(phrase__in=phrases).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(_SUGGESTIONS_SQL.format(names=", ".join(["%s"] * len(phrases))), phrases)
+    with transaction.atomic():  # readers never see these names missing
+        SearchSuggestion.objects.filter(phrase__in=phrases).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(_SUGGESTIONS_SQL.format(names=", ".join(["%s"] * len(phrases))), phrases)
 
 
 def search_suggestions_rebuild() -> None:

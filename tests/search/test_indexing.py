@@ -139,6 +139,25 @@ def test_autocomplete_table_follows_renames_after_commit(
     assert suggest(prefix="des lan", limit=5) == []
 
 
+def test_autocomplete_never_offers_a_hidden_product_even_before_the_refresh(catalog):
+    """The suggestion table is refreshed after commit; until then the live check hides what
+    was archived or whose seller was suspended."""
+    from sellers.services import seller_suspend
+
+    suggest = PostgresSearchBackend().suggest
+    lamp = catalog.products["lamp"]
+    assert "Desk Lamp" in [s.label for s in suggest(prefix="des", limit=5)]
+    product_archive(product=lamp)  # no on-commit callbacks run: the table still has the row
+    assert SearchSuggestion.objects.filter(slug=lamp.slug).exists()
+    assert "Desk Lamp" not in [s.label for s in suggest(prefix="des", limit=5)]
+
+    light = catalog.products["light"]
+    prefix = light.name.split()[0][:3]
+    assert light.slug in {s.slug for s in suggest(prefix=prefix, limit=10)}
+    seller_suspend(seller=light.seller, reason="Fraud review")
+    assert light.slug not in {s.slug for s in suggest(prefix=prefix, limit=10)}
+
+
 def test_hiding_a_variant_and_changing_a_value_reach_the_stored_columns(
     catalog, eager_celery, django_capture_on_commit_callbacks
 ):
