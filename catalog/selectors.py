@@ -84,11 +84,16 @@ def product_price_min_subquery(*, at: datetime | None = None) -> Subquery:
 # --- visibility ---------------------------------------------------------------------------------
 
 
+# The one definition of "public" (the queryset and the in-memory predicate below both read it).
+PUBLIC_PRODUCT_STATUS = ProductStatus.ACTIVE
+PUBLIC_SELLER_STATUS = SellerStatus.APPROVED
+
+
 def product_queryset_public() -> QuerySet[Product]:
     """Products a shopper may see: active, of an approved seller, with an active variant."""
     return Product.objects.filter(
-        status=ProductStatus.ACTIVE,
-        seller__status=SellerStatus.APPROVED,
+        status=PUBLIC_PRODUCT_STATUS,
+        seller__status=PUBLIC_SELLER_STATUS,
     ).filter(Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)))
 
 
@@ -96,11 +101,11 @@ def product_is_public(*, product: Product) -> bool:
     """`product_queryset_public`'s rule for a product already loaded with its seller, when the
     caller holds one of its variants and has checked that variant is active (so the "has an
     active variant" part holds): saves a query where the rows are in memory anyway."""
-    return product.status == ProductStatus.ACTIVE and product.seller.status == SellerStatus.APPROVED
+    return product.status == PUBLIC_PRODUCT_STATUS and product.seller.status == PUBLIC_SELLER_STATUS
 
 
 def seller_queryset_public() -> QuerySet[Seller]:
-    return Seller.objects.filter(status=SellerStatus.APPROVED)
+    return Seller.objects.filter(status=PUBLIC_SELLER_STATUS)
 
 
 # --- categories ---------------------------------------------------------------------------------

@@ -82,15 +82,23 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.strip().casefold().encode()).digest()
 
 
+def order_number_normalise(number: object) -> str:
+    """Order numbers as stored: upper case, no surrounding spaces (rate-limit keys use it too,
+    so changing the case of a guess does not buy more attempts)."""
+    return str(number).strip().upper()
+
+
 def order_get_for_guest(*, number: str, email: str) -> Order:
     """Fetch-and-check for a shopper without an account: the guest order with this number
     whose email matches. A wrong number, a wrong email and an account's order all get the same
     NotFound; the emails are compared as equal-length digests in constant time (against a
     dummy when no order has the number), so neither the answer nor its timing says which part
     was wrong. Callers rate-limit attempts."""
+    # the same plain query whether or not the number exists: loading the order's detail here
+    # would add queries only for real numbers, and the timing would tell them apart
     order = (
-        _order_detail_queryset()
-        .filter(user__isnull=True, number=str(number).strip().upper())
+        Order.objects.filter(user__isnull=True, number=order_number_normalise(number))
+        .only("pk", "number", "email", "placed_at")
         .first()
     )
     expected = _digest(order.email) if order is not None else _digest("\0no order")

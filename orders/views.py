@@ -27,6 +27,7 @@ from orders.selectors import (
     order_get_for_guest_token,
     order_guest_token,
     order_list_for_customer,
+    order_number_normalise,
     shipping_options,
 )
 from orders.services import (
@@ -253,7 +254,10 @@ def guest_order_lookup(request: HttpRequest) -> HttpResponse:
                 raise ValidationError("Enter your order number and the email you ordered with.")
             rate_limit_hit(
                 scope="order-lookup",
-                keys=[f"ip:{request.META.get('REMOTE_ADDR', '')}", f"number:{values['number']}"],
+                keys=[
+                    f"ip:{request.META.get('REMOTE_ADDR', '')}",
+                    f"number:{order_number_normalise(values['number'])}",
+                ],
                 limit=settings.ORDER_LOOKUP_ATTEMPTS,
                 window_seconds=settings.ORDER_LOOKUP_WINDOW_SECONDS,
             )
