@@ -974,6 +974,9 @@ def catalog_import_run(*, job_id: int) -> CatalogImportJob | None:
             )
             # The status commits with the rows: a job still "running" has changed nothing.
             return _finish(job, ImportStatus.SUCCEEDED, plan=plan)
+    except _JobTakenOver:
+        job.refresh_from_db()
+        return job
     except ImportFailed as exc:
         return _finish(job, ImportStatus.FAILED, errors=exc.errors)
     except Exception:
@@ -1003,6 +1006,11 @@ def catalog_import_jobs_fail_stale(*, now: datetime | None = None) -> int:
     ).update(status=ImportStatus.FAILED, finished_at=now, updated_at=now, errors=[error])
 
 
+class _JobTakenOver(Exception):
+    """The sweeper failed this job while it was still applying (no progress for too long): its
+    rows roll back, so the job's "failed, nothing changed" stays true."""
+
+
 def _finish(
     job: CatalogImportJob,
     status: str,
@@ -1010,12 +1018,22 @@ def _finish(
     errors: list[RowError] | None = None,
     plan: ImportPlan | None = None,
 ) -> CatalogImportJob:
-    job.status = status
-    job.finished_at = timezone.now()
-    job.errors = [e.as_dict() for e in errors or []]
+    """Record the outcome, only while the job is still running (guarded UPDATE). A success the
+    sweeper got to first raises _JobTakenOver inside the import's transaction."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "status": status,
+        "finished_at": now,
+        "updated_at": now,
+        "errors": [e.as_dict() for e in errors or []],
+    }
     if plan is not None:
-        job.total_rows = job.processed_rows = plan.total_rows
-        for name, value in plan.counts.items():
-            setattr(job, name, value)
-    job.save()
+        fields["total_rows"] = fields["processed_rows"] = plan.total_rows
+        fields.update(plan.counts)
+    recorded = CatalogImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
+        **fields
+    )
+    if not recorded and status == ImportStatus.SUCCEEDED:
+        raise _JobTakenOver
+    job.refresh_from_db()
     return job

@@ -399,9 +399,10 @@ def product_image_move(
     """Swap an image with its neighbour ("up" shows it earlier, "down" later)."""
     product = product_get_owned(membership=membership, product_id=product_id)
     image = _image_get(product, image_id)
+    step = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
     order = list(product.images.order_by("position", "id").values_list("pk", flat=True))
     at = order.index(image.pk)
-    to = at - 1 if request.POST.get("direction") == "up" else at + 1
+    to = at + step if step is not None else -1  # a malformed direction changes nothing
     if 0 <= to < len(order):
         order[at], order[to] = order[to], order[at]
         try:

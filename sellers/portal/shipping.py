@@ -72,7 +72,10 @@ def method_edit(request: HttpRequest, membership: SellerMember, method_id: int) 
 @portal_view("shipping")
 def method_active(request: HttpRequest, membership: SellerMember, method_id: int) -> HttpResponse:
     method = shipping_method_get_for_seller(seller=membership.seller, pk=method_id)
-    is_active = request.POST.get("active") == "1"
+    is_active = {"1": True, "0": False}.get(request.POST.get("active", ""))
+    if is_active is None:  # a malformed request changes nothing
+        messages.error(request, "Choose whether to offer or withdraw the method.")
+        return redirect("portal:shipping")
     shipping_method_set_active(method=method, is_active=is_active)
     state = "offered at checkout again" if is_active else "no longer offered at checkout"
     messages.success(request, f"“{method.name}” is {state}.")

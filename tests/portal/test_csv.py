@@ -527,6 +527,52 @@ def test_a_job_whose_worker_went_away_is_failed_by_the_sweeper(shop, portal_clie
     assert "nothing was changed" in page
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_job_the_sweeper_failed_does_not_turn_into_a_success(
+    shop, portal_client, celery_eager, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """The sweeper tells the seller "failed, nothing changed"; a worker that was only slow must
+    not then commit its rows and flip the job to succeeded (a re-upload would import twice)."""
+    from sellers.bulk import imports
+
+    client = portal_client(shop.owner)
+    rows = _rows(_export(client))
+    rows[0]["price"] = "99.00"
+    assert _upload(client, _csv(rows)).status_code == 302
+    before = _snapshot()
+    apply = imports.catalog_import_apply
+
+    def apply_then_swept(**kwargs):
+        apply(**kwargs)
+        # meanwhile the sweeper (another process, so another connection) gives up on the job
+        import threading
+        from datetime import timedelta
+
+        from django.db import connection
+        from django.utils import timezone
+
+        later = timezone.now() + timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
+
+        def sweep():
+            try:
+                swept.append(imports.catalog_import_jobs_fail_stale(now=later))
+            finally:
+                connection.close()
+
+        swept: list[int] = []
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        sweeper.join()
+        assert swept == [1]
+
+    monkeypatch.setattr(imports, "catalog_import_apply", apply_then_swept)
+    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
+
+    assert job.status == ImportStatus.FAILED
+    assert "nothing was changed" in job.errors[0]["message"]
+    assert _snapshot() == before
+
+
 # --- progress, roles, scoping, CSRF ---------------------------------------------------------
 
 

@@ -397,6 +397,10 @@ def test_images_are_reordered_and_described(owner, other_owner, portal_client):
     assert client.post(move, {"direction": "up"}).status_code == 302
     order = list(product.images.order_by("position").values_list("pk", flat=True))
     assert order == [second.pk, first.pk]
+    for malformed in ({}, {"direction": "sideways"}):  # changes nothing (it used to mean down)
+        assert client.post(move, malformed).status_code == 302
+        order = list(product.images.order_by("position").values_list("pk", flat=True))
+        assert order == [second.pk, first.pk]
 
     edit = reverse("portal:product_image_edit", args=[product.pk, first.pk])
     data = {f"image-{first.pk}-alt_text": "Lamp, lit", f"image-{first.pk}-variant": variant.pk}

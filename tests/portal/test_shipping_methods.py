@@ -98,6 +98,9 @@ def test_deactivated_method_leaves_checkout_and_comes_back(owner, portal_client)
     assert b"Inactive" in portal_client(owner).get(reverse("portal:shipping")).content
     portal_client(owner).post(url, {"active": "1"})
     assert _offered(owner.seller) == ["Standard"]
+    for malformed in ({}, {"active": "no"}):  # changes nothing
+        portal_client(owner).post(url, malformed)
+        assert _offered(owner.seller) == ["Standard"]
 
 
 def test_reorder_moves_one_place_and_stops_at_the_ends(owner, portal_client):
