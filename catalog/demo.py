@@ -16,12 +16,12 @@ import itertools
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from itertools import product as cartesian
-from typing import TextIO
+from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -384,10 +384,14 @@ REVIEW_TEXTS = (
 # --- progress -----------------------------------------------------------------------------------
 
 
+# Where progress goes: a stream, or a management command's stdout.
+Output = TextIO | OutputWrapper
+
+
 class ProgressBar:
     """`[#####     ]  52%  120k/s  520,000/1,000,000 products` redrawn on one line."""
 
-    def __init__(self, *, out: TextIO, total: int, label: str, width: int = 30) -> None:
+    def __init__(self, *, out: Output, total: int, label: str, width: int = 30) -> None:
         self.out, self.total, self.label, self.width = out, max(total, 1), label, width
         self.started = time.monotonic()
 
@@ -546,7 +550,7 @@ def _categories_ensure(
 ) -> list[tuple[Category, ProductType, TypeSpec, tuple[int, ...]]]:
     """The three-level tree through `category_create` (so paths are right); returns the leaves
     with their product type and the sellers that list there."""
-    leaves = []
+    leaves: list[tuple[Category, ProductType, TypeSpec, tuple[int, ...]]] = []
     for top_position, (top_name, mids) in enumerate(CATEGORY_TREE.items()):
         top = _category_ensure(
             name=top_name,
@@ -652,6 +656,12 @@ def _ids_reserve(model: type[models.Model], count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _column(field: models.Field) -> str:
+    if field.column is None:
+        raise RuntimeError(f"{field} has no database column.")
+    return field.column
+
+
 def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """COPY rows into the model's table. Columns not given get the database default, else the
     field's default (so a new field with a default does not break seeding), else NULL."""
@@ -663,13 +673,13 @@ def _copy(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequ
         if f.has_db_default():
             continue
         if f.has_default():
-            extra_columns.append(f.column)
+            extra_columns.append(_column(f))
             extra_values.append(f.get_default())
         elif not f.null:
             raise RuntimeError(f"seed_demo does not fill {model.__name__}.{f.name}; add it.")
+    column_of = {f.name: _column(f) for f in model._meta.concrete_fields}
     cols = ", ".join(
-        connection.ops.quote_name(c)
-        for c in [model._meta.get_field(c).column for c in columns] + extra_columns
+        connection.ops.quote_name(c) for c in [column_of[c] for c in columns] + extra_columns
     )
     count = 0
     tail = tuple(extra_values)
@@ -704,7 +714,7 @@ def _batch_build(*, ctx: _Context, rng: random.Random, product_ids: list[int], n
     batch = _Batch()
     currency = settings.SHOP_CURRENCY
     slug_cache: dict[str, str] = {}
-    variant_plan: list[tuple[int, list[dict]]] = []
+    variant_plan: list[tuple[int, list[dict[str, Any]]]] = []
     for product_id in product_ids:
         leaf, product_type, spec, seller_choices = ctx.leaves[rng.randrange(len(ctx.leaves))]
         roll = rng.random()
@@ -767,7 +777,7 @@ def _batch_build(*, ctx: _Context, rng: random.Random, product_ids: list[int], n
         base_price = _price(rng, *spec.price_range)
         has_compare = rng.random() < 0.25
         weight = rng.randint(*spec.weight_range)
-        plans = []
+        plans: list[dict[str, Any]] = []
         for position, combo in enumerate(combos):
             step = position if "storage" in spec.axes else 0
             price = base_price + (base_price * Decimal("0.15") * step).quantize(Decimal("1"))
@@ -835,6 +845,7 @@ def _batch_build(*, ctx: _Context, rng: random.Random, product_ids: list[int], n
                 )
             for slug, value in plan["fixed"].items():
                 attribute_type = attrs[slug].type
+                row: tuple[object, ...]
                 if attribute_type == AttributeType.NUMBER:
                     row = (variant_id, attrs[slug].pk, None, "", Decimal(value), None)
                 elif attribute_type == AttributeType.BOOLEAN:
@@ -971,7 +982,7 @@ def products_delete_all(*, progress: Callable[[int, int], None] | None = None) -
             progress(deleted, total)
 
 
-def search_reindex_hook(*, out: TextIO) -> bool:
+def search_reindex_hook(*, out: Output) -> bool:
     """Ask the search app to index the new products when it offers `search_index_rebuild`."""
     try:
         services = importlib.import_module("catalog.search.services")
@@ -1013,7 +1024,7 @@ def demo_seed(
     *,
     products: int,
     seed: int = 42,
-    out: TextIO,
+    out: Output,
     batch_size: int = BATCH_SIZE,
 ) -> SeedResult:
     """Create the demo marketplace and `products` products (appending to what exists)."""
@@ -1042,7 +1053,9 @@ def demo_seed(
     # One thread builds the next batch (pure Python, one seeded generator, so the data stays
     # deterministic) while this one waits on PostgreSQL for the current batch's COPY.
     with ThreadPoolExecutor(max_workers=1) as builder:
-        pending = builder.submit(_batch_build, ctx=ctx, rng=rng, product_ids=first_ids, now=now)
+        pending: Future[_Batch] | None = builder.submit(
+            _batch_build, ctx=ctx, rng=rng, product_ids=first_ids, now=now
+        )
         while pending is not None:
             batch = pending.result()
             next_ids = next(batch_ids, None)

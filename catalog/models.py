@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -28,7 +30,9 @@ class Category(BaseModel):
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     position = models.PositiveIntegerField(default=0)
     is_featured = models.BooleanField(default=False)
-    attributes = models.ManyToManyField("Attribute", blank=True, related_name="categories")
+    attributes: models.ManyToManyField[Attribute, Any] = models.ManyToManyField(
+        "Attribute", blank=True, related_name="categories"
+    )
 
     class Meta:
         ordering = ["path"]
@@ -314,7 +318,7 @@ class ProductImage(BaseModel):
         ordering = ["product_id", "position", "id"]
 
     def __str__(self) -> str:
-        return self.alt_text or self.image.name
+        return self.alt_text or self.image.name or ""
 
 
 class Review(BaseModel):

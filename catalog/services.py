@@ -584,7 +584,7 @@ def variant_update(
 def product_image_delete(*, image: ProductImage) -> None:
     """Removes the row, then its files once the deletion has committed."""
     files = [f for f in (image.image, image.thumbnail) if f]
-    storage_names = [(f.storage, f.name) for f in files]
+    storage_names = [(f.storage, f.name) for f in files if f.name]
     image.delete()
 
     def _delete_files() -> None:

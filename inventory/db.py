@@ -27,4 +27,6 @@ def hot_cursor() -> CursorWrapper:
     raw = connection.connection
     if settings.INVENTORY_PREPARED_STATEMENTS and raw.prepare_threshold is None:
         raw.prepare_threshold = PREPARE_THRESHOLD
-    return connection._prepare_cursor(ServerBindingCursor(raw))
+    # django-stubs describe neither psycopg's cursor constructor nor the private wrapper hook.
+    cursor = ServerBindingCursor(raw)  # type: ignore[call-arg]
+    return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
