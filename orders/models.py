@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 from shop.core.models import BaseModel
 
@@ -19,6 +20,9 @@ from shop.core.models import BaseModel
 def money_field(**options) -> models.DecimalField:
     """An amount: DESIGN.md's DecimalField(max_digits=20, decimal_places=2)."""
     return models.DecimalField(max_digits=20, decimal_places=2, **options)
+
+
+SHIPPING_NAME_TAKEN = "You already have a shipping method with this name."
 
 
 # --- pricing rules ------------------------------------------------------------------------------
@@ -166,7 +170,15 @@ class ShippingMethod(BaseModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(price__gte=0) & Q(price_per_kg__gte=0), name="orders_shipping_nonneg"
-            )
+            ),
+            # The service checks first for a friendly error; this closes the race between two
+            # concurrent creates/renames (the service turns the violation into the same error).
+            models.UniqueConstraint(
+                Lower("name"),
+                "seller",
+                name="orders_shipping_unique_name",
+                violation_error_message=SHIPPING_NAME_TAKEN,
+            ),
         ]
 
     def __str__(self) -> str:

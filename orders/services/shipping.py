@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from orders.models import ShippingKind, ShippingMethod
+from orders.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from sellers.models import Seller
 from shop.core.errors import ValidationError
 
@@ -33,7 +33,7 @@ def _require_valid(
         if exclude_pk is not None:
             same_name = same_name.exclude(pk=exclude_pk)
         if same_name.exists():
-            errors["name"] = ["You already have a shipping method with this name."]
+            errors["name"] = [SHIPPING_NAME_TAKEN]
     if kind not in ShippingKind.values:
         errors["kind"] = ["Choose flat rate or by weight."]
     if price < ZERO:
@@ -61,8 +61,10 @@ def shipping_method_create(
 ) -> ShippingMethod:
     """A new active method, listed after the seller's existing ones."""
     with transaction.atomic():
-        # Locking the seller serialises concurrent creates, so positions stay distinct.
-        Seller.objects.select_for_update().filter(pk=seller.pk).first()
+        # Locking the seller serialises concurrent creates, so positions stay distinct. NO KEY
+        # UPDATE: a plain FOR UPDATE would block other writers' deferred foreign-key checks on
+        # the seller and deadlock against one whose new row holds the name this insert waits on.
+        Seller.objects.select_for_update(no_key=True).filter(pk=seller.pk).first()
         last = ShippingMethod.objects.filter(seller=seller).aggregate(last=Max("position"))["last"]
         return shipping_method_update(
             method=ShippingMethod(seller=seller, position=0 if last is None else last + 1),
@@ -99,7 +101,17 @@ def shipping_method_update(
     method.price = price
     method.price_per_kg = price_per_kg
     method.free_above = free_above
-    method.save()
+    try:
+        with transaction.atomic():
+            method.save()
+    except IntegrityError as exc:
+        # A concurrent create/rename took the name between the check above and this save.
+        diag = getattr(exc.__cause__, "diag", None)
+        if getattr(diag, "constraint_name", None) != "orders_shipping_unique_name":
+            raise
+        raise ValidationError(
+            "The shipping method has errors.", fields={"name": [SHIPPING_NAME_TAKEN]}
+        ) from exc
     return method
 
 

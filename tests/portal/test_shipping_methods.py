@@ -3,14 +3,18 @@ field), deactivated and reordered as checkout sees them, owner/manager only, sco
 
 from __future__ import annotations
 
+import threading
+import time
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from orders.models import ShippingKind, ShippingMethod
+from orders.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from orders.selectors import shipping_options
+from orders.services import shipping_method_update
 from sellers.models import MemberRole
 from tests.factories import SellerMemberFactory
 from tests.factories.orders import ShippingMethodFactory
@@ -168,3 +172,69 @@ def test_list_queries_do_not_grow_with_methods(owner, portal_client, django_asse
     with django_assert_num_queries(len(one.captured_queries)):
         response = client.get(reverse("portal:shipping"))
     assert response.content.count(b"Deactivate") == 9
+
+
+def _wait_for_a_blocked_query(timeout: float = 10.0) -> None:
+    """Until some connection to this test database waits on a lock (the other side's INSERT)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.02)
+
+
+def _rename_standard_to_express(seller) -> None:
+    shipping_method_update(
+        method=ShippingMethod.objects.get(seller=seller, name="Standard"),
+        name="Express",
+        kind=ShippingKind.FLAT,
+        price=Decimal("4.99"),
+    )
+
+
+def _insert_express(seller) -> None:  # a writer that skips the service, e.g. the admin
+    ShippingMethodFactory(seller=seller, name="Express")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("other_writer", [_rename_standard_to_express, _insert_express])
+def test_a_name_taken_by_a_concurrent_write_is_the_same_form_error(
+    owner, portal_client, other_writer
+):
+    """The other writer's row is not committed when this request checks the name, so only the
+    database constraint can refuse it; the seller sees the usual error, nothing is saved twice."""
+    ShippingMethodFactory(seller=owner.seller, name="Standard")
+    written = threading.Event()
+
+    def concurrent_write() -> None:
+        try:
+            with transaction.atomic():
+                other_writer(owner.seller)
+                written.set()
+                _wait_for_a_blocked_query()
+        finally:
+            connection.close()
+
+    other = threading.Thread(target=concurrent_write)
+    other.start()
+    assert written.wait(10)
+    response = portal_client(owner).post(reverse("portal:shipping_new"), _data(name="express"))
+    other.join()
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["name"] == [SHIPPING_NAME_TAKEN]
+    names = ShippingMethod.objects.filter(seller=owner.seller, name__iexact="express")
+    assert list(names.values_list("name", flat=True)) == ["Express"]
+
+
+def test_a_rename_onto_a_taken_name_is_refused_by_the_database_too(owner):
+    """The constraint holds for any writer that skips the service's check (case-insensitive)."""
+    ShippingMethodFactory(seller=owner.seller, name="Express")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ShippingMethodFactory(seller=owner.seller, name="EXPRESS")
+    ShippingMethodFactory(name="Express")  # another seller may use the name

@@ -1,0 +1,58 @@
+"""One shipping method name per seller, ignoring case.
+
+Rows that already share a name (left by the old read-then-write check) are renamed rather than
+failing the deploy: within a seller, the oldest row (lowest id) keeps its name and each later
+one becomes "<name> (2)", "<name> (3)", ... (the first number not already taken). Renaming is
+deterministic, touches only the duplicates, and the seller sees both methods in the portal and
+can rename them; failing instead would block every deploy on hand-editing sellers' data.
+"""
+
+import django.db.models.functions.text
+from django.db import migrations, models
+
+NAME_MAX_LENGTH = 100
+
+
+def rename_duplicates(apps, schema_editor):
+    ShippingMethod = apps.get_model("orders", "ShippingMethod")
+    rows = list(ShippingMethod.objects.order_by("seller_id", "pk").only("pk", "seller_id", "name"))
+    in_use: dict[int, set[str]] = {}  # every name a seller's rows carry, so none is reused
+    for method in rows:
+        in_use.setdefault(method.seller_id, set()).add(method.name.lower())
+    kept: set[tuple[int, str]] = set()
+    for method in rows:
+        key = (method.seller_id, method.name.lower())
+        if key not in kept:
+            kept.add(key)
+            continue
+        names = in_use[method.seller_id]
+        number = 2
+        while True:
+            suffix = f" ({number})"
+            candidate = method.name[: NAME_MAX_LENGTH - len(suffix)] + suffix
+            if candidate.lower() not in names:
+                break
+            number += 1
+        names.add(candidate.lower())
+        kept.add((method.seller_id, candidate.lower()))
+        ShippingMethod.objects.filter(pk=method.pk).update(name=candidate)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("orders", "0001_initial"),
+        ("sellers", "0003_catalog_import_job"),
+    ]
+
+    operations = [
+        migrations.RunPython(rename_duplicates, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name="shippingmethod",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"),
+                models.F("seller"),
+                name="orders_shipping_unique_name",
+                violation_error_message="You already have a shipping method with this name.",
+            ),
+        ),
+    ]
