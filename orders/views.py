@@ -40,6 +40,7 @@ from orders.services import (
 )
 from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
 from orders.services.placement import checkout_price
+from shop.core.clientip import client_ip
 from shop.core.errors import NotFound, RateLimited, ServiceError, ValidationError
 from shop.core.ratelimit import rate_limit_hit
 
@@ -255,7 +256,7 @@ def guest_order_lookup(request: HttpRequest) -> HttpResponse:
             rate_limit_hit(
                 scope="order-lookup",
                 keys=[
-                    f"ip:{request.META.get('REMOTE_ADDR', '')}",
+                    f"ip:{client_ip(request=request)}",
                     f"number:{order_number_normalise(values['number'])}",
                 ],
                 limit=settings.ORDER_LOOKUP_ATTEMPTS,

@@ -108,6 +108,24 @@ def test_guesses_from_many_addresses_at_one_number_are_limited_too(market, clien
     assert response.status_code == 429
 
 
+def test_behind_a_proxy_each_client_has_its_own_limit_and_cannot_fake_another(
+    market, client, settings
+):
+    settings.ORDER_LOOKUP_ATTEMPTS = 2
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    order = guest_order(market, client)
+
+    def via_proxy(forwarded_for: str, number: str) -> int:
+        proxied = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return lookup(proxied, number, "nobody@example.com").status_code
+
+    # a client prepending a new fake address to every guess is still counted as itself
+    statuses = [via_proxy(f"198.51.100.{i}, 203.0.113.7", f"261129-0000000{i}") for i in range(3)]
+    assert statuses == [404, 404, 429]
+    # another shopper behind the same proxy is not locked out with it
+    assert via_proxy("203.0.113.8", order.number) == 404
+
+
 def test_guest_cancels_before_shipment_and_stock_returns(market, client):
     order = guest_order(market, client)
     token = order_guest_token(order=order)
