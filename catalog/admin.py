@@ -2,7 +2,8 @@
 categories are created and moved with `category_create` / `category_move` (the materialized
 path), images are added with `product_image_add` (validation + thumbnail), products are
 published and archived with their services, sale prices are scheduled with
-`sale_price_schedule`, review changes refresh the product rating with `product_rating_refresh`.
+`sale_price_schedule`, review changes refresh the product rating with `product_rating_refresh`,
+a changed backorder flag is copied onto the stock rows by `stock_backorder_sync`.
 Changelists load their foreign keys with `list_select_related`, so a page costs a fixed number of
 queries even over a million products."""
 
@@ -40,6 +41,7 @@ from catalog.services import (
     sale_price_schedule,
     variant_price_validate,
 )
+from inventory.services import stock_backorder_sync
 from shop.core.errors import ServiceError
 
 
@@ -190,7 +192,29 @@ class VariantForm(forms.ModelForm):
                 )
             except ServiceError as exc:
                 _form_errors_from(self, exc)
+        if self.instance.pk and "allow_backorder" in self.changed_data:
+            wanted = bool(self.cleaned_data.get("allow_backorder"))
+            self._backorder_change_validate(allow_backorder=wanted)
         return data
+
+    def _backorder_change_validate(self, *, allow_backorder: bool) -> None:
+        """Validate only, like the sale price form: the stock rows follow in `_backorder_sync`
+        once the variant is saved. Turning backorders off is refused while a warehouse has more
+        promised than on hand."""
+        probe = ProductVariant(pk=self.instance.pk, allow_backorder=allow_backorder)
+        try:
+            with transaction.atomic():
+                stock_backorder_sync(variant=probe)
+                transaction.set_rollback(True)
+        except ServiceError as exc:
+            self.add_error("allow_backorder", exc.message)
+
+
+def _backorder_sync(variant: ProductVariant, changed_fields: list[str]) -> None:
+    """The admin saves the variant's flag; what can be sold follows the stock rows' copy of it
+    (`inventory.services.stock_backorder_sync`, the same call `variant_update` makes)."""
+    if "allow_backorder" in changed_fields:
+        stock_backorder_sync(variant=variant)
 
 
 class VariantInline(admin.TabularInline):
@@ -303,6 +327,11 @@ class ProductAdmin(admin.ModelAdmin):
     ]
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is ProductVariant:
+            super().save_formset(request, form, formset, change)
+            for variant, changed_fields in formset.changed_objects:
+                _backorder_sync(variant, changed_fields)
+            return None
         if formset.model is not ProductImage:
             return super().save_formset(request, form, formset, change)
         images = formset.save(commit=False)
@@ -374,6 +403,11 @@ class ProductVariantAdmin(admin.ModelAdmin):
     raw_id_fields = ["product"]
     inlines = [VariantAttributeValueInline, VariantSalePriceInline]
     show_full_result_count = False
+
+    def save_model(self, request: HttpRequest, obj: ProductVariant, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            _backorder_sync(obj, form.changed_data)
 
 
 @admin.register(VariantAttributeValue)

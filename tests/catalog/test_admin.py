@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django import forms as forms_module
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -23,6 +24,7 @@ from catalog.models import (
     VariantSalePrice,
 )
 from catalog.services import category_create
+from inventory.services import InsufficientStock, ReserveLine, stock_reserve
 from sellers.models import CatalogImportJob
 from tests.factories import (
     AttributeChoiceFactory,
@@ -35,6 +37,7 @@ from tests.factories import (
     UserFactory,
     VariantAttributeValueFactory,
 )
+from tests.factories.inventory import stock_with
 
 pytestmark = pytest.mark.django_db
 
@@ -306,3 +309,65 @@ def test_product_variant_inline_validates_compare_at_price(staff_client):
     assert b"compare-at price must be at least the price" in response.content
     assert not product.variants.exists()
     assert Product.objects.count() == 1
+
+
+def _resubmit(client, url: str, **changes):
+    """POST an admin change page back as it was rendered, with `changes` (field name -> value;
+    a checkbox is sent as "on" or left out)."""
+    page = client.get(url)
+    forms = [page.context["adminform"].form]
+    for inline in page.context["inline_admin_formsets"]:
+        forms.append(inline.formset.management_form)
+        forms.extend(inline.formset.forms)
+    data = {}
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, forms_module.BooleanField):
+                value = "on" if value else None
+            elif isinstance(value, list | tuple):
+                value = [v for v in value if v is not None]
+            if value is not None:
+                data[form.add_prefix(name)] = value
+    for name, value in changes.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return client.post(url, data)
+
+
+def _reserve_two(variant) -> bool:
+    try:
+        stock_reserve(holder="admin-test", lines=[ReserveLine(variant.pk, 2)])
+    except InsufficientStock:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("page", ["variant", "product"])
+def test_backorders_changed_in_admin_change_what_can_be_sold(staff_client, page):
+    variant = ProductVariantFactory(allow_backorder=False)
+    stock = stock_with(variant=variant)  # nothing on hand
+    if page == "variant":
+        url = reverse("admin:catalog_productvariant_change", args=[variant.pk])
+        field = "allow_backorder"
+    else:
+        url = reverse("admin:catalog_product_change", args=[variant.product_id])
+        field = "variants-0-allow_backorder"
+    assert not _reserve_two(variant)
+
+    response = _resubmit(staff_client, url, **{field: "on"})
+    assert response.status_code == 302
+    stock.refresh_from_db()
+    assert stock.backorder_allowed
+    assert _reserve_two(variant)
+
+    # two units are promised with none on hand: turning backorders off is refused, beside the
+    # field, and nothing changes
+    response = _resubmit(staff_client, url, **{field: None})
+    assert response.status_code == 200
+    assert b"more promised than on hand" in response.content
+    variant.refresh_from_db()
+    stock.refresh_from_db()
+    assert variant.allow_backorder and stock.backorder_allowed
