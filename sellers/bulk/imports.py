@@ -787,7 +787,8 @@ def catalog_import_apply(
     """Write a checked plan in one transaction: products and variants first (catalog services),
     then stock (inventory's `stock_count_set`, one adjustment per changed row, locked in
     primary-key order in one statement as `inventory.locks` requires). A refusal anywhere rolls
-    everything back and raises ImportFailed with the row and column."""
+    everything back and raises ImportFailed with the row and column. `on_progress(rows done)` is
+    called after each product and after each stock change: progress, and the job's heartbeat."""
     if plan.errors:
         raise ImportFailed(plan.errors)
     with transaction.atomic():
@@ -828,6 +829,10 @@ def catalog_import_apply(
                 )
             except ServiceError as exc:
                 raise _failed(row, exc, {"on_hand": column}, column) from exc
+            if on_progress is not None:
+                # Every row is counted by now; the same count again is the heartbeat that keeps
+                # the stale-job sweeper off a long stock phase (the writer rate-limits itself).
+                on_progress(done)
 
 
 def _product_apply(seller: Seller, group: ProductPlan) -> Product:

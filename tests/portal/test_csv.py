@@ -655,3 +655,75 @@ def test_status_draft_and_publishing_without_active_variant_are_refused(shop):
     )
     plan = catalog_import_check(seller=shop.seller, data=data)
     assert [(e.row, e.column) for e in plan.errors] == [(2, "status"), (3, "status")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_stock_phase_keeps_its_heartbeat_so_the_sweeper_leaves_it_alone(
+    shop, portal_client, monkeypatch, settings
+):
+    """Each stock change here 'takes' longer than the stale limit (the job's last sign of life
+    is pushed back past it, from another connection, as time passing would); the job must still
+    be seen alive after its last stock change and succeed."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.db.models import F
+
+    from sellers.bulk import imports
+
+    client = portal_client(shop.owner)
+    rows = _rows(_export(client))
+    for row in rows:
+        if row["sku"] in ("TEE-RED", "TEE-BLUE"):
+            row["stock:main"], row["stock:east"] = "20", "30"
+    assert _upload(client, _csv(rows)).status_code == 302
+    job = CatalogImportJob.objects.get()
+    CatalogImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    monkeypatch.setattr(imports, "PROGRESS_INTERVAL_SECONDS", 0)
+    stale = timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
+
+    def elsewhere(work):  # another process: its own connection, in autocommit
+        results = []
+
+        def run():
+            try:
+                results.append(work())
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return results[0]
+
+    count_set = imports.stock_count_set
+    stock_writes = []
+
+    def slow_count_set(**kwargs):
+        elsewhere(
+            lambda: CatalogImportJob.objects.filter(pk=job.pk).update(
+                updated_at=F("updated_at") - stale
+            )
+        )
+        stock_writes.append(kwargs["on_hand"])
+        return count_set(**kwargs)
+
+    apply = imports.catalog_import_apply
+    swept = []
+
+    def apply_then_sweep(**kwargs):
+        apply(**kwargs)
+        swept.append(elsewhere(imports.catalog_import_jobs_fail_stale))
+
+    monkeypatch.setattr(imports, "stock_count_set", slow_count_set)
+    monkeypatch.setattr(imports, "catalog_import_apply", apply_then_sweep)
+    job = imports.catalog_import_run(job_id=job.pk)
+
+    assert sorted(stock_writes) == [20, 20, 30, 30]
+    assert swept == [0]
+    assert job.status == ImportStatus.SUCCEEDED
+    assert sorted(Stock.objects.filter(variant=shop.tee_red).values_list("on_hand", flat=True)) == [
+        20,
+        30,
+    ]
