@@ -11,8 +11,13 @@ Visibility never waits for any of this: queries filter by the live status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import operator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
@@ -129,7 +134,15 @@ def search_index_mark_dirty(
     *, product_ids: Iterable[int] | None = None, condition: Q | None = None
 ) -> None:
     """Flag products as stale in the caller's transaction and schedule their refresh after
-    commit. Either `product_ids` or a `condition` (Q over Product) selects them."""
+    commit. Either `product_ids` or a `condition` (Q over Product) selects them. Inside
+    `search_index_mark_dirty_batched` they are collected and flagged once, at its end."""
+    batch = _dirty_batch.get()
+    if batch is not None:
+        if condition is None:
+            batch.product_ids.update(product_ids or [])
+        else:
+            batch.conditions.add(condition)
+        return
     if condition is None:
         ids = list(product_ids or [])
         if not ids:
@@ -152,6 +165,41 @@ def search_index_mark_dirty(
         transaction.on_commit(_dirty_sweep_enqueue)
     else:
         transaction.on_commit(lambda: _refresh_enqueue(ids))
+
+
+@dataclass
+class _DirtyBatch:
+    product_ids: set[int] = field(default_factory=set)
+    conditions: set[Q] = field(default_factory=set)
+
+
+_dirty_batch: ContextVar[_DirtyBatch | None] = ContextVar("search_dirty_batch", default=None)
+
+
+@contextmanager
+def search_index_mark_dirty_batched() -> Iterator[None]:
+    """For bulk writers (the CSV import): products marked dirty inside the block, by the
+    signals or directly, are flagged at its end with one UPDATE and one refresh task after
+    commit per REFRESH_BATCH products instead of one of each per save (marks made by condition,
+    e.g. an attribute value's, are OR-ed into one: more than REFRESH_BATCH then leaves them to
+    the dirty sweep task, as `search_index_mark_dirty` does). Call it inside the writer's
+    transaction; if the block raises, nothing is flagged (the transaction rolls back). A nested
+    block joins the outer one."""
+    if _dirty_batch.get() is not None:
+        yield
+        return
+    batch = _DirtyBatch()
+    token = _dirty_batch.set(batch)
+    try:
+        yield
+    finally:
+        _dirty_batch.reset(token)
+    ids = sorted(batch.product_ids)
+    if batch.conditions:
+        search_index_mark_dirty(condition=reduce(operator.or_, batch.conditions, Q(pk__in=ids)))
+        return
+    for start in range(0, len(ids), REFRESH_BATCH):
+        search_index_mark_dirty(product_ids=ids[start : start + REFRESH_BATCH])
 
 
 def _refresh_enqueue(ids: list[int]) -> None:

@@ -43,6 +43,7 @@ from catalog.models import (
     TaxClass,
     VariantAttributeValue,
 )
+from catalog.search.services import search_index_mark_dirty_batched
 from catalog.services import (
     _attribute_columns,
     product_archive,
@@ -791,7 +792,8 @@ def catalog_import_apply(
     called after each product and after each stock change: progress, and the job's heartbeat."""
     if plan.errors:
         raise ImportFailed(plan.errors)
-    with transaction.atomic():
+    # One search-dirty UPDATE and refresh task per REFRESH_BATCH products, not one per save.
+    with transaction.atomic(), search_index_mark_dirty_batched():
         done = 0
         counted: list[tuple[int, ProductVariant, Warehouse, int, str]] = []
         for group in plan.products:

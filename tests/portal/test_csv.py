@@ -10,7 +10,9 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import (
@@ -308,6 +310,51 @@ def test_dry_run_query_count_does_not_grow_with_the_file(
     with django_assert_num_queries(len(small.captured_queries)):
         plan = catalog_import_check(seller=shop.seller, data=data)
     assert plan.errors == [] and plan.total_rows == 23
+
+
+def _new_products_file(tag: str, rows: int) -> bytes:
+    """`rows` variants, two per new product, counted in both warehouses."""
+    return _csv(
+        [
+            {
+                "handle": f"{tag}-{i // 2}",
+                "name": f"{tag} {i // 2}",
+                "category": "kitchen",
+                "sku": f"{tag}-{i}",
+                "price": "10.00",
+                "stock:main": "5",
+                "stock:east": "1",
+            }
+            for i in range(rows)
+        ]
+    )
+
+
+def test_import_queries_per_row_are_pinned_and_search_refresh_is_one_task(
+    shop, django_capture_on_commit_callbacks, celery_eager
+):
+    """What a row costs: each new variant row (its product on every second row, two stock
+    counts) is at most 33 queries; the search refresh is one task for the whole import, not
+    one per product and variant save (it was ~34.5 queries and 1.5 tasks per row)."""
+
+    def apply(tag: str, rows: int) -> tuple[int, list]:
+        plan = catalog_import_check(seller=shop.seller, data=_new_products_file(tag, rows))
+        assert plan.errors == []
+        with (
+            django_capture_on_commit_callbacks() as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            catalog_import_apply(seller=shop.seller, plan=plan, actor=None, reference=tag)
+        return len(queries.captured_queries), callbacks
+
+    small_queries, small_tasks = apply("small", 4)
+    big_queries, big_tasks = apply("big", 12)
+    assert (big_queries - small_queries) / 8 <= 33
+    assert len(small_tasks) == len(big_tasks) == 1
+    new = Product.objects.filter(slug__startswith="big-")
+    assert new.count() == 6 and not new.filter(search_dirty=False).exists()
+    big_tasks[0]()  # after commit: the one task refreshes every product of the import
+    assert not new.filter(search_dirty=True).exists()
 
 
 # --- the import job -------------------------------------------------------------------------

@@ -190,3 +190,40 @@ def test_reindex_can_refresh_only_the_denormalised_columns(catalog):
     assert len(found("")) == 5
     assert catalog.products["shoe"].pk in found("attr_waterproof=true")
     assert SearchSuggestion.objects.filter(word="lamp").exists()
+
+
+def test_batched_marks_flag_once_at_the_end_and_nothing_if_the_block_fails(
+    catalog, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from catalog.search.services import search_index_mark_dirty_batched
+
+    lamp, shirt = catalog.products["lamp"], catalog.products["red_shirt"]
+    Product.objects.update(search_dirty=False)
+    lamp.refresh_from_db()
+    with django_capture_on_commit_callbacks() as callbacks, search_index_mark_dirty_batched():
+        lamp.save()
+        with search_index_mark_dirty_batched():  # joins the outer block
+            lamp.save()
+            VariantSalePrice.objects.filter(variant__product=shirt).delete()
+            shirt.variants.get().save()
+        assert not Product.objects.filter(search_dirty=True).exists()
+    assert set(Product.objects.filter(search_dirty=True).values_list("pk", flat=True)) == {
+        lamp.pk,
+        shirt.pk,
+    }
+    assert len(callbacks) == 1
+
+    Product.objects.update(search_dirty=False)
+    lamp.refresh_from_db()
+
+    def bulk_write_that_fails() -> None:
+        with transaction.atomic(), search_index_mark_dirty_batched():
+            lamp.save()
+            raise RuntimeError("the bulk write fails")
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
+        bulk_write_that_fails()
+    assert not Product.objects.filter(search_dirty=True).exists()
+    assert callbacks == []
