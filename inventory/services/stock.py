@@ -3,6 +3,7 @@ off; the backorder flag; reconciliation of counters against rows and the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -201,6 +202,20 @@ def stock_count_set(
         if delta == 0:
             return None
         return _adjustment_book(stock, delta=delta, actor=actor, reason=reason, reference=reference)
+
+
+def stock_rows_create(*, pairs: Sequence[tuple[Warehouse, ProductVariant]]) -> None:
+    """Empty stock rows for many (warehouse, variant) pairs in one INSERT, for bulk writers
+    about to count stock into them (the CSV import, for the variants it creates); a row that
+    exists already is left as it is. No counter moves, so no lock or ledger row. Rows made this
+    way send no `post_save` (OpenSearch's stock signal): use it for variants whose own save
+    already flags their product for search. A warehouse only stocks its own seller's variants."""
+    if any(w.seller_id != v.product.seller_id for w, v in pairs):
+        raise NotFound("No such warehouse for this product's seller.")
+    Stock.objects.bulk_create(
+        (Stock(variant=v, warehouse=w, backorder_allowed=v.allow_backorder) for w, v in pairs),
+        ignore_conflicts=True,
+    )
 
 
 def _removal_check(stock: Stock, units: int) -> None:

@@ -57,7 +57,7 @@ from catalog.services import (
 )
 from inventory import locks
 from inventory.models import Stock, Warehouse
-from inventory.services import MAX_LINE_QUANTITY, stock_count_set
+from inventory.services import MAX_LINE_QUANTITY, stock_count_set, stock_rows_create
 from sellers.bulk.columns import (
     ATTRIBUTE_PREFIX,
     BOOLEAN_WORDS,
@@ -786,7 +786,8 @@ def catalog_import_apply(
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
     """Write a checked plan in one transaction: products and variants first (catalog services),
-    then stock (inventory's `stock_count_set`, one adjustment per changed row, locked in
+    then the new variants' empty stock rows (one INSERT, `stock_rows_create`), then stock
+    (inventory's `stock_count_set`, one adjustment per changed row, locked in
     primary-key order in one statement as `inventory.locks` requires). A refusal anywhere rolls
     everything back and raises ImportFailed with the row and column. `on_progress(rows done)` is
     called after each product and after each stock change: progress, and the job's heartbeat."""
@@ -796,11 +797,14 @@ def catalog_import_apply(
     with transaction.atomic(), search_index_mark_dirty_batched():
         done = 0
         counted: list[tuple[int, ProductVariant, Warehouse, int, str]] = []
+        new_rows: list[tuple[Warehouse, ProductVariant]] = []
         for group in plan.products:
             product = _product_apply(seller, group)
             for vp in group.variants:
                 variant = _variant_apply(product, vp)
                 counted.extend((vp.row, variant, w, n, column) for w, n, column in vp.stock)
+                if vp.variant is None:  # created just now: no stock row anywhere yet
+                    new_rows.extend((w, variant) for w, _, _ in vp.stock)
             if group.status is not None:
                 try:
                     if group.status == ProductStatus.ACTIVE:
@@ -812,6 +816,8 @@ def catalog_import_apply(
             done += group.rows
             if on_progress is not None:
                 on_progress(done)
+        # One INSERT for the new variants' rows instead of a get-or-create per stock count.
+        stock_rows_create(pairs=new_rows)
         existing = [
             s.pk
             for s in Stock.objects.filter(

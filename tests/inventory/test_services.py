@@ -474,3 +474,17 @@ def test_reconcile_finds_and_repairs_drift(variant, assert_consistent):
     assert all(d.repaired for d in repaired)
     assert stock_reconcile() == []
     assert_consistent()
+
+
+def test_stock_rows_create_adds_missing_rows_only_and_only_for_the_sellers_warehouses():
+    from inventory.services import stock_rows_create
+
+    variant = ProductVariantFactory(allow_backorder=True)
+    kept = stock_with(variant=variant, on_hand=4)
+    other = WarehouseFactory(seller=variant.product.seller)
+    stock_rows_create(pairs=[(kept.warehouse, variant), (other, variant)])
+    rows = Stock.objects.filter(variant=variant).order_by("pk")
+    assert [(s.on_hand, s.backorder_allowed) for s in rows] == [(4, True), (0, True)]
+    with pytest.raises(NotFound):
+        stock_rows_create(pairs=[(WarehouseFactory(), variant)])
+    assert rows.count() == 2
