@@ -9,10 +9,11 @@ Seed first, then run (the index is built by seed_demo's search hook or `search_r
 Runs 200 realistic searches built from words of the catalog itself (single words, two words,
 prefixes, filters + facets, sorted by price, page 50), each as the results page does it: the
 engine's ids, total and all facets, then the page's products through the storefront selector.
-Then 200 autocomplete prefixes, 200 catalog category pages (`product_list_storefront`, newest
-and by price, with the bounded count the storefront pages with), and a plain indexed lookup by
-slug as the baseline, interleaved with the searches so load changes hit every kind alike.
-Prints p50/p95/p99 per kind and the size of the search tables and indexes.
+Then 200 autocomplete prefixes, 200 catalog category pages (`product_list_paged` as the
+storefront pages them, newest and by price, pages 1-5, with the bounded count), and a plain
+indexed lookup by slug as the baseline, interleaved with the searches so load changes hit
+every kind alike. Prints p50/p95/p99 per kind and the size of the search tables and indexes.
+`--kinds 'category page'` (comma-separated labels as printed) runs a subset.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from catalog.search.views import search_products_load  # noqa: E402
 from catalog.selectors import (  # noqa: E402
     ProductFilters,
     ProductSort,
-    product_list_storefront,
+    product_list_paged,
     product_queryset_public,
 )
 from shop.core.pagination import BoundedCountPaginator  # noqa: E402
@@ -115,6 +116,7 @@ def index_sizes() -> None:
             "'catalog_product_name_trgm', 'catalog_product_search_price', "
             "'catalog_product_search_dirty', 'catalog_product_facet_values', "
             "'catalog_product_newest', 'catalog_searchsuggestion', "
+            "'catalog_product_catnew_cover', 'catalog_product_catprice_cover', "
             "'catalog_suggestion_word', 'catalog_suggestion_unique') ORDER BY c.relname"
         )
         for name, size in cursor.fetchall():
@@ -125,7 +127,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--kinds",
+        default="",
+        help="Comma-separated kinds to run, as labelled in the output (e.g. 'sort by price,"
+        "page 50', or 'category page', 'suggest', 'slug lookup'); default all.",
+    )
     args = parser.parse_args()
+    kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
+
+    def wanted(label: str) -> bool:
+        return not kinds or label in kinds
+
     rng = random.Random(args.seed)
     backend = PostgresSearchBackend()
     total = Product.objects.count()
@@ -144,9 +157,8 @@ def main() -> None:
     def category_page(i: int) -> None:
         sort = ProductSort.NEWEST if i % 2 else ProductSort.PRICE_ASC
         filters = ProductFilters(category=rng.choice(categories), sort=sort)
-        page = BoundedCountPaginator(product_list_storefront(filters=filters), 24).get_page(
-            1 + i % 5
-        )
+        products = product_list_paged(filters=filters, storefront=True)
+        page = BoundedCountPaginator(products, 24).get_page(1 + i % 5)
         list(page.object_list)
 
     by_kind: dict[str, list[float]] = {}
@@ -162,28 +174,38 @@ def main() -> None:
             search_products_load(result=result)
             matches.append(result.total)
 
-        by_kind.setdefault(label, []).append(timed(page))
-        suggest.append(timed(lambda p=prefixes[i]: backend.suggest(prefix=p, limit=8)))
-        listing.append(timed(lambda i=i: category_page(i)))
+        if wanted(label):
+            by_kind.setdefault(label, []).append(timed(page))
+        if wanted("suggest"):
+            suggest.append(timed(lambda p=prefixes[i]: backend.suggest(prefix=p, limit=8)))
+        if wanted("category page"):
+            listing.append(timed(lambda i=i: category_page(i)))
         slug = slugs[i % len(slugs)]
-        baseline.append(
-            timed(lambda s=slug: Product.objects.filter(slug=s).values_list("id", "name").first())
-        )
+        if wanted("slug lookup"):
+            baseline.append(
+                timed(
+                    lambda s=slug: Product.objects.filter(slug=s).values_list("id", "name").first()
+                )
+            )
 
-    median_matches = statistics.median(matches)
-    print(
-        f"Search with facets ({args.queries} queries, median matches {median_matches:,.0f}; "
-        "counts exact up to 2,000, estimated beyond):"
-    )
-    for label, samples in by_kind.items():
-        report(label, samples)
-    report("all searches", [s for samples in by_kind.values() for s in samples])
-    print("Autocomplete:")
-    report("suggest", suggest)
-    print("Catalog category pages (product_list_storefront + bounded count):")
-    report("category page", listing)
-    print("Baseline (indexed lookup by slug):")
-    report("slug lookup", baseline)
+    if by_kind:
+        median_matches = statistics.median(matches)
+        print(
+            f"Search with facets ({args.queries} queries, median matches {median_matches:,.0f}; "
+            "counts exact up to 2,000, estimated beyond):"
+        )
+        for label, samples in by_kind.items():
+            report(label, samples)
+        report("all searches", [s for samples in by_kind.values() for s in samples])
+    if suggest:
+        print("Autocomplete:")
+        report("suggest", suggest)
+    if listing:
+        print("Catalog category pages (as the storefront pages them, bounded count):")
+        report("category page", listing)
+    if baseline:
+        print("Baseline (indexed lookup by slug):")
+        report("slug lookup", baseline)
     print("Sizes:")
     index_sizes()
 

@@ -14,13 +14,14 @@ from rest_framework.response import Response
 from catalog.filters import product_filters_parse
 from catalog.models import Category, Product
 from catalog.selectors import (
+    ProductListMerged,
     ProductSort,
     category_ancestors,
     category_children,
     category_get_by_slug,
     category_tree,
     product_get_public,
-    product_list,
+    product_list_paged,
     seller_get_public,
     seller_queryset_public,
 )
@@ -33,7 +34,7 @@ from catalog.serializers import (
 )
 from sellers.models import Seller
 from shop.core.api import ErrorSerializer, PageNumberPagination
-from shop.core.pagination import BoundedCountPaginator
+from shop.core.pagination import COUNT_LIMIT, BoundedCountPaginator
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Unknown or hidden (JSON error shape).")
 BAD_FILTER = OpenApiResponse(ErrorSerializer, description="Malformed filter: `fields` says which.")
@@ -94,10 +95,28 @@ class CategoryDetailView(generics.GenericAPIView):
 
 
 class ProductListPagination(PageNumberPagination):
-    """`count` stops at 10,000 (shop.core.pagination): counting a million rows per page
-    request would cost more than the page."""
+    """`count` stops at `COUNT_LIMIT` (shop.core.pagination): counting a million rows per page
+    request would cost more than the page. `count_capped` says more products match (and
+    pages past the limit are not served)."""
 
     django_paginator_class = BoundedCountPaginator
+
+    def get_paginated_response(self, data: list) -> Response:
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = [*paginated.get("required", []), "count_capped"]
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": (
+                f"True when more than `count` products match: the count stops at {COUNT_LIMIT:,} "
+                "and pages past it are not served (narrow the list with filters)."
+            ),
+        }
+        return paginated
 
 
 @extend_schema(
@@ -119,9 +138,9 @@ class ProductListView(generics.ListAPIView):
     filter_backends: list = []
     pagination_class = ProductListPagination
 
-    def get_queryset(self) -> QuerySet[Product]:
+    def get_queryset(self) -> QuerySet[Product] | ProductListMerged:
         filters = product_filters_parse(params=self.request.query_params)
-        return product_list(filters=filters)
+        return product_list_paged(filters=filters)
 
 
 class ProductDetailView(generics.GenericAPIView):

@@ -15,6 +15,7 @@ from catalog.filters import product_filters_parse
 from catalog.models import AttributeType, Category, Product
 from catalog.selectors import (
     ProductFilters,
+    ProductListMerged,
     ProductSort,
     attribute_filters_for_category,
     category_ancestors,
@@ -22,6 +23,7 @@ from catalog.selectors import (
     category_featured,
     category_get_by_slug,
     product_get_public,
+    product_list_paged,
     product_list_storefront,
     seller_get_public,
     seller_list_for_category,
@@ -49,10 +51,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/home.html", context)
 
 
-def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
-    return BoundedCountPaginator(products, settings.CATALOG_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+def _page(request: HttpRequest, products: QuerySet[Product] | ProductListMerged) -> Page:
+    # ProductListMerged is paged by slices and counted by count_up_to, not len() (the stubs'
+    # protocol asks for Sized and Iterable)
+    paginator = BoundedCountPaginator(products, settings.CATALOG_PAGE_SIZE)  # type: ignore[arg-type]
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _listing(
@@ -72,7 +75,7 @@ def _listing(
     if seller_slug is not None:
         # a seller's page lists that seller only, whatever `seller` parameters come along
         filters = dataclasses.replace(filters, sellers=(seller_slug,))
-    page_obj = _page(request, product_list_storefront(filters=filters))
+    page_obj = _page(request, product_list_paged(filters=filters, storefront=True))
     return filters, {"page_obj": page_obj, "filter_error": None}, 200
 
 

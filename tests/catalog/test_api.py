@@ -182,6 +182,19 @@ def test_pagination_and_page_size(api_client, catalog):
     _assert_error_shape(api_client.get("/api/v1/products/", {"page": 9}), 404, "not_found")
 
 
+def test_count_says_when_it_stopped_at_the_limit(api_client, catalog, monkeypatch):
+    """Counting every match of a million-product list costs more than the page: `count` stops
+    at COUNT_LIMIT and `count_capped` tells a client that more products match."""
+    from shop.core import pagination
+
+    body = api_client.get("/api/v1/products/").json()
+    assert (body["count"], body["count_capped"]) == (2, False)
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 1)
+    body = api_client.get("/api/v1/products/", {"page_size": 1}).json()
+    assert (body["count"], body["count_capped"]) == (1, True)
+    assert len(body["results"]) == 1 and body["next"] is None
+
+
 def _queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
@@ -198,8 +211,8 @@ def test_product_list_queries_do_not_grow_with_page_size(
     small = _queries(api_client, "/api/v1/products/?page_size=2")
     large = _queries(api_client, "/api/v1/products/?page_size=14")
     assert small == large
-    # count, page of products (seller, category joined), first images
-    with django_assert_num_queries(3):
+    # approved sellers' ids, count, page of products (seller, category joined), first images
+    with django_assert_num_queries(4):
         api_client.get("/api/v1/products/?page_size=14")
 
 
@@ -259,7 +272,9 @@ def test_suspending_a_seller_hides_its_products_at_once(api_client, catalog):
     from sellers.services import seller_suspend
 
     seller_suspend(seller=catalog["shop"], reason="Test")
-    assert _slugs(api_client.get("/api/v1/products/")) == ["plain-tee"]
+    response = api_client.get("/api/v1/products/")
+    assert _slugs(response) == ["plain-tee"]
+    assert response.json()["count"] == 1  # the count too, before any search refresh
     _assert_error_shape(api_client.get("/api/v1/products/aeris-14/"), 404, "not_found")
 
 

@@ -14,10 +14,11 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from catalog.models import AttributeType, ProductStatus, VariantSalePrice
+from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
 from catalog.search.services import search_index_refresh
-from catalog.services import product_image_add
+from catalog.services import product_archive, product_image_add
 from sellers.models import SellerStatus
+from sellers.services import seller_suspend
 from tests.factories import (
     AttributeChoiceFactory,
     AttributeFactory,
@@ -33,12 +34,16 @@ pytestmark = pytest.mark.django_db
 
 # Queries of a category page, whatever the number of products shown: category, nav, ancestors
 # (breadcrumbs), ancestors again for the attribute filters, attributes, their choices,
-# subcategories, sellers, the subtree's ids (a literal list the planner can use), page count,
-# page of products, first images.
-CATEGORY_PAGE_QUERIES = 12
-HOME_QUERIES = 6  # nav, featured categories, featured products + images, new products + images
+# subcategories, sellers, approved sellers' ids and the subtree's ids (literal lists the planner
+# can estimate), page count, the page's ids (one merged walk per category of the subtree), page
+# of products, first images.
+CATEGORY_PAGE_QUERIES = 14
+# nav, featured categories, then for featured and new products: approved sellers' ids, the
+# products, their images
+HOME_QUERIES = 8
 PRODUCT_PAGE_QUERIES = 6  # product, variants, their attribute values, images, breadcrumbs, nav
-SELLER_PAGE_QUERIES = 5  # seller, nav, page count, page of products, first images
+# seller, nav, approved sellers' ids, page count, page of products, first images
+SELLER_PAGE_QUERIES = 6
 
 
 def make_product(*, price="19.99", variant_kwargs=None, **kwargs):
@@ -540,7 +545,89 @@ def test_category_count_stops_at_the_limit(client, tree, monkeypatch):
     response = client.get(reverse("catalog:category", args=[root.slug]))
     paginator = response.context["page_obj"].paginator
     assert paginator.count == 2 and paginator.count_capped
+    body = response.content.decode()
+    assert "More than 2 products" in body and "narrow the list with filters" in body
     monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
     response = client.get(reverse("catalog:category", args=[root.slug]))
     paginator = response.context["page_obj"].paginator
     assert paginator.count == 3 and not paginator.count_capped
+    body = response.content.decode()
+    assert "3 products" in body and "More than" not in body
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_asc"])
+def test_a_subtree_pages_in_one_order_across_its_categories(client, tree, settings, sort):
+    """Over a subtree, a page's ids come from one short index walk per category, merged: the
+    pages together are the whole subtree in the chosen order, none twice, none missing."""
+    root, child, grandchild, other = tree
+    settings.CATALOG_PAGE_SIZE = 2
+    now = timezone.now()
+    made = []
+    for i, category in enumerate([root, child, grandchild, child, root, grandchild, child]):
+        made.append(
+            make_product(
+                name=f"P{i}",
+                category=category,
+                price=f"{10 + (i * 7) % 5}.00",
+                published_at=now - timedelta(hours=(i * 3) % 7),
+            )
+        )
+    make_product(name="Elsewhere", category=other)
+    if sort == "newest":
+        made.sort(key=lambda p: (p.published_at, p.pk), reverse=True)
+    else:
+        made.sort(key=lambda p: (Product.objects.get(pk=p.pk).search_price_min, p.pk))
+
+    url = reverse("catalog:category", args=[root.slug])
+    seen = []
+    for number in (1, 2, 3, 4):
+        seen += names_in(client.get(url, {"sort": sort, "page": number}))
+    assert seen == [p.name for p in made]
+
+
+def _listed(client, category) -> tuple[list[str], int]:
+    page = client.get(reverse("catalog:category", args=[category.slug])).context["page_obj"]
+    return [p.name for p in page.object_list], page.paginator.count
+
+
+def test_archiving_or_suspending_hides_from_the_page_and_count_before_any_refresh(client, tree):
+    """Lists read the stored visibility flag, but status and seller stay live checks."""
+    root = tree[0]
+    kept = make_product(name="Kept", category=root)
+    archived = make_product(name="Archived now", category=root)
+    suspended = make_product(name="Suspended seller's", category=root)
+    assert _listed(client, root) == (["Suspended seller's", "Archived now", "Kept"], 3)
+
+    # the search refresh that would clear their stored flags has not run
+    product_archive(product=archived)
+    seller_suspend(seller=suspended.seller, reason="Test")
+
+    assert Product.objects.filter(search_visible=True).count() == 3
+    assert _listed(client, root) == ([kept.name], 1)
+
+
+def test_a_new_product_is_listed_before_its_search_refresh(client, tree):
+    """A product the refresh has not flagged yet is checked live (its active variant), so a
+    seller's new product shows at once; without an active variant it stays hidden."""
+    root = tree[0]
+    fresh = ProductFactory(name="Fresh", category=root)
+    ProductVariantFactory(product=fresh)
+    retired = ProductFactory(name="Retired", category=root)
+    ProductVariantFactory(product=retired, is_active=False)
+
+    assert not Product.objects.filter(search_visible=True).exists()
+    assert _listed(client, root) == (["Fresh"], 1)
+
+
+def test_a_deactivated_last_variant_leaves_the_list_with_its_search_refresh(client, tree):
+    """The one lag of the stored flag: a product whose last active variant was just
+    deactivated is listed until its refresh (seconds, after commit); its own page is 404 at
+    once."""
+    root = tree[0]
+    product = make_product(name="Last variant", category=root)
+    product.variants.update(is_active=False)
+
+    assert _listed(client, root) == (["Last variant"], 1)
+    assert client.get(reverse("catalog:product", args=[product.slug])).status_code == 404
+    search_index_refresh(product_ids=[product.pk])
+    assert _listed(client, root) == ([], 0)
