@@ -57,11 +57,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def vocabulary(rng: random.Random) -> tuple[list[str], list[str], list[str], list[str]]:
+def vocabulary(seed: int) -> tuple[list[str], list[str], list[str], list[str]]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT name FROM catalog_product TABLESAMPLE SYSTEM (0.5) "
-            "WHERE status = 'active' LIMIT 2000"
+            # a fixed seed: runs before and after a change search for the same words
+            "SELECT name FROM catalog_product TABLESAMPLE SYSTEM (0.5) REPEATABLE (%s) "
+            "WHERE status = 'active' LIMIT 2000",
+            [seed],
         )
         names = [row[0] for row in cursor.fetchall()]
     words = sorted({w.lower() for n in names for w in n.split() if len(w) > 3 and w.isalpha()})
@@ -73,8 +75,8 @@ def vocabulary(rng: random.Random) -> tuple[list[str], list[str], list[str], lis
     return names, words, categories, choices
 
 
-def build_queries(count: int, rng: random.Random) -> list[tuple[str, str]]:
-    names, words, categories, choices = vocabulary(rng)
+def build_queries(count: int, rng: random.Random, seed: int) -> list[tuple[str, str]]:
+    names, words, categories, choices = vocabulary(seed)
     if not words:
         raise SystemExit("The catalog is empty: run seed_demo first.")
     makers: list[tuple[str, Callable[[], str]]] = [
@@ -145,11 +147,11 @@ def main() -> None:
     public = product_queryset_public().count()
     print(f"Catalog: {total:,} products ({public:,} public), engine: postgres")
 
-    queries = build_queries(args.queries, rng)
+    queries = build_queries(args.queries, rng, args.seed)
     for _, query_string in queries[:6]:  # warm the cache the way a running site is warm
         backend.search(query=search_query_parse(params=QueryDict(query_string), page_size=24))
 
-    words = vocabulary(rng)[1]
+    words = vocabulary(args.seed)[1]
     prefixes = [w[: rng.randint(2, 5)] for w in (rng.choice(words) for _ in range(args.queries))]
     slugs = list(Product.objects.order_by("?").values_list("slug", flat=True)[: args.queries])
     categories = list(Category.objects.all())

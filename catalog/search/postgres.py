@@ -9,6 +9,7 @@ denormalised `search_price_min` (see `services.search_index_refresh`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
@@ -62,7 +63,37 @@ SAMPLE_PAGES = 600
 # a sampled base set estimated above BROAD_FACTOR * EXACT_LIMIT skips the exact attempt
 BROAD_FACTOR = 4
 RANK_LIMIT = 2_000
+# a price-sorted text search first fetches the matches below the nearest price bucket edge
+# the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
+PRICE_BOUND_FACTOR = 3
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
+
+
+@dataclass(frozen=True)
+class _MergedOrder:
+    fields: tuple  # ORM order_by of each category's walk (its index order)
+    columns: tuple[str, ...]  # what the merge sorts on besides id
+    sql: str  # the same order over the merged rows
+
+
+# Listing orders a (category, status, ...) index serves (`_category_merged_ids`).
+MERGED_ORDERS = {
+    SearchSort.RELEVANCE: _MergedOrder(  # without text, "best match" lists the newest
+        (F("published_at").desc(nulls_last=True), "-id"),
+        ("published_at",),
+        "published_at DESC NULLS LAST, id DESC",
+    ),
+    SearchSort.NEWEST: _MergedOrder(
+        (F("published_at").desc(nulls_last=True), "-id"),
+        ("published_at",),
+        "published_at DESC NULLS LAST, id DESC",
+    ),
+    SearchSort.PRICE_ASC: _MergedOrder(
+        (F("search_price_min").asc(nulls_last=True), "id"),
+        ("search_price_min",),
+        "search_price_min ASC NULLS LAST, id ASC",
+    ),
+}
 
 _trigram_state: dict[str, bool] = {}
 
@@ -182,6 +213,12 @@ class PostgresSearchBackend:
             self._memo["sellers"] = list(seller_queryset_public().values_list("id", flat=True))
         return self._memo["sellers"]  # type: ignore[return-value]
 
+    def _category_ids(self, category: Category) -> list[int]:
+        key = ("subtree", category.pk)
+        if key not in self._memo:
+            self._memo[key] = category_subtree_ids(category=category)
+        return self._memo[key]  # type: ignore[return-value]
+
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
         """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
         all read the product row (denormalised columns), none joins."""
@@ -195,7 +232,7 @@ class PostgresSearchBackend:
         if f.category is not None:
             # literal id lists, not subqueries: the planner then estimates them from the
             # column statistics (a subquery it guessed at one row and scanned 912k products)
-            out["category"] = Q(category_id__in=category_subtree_ids(category=f.category))
+            out["category"] = Q(category_id__in=self._category_ids(f.category))
         if f.sellers:
             chosen = Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True)
             out["seller"] = Q(seller_id__in=list(chosen))
@@ -244,7 +281,11 @@ class PostgresSearchBackend:
                 qs = qs.filter(condition)
         return qs
 
-    def _page_ids(self, query: SearchQuery) -> list[int]:
+    def _page_ids(
+        self, query: SearchQuery, *, price_counts: dict[int | None, int] | None = None
+    ) -> list[int]:
+        """The page's ids in result order. `price_counts` (matches per price bucket, None when
+        the facet counts were exact) lets a price-sorted text search bound its fetch."""
         matching = self._matching(query).order_by()
         window = slice(query.offset, query.offset + query.page_size)
         sort = query.sort
@@ -259,6 +300,10 @@ class PostgresSearchBackend:
                     [*params, query.page_size, query.offset],
                 )
                 return [row[0] for row in cursor.fetchall()]
+        if query.terms and sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
+            return self._price_sorted_ids(query, matching, price_counts)
+        if not query.terms and query.filters.category is not None and sort in MERGED_ORDERS:
+            return self._category_merged_ids(query)
         if sort == SearchSort.PRICE_ASC:
             ordered = matching.order_by(F("search_price_min").asc(nulls_last=True), "id")
         elif sort == SearchSort.PRICE_DESC:
@@ -269,9 +314,105 @@ class PostgresSearchBackend:
             ordered = matching.order_by(F("published_at").desc(nulls_last=True), "-id")
         return list(ordered.values_list("id", flat=True)[window])
 
+    def _category_merged_ids(self, query: SearchQuery) -> list[int]:
+        """A category's listing without text, newest or cheapest first: one ordered walk of the
+        (category, status, ...) index per category of the subtree, merged (Merge Append reads
+        only as far as the page needs), instead of walking the whole catalog's order and
+        skipping the other categories' rows (page 50 of a top category: ~7,000 rows)."""
+        order = MERGED_ORDERS[query.sort]
+        keep = query.offset + query.page_size
+        others = self._matching(query, skip="category").order_by()
+        parts, params = [], []
+        for category_id in self._category_ids(query.filters.category):
+            walk = (
+                others.filter(category_id=category_id)
+                .order_by(*order.fields)
+                .values("id", *order.columns)[:keep]
+            )
+            sql, part_params = walk.query.sql_with_params()
+            parts.append(f"({sql})")
+            params.extend(part_params)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608 - constant SQL, values are parameters
+                f"ORDER BY {order.sql} LIMIT %s OFFSET %s",
+                [*params, query.page_size, query.offset],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    def _price_bounds(
+        self, query: SearchQuery, price_counts: dict[int | None, int] | None
+    ) -> list[Decimal | None]:
+        """Price bounds to try for a price-sorted text search, nearest first, ending with None
+        (no bound). The first is the nearest price bucket edge the facet counts say holds
+        PRICE_BOUND_FACTOR pages' worth of matches below it (above it, sorting down)."""
+        if price_counts is None:
+            return [None]  # at most EXACT_LIMIT matches: one bitmap over all of them
+        need = (query.offset + query.page_size) * PRICE_BOUND_FACTOR
+        descending = query.sort == SearchSort.PRICE_DESC
+        edges = [
+            (i, low if descending else high)
+            for i, (low, high) in enumerate(PRICE_BUCKETS)
+            if (low if descending else high) is not None
+        ]
+        if descending:
+            edges.reverse()
+        f = query.filters
+        bounds: list[Decimal | None] = []
+        seen = 0
+        for i, edge in edges:
+            low, high = PRICE_BUCKETS[i]
+            in_filter = (high is None or f.price_min is None or high > f.price_min) and (
+                low is None or f.price_max is None or low <= f.price_max
+            )
+            seen += price_counts.get(i, 0) if in_filter else 0
+            if seen >= need or bounds:
+                bounds.append(edge)
+        return [*bounds, None]
+
+    def _price_sorted_ids(
+        self,
+        query: SearchQuery,
+        matching: QuerySet[Product],
+        price_counts: dict[int | None, int] | None,
+    ) -> list[int]:
+        """A text search sorted by price. Walking the price index and testing the text row by
+        row is fast for a word common among cheap products and takes seconds for one that only
+        expensive products carry; fetching every match to sort them takes ~100 ms for a broad
+        word. So the matches are fetched from the text and price index bitmaps together, below
+        the nearest price bound expected to hold enough of them (above, sorting down), widened
+        until the page is full: every match past a bound sorts after every match within it."""
+        descending = query.sort == SearchSort.PRICE_DESC
+        order = (
+            "search_price_min DESC NULLS LAST, id DESC"
+            if descending
+            else "search_price_min ASC NULLS LAST, id ASC"
+        )
+        ids: list[int] = []
+        for bound in self._price_bounds(query, price_counts):
+            bounded = matching
+            if bound is not None:
+                bounded = (
+                    matching.filter(search_price_min__gte=bound)
+                    if descending
+                    else matching.filter(search_price_min__lt=bound)
+                )
+            sql, params = bounded.values("id", "search_price_min").query.sql_with_params()
+            with connection.cursor() as cursor:
+                # MATERIALIZED: the planner may not turn this back into the ordered index walk
+                cursor.execute(
+                    f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c "  # noqa: S608 - constant SQL, values are parameters
+                    f"ORDER BY {order} LIMIT %s OFFSET %s",
+                    [*params, query.page_size, query.offset],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) == query.page_size:
+                break
+        return ids
+
     def search(self, *, query: SearchQuery) -> SearchResult:
-        facets, total, total_is_estimate = self._facets_and_total(query)
-        ids = self._page_ids(query) if total else []
+        facets, total, total_is_estimate, price_counts = self._facets_and_total(query)
+        ids = self._page_ids(query, price_counts=price_counts) if total else []
         did_you_mean = None
         if total == 0 and query.terms:
             did_you_mean = self._did_you_mean(query)
@@ -286,7 +427,9 @@ class PostgresSearchBackend:
 
     # --- facets -----------------------------------------------------------------------------
 
-    def _facets_and_total(self, query: SearchQuery) -> tuple[Facets, int, bool]:
+    def _facets_and_total(
+        self, query: SearchQuery
+    ) -> tuple[Facets, int, bool, dict[int | None, int] | None]:
         """All facet counts and the total in one statement over the base set (text and the
         filters no facet lifts): each row carries one boolean per active filter, and each
         facet counts the rows passing every filter but its own.
@@ -296,7 +439,8 @@ class PostgresSearchBackend:
         same statement runs over a random sample of about SAMPLE_PAGES table pages
         (TABLESAMPLE SYSTEM, fixed seed so a page reload shows the same numbers) and counts
         are scaled up: facets flagged `sampled`, the total flagged as an estimate unless a
-        bounded count of the fully filtered set finds it small enough to be exact."""
+        bounded count of the fully filtered set finds it small enough to be exact. Also returns
+        the sampled matches per price bucket (None when counts are exact) for price sorting."""
         conditions = self._conditions(query)
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
         base = (
@@ -321,18 +465,21 @@ class PostgresSearchBackend:
         chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
         share = _sample_share()
         counts: dict[str, dict[int | None, int]] | None = None
+        sample = None
         if share < 1.0:
             # a page sample first (no index, no full bitmap): is the base set broad?
             sample = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
             if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
                 counts = sample
-        exact = None
         if counts is None:
             exact = self._facet_counts(base[: EXACT_LIMIT + 1], flags, chosen_attrs)
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
             else:
-                counts = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
+                # the same sample statement as above: its answer is reused, not re-run
+                counts = sample or self._facet_counts(
+                    base, flags, chosen_attrs, sample_percent=share * 100
+                )
         sampled = share < 1.0
         if sampled:
             counts = {
@@ -358,7 +505,7 @@ class PostgresSearchBackend:
             ),
             sampled=sampled,
         )
-        return facets, total, estimated
+        return facets, total, estimated, (counts.get("price", {}) if sampled else None)
 
     def _facet_counts(
         self,
@@ -502,6 +649,14 @@ class PostgresSearchBackend:
     def _did_you_mean(self, query: SearchQuery) -> str | None:
         if not trigram_available():
             return None
+        # a word some public product's name carries is its own best correction (similarity 1):
+        # one lookup in the small autocomplete table spares the trigram search over a million
+        # names (a correctly spelled word found nothing only because of the filters)
+        known = set(
+            SearchSuggestion.objects.filter(word__in=query.terms).values_list("word", flat=True)
+        )
+        if known >= set(query.terms):
+            return None
         corrected = []
         with connection.cursor() as cursor:
             # `<%` uses the trigram index; its default threshold (0.6) misses most typos
@@ -510,6 +665,9 @@ class PostgresSearchBackend:
                 [str(DID_YOU_MEAN_MIN_SIMILARITY)],
             )
             for term in query.terms:
+                if term in known:
+                    corrected.append(term)
+                    continue
                 cursor.execute(
                     """
                     SELECT word, similarity(word, %s) AS score FROM (

@@ -7,7 +7,7 @@ import pytest
 from django.http import QueryDict
 
 from catalog.search import postgres
-from catalog.search.base import SearchQuery
+from catalog.search.base import PRICE_BUCKETS, SearchQuery
 from catalog.search.postgres import PostgresSearchBackend
 from catalog.search.query import search_query_parse
 
@@ -203,3 +203,63 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
     with django_assert_num_queries(8):
         run("")
+
+
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc"])
+def test_price_sorted_text_search_pages_match_the_full_sort_whatever_the_estimates(
+    catalog, monkeypatch, sort
+):
+    """A price-sorted text search over sampled counts fetches the matches below (above) a
+    price bound first and widens it until the page is full: pages are the full sort's pages,
+    also when the sampled counts put the matches in the wrong price bucket."""
+    everything = names(catalog, run(f"q=clothing&sort={sort}"))
+    by_price = ["red_shirt", "blue_shirt", "shoe"]  # 8.00 on sale, 20.00, 120.00
+    assert everything == (by_price if sort == "price_asc" else by_price[::-1])
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "PRICE_BOUND_FACTOR", 1)
+    assert run(f"q=clothing&sort={sort}").facets.sampled
+    paged = [names(catalog, run(f"q=clothing&sort={sort}&page_size=1&page={n}")) for n in (1, 2, 3)]
+    assert [p for page in paged for p in page] == everything
+    # sampled counts that put every match in the cheapest (dearest) bucket: bounds widen
+    lying = {0: 3} if sort == "price_asc" else {len(PRICE_BUCKETS) - 1: 3}
+    facets_and_total = PostgresSearchBackend._facets_and_total
+
+    def lie(self, query):
+        facets, total, estimated, _ = facets_and_total(self, query)
+        return facets, total, estimated, lying
+
+    monkeypatch.setattr(PostgresSearchBackend, "_facets_and_total", lie)
+    paged = [names(catalog, run(f"q=clothing&sort={sort}&page_size=1&page={n}")) for n in (1, 2, 3)]
+    assert [p for page in paged for p in page] == everything
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("", ["shoe", "red_shirt", "blue_shirt"]),  # without text, best match is newest
+        ("newest", ["shoe", "red_shirt", "blue_shirt"]),
+        ("price_asc", ["red_shirt", "blue_shirt", "shoe"]),
+    ],
+)
+def test_category_listing_merges_its_categories_in_order_page_by_page(catalog, sort, expected):
+    """Without text, a category's pages merge one ordered walk per category of the subtree
+    (shirts and shoes here); the hidden shirts never appear."""
+    assert names(catalog, run(f"category=clothing&sort={sort}")) == expected
+    paged = [
+        names(catalog, run(f"category=clothing&sort={sort}&page_size=1&page={n}"))
+        for n in (1, 2, 3, 4)
+    ]
+    assert paged == [[n] for n in expected] + [[]]
+
+
+def test_a_known_word_that_filters_empty_needs_no_trigram_search(catalog, trigram):
+    """ "Did you mean" has nothing to offer for a word product names carry (the filters emptied
+    the results): it is answered from the autocomplete table, not a trigram scan of names."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = run("q=shirt&category=electronics")
+    assert result.total == 0 and result.did_you_mean is None
+    assert not [q for q in ctx.captured_queries if "similarity" in q["sql"]]
