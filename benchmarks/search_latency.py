@@ -119,6 +119,7 @@ def index_sizes() -> None:
             "'catalog_product_search_dirty', 'catalog_product_facet_values', "
             "'catalog_product_newest', 'catalog_searchsuggestion', "
             "'catalog_product_catnew_cover', 'catalog_product_catprice_cover', "
+            "'catalog_product_catrate_cover', 'catalog_product_catname_cover', "
             "'catalog_suggestion_word', 'catalog_suggestion_unique') ORDER BY c.relname"
         )
         for name, size in cursor.fetchall():

@@ -209,7 +209,9 @@ class ProductSort(StrEnum):
 SORT_ORDER = {
     ProductSort.NEWEST: (F("published_at").desc(nulls_last=True), "-id"),
     ProductSort.PRICE_ASC: (F("search_price_min").asc(nulls_last=True), "id"),
-    ProductSort.PRICE_DESC: (F("search_price_min").desc(nulls_last=True), "-id"),
+    # NULLS FIRST: the price index walked backwards (a listed product has no stored price only
+    # in the seconds before its first refresh)
+    ProductSort.PRICE_DESC: (F("search_price_min").desc(nulls_first=True), "-id"),
     ProductSort.RATING: ("-rating_avg", "-rating_count", "-id"),
     ProductSort.NAME: ("name", "id"),
 }
@@ -302,13 +304,16 @@ def _product_list_any_category(
     return product_list_shape(qs).order_by(*SORT_ORDER[filters.sort])
 
 
-# Sorts with a per-category index in the same order (catalog_product_catnew_cover and
-# catalog_product_catprice_cover): a subtree's page merges one short index walk per category
-# (ProductListMerged). Price high-to-low (NULLS LAST) matches neither index's backward walk.
-# Each: the column the walk selects after the id, and the merge's ORDER BY by position.
-MERGED_SORTS = {
-    ProductSort.NEWEST: ("published_at", "2 DESC NULLS LAST, 1 DESC"),
-    ProductSort.PRICE_ASC: ("search_price_min", "2 ASC NULLS LAST, 1 ASC"),
+# Every sort has a per-category index in its order (catalog_product_cat*_cover; price
+# high-to-low walks the price index backwards): a subtree's page merges one short index walk
+# per category (ProductListMerged). Each: the columns the walk selects after the id, and the
+# merge's ORDER BY by position, the same order as SORT_ORDER.
+MERGED_SORTS: dict[ProductSort, tuple[tuple[str, ...], str]] = {
+    ProductSort.NEWEST: (("published_at",), "2 DESC NULLS LAST, 1 DESC"),
+    ProductSort.PRICE_ASC: (("search_price_min",), "2 ASC NULLS LAST, 1 ASC"),
+    ProductSort.PRICE_DESC: (("search_price_min",), "2 DESC NULLS FIRST, 1 DESC"),
+    ProductSort.RATING: (("rating_avg", "rating_count"), "2 DESC, 3 DESC, 1 DESC"),
+    ProductSort.NAME: (("name",), "2 ASC, 1 ASC"),
 }
 # Stands for the category id while one walk's SQL is compiled (never a real id).
 _CATEGORY_PLACEHOLDER = -(2**62) - 17
@@ -366,8 +371,7 @@ def product_list_paged(
     *, filters: ProductFilters | None = None, at: datetime | None = None, storefront: bool = False
 ) -> QuerySet[Product] | ProductListMerged:
     """`product_list` (or `product_list_storefront`) shaped for a Paginator: over a subtree of
-    several categories sorted by newest or price, a `ProductListMerged`; otherwise the
-    queryset itself."""
+    several categories, a `ProductListMerged`; otherwise the queryset itself."""
     filters = filters or ProductFilters()
     any_category = _product_list_any_category(filters=filters, at=at)
     qs = any_category
@@ -377,13 +381,12 @@ def product_list_paged(
         qs = qs.filter(category_id__in=category_ids)
     if storefront:
         qs = _with_price_was(qs, at=at)
-    merged = MERGED_SORTS.get(filters.sort)
-    if category_ids is None or len(category_ids) < 2 or merged is None:
+    if category_ids is None or len(category_ids) < 2:
         return qs
-    column, order_sql = merged
+    columns, order_sql = MERGED_SORTS[filters.sort]
     return ProductListMerged(
         queryset=qs,
-        walk=any_category.values_list("pk", column),
+        walk=any_category.values_list("pk", *columns),
         order_sql=order_sql,
         category_ids=category_ids,
     )

@@ -555,34 +555,38 @@ def test_category_count_stops_at_the_limit(client, tree, monkeypatch):
     assert "3 products" in body and "More than" not in body
 
 
-@pytest.mark.parametrize("sort", ["newest", "price_asc"])
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "rating", "name"])
 def test_a_subtree_pages_in_one_order_across_its_categories(client, tree, settings, sort):
     """Over a subtree, a page's ids come from one short index walk per category, merged: the
-    pages together are the whole subtree in the chosen order, none twice, none missing."""
+    pages together are the whole subtree in the chosen order, none twice, none missing (ties
+    broken by id)."""
     root, child, grandchild, other = tree
     settings.CATALOG_PAGE_SIZE = 2
     now = timezone.now()
-    made = []
     for i, category in enumerate([root, child, grandchild, child, root, grandchild, child]):
-        made.append(
-            make_product(
-                name=f"P{i}",
-                category=category,
-                price=f"{10 + (i * 7) % 5}.00",
-                published_at=now - timedelta(hours=(i * 3) % 7),
-            )
+        make_product(
+            name=f"{'mzkbqfa'[i]} {i}",
+            category=category,
+            price=f"{10 + (i * 7) % 5}.00",
+            published_at=now - timedelta(hours=(i * 3) % 7),
+            rating_avg=Decimal((i * 2) % 3),
+            rating_count=i % 2,
         )
     make_product(name="Elsewhere", category=other)
-    if sort == "newest":
-        made.sort(key=lambda p: (p.published_at, p.pk), reverse=True)
-    else:
-        made.sort(key=lambda p: (Product.objects.get(pk=p.pk).search_price_min, p.pk))
+    rows = list(Product.objects.exclude(name="Elsewhere"))
+    expected = {
+        "newest": sorted(rows, key=lambda p: (p.published_at, p.pk), reverse=True),
+        "price_asc": sorted(rows, key=lambda p: (p.search_price_min, p.pk)),
+        "price_desc": sorted(rows, key=lambda p: (p.search_price_min, p.pk), reverse=True),
+        "rating": sorted(rows, key=lambda p: (p.rating_avg, p.rating_count, p.pk), reverse=True),
+        "name": sorted(rows, key=lambda p: (p.name, p.pk)),
+    }[sort]
 
     url = reverse("catalog:category", args=[root.slug])
     seen = []
     for number in (1, 2, 3, 4):
         seen += names_in(client.get(url, {"sort": sort, "page": number}))
-    assert seen == [p.name for p in made]
+    assert seen == [p.name for p in expected]
 
 
 def _listed(client, category) -> tuple[list[str], int]:
