@@ -207,6 +207,10 @@ class Product(BaseModel):
                 name="catalog_product_catrate_cover",
             ),
             _category_list_index("name", "id", name="catalog_product_catname_cover"),
+            # A category page's seller filter: does this seller list anything in the subtree?
+            models.Index(
+                fields=["seller", "category", "status"], name="catalog_product_seller_cat"
+            ),
         ]
 
     def __str__(self) -> str:
