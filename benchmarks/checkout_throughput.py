@@ -67,6 +67,36 @@ def _django_setup() -> None:
     django.setup()
 
 
+# How the benchmark serves (and placement_profile.py runs in-process): like production.
+SERVED_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "benchmark-only-not-a-secret",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DATABASE_CONN_MAX_AGE": "60",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def _database_urls(suffix: str) -> tuple[str, str, str]:
+    """(url of `<DATABASE_URL's database>_<suffix>`, url of the server's `postgres` database,
+    the name), the benchmark's own database."""
+    base_url = os.environ.get("DATABASE_URL")
+    if not base_url:
+        raise SystemExit(f"Set DATABASE_URL to a PostgreSQL server (<name>_{suffix} is used).")
+    head, _, name = base_url.rpartition("/")
+    own = f"{name.split('?')[0]}_{suffix}"
+    return f"{head}/{own}", f"{head}/postgres", own
+
+
+def _database_drop(admin_url: str, name: str, *, create: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -317,21 +347,12 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
-    base_url = os.environ.get("DATABASE_URL")
-    if not base_url:
-        print("Set DATABASE_URL to a PostgreSQL server (a <name>_checkout_bench database is used).")
-        return 2
-    head, _, name = base_url.rpartition("/")
-    bench_name = f"{name.split('?')[0]}_checkout_bench"
-    bench_url, admin_url = f"{head}/{bench_name}", f"{head}/postgres"
+    bench_url, admin_url, bench_name = _database_urls("checkout_bench")
     os.environ["DATABASE_URL"] = bench_url
 
-    import psycopg
     import requests
 
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{bench_name}"')
+    _database_drop(admin_url, bench_name, create=True)
     _django_setup()
     from django.core.management import call_command
     from django.db import connection
@@ -357,14 +378,7 @@ def main() -> int:
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": "benchmark-only-not-a-secret",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_CONN_MAX_AGE": "60",
-        "LOG_LEVEL": "WARNING",
-    }
+    env = {**os.environ, **SERVED_ENV}
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -449,8 +463,7 @@ def main() -> int:
         server.wait(timeout=30)
         connection.close()
         if not args.keep:
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
+            _database_drop(admin_url, bench_name)
     print(
         "\nOK: every order placed, nothing oversold." if not problems else f"\nPROBLEMS: {problems}"
     )

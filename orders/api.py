@@ -15,7 +15,12 @@ from rest_framework.views import APIView
 
 from cart.selectors import cart_for_owner
 from orders.models import Checkout, Order
-from orders.selectors import order_get_for_customer, order_list_for_customer, shipping_options
+from orders.selectors import (
+    order_detail_for_customer,
+    order_get_for_customer,
+    order_list_for_customer,
+    shipping_options,
+)
 from orders.serializers import (
     CheckoutSerializer,
     CheckoutUpdateSerializer,
@@ -141,7 +146,7 @@ class CheckoutPlaceView(APIView):
                 payment_token=values.get("payment_token", ""),
                 expected_total=values.get("expected_total"),
             )
-            detail = order_get_for_customer(user=request.user, number=order.number)
+            detail = order_detail_for_customer(user=request.user, order=order)
             return status.HTTP_201_CREATED, OrderDetailSerializer(detail).data
 
         key = request.headers.get("Idempotency-Key")

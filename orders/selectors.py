@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Func,
+    Model,
     Prefetch,
     Q,
     QuerySet,
@@ -64,6 +66,42 @@ def _order_detail_queryset() -> QuerySet[Order]:
     )
 
 
+def _prefetched(instance: Model, name: str, objects: Iterable[Model]) -> None:
+    """Fill `instance.<name>` the way prefetch_related does (an evaluated queryset in the
+    instance's prefetch cache), from objects already in memory."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = queryset
+
+
+def order_detail_attach(
+    *,
+    order: Order,
+    seller_orders: Sequence[SellerOrder],
+    lines: Sequence[OrderLine],
+    events: Sequence[OrderEvent],
+) -> Order:
+    """`_order_detail_queryset`'s shape built from rows already in memory: placement has just
+    written them, so reading them back (4 queries) would only return the same values. Each
+    seller order must carry its `seller`; the orderings are the queryset's."""
+    for seller_order in seller_orders:
+        _prefetched(
+            seller_order,
+            "lines",
+            sorted((x for x in lines if x.seller_order_id == seller_order.pk), key=lambda x: x.pk),
+        )
+    _prefetched(order, "seller_orders", sorted(seller_orders, key=lambda x: x.pk))
+    _prefetched(order, "events", sorted(events, key=lambda e: (e.created_at, e.pk)))
+    return order
+
+
+def _detail_loaded(order: Order) -> bool:
+    cache = getattr(order, "_prefetched_objects_cache", {})
+    return "seller_orders" in cache and "events" in cache
+
+
 def order_get_for_customer(*, user, number: str) -> Order:
     """Fetch-and-check: another customer's order (or none) is not found."""
     if not user.is_authenticated:
@@ -72,6 +110,14 @@ def order_get_for_customer(*, user, number: str) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def order_detail_for_customer(*, user, order: Order) -> Order:
+    """`order_get_for_customer` for an order the caller holds: as it is when it already carries
+    the detail shape (`order_detail_attach`) and is this user's, else read afresh."""
+    if user.is_authenticated and order.user_id == user.pk and _detail_loaded(order):
+        return order
+    return order_get_for_customer(user=user, number=order.number)
 
 
 GUEST_ORDER_NOT_FOUND = "No order matches that order number and email address."

@@ -41,6 +41,7 @@ from orders.models import (
     VoucherRedemption,
 )
 from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
+from orders.selectors import order_detail_attach
 from orders.services.transitions import CANCELLABLE, order_transition_together
 from payments.gateways import PaymentResult, PaymentStatus, gateway_get
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
@@ -147,8 +148,9 @@ def _order_create(
     breakdown: PriceBreakdown,
     payment: PaymentResult,
     gateway: str,
-) -> tuple[Order, list[SellerOrder], list[OrderLine]]:
-    """Insert the order, its seller orders and lines: three INSERTs whatever the cart size."""
+) -> tuple[Order, list[SellerOrder], list[OrderLine], OrderEvent]:
+    """Insert the order, its seller orders and lines and the placed event: four INSERTs
+    whatever the cart size. Seller orders carry their seller (loaded by pricing)."""
     now = timezone.now()
     order = Order.objects.create(
         number=_order_number(),
@@ -188,6 +190,8 @@ def _order_create(
             for seller in breakdown.sellers
         ]
     )
+    for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True):
+        seller_order.seller = seller.lines[0].variant.product.seller
     lines = OrderLine.objects.bulk_create(
         [
             OrderLine(
@@ -209,13 +213,13 @@ def _order_create(
             for price in seller.lines
         ]
     )
-    OrderEvent.objects.create(
+    placed = OrderEvent.objects.create(
         order=order,
         actor_id=checkout.user_id,
         to_status=OrderStatus.PENDING_PAYMENT,
         reason="Order placed.",
     )
-    return order, seller_orders, lines
+    return order, seller_orders, lines, placed
 
 
 def _email_on_commit(order: Order, kind: str) -> None:
@@ -239,7 +243,8 @@ def order_place(
     payment_token: str = "",
     expected_total: Decimal | None = None,
 ) -> Order:
-    """Place the checkout's order, or return the order it already placed."""
+    """Place the checkout's order, or return the order it already placed. A new order comes
+    shaped for its detail (`orders.selectors.order_detail_attach`) from the rows just written."""
     existing = _placed_order(checkout)
     if existing is not None:
         return existing
@@ -267,7 +272,7 @@ def order_place(
             if existing is not None:
                 checkout.order = existing
                 return existing
-            order, seller_orders, lines = _order_create(
+            order, seller_orders, lines, placed = _order_create(
                 checkout=locked,
                 address=address,
                 breakdown=breakdown,
@@ -283,8 +288,9 @@ def order_place(
                 ],
             )
             _voucher_redeem(order=order, breakdown=breakdown)
+            events = [placed]
             if payment.status == PaymentStatus.AUTHORISED:
-                order_transition_together(
+                events += order_transition_together(
                     order=order,
                     seller_orders=seller_orders,
                     to=OrderStatus.PAID,
@@ -300,7 +306,7 @@ def order_place(
         raise
     checkout.status = CheckoutStatus.PLACED
     checkout.order = order
-    return order
+    return order_detail_attach(order=order, seller_orders=seller_orders, lines=lines, events=events)
 
 
 def _cancel_locked(

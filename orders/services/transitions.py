@@ -84,11 +84,12 @@ def order_transition_together(
     to: str,
     actor=None,
     reason: str = "",
-) -> Order:
+) -> list[OrderEvent]:
     """Move the order and the given seller orders to `to` at once, with the same rules as
     `order_transition` (every move legal, each UPDATE guarded by the status read, one event per
     move) but in a fixed number of statements: one UPDATE per table and status, one INSERT for
-    all events. Placement and cancellation use it; all or nothing."""
+    all events. Placement and cancellation use it; all or nothing. Returns the events written
+    (the order's first, then one per seller order)."""
     for seller_order in seller_orders:
         _legal_check(order, seller_order, to)
     _legal_check(order, order, to)
@@ -120,4 +121,4 @@ def order_transition_together(
     for seller_order in seller_orders:
         seller_order.status = to
     order.status = to
-    return order
+    return events
