@@ -240,7 +240,8 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
 SHOP_PRICES_INCLUDE_TAX = env_bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").upper()
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
-# Prepared statements for checkout's hot inventory statements (inventory/db.py); turn off only
+# Prepared statements for the hottest statements (shop/core/db.py: checkout's inventory
+# statements, placement's, the API token lookup); turn off only
 # behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21).
 INVENTORY_PREPARED_STATEMENTS = env_bool("INVENTORY_PREPARED_STATEMENTS", default=True)
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
@@ -284,7 +285,7 @@ CELERY_BEAT_SCHEDULE["inventory-sweep-expired"] = {
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "shop.core.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

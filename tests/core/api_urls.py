@@ -66,7 +66,7 @@ class PrivateView(APIView):
     permission_classes = [IsAuthenticated]
 
     def get(self, request):
-        return Response({"ok": True})
+        return Response({"ok": True, "user": request.user.email})
 
 
 class StaffOnlyView(APIView):

@@ -107,5 +107,17 @@ def test_signed_in_but_not_allowed_is_403_permission_denied(api_client):
     assert _error(api_client.get("/staff/"), 403)["code"] == "permission_denied"
 
 
+def test_token_authenticates_its_own_user_and_not_an_inactive_one(api_client):
+    """The token lookup is one prepared statement (shop.core.authentication): the
+    request is the token's user, and a deactivated user's token is refused."""
+    user = UserFactory()
+    token = Token.objects.create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert api_client.get("/private/").json()["user"] == user.email
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert _error(api_client.get("/private/"), 401)["code"] == "authentication_failed"
+
+
 def test_wrong_method_is_405_method_not_allowed(api_client):
     assert _error(api_client.delete("/validate/"), 405)["code"] == "method_not_allowed"

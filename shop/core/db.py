@@ -1,0 +1,104 @@
+"""Prepared statements for the hottest requests: inventory's checkout statements (the lock, the
+take, the guarded counter UPDATE and the reservation INSERT), order placement's own statements
+and the API token lookup.
+
+Django's default psycopg cursor binds parameters on the client, so PostgreSQL parses and plans
+every statement afresh; for the reservation lock (a UNION subquery and three joins) planning
+cost more than running it. This cursor binds on the server, and psycopg prepares a statement once
+it has run PREPARE_THRESHOLD times on a connection, after which PostgreSQL reuses the plan.
+It is Django's own cursor wrapper around a psycopg server-binding cursor on the same connection,
+so it shares the transaction, query logging and error wrapping.
+
+Only these statements are prepared: the connection's other cursors stay client-side (they never
+prepare). Behind PgBouncer in transaction mode older than 1.21, set
+INVENTORY_PREPARED_STATEMENTS=false (the name predates placement's use of it).
+
+Statements name their columns (from the model), never `*`: a prepared `*` fails with "cached plan
+must not change result type" on long-lived connections once a migration adds a column. The
+helpers below build such statements for plain single-table reads and inserts and turn rows into
+model instances, so callers skip the ORM's per-call query building and compiling, which for
+these short statements costs more CPU than running them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Model
+
+PREPARE_THRESHOLD = 5
+
+
+def hot_cursor() -> CursorWrapper:
+    connection.ensure_connection()
+    raw = connection.connection
+    if settings.INVENTORY_PREPARED_STATEMENTS and raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_THRESHOLD
+    # django-stubs describe neither psycopg's cursor constructor nor the private wrapper hook.
+    cursor = ServerBindingCursor(raw)  # type: ignore[call-arg]
+    return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
+
+
+@cache
+def columns(model: type[Model], alias: str = "") -> str:
+    """The model's concrete columns, in attname order, for a SELECT list."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{f.column}" for f in model._meta.concrete_fields)
+
+
+def instances[M: Model](
+    model: type[M], rows: Sequence[Sequence[Any]], *, start: int = 0
+) -> list[M]:
+    """Model instances from rows whose columns `start` onwards are `columns(model)`."""
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    end = start + len(attnames)
+    return [model.from_db("default", attnames, row[start:end]) for row in rows]
+
+
+def hot_select[M: Model](
+    model: type[M], where: str, params: Sequence[Any] | dict[str, Any]
+) -> list[M]:
+    """`SELECT <columns(model)> FROM <table> <where>`, prepared, as instances."""
+    sql = f"SELECT {columns(model)} FROM {model._meta.db_table} {where}"  # noqa: S608 - model names
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return instances(model, rows)
+
+
+def hot_execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
+    """Run one prepared statement; returns the row count."""
+    with hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def hot_insert(objs: Sequence[Model]) -> None:
+    """INSERT objects of one model in one prepared statement and set their primary keys, as
+    bulk_create does (field defaults and pre_save: auto_now_add, auto_now), without the ORM's
+    query compiling. One statement text per number of rows."""
+    if not objs:
+        return
+    meta = objs[0]._meta
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    values: list[Any] = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="hot_insert")
+        values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(objs))} RETURNING {meta.pk.column}"
+    )
+    with hot_cursor() as cursor:
+        cursor.execute(sql, values)
+        pks = [r[0] for r in cursor.fetchall()]
+    for obj, pk in zip(objs, pks, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = "default"
