@@ -9,7 +9,6 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
@@ -22,6 +21,7 @@ from catalog.selectors import (
 )
 from inventory.selectors import variant_availability
 from orders.pricing import voucher_get_usable
+from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
 
 
@@ -287,17 +287,18 @@ def cart_line_move_to_wishlist(*, user, cart: Cart, line_id: Any) -> WishlistIte
     return item
 
 
+_CONVERTED_SQL = f"""
+UPDATE {Cart._meta.db_table}
+SET status = %(status)s, converted_at = %(at)s, updated_at = %(at)s,
+    recovered_at = CASE WHEN abandoned_at IS NOT NULL THEN %(at)s ELSE recovered_at END
+WHERE id = %(id)s
+"""  # noqa: S608 - model names
+
+
 def cart_mark_converted(*, cart_id: int, at: datetime) -> None:
-    """The cart became an order (placement calls this inside its transaction). One UPDATE; a
-    cart that had been marked abandoned also counts as recovered."""
-    Cart.objects.filter(pk=cart_id).update(
-        status=CartStatus.CONVERTED,
-        converted_at=at,
-        recovered_at=Case(
-            When(abandoned_at__isnull=False, then=Value(at)), default=F("recovered_at")
-        ),
-        updated_at=at,
-    )
+    """The cart became an order (placement calls this inside its transaction). One prepared
+    UPDATE (shop.core.db); a cart that had been marked abandoned also counts as recovered."""
+    hot_execute(_CONVERTED_SQL, {"status": CartStatus.CONVERTED, "at": at, "id": cart_id})
 
 
 def carts_mark_abandoned(*, now: datetime | None = None) -> int:

@@ -44,6 +44,7 @@ from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_com
 from orders.selectors import order_detail_attach
 from orders.services.transitions import CANCELLABLE, order_transition_together
 from payments.gateways import PaymentResult, PaymentStatus, gateway_get
+from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 
 
@@ -152,7 +153,7 @@ def _order_create(
     """Insert the order, its seller orders and lines and the placed event: four INSERTs
     whatever the cart size. Seller orders carry their seller (loaded by pricing)."""
     now = timezone.now()
-    order = Order.objects.create(
+    order = Order(
         number=_order_number(),
         checkout=checkout,
         user_id=checkout.user_id,
@@ -174,52 +175,57 @@ def _order_create(
             else None
         ),
     )
-    seller_orders = SellerOrder.objects.bulk_create(
-        [
-            SellerOrder(
-                order=order,
-                seller_id=seller.seller_id,
-                currency=breakdown.currency,
-                subtotal=seller.subtotal,
-                discount_total=seller.discount,
-                shipping_total=seller.shipping,
-                tax_total=seller.tax,
-                total=seller.total,
-                shipping_method_name=seller.shipping_method.name if seller.shipping_method else "",
-            )
-            for seller in breakdown.sellers
-        ]
-    )
+    hot_insert([order])
+    seller_orders = [
+        SellerOrder(
+            order=order,
+            seller_id=seller.seller_id,
+            currency=breakdown.currency,
+            subtotal=seller.subtotal,
+            discount_total=seller.discount,
+            shipping_total=seller.shipping,
+            tax_total=seller.tax,
+            total=seller.total,
+            shipping_method_name=seller.shipping_method.name if seller.shipping_method else "",
+        )
+        for seller in breakdown.sellers
+    ]
+    hot_insert(seller_orders)
     for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True):
         seller_order.seller = seller.lines[0].variant.product.seller
-    lines = OrderLine.objects.bulk_create(
-        [
-            OrderLine(
-                order=order,
-                seller_order=seller_order,
-                variant=price.variant,
-                sku=price.variant.sku,
-                product_name=price.variant.product.name,
-                variant_name=price.variant.name,
-                quantity=price.quantity,
-                unit_price=price.unit_price,
-                subtotal=price.subtotal,
-                discount=price.discount,
-                tax_rate=price.tax_rate,
-                tax=price.tax,
-                total=price.total,
-            )
-            for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True)
-            for price in seller.lines
-        ]
-    )
-    placed = OrderEvent.objects.create(
+    lines = [
+        OrderLine(
+            order=order,
+            seller_order=seller_order,
+            variant=price.variant,
+            sku=price.variant.sku,
+            product_name=price.variant.product.name,
+            variant_name=price.variant.name,
+            quantity=price.quantity,
+            unit_price=price.unit_price,
+            subtotal=price.subtotal,
+            discount=price.discount,
+            tax_rate=price.tax_rate,
+            tax=price.tax,
+            total=price.total,
+        )
+        for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True)
+        for price in seller.lines
+    ]
+    hot_insert(lines)
+    placed = OrderEvent(
         order=order,
         actor_id=checkout.user_id,
         to_status=OrderStatus.PENDING_PAYMENT,
         reason="Order placed.",
     )
+    hot_insert([placed])
     return order, seller_orders, lines, placed
+
+
+_CHECKOUT_PLACED_SQL = (
+    f"UPDATE {Checkout._meta.db_table} SET status = %s, updated_at = %s WHERE id = %s"  # noqa: S608
+)
 
 
 def _email_on_commit(order: Order, kind: str) -> None:
@@ -265,13 +271,13 @@ def order_place(
 
     try:
         with transaction.atomic():
-            locked = Checkout.objects.select_for_update().get(pk=checkout.pk)
+            (locked,) = hot_select(Checkout, "WHERE id = %s FOR UPDATE", [checkout.pk])
             # a separate statement after the lock: a join in the locking query would read the
             # order table as of before the wait and miss an order committed meanwhile
-            existing = Order.objects.filter(checkout=locked).first()
-            if existing is not None:
-                checkout.order = existing
-                return existing
+            placed_meanwhile = hot_select(Order, "WHERE checkout_id = %s", [locked.pk])
+            if placed_meanwhile:
+                checkout.order = placed_meanwhile[0]
+                return placed_meanwhile[0]
             order, seller_orders, lines, placed = _order_create(
                 checkout=locked,
                 address=address,
@@ -296,9 +302,7 @@ def order_place(
                     to=OrderStatus.PAID,
                     reason=f"Payment authorised ({payment.reference}).",
                 )
-            Checkout.objects.filter(pk=locked.pk).update(
-                status=CheckoutStatus.PLACED, updated_at=order.placed_at
-            )
+            hot_execute(_CHECKOUT_PLACED_SQL, [CheckoutStatus.PLACED, order.placed_at, locked.pk])
             cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
             _email_on_commit(order, "placed")
     except Exception:

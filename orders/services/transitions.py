@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from orders.models import Order, OrderEvent, OrderStatus, SellerOrder
+from shop.core.db import hot_execute, hot_insert
 from shop.core.errors import Conflict, ErrorCode, ServiceError
 
 S = OrderStatus
@@ -77,6 +78,14 @@ def order_transition(
     return target
 
 
+# The batch form's guarded UPDATEs, prepared (shop.core.db): placement runs them every time.
+_SELLER_ORDERS_MOVE_SQL = (
+    f"UPDATE {SellerOrder._meta.db_table} SET status = %s "  # noqa: S608 - model names
+    "WHERE id = ANY(%s::bigint[]) AND status = %s"
+)
+_ORDER_MOVE_SQL = f"UPDATE {Order._meta.db_table} SET status = %s WHERE id = %s AND status = %s"  # noqa: S608
+
+
 def order_transition_together(
     *,
     order: Order,
@@ -112,12 +121,12 @@ def order_transition_together(
     # placement and cancellation want (and it saves two round trips)
     with transaction.atomic(savepoint=False):
         for current, ids in by_status.items():
-            moved = SellerOrder.objects.filter(pk__in=ids, status=current).update(status=to)
+            moved = hot_execute(_SELLER_ORDERS_MOVE_SQL, [to, ids, current])
             if moved != len(ids):
                 raise Conflict(f"Order {order.number} was changed meanwhile; reload and try again.")
-        if not Order.objects.filter(pk=order.pk, status=order.status).update(status=to):
+        if not hot_execute(_ORDER_MOVE_SQL, [to, order.pk, order.status]):
             raise Conflict(f"Order {order.number} was changed meanwhile; reload and try again.")
-        OrderEvent.objects.bulk_create(events)
+        hot_insert(events)
     for seller_order in seller_orders:
         seller_order.status = to
     order.status = to

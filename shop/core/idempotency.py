@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 
+from shop.core.db import hot_execute, hot_insert
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 
 
@@ -75,11 +76,10 @@ def idempotent_call(
     if not key or len(key) > 255:
         raise ValidationError("Idempotency-Key must be 1 to 255 characters.")
     fingerprint = request_fingerprint(scope=scope, payload=payload)
+    record = IdempotencyRecord(user=user, key=key, scope=scope, request_hash=fingerprint)
     try:
         with transaction.atomic():
-            record = IdempotencyRecord.objects.create(
-                user=user, key=key, scope=scope, request_hash=fingerprint
-            )
+            hot_insert([record])
     except IntegrityError:
         record = IdempotencyRecord.objects.get(user=user, key=key)
         if record.request_hash != fingerprint:
@@ -100,7 +100,16 @@ def idempotent_call(
     except BaseException:
         record.delete()
         raise
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        response_status=status, response_body=body
+    body_field = IdempotencyRecord._meta.get_field("response_body")
+    hot_execute(
+        _RESPONSE_STORE_SQL,
+        [status, body_field.get_db_prep_save(body, connection), record.pk],
     )
     return StoredResponse(status, body, False)
+
+
+# prepared (shop.core.db): every API placement stores its response
+_RESPONSE_STORE_SQL = (
+    f"UPDATE {IdempotencyRecord._meta.db_table} "  # noqa: S608 - model names
+    "SET response_status = %s, response_body = %s WHERE id = %s"
+)
