@@ -28,11 +28,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import PATH_STEP, ProductVariant
-from catalog.selectors import variant_price_current, variant_queryset_priced
+from catalog.models import PATH_STEP, Category, ProductVariant
+from catalog.selectors import variant_price_current, variants_priced
 from orders.models import (
     DiscountKind,
     Promotion,
@@ -42,6 +41,7 @@ from orders.models import (
     Voucher,
     VoucherRedemption,
 )
+from shop.core import db
 from shop.core.errors import ValidationError
 from shop.core.money import CENT, ZERO, quantize
 
@@ -181,7 +181,20 @@ class PriceBreakdown:
         return self.subtotal - self.discount_total + self.shipping_total + self.tax_total
 
 
+# Pricing's reads are prepared statements (shop.core.db): every cart view, checkout step and
+# placement runs them, and the ORM spent more CPU building them than PostgreSQL running them.
+_PROMOTIONS_SQL = f"""
+SELECT {db.columns(Promotion, "pr")}, {db.columns(Category, "c")}
+FROM {Promotion._meta.db_table} pr
+LEFT JOIN {Category._meta.db_table} c ON c.id = pr.category_id
+WHERE pr.is_active AND pr.starts_at <= %(at)s AND (pr.ends_at IS NULL OR pr.ends_at > %(at)s)
+  AND (pr.product_id = ANY(%(products)s::bigint[]) OR c.path = ANY(%(paths)s::varchar[]))
+"""  # noqa: S608 - model names
+
+
 def _promotions_for(variants: Sequence[ProductVariant], at: datetime) -> list[Promotion]:
+    """Live promotions on the variants' products or their categories' subtrees (each with its
+    category loaded)."""
     product_ids = {v.product_id for v in variants}
     category_paths = {v.product.category.path for v in variants if v.product.category}
     ancestor_paths = {
@@ -189,12 +202,17 @@ def _promotions_for(variants: Sequence[ProductVariant], at: datetime) -> list[Pr
         for path in category_paths
         for i in range(PATH_SEGMENT, len(path) + 1, PATH_SEGMENT)
     }
-    return list(
-        Promotion.objects.filter(is_active=True, starts_at__lte=at)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
-        .filter(Q(product_id__in=product_ids) | Q(category__path__in=ancestor_paths))
-        .select_related("category")
-    )
+    with db.hot_cursor() as cursor:
+        cursor.execute(
+            _PROMOTIONS_SQL,
+            {"at": at, "products": sorted(product_ids), "paths": sorted(ancestor_paths)},
+        )
+        rows = cursor.fetchall()
+    promotions = db.instances(Promotion, rows)
+    categories = db.instances(Category, rows, start=len(Promotion._meta.concrete_fields))
+    for promotion, category in zip(promotions, categories, strict=True):
+        promotion.category = category if promotion.category_id is not None else None
+    return promotions
 
 
 def _promotion_discount(promotion: Promotion, line: LinePrice) -> Decimal:
@@ -264,8 +282,10 @@ def tax_rates_for_display(*, destination: Destination | None = None) -> dict[str
 def _tax_rates(destination: Destination | None) -> dict[str, Decimal]:
     if destination is None:
         return {}
-    rows = TaxRate.objects.filter(country=destination.country.upper()).filter(
-        Q(region="") | Q(region__iexact=destination.region)
+    rows = db.hot_select(
+        TaxRate,
+        "WHERE country = %s AND (region = '' OR UPPER(region) = UPPER(%s))",
+        [destination.country.upper(), destination.region],
     )
     rates: dict[str, Decimal] = {}
     for row in sorted(rows, key=lambda r: r.region != ""):
@@ -296,12 +316,7 @@ def pricing_compute(
     shipping choice are listed in `missing_shipping` (shipping 0 until chosen)."""
     at = at or timezone.now()
     quantities = {line.variant_id: line for line in lines}
-    variants = {
-        v.pk: v
-        for v in variant_queryset_priced(at=at)
-        .filter(pk__in=quantities)
-        .select_related("product__seller", "product__category")
-    }
+    variants = {v.pk: v for v in variants_priced(variant_ids=quantities, at=at)}
     unknown = set(quantities) - set(variants)
     if unknown:
         raise ValidationError(f"Unknown product variant(s): {sorted(unknown)}.")
@@ -367,7 +382,12 @@ def pricing_compute(
         line.tax = quantize(line.net * line.tax_rate)
 
     choices = {int(k): int(v) for k, v in (shipping_choices or {}).items()}
-    methods = ShippingMethod.objects.in_bulk(list(choices.values()))
+    methods = {
+        m.pk: m
+        for m in db.hot_select(
+            ShippingMethod, "WHERE id = ANY(%s::bigint[])", [sorted(set(choices.values()))]
+        )
+    }
     for seller in breakdown.sellers:
         method = methods.get(choices.get(seller.seller_id, 0))
         if method is None or method.seller_id != seller.seller_id or not method.is_active:

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from catalog.models import ProductStatus
+from catalog.models import ProductStatus, VariantSalePrice
 from catalog.selectors import (
     ProductFilters,
     ProductSort,
@@ -12,6 +12,8 @@ from catalog.selectors import (
     category_subtree,
     product_get_public,
     product_list,
+    variant_queryset_priced,
+    variants_priced,
 )
 from catalog.services import category_create, category_move, sale_price_schedule
 from sellers.models import SellerStatus
@@ -77,3 +79,57 @@ def test_hidden_products_are_not_public():
     for hidden in (draft, suspended, no_variant):
         with pytest.raises(NotFound):
             product_get_public(slug=hidden.slug)
+
+
+def test_prepared_checkout_prices_agree_with_the_price_expression():
+    """`variants_priced` (the prepared statement pricing uses) states the sale-price rule in SQL
+    a second time: it must charge what `variant_queryset_priced` shows, at every edge of a sale
+    window, and load the same product, seller and category."""
+    now = timezone.now().replace(microsecond=0)
+    hour = timedelta(hours=1)
+    plain = ProductVariantFactory(price=Decimal("30.00"))
+    windows = {
+        "live": (now - hour, now + hour),
+        "open_ended": (now - hour, None),
+        "starts_now": (now, now + hour),
+        "ends_now": (now - hour, now),
+        "future": (now + timedelta(seconds=1), None),
+        "past": (now - 2 * hour, now - hour),
+    }
+    variants = [plain]
+    for starts_at, ends_at in windows.values():
+        variant = ProductVariantFactory(price=Decimal("30.00"))
+        VariantSalePrice.objects.create(
+            variant=variant, sale_price=Decimal("21.50"), starts_at=starts_at, ends_at=ends_at
+        )
+        variants.append(variant)
+    overlapping = ProductVariantFactory(price=Decimal("30.00"))
+    for price in ("25.00", "19.99"):
+        VariantSalePrice.objects.create(
+            variant=overlapping, sale_price=Decimal(price), starts_at=now - hour
+        )
+    variants.append(overlapping)
+    ids = [v.pk for v in variants]
+    for at in (now - 2 * hour, now - hour, now, now + timedelta(seconds=1), now + 2 * hour):
+        expected = dict(
+            variant_queryset_priced(at=at).filter(pk__in=ids).values_list("pk", "current_price")
+        )
+        got = {v.pk: v.current_price for v in variants_priced(variant_ids=ids, at=at)}
+        assert got == expected, at
+    assert {v.pk: v.current_price for v in variants_priced(variant_ids=ids, at=now)} == {
+        plain.pk: Decimal("30.00"),
+        variants[1].pk: Decimal("21.50"),
+        variants[2].pk: Decimal("21.50"),
+        variants[3].pk: Decimal("21.50"),
+        variants[4].pk: Decimal("30.00"),
+        variants[5].pk: Decimal("30.00"),
+        variants[6].pk: Decimal("30.00"),
+        overlapping.pk: Decimal("19.99"),
+    }
+    (loaded,) = variants_priced(variant_ids=[plain.pk])
+    assert (loaded.sku, loaded.product.name, loaded.product.seller.name) == (
+        plain.sku,
+        plain.product.name,
+        plain.product.seller.name,
+    )
+    assert loaded.product.category.path == plain.product.category.path
