@@ -14,7 +14,8 @@ from cart.models import Cart, CartStatus
 from cart.selectors import cart_lines
 from inventory.services import Destination as StockDestination
 from inventory.services import ReserveLine, stock_reserve
-from orders.models import Checkout, CheckoutStatus, ShippingMethod
+from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
+from shop.core import db
 from shop.core.errors import NotFound, ValidationError
 
 ADDRESS_FIELDS = (
@@ -70,23 +71,50 @@ def checkout_start(*, cart: Cart, user=None, session_key: str = "") -> Checkout:
     return checkout_refresh_hold(checkout=checkout)
 
 
+# The checkout with its cart, shipping address and order (if placed), as one prepared statement
+# (shop.core.db): every checkout step and placement starts with it.
+_CHECKOUT_FOR_OWNER_SQL = f"""
+SELECT {db.columns(Checkout, "co")}, {db.columns(Cart, "ca")},
+       {db.columns(Address, "a")}, {db.columns(Order, "o")}
+FROM {Checkout._meta.db_table} co
+JOIN {Cart._meta.db_table} ca ON ca.id = co.cart_id
+LEFT JOIN {Address._meta.db_table} a ON a.id = co.shipping_address_id
+LEFT JOIN {Order._meta.db_table} o ON o.checkout_id = co.id
+WHERE co.token = %(token)s AND {{owner}}
+"""  # noqa: S608 - model names
+_OWNED_BY_USER = _CHECKOUT_FOR_OWNER_SQL.format(owner="co.user_id = %(user)s")
+_OWNED_BY_SESSION = _CHECKOUT_FOR_OWNER_SQL.format(
+    owner="co.user_id IS NULL AND co.session_key = %(session)s"
+)
+
+
 def checkout_get_for_owner(*, token: Any, user=None, session_key: str = "") -> Checkout:
     """Fetch-and-check: the checkout of this user (or this anonymous session); any other
-    token is not found."""
+    token is not found. Comes with its cart, shipping address and order (or none) loaded."""
     try:
         token = uuid.UUID(str(token))
     except ValueError:
         raise NotFound("No such checkout.") from None
-    checkouts = Checkout.objects.select_related("cart", "shipping_address", "order")
     if user is not None and user.is_authenticated:
-        checkouts = checkouts.filter(user=user)
+        sql, params = _OWNED_BY_USER, {"token": token, "user": user.pk}
     elif session_key:
-        checkouts = checkouts.filter(user__isnull=True, session_key=session_key)
+        sql, params = _OWNED_BY_SESSION, {"token": token, "session": session_key}
     else:
         raise NotFound("No such checkout.")
-    checkout = checkouts.filter(token=token).first()
-    if checkout is None:
+    with db.hot_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
         raise NotFound("No such checkout.")
+    widths = [len(m._meta.concrete_fields) for m in (Checkout, Cart, Address)]
+    (checkout,) = db.instances(Checkout, rows)
+    (checkout.cart,) = db.instances(Cart, rows, start=widths[0])
+    (address,) = db.instances(Address, rows, start=widths[0] + widths[1])
+    (order,) = db.instances(Order, rows, start=sum(widths))
+    checkout.shipping_address = address if checkout.shipping_address_id is not None else None
+    # cached either way, as select_related does: a checkout without an order raises
+    # Order.DoesNotExist on `checkout.order` instead of querying
+    Checkout.order.related.set_cached_value(checkout, order if order.pk is not None else None)
     return checkout
 
 

@@ -51,13 +51,30 @@ def columns(model: type[Model], alias: str = "") -> str:
     return ", ".join(f"{prefix}{f.column}" for f in model._meta.concrete_fields)
 
 
+@cache
+def _converters(model: type[Model]) -> list[tuple[int, list[Any]]]:
+    """(position, converters) of the fields whose database values need converting (JSON)."""
+    fields = model._meta.concrete_fields
+    found = [(i, f.get_db_converters(connection)) for i, f in enumerate(fields)]
+    return [(i, converters) for i, converters in found if converters]
+
+
 def instances[M: Model](
     model: type[M], rows: Sequence[Sequence[Any]], *, start: int = 0
 ) -> list[M]:
-    """Model instances from rows whose columns `start` onwards are `columns(model)`."""
+    """Model instances from rows whose columns `start` onwards are `columns(model)`, with the
+    field converters the ORM applies (a JSONField's text becomes its value)."""
     attnames = [f.attname for f in model._meta.concrete_fields]
     end = start + len(attnames)
-    return [model.from_db("default", attnames, row[start:end]) for row in rows]
+    converters = _converters(model)
+    made = []
+    for row in rows:
+        values = list(row[start:end])
+        for i, field_converters in converters:
+            for convert in field_converters:
+                values[i] = convert(values[i], None, connection)
+        made.append(model.from_db("default", attnames, values))
+    return made
 
 
 def hot_select[M: Model](

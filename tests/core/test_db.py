@@ -1,0 +1,28 @@
+"""shop.core.db: the prepared-statement helpers read and write rows as the ORM does."""
+
+from __future__ import annotations
+
+import pytest
+
+from shop.core.db import hot_insert, hot_select
+from shop.core.idempotency import IdempotencyRecord
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_insert_then_select_round_trips_like_the_orm():
+    user = UserFactory()
+    records = [
+        IdempotencyRecord(user=user, key=f"k{i}", scope="s", request_hash="h", response_body=body)
+        for i, body in enumerate([{"a": [1, "x"]}, None])
+    ]
+    hot_insert(records)
+    assert all(r.pk and r.created_at and not r._state.adding for r in records)
+    loaded = hot_select(IdempotencyRecord, "WHERE user_id = %s ORDER BY id", [user.pk])
+    stored = list(IdempotencyRecord.objects.filter(user=user).order_by("id"))
+    assert [(r.pk, r.key, r.response_body, r.created_at) for r in loaded] == [
+        (r.pk, r.key, r.response_body, r.created_at) for r in stored
+    ]
+    assert loaded[0].response_body == {"a": [1, "x"]}
+    assert not loaded[0]._state.adding
