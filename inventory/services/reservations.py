@@ -40,6 +40,7 @@ from inventory.services.contracts import (
     WarehouseSplit,
 )
 from inventory.services.strategies import STRATEGIES, Candidate, Plan, Strategy
+from shop.core import db
 from shop.core.errors import Conflict, ErrorCode, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -330,12 +331,25 @@ def _allocations_replayed(
     return existing
 
 
+# prepared (shop.core.db): every placement asks it, under the stock locks
+_ALLOCATIONS_EXISTING_SQL = f"""
+SELECT {db.columns(Allocation, "a")}, {db.columns(Stock, "s")}
+FROM {Allocation._meta.db_table} a JOIN {Stock._meta.db_table} s ON s.id = a.stock_id
+WHERE a.order_line_id = ANY(%s::bigint[])
+ORDER BY a.order_line_id, a.stock_id
+"""  # noqa: S608 - model names
+
+
 def _allocations_existing(order_line_ids: Sequence[int]) -> list[Allocation]:
-    return list(
-        Allocation.objects.filter(order_line_id__in=order_line_ids)
-        .select_related("stock")
-        .order_by("order_line_id", "stock_id")
-    )
+    """The allocations already made for these order lines, each with its stock row."""
+    with db.hot_cursor() as cursor:
+        cursor.execute(_ALLOCATIONS_EXISTING_SQL, [list(order_line_ids)])
+        rows = cursor.fetchall()
+    allocations = db.instances(Allocation, rows)
+    stocks = db.instances(Stock, rows, start=len(Allocation._meta.concrete_fields))
+    for allocation, stock in zip(allocations, stocks, strict=True):
+        allocation.stock = stock
+    return allocations
 
 
 def stock_allocate_reserved(
@@ -435,7 +449,7 @@ def _allocate_locked(
         stock_counters_move(
             stocks_by_id[stock_id], allocated=per_stock[stock_id], reserved=-returned[stock_id]
         )
-    Allocation.objects.bulk_create(allocations)
+    db.hot_insert(allocations)
     for allocation in allocations:
         allocation.stock = stocks_by_id[allocation.stock_id]
     return allocations

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cart.selectors import cart_lines
+from cart.selectors import cart_lines_to_price
 from cart.services import cart_mark_converted
 from catalog.selectors import product_is_public
 from inventory.services import AllocateLine, stock_allocate_reserved, stock_deallocate
@@ -76,9 +76,7 @@ def checkout_price(*, checkout: Checkout) -> PriceBreakdown:
     """The checkout's totals now, from the cart's current lines (never from the client)."""
     lines = [
         PricingLine(variant_id, quantity, price_at_add)
-        for variant_id, quantity, price_at_add in cart_lines(cart=checkout.cart)
-        .select_related(None)
-        .values_list("variant_id", "quantity", "price_at_add")
+        for variant_id, quantity, price_at_add in cart_lines_to_price(cart=checkout.cart)
     ]
     if not lines:
         raise ValidationError("Your cart is empty.")

@@ -94,6 +94,43 @@ def test_total_changed_since_review_is_refused_without_changes(market):
     assert Order.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "change",
+    ["sale_price", "tax_rate", "shipping_price", "promotion", "region_tax_rate"],
+)
+def test_a_pricing_rule_changed_after_review_is_charged_never_stale(market, change):
+    """Placement re-prices from the database every time (no pricing rule is cached): a change
+    of any rule after the review refuses the reviewed total with 409 and names the new one,
+    and placing at the new total charges it."""
+    from catalog.models import VariantSalePrice
+    from orders.models import ShippingMethod, TaxRate
+    from orders.services.placement import checkout_price
+    from tests.factories.orders import PromotionFactory, TaxRateFactory
+
+    checkout = market.ready_checkout()
+    reviewed = checkout_price(checkout=checkout).total
+    if change == "sale_price":
+        VariantSalePrice.objects.create(
+            variant=market.a1, sale_price=Decimal("9.00"), starts_at=timezone.now()
+        )
+    elif change == "tax_rate":
+        TaxRate.objects.filter(country="DE").update(rate=Decimal("0.07"))
+    elif change == "shipping_price":
+        ShippingMethod.objects.filter(pk=market.ship_beta.pk).update(price=Decimal("6.50"))
+    elif change == "promotion":
+        PromotionFactory(product=market.b1.product, value=Decimal("10"))
+    else:
+        checkout.shipping_address.region = "BY"
+        checkout.shipping_address.save(update_fields=["region"])
+        TaxRateFactory(country="DE", region="by", rate=Decimal("0.20"))
+    fresh = checkout_price(checkout=checkout).total
+    assert fresh != reviewed
+    with pytest.raises(Conflict, match=str(fresh).replace(".", r"\.")):
+        order_place(checkout=checkout, expected_total=reviewed)
+    assert Order.objects.count() == 0
+    assert order_place(checkout=checkout, expected_total=fresh).total == fresh
+
+
 def test_product_withdrawn_before_placement_is_refused(market):
     checkout = market.ready_checkout()
     market.b1.product.status = ProductStatus.ARCHIVED
