@@ -7,6 +7,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
+from shop.core.api import ModelSerializerBuiltOnce
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
@@ -122,7 +123,7 @@ class PlaceOrderSerializer(serializers.Serializer):
     )
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(ModelSerializerBuiltOnce):
     class Meta:
         model = OrderLine
         fields = [
@@ -140,13 +141,13 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(ModelSerializerBuiltOnce):
     class Meta:
         model = OrderEvent
         fields = ["from_status", "to_status", "reason", "created_at", "seller_order"]
 
 
-class SellerOrderSerializer(serializers.ModelSerializer):
+class SellerOrderSerializer(ModelSerializerBuiltOnce):
     seller_name = serializers.CharField(source="seller.name")
     lines = OrderLineSerializer(many=True)
 
@@ -185,7 +186,7 @@ class OrderListSerializer(serializers.ModelSerializer):
         fields = ORDER_FIELDS
 
 
-class OrderDetailSerializer(serializers.ModelSerializer):
+class OrderDetailSerializer(ModelSerializerBuiltOnce):
     seller_orders = SellerOrderSerializer(many=True)
     events = OrderEventSerializer(many=True)
 

@@ -6,7 +6,8 @@ only when there are field errors; `details` when a service adds machine-readable
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
@@ -92,3 +93,26 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Per-field (or per-parameter) messages, when the input was invalid.",
     )
     details = serializers.JSONField(required=False, help_text="Machine-readable extras.")
+
+
+class ModelSerializerBuiltOnce(serializers.ModelSerializer):
+    """A ModelSerializer whose fields are built from the model once per class; each use gets
+    fresh field instances made from the same arguments. DRF builds them from the model's
+    metadata for every serializer instance, and deep-copies declared ones: for the order detail
+    that placement answers with, that cost more CPU than serialising the data. The fields depend
+    only on the class and its Meta; a field's arguments (choices, querysets, validators) are
+    never changed by the field, so sharing them is safe; nested serializers are still
+    deep-copied as DRF does."""
+
+    _fields_built: ClassVar[dict[type, dict[str, serializers.Field]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        built = self._fields_built.get(type(self))
+        if built is None:
+            built = self._fields_built[type(self)] = super().get_fields()
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer)
+            else type(field)(*field._args, **field._kwargs)
+            for name, field in built.items()
+        }
