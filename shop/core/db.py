@@ -98,7 +98,9 @@ def hot_execute(sql: str, params: Sequence[Any] | dict[str, Any]) -> int:
 def hot_insert(objs: Sequence[Model]) -> None:
     """INSERT objects of one model in one prepared statement and set their primary keys, as
     bulk_create does (field defaults and pre_save: auto_now_add, auto_now), without the ORM's
-    query compiling. One statement text per number of rows."""
+    query compiling. One statement text per number of rows. For models with an automatic
+    primary key and no `db_default` fields (the ones placement writes); no signals are sent,
+    as with bulk_create."""
     if not objs:
         return
     meta = objs[0]._meta
