@@ -16,6 +16,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from catalog.models import AttributeType, VariantSalePrice
+from catalog.search.services import search_index_rebuild
 from catalog.services import product_image_add
 from tests.factories import (
     AttributeChoiceFactory,
@@ -77,6 +78,8 @@ def shop():
         sale_price=Decimal("29.00"),
         starts_at=timezone.now() - timedelta(days=1),
     )
+    # what the after-commit search refresh does: attribute filters read the stored facet values
+    search_index_rebuild()
     return clothing
 
 
