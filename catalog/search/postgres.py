@@ -9,13 +9,16 @@ denormalised `search_price_min` (see `services.search_index_refresh`).
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank
-from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Q, QuerySet, Value
 
 from catalog.models import (
     Attribute,
@@ -66,6 +69,12 @@ RANK_LIMIT = 2_000
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
 # the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
 PRICE_BOUND_FACTOR = 3
+# how many of the lowest (highest) sampled prices the facet statement returns for that
+SAMPLED_PRICES = 8
+# Statements that AND a text bitmap with a price or category bitmap of a few hundred thousand
+# rows: at the default 4 MB the bitmap turns lossy (whole pages) and the heap scan rechecks
+# every row of ~12,000 pages (measured: 158 ms at 4 MB, 50 ms at 16 MB for 'backpack' < 40).
+BITMAP_WORK_MEM = "16MB"
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
 
 
@@ -74,6 +83,61 @@ class _MergedOrder:
     fields: tuple  # ORM order_by of each category's walk (its index order)
     columns: tuple[str, ...]  # what the merge sorts on besides id
     sql: str  # the same order over the merged rows
+
+
+@dataclass(frozen=True)
+class _PriceHint:
+    """What the sampled facet statement says about the prices of the matches, for a
+    price-sorted page (`_price_bounds`)."""
+
+    buckets: dict[int | None, int]  # estimated matches per PRICE_BUCKETS index
+    cheapest: list[Decimal]  # the lowest sampled prices passing every filter, ascending
+    dearest: list[Decimal]  # the highest, descending
+    share: float  # the sample's share of the table: one sampled row stands for 1 / share
+
+
+@dataclass(frozen=True)
+class _Match:
+    id: int
+    rank: float | None  # ts_rank_cd, when the page is sorted by relevance
+    price: Decimal | None
+
+
+@dataclass(frozen=True)
+class _Counted:
+    facets: Facets
+    total: int
+    estimated: bool
+    price_hint: _PriceHint | None
+    matches: list[_Match] | None  # the bounded count's rows, when it ran
+    page_ids: list[int] | None = None  # the page, when the exact facet statement ordered it
+
+
+# ORDER BY over the facet statement's rows, for the sorts it orders an exact page by
+_TOP_ORDERS = {
+    SearchSort.RELEVANCE: "rank DESC, id DESC",
+    SearchSort.PRICE_ASC: "search_price_min ASC NULLS LAST, id ASC",
+    SearchSort.PRICE_DESC: "search_price_min DESC NULLS LAST, id DESC",
+}
+
+
+def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | None:
+    """The result order from the bounded count's rows, when they decide it: relevance ranks
+    the first RANK_LIMIT matches in scan order (as `_page_ids`' own statement does); a price
+    sort needs all of them (at most EXACT_LIMIT). None: the page needs its own statement."""
+    if query.sort == SearchSort.RELEVANCE and query.terms:
+        pool = matches[:RANK_LIMIT]
+        return [m.id for m in sorted(pool, key=lambda m: (m.rank, m.id), reverse=True)]
+    if query.sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC) and len(matches) <= EXACT_LIMIT:
+        descending = query.sort == SearchSort.PRICE_DESC
+        priced = sorted(
+            (m for m in matches if m.price is not None),
+            key=lambda m: (m.price, m.id),
+            reverse=descending,
+        )
+        unpriced = sorted((m.id for m in matches if m.price is None), reverse=descending)
+        return [m.id for m in priced] + unpriced  # NULLS LAST either way
+    return None
 
 
 # Listing orders a (category, status, ...) index serves (`_category_merged_ids`).
@@ -132,6 +196,14 @@ def _tsquery(terms: list[str], *, prefix_last: bool = True) -> TsQuery:
     return TsQuery(
         tsquery_text(terms, prefix_last=prefix_last), search_type="raw", config="english"
     )
+
+
+@contextmanager
+def _bitmap_work_mem() -> Iterator[None]:
+    """A transaction (or savepoint) whose statements may build BITMAP_WORK_MEM bitmaps."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [BITMAP_WORK_MEM])
+        yield
 
 
 def _sample_share() -> float:
@@ -282,13 +354,22 @@ class PostgresSearchBackend:
         return qs
 
     def _page_ids(
-        self, query: SearchQuery, *, price_counts: dict[int | None, int] | None = None
+        self,
+        query: SearchQuery,
+        *,
+        price_hint: _PriceHint | None = None,
+        matches: list[_Match] | None = None,
     ) -> list[int]:
-        """The page's ids in result order. `price_counts` (matches per price bucket, None when
-        the facet counts were exact) lets a price-sorted text search bound its fetch."""
+        """The page's ids in result order. `price_hint` (None when the facet counts were
+        exact) lets a price-sorted text search bound its fetch; `matches`, the bounded count's
+        rows when it ran, spare a second pass over the same matches."""
         matching = self._matching(query).order_by()
         window = slice(query.offset, query.offset + query.page_size)
         sort = query.sort
+        if matches is not None:
+            ordered_ids = _matches_ordered(query, matches)
+            if ordered_ids is not None:
+                return ordered_ids[window]
         if sort == SearchSort.RELEVANCE and query.terms:
             candidates = matching.annotate(
                 rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
@@ -301,7 +382,7 @@ class PostgresSearchBackend:
                 )
                 return [row[0] for row in cursor.fetchall()]
         if query.terms and sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
-            return self._price_sorted_ids(query, matching, price_counts)
+            return self._price_sorted_ids(query, matching, price_hint)
         if not query.terms and query.filters.category is not None and sort in MERGED_ORDERS:
             return self._category_merged_ids(query)
         if sort == SearchSort.PRICE_ASC:
@@ -340,16 +421,27 @@ class PostgresSearchBackend:
             )
             return [row[0] for row in cursor.fetchall()]
 
-    def _price_bounds(
-        self, query: SearchQuery, price_counts: dict[int | None, int] | None
-    ) -> list[Decimal | None]:
+    def _price_bounds(self, query: SearchQuery, hint: _PriceHint | None) -> list[Decimal | None]:
         """Price bounds to try for a price-sorted text search, nearest first, ending with None
-        (no bound). The first is the nearest price bucket edge the facet counts say holds
-        PRICE_BOUND_FACTOR pages' worth of matches below it (above it, sorting down)."""
-        if price_counts is None:
+        (no bound). The first is the price of the sampled match that stands for
+        PRICE_BOUND_FACTOR pages' worth of matches below it (above it, sorting down), else
+        the nearest price bucket edge the facet counts say holds that many; then the bucket
+        edges beyond it."""
+        if hint is None:
             return [None]  # at most EXACT_LIMIT matches: one bitmap over all of them
         need = (query.offset + query.page_size) * PRICE_BOUND_FACTOR
         descending = query.sort == SearchSort.PRICE_DESC
+        sampled = hint.dearest if descending else hint.cheapest
+        # two sampled rows at least: below the first one, ~1 / share matches are expected,
+        # but fewer than a page in one case out of ten
+        k = max(2, math.ceil(need * hint.share))
+        if len(sampled) >= k:
+            first = sampled[k - 1] if descending else sampled[k - 1] + CENT
+            edges = [low if descending else high for low, high in PRICE_BUCKETS]
+            beyond = [
+                e for e in edges if e is not None and (e < first if descending else e > first)
+            ]
+            return [first, *(sorted(beyond, reverse=descending)), None]
         edges = [
             (i, low if descending else high)
             for i, (low, high) in enumerate(PRICE_BUCKETS)
@@ -365,7 +457,7 @@ class PostgresSearchBackend:
             in_filter = (high is None or f.price_min is None or high > f.price_min) and (
                 low is None or f.price_max is None or low <= f.price_max
             )
-            seen += price_counts.get(i, 0) if in_filter else 0
+            seen += hint.buckets.get(i, 0) if in_filter else 0
             if seen >= need or bounds:
                 bounds.append(edge)
         return [*bounds, None]
@@ -374,7 +466,7 @@ class PostgresSearchBackend:
         self,
         query: SearchQuery,
         matching: QuerySet[Product],
-        price_counts: dict[int | None, int] | None,
+        price_hint: _PriceHint | None,
     ) -> list[int]:
         """A text search sorted by price. Walking the price index and testing the text row by
         row is fast for a word common among cheap products and takes seconds for one that only
@@ -389,7 +481,7 @@ class PostgresSearchBackend:
             else "search_price_min ASC NULLS LAST, id ASC"
         )
         ids: list[int] = []
-        for bound in self._price_bounds(query, price_counts):
+        for bound in self._price_bounds(query, price_hint):
             bounded = matching
             if bound is not None:
                 bounded = (
@@ -398,7 +490,7 @@ class PostgresSearchBackend:
                     else matching.filter(search_price_min__lt=bound)
                 )
             sql, params = bounded.values("id", "search_price_min").query.sql_with_params()
-            with connection.cursor() as cursor:
+            with _bitmap_work_mem(), connection.cursor() as cursor:
                 # MATERIALIZED: the planner may not turn this back into the ordered index walk
                 cursor.execute(
                     f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c "  # noqa: S608 - constant SQL, values are parameters
@@ -411,8 +503,14 @@ class PostgresSearchBackend:
         return ids
 
     def search(self, *, query: SearchQuery) -> SearchResult:
-        facets, total, total_is_estimate, price_counts = self._facets_and_total(query)
-        ids = self._page_ids(query, price_counts=price_counts) if total else []
+        counted = self._facets_and_total(query)
+        facets, total, total_is_estimate = counted.facets, counted.total, counted.estimated
+        if not total:
+            ids = []
+        elif counted.page_ids is not None:
+            ids = counted.page_ids
+        else:
+            ids = self._page_ids(query, price_hint=counted.price_hint, matches=counted.matches)
         did_you_mean = None
         if total == 0 and query.terms:
             did_you_mean = self._did_you_mean(query)
@@ -427,9 +525,7 @@ class PostgresSearchBackend:
 
     # --- facets -----------------------------------------------------------------------------
 
-    def _facets_and_total(
-        self, query: SearchQuery
-    ) -> tuple[Facets, int, bool, dict[int | None, int] | None]:
+    def _facets_and_total(self, query: SearchQuery) -> _Counted:
         """All facet counts and the total in one statement over the base set (text and the
         filters no facet lifts): each row carries one boolean per active filter, and each
         facet counts the rows passing every filter but its own.
@@ -440,12 +536,20 @@ class PostgresSearchBackend:
         (TABLESAMPLE SYSTEM, fixed seed so a page reload shows the same numbers) and counts
         are scaled up: facets flagged `sampled`, the total flagged as an estimate unless a
         bounded count of the fully filtered set finds it small enough to be exact. Also returns
-        the sampled matches per price bucket (None when counts are exact) for price sorting."""
+        what the sample says about the matches' prices (None when counts are exact) for price
+        sorting."""
         conditions = self._conditions(query)
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
+        top_order = _TOP_ORDERS.get(query.sort) if query.terms else None
+        ranked = query.sort == SearchSort.RELEVANCE and query.terms
         base = (
             self._base(query)
             .order_by()
+            .annotate(
+                rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
+                if ranked
+                else Value(None, output_field=FloatField())
+            )
             .annotate(
                 **{
                     name: ExpressionWrapper(conditions[key], output_field=BooleanField())
@@ -458,6 +562,7 @@ class PostgresSearchBackend:
                 "seller_id",
                 "search_price_min",
                 "search_facet_values",
+                "rank",
                 *flags,
             )
         )
@@ -466,21 +571,36 @@ class PostgresSearchBackend:
         share = _sample_share()
         counts: dict[str, dict[int | None, int]] | None = None
         sample = None
+        base_overflows = False  # the exact attempt found more than EXACT_LIMIT base rows
+        page_ids: list[int] | None = None
         if share < 1.0:
             # a page sample first (no index, no full bitmap): is the base set broad?
             sample = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
             if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
                 counts = sample
         if counts is None:
-            exact = self._facet_counts(base[: EXACT_LIMIT + 1], flags, chosen_attrs)
+            exact = self._facet_counts(
+                base[: EXACT_LIMIT + 1],
+                flags,
+                chosen_attrs,
+                top=(top_order, query.offset + query.page_size) if top_order else None,
+            )
+            top = exact.pop("top", {})
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
+                # every match is in this statement: it has ordered the page too
+                if top_order:
+                    page_ids = [top[position] for position in sorted(top)][query.offset :]
             else:
+                base_overflows = True
                 # the same sample statement as above: its answer is reused, not re-run
                 counts = sample or self._facet_counts(
                     base, flags, chosen_attrs, sample_percent=share * 100
                 )
         sampled = share < 1.0
+        matches: list[_Match] | None = None
+        cheapest = [Decimal(c) / 100 for _, c in sorted(counts.pop("cheapest", {}).items())]
+        dearest = [Decimal(c) / 100 for _, c in sorted(counts.pop("dearest", {}).items())]
         if sampled:
             counts = {
                 kind: {key: round(n / share) for key, n in values.items()}
@@ -490,7 +610,12 @@ class PostgresSearchBackend:
         estimated = sampled
         if sampled and total < BROAD_FACTOR * EXACT_LIMIT:
             # too few sampled rows pass every filter to trust the estimate: count, bounded
-            exact_total = self._matching(query).order_by().values("id")[: EXACT_LIMIT + 1].count()
+            # (with no filter to apply, the exact attempt above has counted the same rows)
+            if base_overflows and not conditions:
+                exact_total = EXACT_LIMIT + 1
+            else:
+                matches = self._bounded_matches(query)
+                exact_total = len(matches)
             if exact_total <= EXACT_LIMIT:
                 total, estimated = exact_total, False
             else:
@@ -505,7 +630,25 @@ class PostgresSearchBackend:
             ),
             sampled=sampled,
         )
-        return facets, total, estimated, (counts.get("price", {}) if sampled else None)
+        hint = _PriceHint(counts.get("price", {}), cheapest, dearest, share) if sampled else None
+        return _Counted(facets, total, estimated, hint, matches, page_ids)
+
+    def _bounded_matches(self, query: SearchQuery) -> list[_Match]:
+        """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what a relevance
+        or price page sorts them by: the bounded count, and (`_matches_ordered`) the page."""
+        rank = (
+            SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
+            if query.sort == SearchSort.RELEVANCE and query.terms
+            else Value(None, output_field=FloatField())
+        )
+        rows = (
+            self._matching(query)
+            .order_by()
+            .annotate(rank=rank)
+            .values_list("id", "rank", "search_price_min")[: EXACT_LIMIT + 1]
+        )
+        with _bitmap_work_mem():
+            return [_Match(*row) for row in rows]
 
     def _facet_counts(
         self,
@@ -514,7 +657,11 @@ class PostgresSearchBackend:
         chosen_attrs: list[Attribute],
         *,
         sample_percent: float | None = None,
+        top: tuple[str, int] | None = None,
     ) -> dict[str, dict[int | None, int]]:
+        """The facet statement over `base` (or a sample of it). `top` (an ORDER BY over the
+        rows of `m`, and how many) adds the first ids passing every filter in that order, as
+        kind 'top' keyed by position."""
         base_sql, params = base.query.sql_with_params()
         if sample_percent is not None:
             # the percentage is computed here from pg_class, never from the request
@@ -540,6 +687,20 @@ class PostgresSearchBackend:
             f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
             f"WHERE {passing()} GROUP BY v",
         ]
+        if top is not None:
+            order, limit = top
+            parts.append(
+                f"(SELECT 'top', row_number() OVER (ORDER BY {order}), id FROM m "  # noqa: S608 - constant SQL, values are parameters
+                f"WHERE {passing()} ORDER BY {order} LIMIT {int(limit)})"
+            )
+        # the lowest and highest prices passing every filter (in cents), for price sorting
+        for kind, direction in (("cheapest", "ASC"), ("dearest", "DESC")):
+            parts.append(
+                f"(SELECT '{kind}', row_number() OVER (ORDER BY search_price_min {direction}), "  # noqa: S608 - constant SQL, values are parameters
+                f"(search_price_min * 100)::bigint FROM m WHERE {passing()} "
+                f"AND search_price_min IS NOT NULL ORDER BY search_price_min {direction} "
+                f"LIMIT {SAMPLED_PRICES})"
+            )
         for attribute in chosen_attrs:
             parts.append(
                 f"SELECT 'lifted', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
@@ -649,42 +810,40 @@ class PostgresSearchBackend:
     def _did_you_mean(self, query: SearchQuery) -> str | None:
         if not trigram_available():
             return None
-        # a word some public product's name carries is its own best correction (similarity 1):
-        # one lookup in the small autocomplete table spares the trigram search over a million
-        # names (a correctly spelled word found nothing only because of the filters)
+        # A word some public product's name carries is its own best correction (similarity 1):
+        # a correctly spelled word the filters emptied needs no search at all. Other words are
+        # compared with the words of public product names, which the autocomplete table holds
+        # (a trigram search of a million names took 0.3-2 s per word).
         known = set(
             SearchSuggestion.objects.filter(word__in=query.terms).values_list("word", flat=True)
         )
         if known >= set(query.terms):
             return None
-        corrected = []
+        unknown = [term for term in query.terms if term not in known]
         with connection.cursor() as cursor:
-            # `<%` uses the trigram index; its default threshold (0.6) misses most typos
+            # the closest word of all public names' words (the autocomplete table's few hundred
+            # distinct words, read by a skip scan of its index), per unknown term
             cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-                [str(DID_YOU_MEAN_MIN_SIMILARITY)],
-            )
-            for term in query.terms:
-                if term in known:
-                    corrected.append(term)
-                    continue
-                cursor.execute(
-                    """
-                    SELECT word, similarity(word, %s) AS score FROM (
-                        SELECT regexp_split_to_table(lower(name), '[^[:alnum:]]+') AS word
-                        FROM (
-                            SELECT name FROM catalog_product
-                            WHERE status = 'active' AND %s <%% lower(name)
-                            ORDER BY word_similarity(%s, lower(name)) DESC LIMIT 50
-                        ) candidates
-                    ) words
-                    WHERE word <> '' ORDER BY score DESC, word LIMIT 1
-                    """,
-                    [term, term, term],
+                """
+                WITH RECURSIVE words AS (
+                    SELECT min(word) AS word FROM catalog_searchsuggestion
+                    UNION ALL
+                    SELECT (SELECT min(s.word) FROM catalog_searchsuggestion s
+                            WHERE s.word > words.word)
+                    FROM words WHERE words.word IS NOT NULL
                 )
-                row = cursor.fetchone()
-                good = row is not None and row[1] >= DID_YOU_MEAN_MIN_SIMILARITY
-                corrected.append(row[0] if good else term)
+                SELECT t.term, best.word
+                FROM unnest(%s::text[]) AS t(term)
+                CROSS JOIN LATERAL (
+                    SELECT word FROM words
+                    WHERE word IS NOT NULL AND similarity(word, t.term) >= %s
+                    ORDER BY similarity(word, t.term) DESC, word LIMIT 1
+                ) best
+                """,
+                [unknown, DID_YOU_MEAN_MIN_SIMILARITY],
+            )
+            closest = dict(cursor.fetchall())
+        corrected = [closest.get(term, term) for term in query.terms]
         if corrected == query.terms:
             return None
         suggestion = SearchQuery(text=" ".join(corrected), filters=query.filters)

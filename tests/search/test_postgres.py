@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
 import logging
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
 from catalog.search import postgres
 from catalog.search.base import PRICE_BUCKETS, SearchQuery
@@ -186,8 +189,13 @@ def test_broad_queries_estimate_from_a_sample_and_say_so(catalog, monkeypatch, a
     monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)
     # the "sample" is (almost) the whole one-page table, so estimates equal the truth
     monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
-    broad = run("")
+    with CaptureQueriesContext(connection) as ctx:
+        broad = run("")
     assert broad.total == 5 and broad.total_is_estimate and broad.facets.sampled
+    # the exact attempt already found more than EXACT_LIMIT rows and no filter narrows them:
+    # neither the sample nor a bounded count runs a second time
+    assert sum(q["sql"].startswith("WITH m AS") for q in ctx.captured_queries) == 2
+    assert not [q for q in ctx.captured_queries if q["sql"].startswith("SELECT COUNT")]
     assert {v.value: v.count for v in broad.facets.sellers} == {"alpha": 3, "beta": 2}
     assert len(broad.product_ids) == 5
     body = api_client.get("/api/v1/search/").json()
@@ -198,9 +206,14 @@ def test_broad_queries_estimate_from_a_sample_and_say_so(catalog, monkeypatch, a
 
 def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_num_queries):
     """Counts for every facet come from one query over the matching set (no per-facet pass,
-    no attribute value join), plus fixed lookups of categories, sellers and attributes."""
-    with django_assert_num_queries(13):
+    no attribute value join), plus fixed lookups of categories, sellers and attributes. When
+    it counted every match exactly, the same statement also ordered the page of a text
+    search: no second pass."""
+    with django_assert_num_queries(12):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
+    for sort in ("", "price_asc", "price_desc"):
+        with django_assert_num_queries(7):
+            run(f"q=shirt&sort={sort}")
     with django_assert_num_queries(8):
         run("")
 
@@ -221,17 +234,26 @@ def test_price_sorted_text_search_pages_match_the_full_sort_whatever_the_estimat
     assert run(f"q=clothing&sort={sort}").facets.sampled
     paged = [names(catalog, run(f"q=clothing&sort={sort}&page_size=1&page={n}")) for n in (1, 2, 3)]
     assert [p for page in paged for p in page] == everything
-    # sampled counts that put every match in the cheapest (dearest) bucket: bounds widen
-    lying = {0: 3} if sort == "price_asc" else {len(PRICE_BUCKETS) - 1: 3}
+    # samples that put every match in the cheapest (dearest) bucket, or at one price far
+    # below (above) every real one: the bounds widen until the page is full
+    edge = 0 if sort == "price_asc" else len(PRICE_BUCKETS) - 1
+    far = [Decimal("1.00" if sort == "price_asc" else "9999.00")] * 3
+    lies = [
+        postgres._PriceHint({edge: 3}, [], [], 0.999999),
+        postgres._PriceHint({edge: 3}, far, far, 0.999999),
+    ]
     facets_and_total = PostgresSearchBackend._facets_and_total
 
     def lie(self, query):
-        facets, total, estimated, _ = facets_and_total(self, query)
-        return facets, total, estimated, lying
+        return dataclasses.replace(facets_and_total(self, query), price_hint=lies[0])
 
     monkeypatch.setattr(PostgresSearchBackend, "_facets_and_total", lie)
-    paged = [names(catalog, run(f"q=clothing&sort={sort}&page_size=1&page={n}")) for n in (1, 2, 3)]
-    assert [p for page in paged for p in page] == everything
+    for _ in range(2):
+        paged = [
+            names(catalog, run(f"q=clothing&sort={sort}&page_size=1&page={n}")) for n in (1, 2, 3)
+        ]
+        assert [p for page in paged for p in page] == everything
+        lies.pop(0)
 
 
 @pytest.mark.parametrize(
@@ -256,10 +278,26 @@ def test_category_listing_merges_its_categories_in_order_page_by_page(catalog, s
 def test_a_known_word_that_filters_empty_needs_no_trigram_search(catalog, trigram):
     """ "Did you mean" has nothing to offer for a word product names carry (the filters emptied
     the results): it is answered from the autocomplete table, not a trigram scan of names."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as ctx:
         result = run("q=shirt&category=electronics")
     assert result.total == 0 and result.did_you_mean is None
     assert not [q for q in ctx.captured_queries if "similarity" in q["sql"]]
+
+
+@pytest.mark.parametrize("sort", ["", "price_asc", "price_desc"])
+def test_a_bounded_count_also_orders_the_page(catalog, monkeypatch, sort):
+    """When sampled counts are too small to trust, the bounded count fetches the matches with
+    their rank and price, and the page is ordered from those rows: same page as the page's
+    own statement, one pass over the matches instead of two."""
+    query = f"q=clothing&seller=alpha&sort={sort}"
+    expected = names(catalog, run(query))
+    assert sorted(expected) == ["blue_shirt", "shoe"]
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    with CaptureQueriesContext(connection) as ctx:
+        result = run(query)
+    assert result.facets.sampled and result.total == 2 and not result.total_is_estimate
+    assert names(catalog, result) == expected
+    fetches = [q["sql"] for q in ctx.captured_queries if "@@" in q["sql"]]
+    # the sample and the exact attempt of the facet statement, then the bounded count only
+    assert [sql.startswith("WITH m AS") for sql in fetches] == [True, True, False]
