@@ -199,10 +199,18 @@ def _tsquery(terms: list[str], *, prefix_last: bool = True) -> TsQuery:
 
 
 @contextmanager
-def _bitmap_work_mem() -> Iterator[None]:
-    """A transaction (or savepoint) whose statements may build BITMAP_WORK_MEM bitmaps."""
+def _match_scan() -> Iterator[None]:
+    """A transaction (or savepoint) for statements that fetch matches: bitmaps may take
+    BITMAP_WORK_MEM, and a sequential scan starts at the table's first page. PostgreSQL
+    otherwise starts a large table's scan where another session's scan is (synchronized
+    scans), so "the first RANK_LIMIT matches" of a broad word, which the planner reads
+    sequentially, were different rows on every search while other sessions scanned."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [BITMAP_WORK_MEM])
+        cursor.execute(
+            "SELECT set_config('work_mem', %s, true), "
+            "set_config('synchronize_seqscans', 'off', true)",
+            [BITMAP_WORK_MEM],
+        )
         yield
 
 
@@ -375,7 +383,7 @@ class PostgresSearchBackend:
                 rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
             ).values("id", "rank")[:RANK_LIMIT]
             sql, params = candidates.query.sql_with_params()
-            with connection.cursor() as cursor:
+            with _match_scan(), connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT id FROM ({sql}) c ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s",  # noqa: S608 - constant SQL, values are parameters
                     [*params, query.page_size, query.offset],
@@ -490,7 +498,7 @@ class PostgresSearchBackend:
                     else matching.filter(search_price_min__lt=bound)
                 )
             sql, params = bounded.values("id", "search_price_min").query.sql_with_params()
-            with _bitmap_work_mem(), connection.cursor() as cursor:
+            with _match_scan(), connection.cursor() as cursor:
                 # MATERIALIZED: the planner may not turn this back into the ordered index walk
                 cursor.execute(
                     f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c "  # noqa: S608 - constant SQL, values are parameters
@@ -647,7 +655,7 @@ class PostgresSearchBackend:
             .annotate(rank=rank)
             .values_list("id", "rank", "search_price_min")[: EXACT_LIMIT + 1]
         )
-        with _bitmap_work_mem():
+        with _match_scan():
             return [_Match(*row) for row in rows]
 
     def _facet_counts(
