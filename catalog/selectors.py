@@ -614,7 +614,7 @@ def seller_get_public(*, slug: str) -> Seller:
 
 def seller_list_for_category(*, category: Category) -> QuerySet[Seller]:
     """Approved sellers with listed products in the category's subtree (the seller filter).
-    One probe of the (seller, category, status) index per seller and category: a seller with
+    One probe of the (category, seller, status) index per seller and category: a seller with
     nothing in the subtree costs a few index descents, not a walk of its 200,000 products (at
     1M products the path join took 0.5-4.4 s per category page)."""
     products = Product.objects.filter(
