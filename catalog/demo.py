@@ -1012,6 +1012,35 @@ def _statistics_refresh() -> None:
         cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
+# Tables a seed writes in bulk (COPY, then the search refresh UPDATEs every product row).
+SEEDED_TABLES = (
+    "sellers_seller",
+    "catalog_category",
+    "catalog_product",
+    "catalog_productvariant",
+    "catalog_variantattributevalue",
+    "catalog_variantsaleprice",
+    "catalog_productimage",
+    "inventory_stock",
+)
+
+
+def seeded_tables_vacuum(*, out: Output) -> bool:
+    """VACUUM (ANALYZE) the seeded tables, one line of progress each. The search refresh leaves
+    a dead version of every product row, and index-only scans (category counts and page walks)
+    need the visibility map that only VACUUM sets. Autovacuum would get there eventually, but
+    it may be off (this project's CI machine runs PostgreSQL without it). VACUUM cannot run in
+    a transaction: inside one (tests) only ANALYZE runs. Returns whether VACUUM ran."""
+    vacuum = not connection.in_atomic_block
+    statement = "VACUUM (ANALYZE)" if vacuum else "ANALYZE"
+    with connection.cursor() as cursor:
+        for table in SEEDED_TABLES:
+            started = time.monotonic()
+            cursor.execute(f"{statement} {connection.ops.quote_name(table)}")
+            out.write(f"  {statement} {table}: {time.monotonic() - started:.1f}s\n")
+    return vacuum
+
+
 def _ids_batches(*, products: int, batch_size: int) -> Iterator[list[int]]:
     remaining = products
     while remaining > 0:

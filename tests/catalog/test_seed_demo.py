@@ -6,10 +6,11 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from catalog.demo import DEMO_LOGINS
+from catalog.demo import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantSalePrice
 from catalog.selectors import product_list
 from sellers.models import SellerMember, SellerStatus
@@ -124,3 +125,24 @@ def test_seed_stocks_every_variant_through_the_ledger():
     assert StockMovement.objects.filter(reference="seed_demo").count() == (
         Stock.objects.filter(on_hand__gt=0).count()
     )
+
+
+def test_seed_analyses_every_seeded_table_in_a_transaction():
+    output = _seed("--products", "5")
+
+    for table in SEEDED_TABLES:
+        assert f"ANALYZE {table}:" in output
+    assert "VACUUM" not in output  # a test runs in a transaction, where VACUUM cannot
+
+
+@pytest.mark.django_db(transaction=True)
+def test_vacuum_sets_the_visibility_map_index_only_scans_need():
+    _seed("--products", "5")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE catalog_product SET updated_at = updated_at")  # dead versions
+        assert seeded_tables_vacuum(out=io.StringIO())
+        cursor.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE relname = 'catalog_product'"
+        )
+        all_visible, pages = cursor.fetchone()
+    assert pages > 0 and all_visible == pages

@@ -9,6 +9,7 @@ from catalog.demo import (
     demo_seed,
     products_delete_all,
     search_reindex_hook,
+    seeded_tables_vacuum,
 )
 from catalog.models import Product
 from inventory.demo import demo_stock_seed
@@ -81,5 +82,7 @@ class Command(BaseCommand):
         )
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")
+        self.stdout.write("Vacuuming and analysing the seeded tables...")
+        seeded_tables_vacuum(out=self.stdout)
         for who, email, password in DEMO_LOGINS:
             self.stdout.write(f"  {who}: {email} / {password}")
