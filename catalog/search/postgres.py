@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -587,20 +587,27 @@ class PostgresSearchBackend:
             if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
                 counts = sample
         if counts is None:
-            exact = self._facet_counts(
-                base[: EXACT_LIMIT + 1],
-                flags,
-                chosen_attrs,
-                top=(top_order, query.offset + query.page_size) if top_order else None,
-            )
+            # a relevance page may come from this statement: the same scan order as its own
+            with _match_scan() if ranked else nullcontext():
+                exact = self._facet_counts(
+                    base[: EXACT_LIMIT + 1],
+                    flags,
+                    chosen_attrs,
+                    top=(top_order, query.offset + query.page_size) if top_order else None,
+                )
             top = exact.pop("top", {})
+            top_ids = [top[position] for position in sorted(top)][query.offset :]
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
                 # every match is in this statement: it has ordered the page too
                 if top_order:
-                    page_ids = [top[position] for position in sorted(top)][query.offset :]
+                    page_ids = top_ids
             else:
                 base_overflows = True
+                if ranked and not conditions:
+                    # no filter narrows the base rows: its first RANK_LIMIT are the rows
+                    # relevance ranks, and the statement has ranked them
+                    page_ids = top_ids
                 # the same sample statement as above: its answer is reused, not re-run
                 counts = sample or self._facet_counts(
                     base, flags, chosen_attrs, sample_percent=share * 100
@@ -696,10 +703,13 @@ class PostgresSearchBackend:
             f"WHERE {passing()} GROUP BY v",
         ]
         if top is not None:
+            # relevance ranks the first RANK_LIMIT rows in scan order (m keeps that order)
             order, limit = top
             parts.append(
-                f"(SELECT 'top', row_number() OVER (ORDER BY {order}), id FROM m "  # noqa: S608 - constant SQL, values are parameters
-                f"WHERE {passing()} ORDER BY {order} LIMIT {int(limit)})"
+                f"(SELECT 'top', row_number() OVER (ORDER BY {order}), id FROM "  # noqa: S608 - constant SQL, values are parameters
+                f"(SELECT *, row_number() OVER () AS scan_position FROM m) t "
+                f"WHERE scan_position <= {RANK_LIMIT} AND {passing()} "
+                f"ORDER BY {order} LIMIT {int(limit)})"
             )
         # the lowest and highest prices passing every filter (in cents), for price sorting
         for kind, direction in (("cheapest", "ASC"), ("dearest", "DESC")):

@@ -208,11 +208,12 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     """Counts for every facet come from one query over the matching set (no per-facet pass,
     no attribute value join), plus fixed lookups of categories, sellers and attributes. When
     it counted every match exactly, the same statement also ordered the page of a text
-    search: no second pass."""
-    with django_assert_num_queries(12):
+    search: no second pass. (Three of a relevance search's queries are the savepoint and
+    settings its match fetch runs in: scan order and bitmap memory.)"""
+    with django_assert_num_queries(15):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
-    for sort in ("", "price_asc", "price_desc"):
-        with django_assert_num_queries(7):
+    for sort, queries in (("", 10), ("price_asc", 7), ("price_desc", 7)):
+        with django_assert_num_queries(queries):
             run(f"q=shirt&sort={sort}")
     with django_assert_num_queries(8):
         run("")
@@ -301,3 +302,23 @@ def test_a_bounded_count_also_orders_the_page(catalog, monkeypatch, sort):
     fetches = [q["sql"] for q in ctx.captured_queries if "@@" in q["sql"]]
     # the sample and the exact attempt of the facet statement, then the bounded count only
     assert [sql.startswith("WITH m AS") for sql in fetches] == [True, True, False]
+
+
+def test_an_unfiltered_text_search_past_the_exact_limit_ranks_its_page_in_one_pass(
+    catalog, monkeypatch
+):
+    """Past EXACT_LIMIT matches with no filter, the exact facet statement's rows (in scan
+    order) are the rows relevance ranks: it returns the page, the same the page's own
+    statement gives."""
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)
+    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    query = search_query_parse(params=QueryDict("q=clothing"), page_size=24)
+    own_statement = PostgresSearchBackend()._page_ids(query)
+    assert len(own_statement) == 2  # two of the three matches are ranked
+    with CaptureQueriesContext(connection) as ctx:
+        result = PostgresSearchBackend().search(query=query)
+    assert result.facets.sampled and result.total == 3
+    assert result.product_ids == own_statement
+    ranking = [q["sql"] for q in ctx.captured_queries if "ts_rank_cd" in q["sql"]]
+    assert all(sql.startswith("WITH m AS") for sql in ranking)
