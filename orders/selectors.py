@@ -92,8 +92,9 @@ def order_detail_attach(
             "lines",
             sorted((x for x in lines if x.seller_order_id == seller_order.pk), key=lambda x: x.pk),
         )
+    timeline: list[OrderEvent] = sorted(events, key=lambda e: (e.created_at, e.pk))
     _prefetched(order, "seller_orders", sorted(seller_orders, key=lambda x: x.pk))
-    _prefetched(order, "events", sorted(events, key=lambda e: (e.created_at, e.pk)))
+    _prefetched(order, "events", timeline)
     return order
 
 

@@ -108,10 +108,11 @@ def hot_insert(objs: Sequence[Model]) -> None:
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     values: list[Any] = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="hot_insert")
+        # as save() and bulk_create do: refuses unsaved related objects, refreshes their ids
+        obj._prepare_related_fields_for_save(operation_name="hot_insert")  # type: ignore[attr-defined]
         values += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
     sql = (
-        f"INSERT INTO {meta.db_table} ({', '.join(f.column for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {meta.db_table} ({', '.join(str(f.column) for f in fields)}) "  # noqa: S608
         f"VALUES {', '.join([row] * len(objs))} RETURNING {meta.pk.column}"
     )
     with hot_cursor() as cursor:
