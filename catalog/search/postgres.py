@@ -411,11 +411,14 @@ class PostgresSearchBackend:
         (category, status, ...) index per category of the subtree, merged (Merge Append reads
         only as far as the page needs), instead of walking the whole catalog's order and
         skipping the other categories' rows (page 50 of a top category: ~7,000 rows)."""
+        category = query.filters.category
+        if category is None:
+            return []
         order = MERGED_ORDERS[query.sort]
         keep = query.offset + query.page_size
         others = self._matching(query, skip="category").order_by()
         parts, params = [], []
-        for category_id in self._category_ids(query.filters.category):
+        for category_id in self._category_ids(category):
             walk = (
                 others.filter(category_id=category_id)
                 .order_by(*order.fields)
@@ -448,9 +451,11 @@ class PostgresSearchBackend:
         k = max(2, math.ceil(need * hint.share))
         if len(sampled) >= k:
             first = sampled[k - 1] if descending else sampled[k - 1] + CENT
-            edges = [low if descending else high for low, high in PRICE_BUCKETS]
+            bucket_edges = [low if descending else high for low, high in PRICE_BUCKETS]
             beyond = [
-                e for e in edges if e is not None and (e < first if descending else e > first)
+                e
+                for e in bucket_edges
+                if e is not None and (e < first if descending else e > first)
             ]
             return [first, *(sorted(beyond, reverse=descending)), None]
         edges = [
@@ -599,7 +604,7 @@ class PostgresSearchBackend:
                     top=(top_order, query.offset + query.page_size) if top_order else None,
                 )
             top = exact.pop("top", {})
-            top_ids = [top[position] for position in sorted(top)][query.offset :]
+            top_ids = [top[p] for p in sorted(p for p in top if p is not None)][query.offset :]
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
                 # every match is in this statement: it has ordered the page too
