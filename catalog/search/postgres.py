@@ -207,14 +207,29 @@ def _match_scan() -> Iterator[None]:
     page on every reload while other sessions read the table. Started at the first page
     instead, it read 41,000 mostly empty pages (a bulk rewrite leaves the front of the table
     sparse) where the bitmap reads ~2,000; an index walk ranks one seller's products."""
+    settings = {"work_mem": BITMAP_WORK_MEM, "enable_seqscan": "off", "enable_indexscan": "off"}
+    # inside a caller's transaction the settings would outlive this block: put them back
+    outer = connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true), "
-            "set_config('enable_seqscan', 'off', true), "
-            "set_config('enable_indexscan', 'off', true)",
-            [BITMAP_WORK_MEM],
-        )
+        previous = {}
+        if outer:
+            cursor.execute(
+                "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(settings)]
+            )
+            previous = dict(cursor.fetchall())
+        _settings_apply(cursor, settings)
         yield
+        if previous:  # (after an error, rolling the savepoint back undoes them)
+            _settings_apply(cursor, previous)
+
+
+def _settings_apply(cursor, settings: dict[str, str]) -> None:
+    names = list(settings)
+    cursor.execute(
+        "SELECT set_config(name, value, true) "
+        "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
+        [names, [settings[name] for name in names]],
+    )
 
 
 def _sample_share() -> float:

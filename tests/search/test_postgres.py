@@ -208,11 +208,12 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     """Counts for every facet come from one query over the matching set (no per-facet pass,
     no attribute value join), plus fixed lookups of categories, sellers and attributes. When
     it counted every match exactly, the same statement also ordered the page of a text
-    search: no second pass. (Three of a relevance search's queries are the savepoint and
-    settings its match fetch runs in: scan order and bitmap memory.)"""
-    with django_assert_num_queries(15):
+    search: no second pass. (Five of a relevance search's queries are the savepoint and the
+    settings its match fetch runs with, read, set and put back inside the test's
+    transaction.)"""
+    with django_assert_num_queries(17):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
-    for sort, queries in (("", 10), ("price_asc", 7), ("price_desc", 7)):
+    for sort, queries in (("", 12), ("price_asc", 7), ("price_desc", 7)):
         with django_assert_num_queries(queries):
             run(f"q=shirt&sort={sort}")
     with django_assert_num_queries(8):
@@ -322,3 +323,15 @@ def test_an_unfiltered_text_search_past_the_exact_limit_ranks_its_page_in_one_pa
     assert result.product_ids == own_statement
     ranking = [q["sql"] for q in ctx.captured_queries if "ts_rank_cd" in q["sql"]]
     assert all(sql.startswith("WITH m AS") for sql in ranking)
+
+
+def test_the_match_fetch_settings_end_with_it_inside_a_callers_transaction(catalog):
+    """The page's match fetch turns sequential and index scans off and raises work_mem for
+    its own statements; inside a caller's transaction (a test, an atomic request) they are
+    put back, so the caller's later queries plan as usual."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        before = cursor.fetchone()
+        result = run("q=shirt")
+        cursor.execute("SHOW enable_seqscan")
+        assert result.total == 2 and cursor.fetchone() == before == ("on",)
