@@ -9,11 +9,15 @@ SKUs. For each cell it prints
   raw: the raw-SQL ceiling for placement through psycopg (lock the 3 stock rows in id order,
       insert the order and its lines, move the counters, commit), and the ratio (a)/raw.
 
-After every cell it checks that nothing is oversold (`allocated + reserved <= on_hand` on every
-stock row, and allocated units == units on live order lines).
+Then, per cell, the CPU per order of (a) and of raw, split into gunicorn, the bench database's
+PostgreSQL backends and the client processes (Linux /proc): where the machine's time goes.
+
+Before the first cell, untimed warm-up placements let every server thread open its connection
+and prepare its statements. After every cell it checks that nothing is oversold (`allocated +
+reserved <= on_hand` on every stock row, and allocated units == units on live order lines).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/shop_NAME \\
-        .venv/bin/python benchmarks/checkout_throughput.py [--clients 8,32] [--orders 10]
+        .venv/bin/python benchmarks/checkout_throughput.py [--clients 8,32] [--orders 30]
 
 It works in its own database, `<your database>_checkout_bench` (created, migrated, dropped;
 `--keep` keeps it), and starts and stops its own gunicorn on a free 127.0.0.1 port.
@@ -22,12 +26,14 @@ It works in its own database, `<your database>_checkout_bench` (created, migrate
 from __future__ import annotations
 
 import argparse
+import itertools
 import multiprocessing as mp
 import os
 import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -215,21 +221,35 @@ def _oversell_check() -> tuple[int, int]:
 
 
 def _place_client(base: str, jobs: list[tuple[str, str]], barrier, queue) -> None:
-    import requests
+    """The standard library's HTTP client on one keep-alive connection: `requests` spent 3-5 ms
+    of CPU per call in these processes, on the same two cores as the server it measures."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
 
-    session = requests.Session()
+    address = urlsplit(base)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=120)
+    body = json.dumps({"payment_token": "tok_visa"})
     latencies, failures = [], []
     barrier.wait()
     for key, token in jobs:
         started = time.perf_counter()
-        response = session.post(
-            f"{base}/api/v1/checkouts/{token}/place/",
-            json={"payment_token": "tok_visa"},
-            headers={"Authorization": f"Token {key}", "Idempotency-Key": f"bench-{token}"},
+        conn.request(
+            "POST",
+            f"/api/v1/checkouts/{token}/place/",
+            body=body,
+            headers={
+                "Authorization": f"Token {key}",
+                "Idempotency-Key": f"bench-{token}",
+                "Content-Type": "application/json",
+            },
         )
+        response = conn.getresponse()
+        text = response.read()
         latencies.append(time.perf_counter() - started)
-        if response.status_code != 201:
-            failures.append(f"{response.status_code} {response.text[:200]}")
+        if response.status != 201:
+            failures.append(f"{response.status} {text[:200]!r}")
+    conn.close()
     queue.put((latencies, failures))
 
 
@@ -294,7 +314,9 @@ def _raw_client(db_url: str, jobs: list[list[int]], barrier, queue) -> None:
     queue.put((latencies, failures))
 
 
-def _run(target, per_client_args: list[tuple]) -> tuple[float, list[float], list[str]]:
+def _run(
+    target, per_client_args: list[tuple], meter: CpuMeter | None = None
+) -> tuple[float, list[float], list[str]]:
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(len(per_client_args) + 1)
     queue = ctx.Queue()
@@ -302,14 +324,81 @@ def _run(target, per_client_args: list[tuple]) -> tuple[float, list[float], list
     for p in procs:
         p.start()
     barrier.wait()
+    if meter:
+        meter.start()
     started = time.perf_counter()
     results = [queue.get() for _ in procs]
     wall = time.perf_counter() - started
+    if meter:
+        meter.stop()
     for p in procs:
         p.join()
     latencies = [x for lat, _ in results for x in lat]
     failures = [x for _, f in results for x in f]
     return wall, latencies, failures
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn processes, the bench database's PostgreSQL backends and
+    the client processes during one phase (Linux /proc, sampled every 50 ms so backends that
+    exit with their client still count). Says where the machine's time per order goes."""
+
+    HZ = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, *, server_pid: int, database: str) -> None:
+        self.server_pid, self.database = server_pid, database
+        self.used: dict[int, tuple[str, float]] = {}
+        self.base: dict[int, float] = {}
+        self._stop = threading.Event()
+
+    def _read(self, pids: list[str] | None = None) -> dict[int, tuple[str, float]]:
+        found = {}
+        for entry in os.listdir("/proc") if pids is None else pids:
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    command = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            parent, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / self.HZ
+            if int(entry) == self.server_pid or parent == self.server_pid:
+                found[int(entry)] = ("gunicorn", cpu)
+            elif command.startswith("postgres:") and f" {self.database} " in command:
+                found[int(entry)] = ("PostgreSQL", cpu)
+            elif parent == os.getpid():
+                found[int(entry)] = ("clients", cpu)
+        return found
+
+    def _sample(self) -> None:
+        """The known processes every 50 ms, a scan for new ones every 0.5 s (a scan of /proc
+        costs a few ms of this process's CPU, which competes with the servers)."""
+        for tick in itertools.count(1):
+            if self._stop.wait(0.05):
+                return
+            known = None if tick % 10 == 0 else [str(pid) for pid in self.used]
+            self.used.update(self._read(known))
+
+    def start(self) -> None:
+        """Called when the clients pass the barrier: their start-up (interpreter, imports,
+        connecting) is already in the base and does not count."""
+        self.used = self._read()
+        self.base = {pid: cpu for pid, (_, cpu) in self.used.items()}
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.used.update(self._read())
+        self._stop.set()
+        self._thread.join()
+
+    def per_order_ms(self, orders: int) -> dict[str, float]:
+        totals = {"gunicorn": 0.0, "PostgreSQL": 0.0, "clients": 0.0}
+        for pid, (kind, cpu) in self.used.items():
+            totals[kind] += cpu - self.base.get(pid, 0.0)
+        return {kind: 1000 * seconds / max(orders, 1) for kind, seconds in totals.items()}
 
 
 def _split(items: list, n: int) -> list[list]:
@@ -329,7 +418,17 @@ def _pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", default="8,32", help="comma-separated client counts")
-    parser.add_argument("--orders", type=int, default=10, help="placements per client in (a)")
+    parser.add_argument("--orders", type=int, default=30, help="placements per client in (a)")
+    parser.add_argument(
+        "--raw-orders",
+        type=int,
+        default=100,
+        help="orders per client on the raw side (it runs ~10x faster; a phase of a few "
+        "hundred ms would measure process start-up more than SQL)",
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=40, help="untimed placements before the first cell"
+    )
     parser.add_argument("--flow-orders", type=int, default=4, help="full flows per client in (b)")
     parser.add_argument(
         "--gunicorn-workers",
@@ -398,6 +497,7 @@ def main() -> int:
         env=env,
     )
     problems = 0
+    cpu_rows: list[tuple[str, int, dict[str, float], dict[str, float]]] = []
     try:
         for _ in range(100):
             try:
@@ -409,10 +509,20 @@ def main() -> int:
         else:
             print("gunicorn did not start")
             return 1
+        if args.warmup:
+            # every server thread opens its connection and prepares its statements (after 5
+            # runs on a connection) before anything is timed
+            warm = _prepared_checkouts(pools, "uniform", args.warmup, "warmup")
+            connection.close()
+            _, _, fail_w = _run(_place_client, [(base, chunk) for chunk in _split(warm, 8)])
+            problems += len(fail_w)
+            for failure in fail_w[:3]:
+                print(f"  warm-up failure: {failure}")
         print(
             f"\n{os.cpu_count()} CPUs, gunicorn {args.gunicorn_workers} workers x "
             f"{args.gunicorn_threads} threads, persistent DB connections (CONN_MAX_AGE=60), "
-            f"(a) {args.orders} placements/client, (b) {args.flow_orders} flows/client\n"
+            f"{args.warmup} warm-up placements, (a) {args.orders} placements/client, "
+            f"(b) {args.flow_orders} flows/client, raw {args.raw_orders} orders/client\n"
         )
         header = (
             f"{'SKUs':<8}{'clients':>8}{'(a) ord/s':>10}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
@@ -425,8 +535,9 @@ def main() -> int:
                 tag = f"{scenario}-{clients}"
                 jobs = _prepared_checkouts(pools, scenario, clients * args.orders, f"a-{tag}")
                 connection.close()
+                cpu_a = CpuMeter(server_pid=server.pid, database=bench_name)
                 wall_a, lat_a, fail_a = _run(
-                    _place_client, [(base, chunk) for chunk in _split(jobs, clients)]
+                    _place_client, [(base, chunk) for chunk in _split(jobs, clients)], cpu_a
                 )
                 rng = random.Random(tag)
                 flow_users = _users(clients * args.flow_orders, f"b-{tag}")
@@ -438,10 +549,13 @@ def main() -> int:
                 )
                 raw_jobs = [
                     [stock_of[v] for v in _cart_lines(pools, scenario, rng)]
-                    for _ in range(clients * args.orders)
+                    for _ in range(clients * args.raw_orders)
                 ]
+                cpu_r = CpuMeter(server_pid=server.pid, database=bench_name)
                 wall_r, _, fail_r = _run(
-                    _raw_client, [(bench_url, chunk) for chunk in _split(raw_jobs, clients)]
+                    _raw_client,
+                    [(bench_url, chunk) for chunk in _split(raw_jobs, clients)],
+                    cpu_r,
                 )
                 oversold, drift = _oversell_check()
                 connection.close()
@@ -456,8 +570,27 @@ def main() -> int:
                     f"{rate_r:>10.0f}{rate_a / rate_r:>8.1%}{failed:>7}{oversold + drift:>9}",
                     flush=True,
                 )
+                cpu_rows.append(
+                    (
+                        scenario,
+                        clients,
+                        cpu_a.per_order_ms(len(lat_a)),
+                        cpu_r.per_order_ms(len(raw_jobs)),
+                    )
+                )
                 for failure in (fail_a + fail_b + fail_r)[:3]:
                     print(f"  failure: {failure}")
+        print(
+            "\nCPU per order, ms (all processes of each kind, summed over both cores):\n"
+            f"{'SKUs':<8}{'clients':>8}{'(a) gunicorn':>14}{'PostgreSQL':>12}{'clients':>9}"
+            f"{'total':>8}{'raw PostgreSQL':>16}{'clients':>9}{'total':>8}"
+        )
+        for scenario, clients, a, r in cpu_rows:
+            print(
+                f"{scenario:<8}{clients:>8}{a['gunicorn']:>14.1f}{a['PostgreSQL']:>12.1f}"
+                f"{a['clients']:>9.1f}{sum(a.values()):>8.1f}{r['PostgreSQL']:>16.1f}"
+                f"{r['clients']:>9.1f}{sum(r.values()):>8.1f}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
