@@ -9,6 +9,8 @@ queries even over a million products."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
@@ -183,8 +185,8 @@ class VariantForm(forms.ModelForm):
             "position",
         ]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("price") is not None:
             try:
                 variant_price_validate(
@@ -264,9 +266,9 @@ class ProductImageInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         if obj is not None:
             # only this product's variants may be chosen
-            formset.form.base_fields["variant"].queryset = ProductVariant.objects.filter(
-                product=obj
-            )
+            variant_field = formset.form.base_fields["variant"]
+            assert isinstance(variant_field, forms.ModelChoiceField)
+            variant_field.queryset = ProductVariant.objects.filter(product=obj)
         return formset
 
     @admin.display(description="thumbnail")
@@ -386,7 +388,7 @@ class VariantSalePriceInline(admin.TabularInline):
     model = VariantSalePrice
     extra = 0
     fields = ["sale_price", "starts_at", "ends_at"]
-    readonly_fields = fields
+    readonly_fields = ["sale_price", "starts_at", "ends_at"]
     can_delete = True
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
@@ -447,8 +449,8 @@ class VariantSalePriceAdmin(admin.ModelAdmin):
         if obj is not None:
             return form_class
 
-        class ScheduledSaleForm(form_class):
-            def clean(self) -> dict:
+        class ScheduledSaleForm(form_class):  # type: ignore[valid-type,misc]
+            def clean(self) -> dict[str, Any]:
                 data = super().clean()
                 if self.errors:
                     return data
@@ -491,7 +493,7 @@ class ProductImageAdmin(admin.ModelAdmin):
     raw_id_fields = ["product", "variant"]
     show_full_result_count = False
 
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj=None) -> list[Any]:
         return ["product", "image", "variant", "alt_text", "position"] + (
             ["preview"] if obj else []
         )

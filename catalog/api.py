@@ -89,8 +89,9 @@ class CategoryDetailView(generics.GenericAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         category = category_get_by_slug(slug=slug)
-        category.breadcrumbs = category_ancestors(category=category)
-        category.children_list = list(category_children(category=category))
+        # read by CategoryDetailSerializer
+        category.breadcrumbs = category_ancestors(category=category)  # type: ignore[attr-defined]
+        category.children_list = list(category_children(category=category))  # type: ignore[attr-defined]
         return Response(self.get_serializer(category).data)
 
 

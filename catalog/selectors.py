@@ -73,7 +73,8 @@ def variant_queryset_priced(*, at: datetime | None = None) -> QuerySet[ProductVa
 def variant_price_current(*, variant: ProductVariant, at: datetime | None = None) -> Decimal:
     if hasattr(variant, "current_price"):
         return variant.current_price
-    return variant_queryset_priced(at=at).values_list("current_price", flat=True).get(pk=variant.pk)
+    priced = variant_queryset_priced(at=at)
+    return priced.values_list("current_price", flat=True).get(pk=variant.pk)  # type: ignore[misc]
 
 
 # `variant_price_expression`'s rule as SQL over `catalog_productvariant v`, for the prepared
@@ -292,7 +293,7 @@ class ProductFilters:
     sort: ProductSort = ProductSort.NEWEST
 
 
-def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q | None:
+def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
     values = VariantAttributeValue.objects.filter(
         variant__product=OuterRef("pk"), variant__is_active=True, attribute=attr
     )
@@ -369,7 +370,9 @@ def _product_list_any_category(
     *, filters: ProductFilters, at: datetime | None
 ) -> QuerySet[Product]:
     """`product_list` without its category filter (the caller adds it: see `product_list`)."""
-    qs = product_queryset_listed().annotate(price_from=product_price_min_subquery(at=at))
+    qs: QuerySet[Product] = product_queryset_listed().annotate(
+        price_from=product_price_min_subquery(at=at)
+    )
     if filters.sellers:
         qs = qs.filter(seller__slug__in=filters.sellers)
     if filters.price_min is not None:

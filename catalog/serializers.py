@@ -44,7 +44,8 @@ class CategoryTreeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_children(self, obj: Category) -> list[dict]:
-        return CategoryTreeSerializer(obj.child_nodes, many=True, context=self.context).data
+        nodes = obj.child_nodes  # type: ignore[attr-defined]  # attached by category_tree
+        return CategoryTreeSerializer(nodes, many=True, context=self.context).data
 
 
 class CategoryDetailSerializer(serializers.ModelSerializer):
@@ -118,7 +119,7 @@ class VariantSerializer(serializers.ModelSerializer):
         fields += ["currency", "weight_grams", "max_quantity_per_order", "attributes"]
 
     def get_on_sale(self, obj: ProductVariant) -> bool:
-        return obj.current_price < obj.price
+        return obj.current_price < obj.price  # type: ignore[attr-defined]  # annotated
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -164,7 +165,7 @@ class ProductDetailSerializer(ProductListSerializer):
     def get_attributes(self, obj: Product) -> list[dict]:
         """Each attribute once, with the distinct values its variants have (a product summary)."""
         summary: dict[str, dict] = {}
-        for variant in obj.active_variants:
+        for variant in obj.active_variants:  # type: ignore[attr-defined]  # prefetched
             for value in variant.attribute_values.all():
                 attribute = value.attribute
                 entry = summary.setdefault(

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -316,7 +317,7 @@ def opensearch_reindex(
     if changed:
         opensearch_documents_index(product_ids=changed)
     for name in old_indices:
-        _call(lambda name=name: client.indices.delete(index=name, ignore=[404]))
+        _call(partial(client.indices.delete, index=name, ignore=[404]))
     return new_index
 
 

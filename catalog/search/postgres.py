@@ -769,7 +769,11 @@ class PostgresSearchBackend:
         selected = query.filters.category
 
         def subtree_count(node: Category) -> int:
-            return sum(n for cid, n in counts.items() if path_of.get(cid, "").startswith(node.path))
+            return sum(
+                n
+                for cid, n in counts.items()
+                if cid is not None and path_of.get(cid, "").startswith(node.path)
+            )
 
         if selected is None:
             shown = [c for c in categories if c.parent_id is None]

@@ -34,9 +34,8 @@ def search_products_load(*, result: SearchResult) -> list[Product]:
 
 def search_page(*, result: SearchResult, products: list[Product], number: int, size: int) -> Page:
     """A Paginator page over the engine's total (no second count), holding `products`."""
-    page = Paginator(range(result.total), size).get_page(number)
-    page.object_list = products
-    return page
+    paginator = Paginator(range(result.total), size)
+    return Page(products, paginator.get_page(number).number, paginator)
 
 
 def _price_options(values: tuple[FacetValue, ...]) -> list[dict[str, object]]:
