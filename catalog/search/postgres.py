@@ -1,8 +1,10 @@
 """PostgreSQL full-text search: the default engine.
 
-Matching uses the stored, weighted `Product.search_vector` (GIN index); visibility is always
-the live `product_queryset_public()` condition, so an archived product or a suspended seller
-disappears from results at once, whatever the vector says. Price filters and facets use the
+Matching uses the stored, weighted `Product.search_vector` (GIN index); visibility is the live
+status and approved-seller check plus the stored `search_visible` (an active variant), which
+the variant's writer clears in its own transaction when the last active variant goes, so an
+archived product, a suspended seller's product or a product with no active variant disappears
+from results at once, whatever the vector says. Price filters and facets use the
 denormalised `search_price_min` (see `services.search_index_refresh`).
 """
 
@@ -66,6 +68,10 @@ SAMPLE_PAGES = 600
 # a sampled base set estimated above BROAD_FACTOR * EXACT_LIMIT skips the exact attempt
 BROAD_FACTOR = 4
 RANK_LIMIT = 2_000
+# The exact facet statement orders every page (price sorts too) from its first RANK_LIMIT scan
+# positions, which holds every match only while an exact count stops at or below RANK_LIMIT.
+if EXACT_LIMIT > RANK_LIMIT:
+    raise ImportError("catalog.search.postgres needs EXACT_LIMIT <= RANK_LIMIT.")
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
 # the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
 PRICE_BOUND_FACTOR = 3
@@ -207,9 +213,15 @@ def _match_scan() -> Iterator[None]:
     page on every reload while other sessions read the table. Started at the first page
     instead, it read 41,000 mostly empty pages (a bulk rewrite leaves the front of the table
     sparse) where the bitmap reads ~2,000; an index walk ranks one seller's products."""
-    settings = {"work_mem": BITMAP_WORK_MEM, "enable_seqscan": "off", "enable_indexscan": "off"}
+    settings = {
+        "work_mem": BITMAP_WORK_MEM,
+        "enable_seqscan": "off",
+        "enable_indexscan": "off",
+        # a parallel bitmap heap scan returns its rows in no fixed order
+        "max_parallel_workers_per_gather": "0",
+    }
     # inside a caller's transaction the settings would outlive this block: put them back
-    outer = connection.in_atomic_block
+    outer = connection.in_atomic_block or not connection.get_autocommit()
     with transaction.atomic(), connection.cursor() as cursor:
         previous = {}
         if outer:

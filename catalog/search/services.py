@@ -22,11 +22,11 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from catalog.models import Product, SearchSuggestion, VariantSalePrice
+from catalog.models import Product, ProductVariant, SearchSuggestion, VariantSalePrice
 from catalog.search import opensearch
 from catalog.search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from catalog.search.postgres import PostgresSearchBackend
@@ -165,6 +165,16 @@ def search_index_mark_dirty(
         transaction.on_commit(_dirty_sweep_enqueue)
     else:
         transaction.on_commit(lambda: _refresh_enqueue(ids))
+
+
+def search_visible_recheck(*, product_id: int) -> None:
+    """A variant was deactivated or deleted: clear the product's stored `search_visible` in the
+    writer's own transaction when no active variant is left, so the lists that trust the flag
+    (category pages, the product API) drop it at commit rather than after the refresh task.
+    Setting the flag stays the refresh's job (it computes the whole row)."""
+    Product.objects.filter(pk=product_id, search_visible=True).exclude(
+        Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True))
+    ).update(search_visible=False)
 
 
 @dataclass

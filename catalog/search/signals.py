@@ -19,7 +19,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.search.services import search_index_mark_dirty
+from catalog.search.services import search_index_mark_dirty, search_visible_recheck
 from sellers.models import Seller
 
 SEARCH_FIELDS = {"search_vector", "search_price_min", "search_dirty"}
@@ -34,8 +34,10 @@ def _product_saved(sender, instance: Product, update_fields=None, **kwargs) -> N
 
 @receiver(post_save, sender=ProductVariant)
 @receiver(post_delete, sender=ProductVariant)
-def _variant_changed(sender, instance: ProductVariant, **kwargs) -> None:
+def _variant_changed(sender, instance: ProductVariant, signal, **kwargs) -> None:
     search_index_mark_dirty(product_ids=[instance.product_id])
+    if signal is post_delete or not instance.is_active:
+        search_visible_recheck(product_id=instance.product_id)
 
 
 @receiver(post_save, sender=VariantSalePrice)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
 from catalog.search.services import search_index_refresh
-from catalog.services import product_archive, product_image_add
+from catalog.services import product_archive, product_image_add, variant_update
 from sellers.models import SellerStatus
 from sellers.services import seller_suspend
 from tests.factories import (
@@ -639,15 +639,28 @@ def test_a_new_product_is_listed_before_its_search_refresh(client, tree):
     assert _listed(client, root) == (["Fresh"], 1)
 
 
-def test_a_deactivated_last_variant_leaves_the_list_with_its_search_refresh(client, tree):
-    """The one lag of the stored flag: a product whose last active variant was just
-    deactivated is listed until its refresh (seconds, after commit); its own page is 404 at
-    once."""
+def test_a_deactivated_last_variant_leaves_the_list_at_once(client, tree):
+    """The stored flag is cleared in the writer's transaction when the last active variant is
+    deactivated or deleted (no refresh has run), and not while another active one remains."""
     root = tree[0]
     product = make_product(name="Last variant", category=root)
-    product.variants.update(is_active=False)
-
-    assert _listed(client, root) == (["Last variant"], 1)
-    assert client.get(reverse("catalog:product", args=[product.slug])).status_code == 404
     search_index_refresh(product_ids=[product.pk])
+    spare = ProductVariantFactory(product=product)
+    first = product.variants.exclude(pk=spare.pk).get()
+
+    variant_update(variant=first, sku=first.sku, price=first.price, is_active=False)
+    assert _listed(client, root) == (["Last variant"], 1)
+
+    variant_update(variant=spare, sku=spare.sku, price=spare.price, is_active=False)
+    assert _listed(client, root) == ([], 0)
+    assert client.get(reverse("catalog:product", args=[product.slug])).status_code == 404
+
+
+def test_a_deleted_last_variant_leaves_the_list_at_once(client, tree):
+    root = tree[0]
+    product = make_product(name="Deleted variant", category=root)
+    search_index_refresh(product_ids=[product.pk])
+    assert _listed(client, root) == (["Deleted variant"], 1)
+
+    product.variants.get().delete()
     assert _listed(client, root) == ([], 0)
