@@ -284,7 +284,9 @@ def _tax_rates(destination: Destination | None) -> dict[str, Decimal]:
         return {}
     rows = db.hot_select(
         TaxRate,
-        "WHERE country = %s AND (region = '' OR UPPER(region) = UPPER(%s))",
+        # the model's ordering, then id: if "BY" and "by" both exist, the same one always wins
+        "WHERE country = %s AND (region = '' OR UPPER(region) = UPPER(%s)) "
+        "ORDER BY region, tax_class, id",
         [destination.country.upper(), destination.region],
     )
     rates: dict[str, Decimal] = {}

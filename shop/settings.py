@@ -242,7 +242,8 @@ SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").uppe
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
 # Prepared statements for the hottest statements (shop/core/db.py: checkout's inventory
 # statements, placement's, the API token lookup); turn off only
-# behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21).
+# behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21,
+# or later with max_prepared_statements = 0).
 INVENTORY_PREPARED_STATEMENTS = env_bool("INVENTORY_PREPARED_STATEMENTS", default=True)
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.

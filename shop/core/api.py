@@ -100,9 +100,10 @@ class ModelSerializerBuiltOnce(serializers.ModelSerializer):
     fresh field instances made from the same arguments. DRF builds them from the model's
     metadata for every serializer instance, and deep-copies declared ones: for the order detail
     that placement answers with, that cost more CPU than serialising the data. The fields depend
-    only on the class and its Meta; a field's arguments (choices, querysets, validators) are
-    never changed by the field, so sharing them is safe; nested serializers are still
-    deep-copied as DRF does."""
+    only on the class and its Meta; plain fields never change their arguments (choices,
+    querysets, validators), so sharing them is safe. Fields that take another field or
+    serializer as an argument (ListField's and DictField's `child` binds that instance to its
+    parent) and nested serializers are deep-copied, as DRF does."""
 
     _fields_built: ClassVar[dict[type, dict[str, serializers.Field]]] = {}
 
@@ -112,7 +113,16 @@ class ModelSerializerBuiltOnce(serializers.ModelSerializer):
             built = self._fields_built[type(self)] = super().get_fields()
         return {
             name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer)
+            if _holds_a_field(field)
             else type(field)(*field._args, **field._kwargs)
             for name, field in built.items()
         }
+
+
+def _holds_a_field(field: serializers.Field) -> bool:
+    arguments = [field, *field._args, *field._kwargs.values()]
+    return any(
+        isinstance(a, serializers.BaseSerializer)
+        or (a is not field and isinstance(a, serializers.Field))
+        for a in arguments
+    )

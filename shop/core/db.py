@@ -10,8 +10,9 @@ It is Django's own cursor wrapper around a psycopg server-binding cursor on the 
 so it shares the transaction, query logging and error wrapping.
 
 Only these statements are prepared: the connection's other cursors stay client-side (they never
-prepare). Behind PgBouncer in transaction mode older than 1.21, set
-INVENTORY_PREPARED_STATEMENTS=false (the name predates placement's use of it).
+prepare). Behind PgBouncer in transaction mode older than 1.21 (or newer with
+max_prepared_statements = 0), set INVENTORY_PREPARED_STATEMENTS=false (the name predates
+placement's use of it).
 
 Statements name their columns (from the model), never `*`: a prepared `*` fails with "cached plan
 must not change result type" on long-lived connections once a migration adds a column. The
@@ -32,6 +33,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 
 PREPARE_THRESHOLD = 5
+MAX_PARAMETERS = 65_535
 
 
 def hot_cursor() -> CursorWrapper:
@@ -105,6 +107,14 @@ def hot_insert(objs: Sequence[Model]) -> None:
         return
     meta = objs[0]._meta
     fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    # server-side binding allows 65,535 parameters per statement
+    rows_per_statement = MAX_PARAMETERS // len(fields)
+    for start in range(0, len(objs), rows_per_statement):
+        _insert(objs[start : start + rows_per_statement], fields)
+
+
+def _insert(objs: Sequence[Model], fields: list[Any]) -> None:
+    meta = objs[0]._meta
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     values: list[Any] = []
     for obj in objs:

@@ -44,3 +44,16 @@ def test_a_header_that_does_not_match_the_proxy_chain_falls_back_to_remote_addr(
 ):
     settings.SHOP_TRUSTED_PROXY_COUNT = 2
     assert _ip(forwarded_for) == PROXY
+
+
+def test_a_port_the_balancer_appends_is_dropped(settings):
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    assert _ip("198.51.100.1, 203.0.113.7:51234") == "203.0.113.7"
+    assert _ip("[2001:db8::1]:443") == "2001:db8::1"
+    assert _ip("2001:db8::1") == "2001:db8::1"
+
+
+def test_an_entry_that_is_no_address_falls_back_with_a_warning(settings, caplog):
+    settings.SHOP_TRUSTED_PROXY_COUNT = 1
+    assert _ip("not-an-address") == PROXY
+    assert "not an address" in caplog.text

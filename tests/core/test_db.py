@@ -26,3 +26,16 @@ def test_insert_then_select_round_trips_like_the_orm():
     ]
     assert loaded[0].response_body == {"a": [1, "x"]}
     assert not loaded[0]._state.adding
+
+
+def test_an_insert_past_the_bound_parameter_limit_is_split_into_statements():
+    """Server-side binding allows 65,535 parameters per statement: 10,000 rows of 7 columns
+    (70,000 parameters) go in two statements, every row stored with its id."""
+    user = UserFactory()
+    records = [
+        IdempotencyRecord(user=user, key=f"k{i}", scope="s", request_hash="h")
+        for i in range(10_000)
+    ]
+    hot_insert(records)
+    assert IdempotencyRecord.objects.filter(user=user).count() == 10_000
+    assert len({r.pk for r in records}) == 10_000
