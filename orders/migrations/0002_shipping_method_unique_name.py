@@ -8,20 +8,33 @@ can rename them; failing instead would block every deploy on hand-editing seller
 """
 
 import django.db.models.functions.text
-from django.db import migrations, models
+from django.db import connection, migrations, models
+from django.db.models.functions import Lower
 
 NAME_MAX_LENGTH = 100
 
 
+def _lower(name: str) -> str:
+    """PostgreSQL's LOWER(), which the constraint compares: Python's str.lower() differs for a
+    few characters ('İ' lowers to 'i' there, to 'i' + a combining dot in Python)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT LOWER(%s)", [name])
+        return cursor.fetchone()[0]
+
+
 def rename_duplicates(apps, schema_editor):
     ShippingMethod = apps.get_model("orders", "ShippingMethod")
-    rows = list(ShippingMethod.objects.order_by("seller_id", "pk").only("pk", "seller_id", "name"))
+    rows = list(
+        ShippingMethod.objects.order_by("seller_id", "pk")
+        .annotate(lowered=Lower("name"))
+        .only("pk", "seller_id", "name")
+    )
     in_use: dict[int, set[str]] = {}  # every name a seller's rows carry, so none is reused
     for method in rows:
-        in_use.setdefault(method.seller_id, set()).add(method.name.lower())
+        in_use.setdefault(method.seller_id, set()).add(method.lowered)
     kept: set[tuple[int, str]] = set()
     for method in rows:
-        key = (method.seller_id, method.name.lower())
+        key = (method.seller_id, method.lowered)
         if key not in kept:
             kept.add(key)
             continue
@@ -30,11 +43,11 @@ def rename_duplicates(apps, schema_editor):
         while True:
             suffix = f" ({number})"
             candidate = method.name[: NAME_MAX_LENGTH - len(suffix)] + suffix
-            if candidate.lower() not in names:
+            if _lower(candidate) not in names:
                 break
             number += 1
-        names.add(candidate.lower())
-        kept.add((method.seller_id, candidate.lower()))
+        names.add(_lower(candidate))
+        kept.add((method.seller_id, _lower(candidate)))
         ShippingMethod.objects.filter(pk=method.pk).update(name=candidate)
 
 

@@ -25,6 +25,7 @@ def test_duplicate_shipping_names_are_renamed_oldest_first_before_the_constraint
     oldest = ShippingMethodFactory(name="Standard")
     seller = oldest.seller
     names = ["standard", "Standard (2)", "STANDARD", "Express", "x" * 100, "X" * 100]
+    names += ["İstanbul", "istanbul"]  # one name to PostgreSQL's LOWER(), two to Python's
     later = [ShippingMethodFactory(seller=seller, name=name) for name in names]
     untouched = ShippingMethodFactory(name="Standard")  # another seller's
 
@@ -40,6 +41,8 @@ def test_duplicate_shipping_names_are_renamed_oldest_first_before_the_constraint
         "Express",
         "x" * 100,
         "X" * 96 + " (2)",
+        "İstanbul",
+        "istanbul (2)",
     ]
     assert untouched.name == "Standard"
     with connection.cursor() as cursor:  # run the inserts' deferred checks before the DDL
