@@ -156,8 +156,9 @@ def product_queryset_listed() -> QuerySet[Product]:
     skipped for products whose stored `search_visible` flag is set (active with an active
     variant at the last search refresh): a category's count no longer probes the variants of
     every row it counts. A product the refresh has not seen yet is checked live, so a new
-    product shows at once; the one lag is a product whose last active variant was just
-    deactivated, listed until its refresh (seconds; its own page hides it at once).
+    product shows at once; when its last active variant is deactivated or deleted, the
+    variant's writer clears the flag in the same transaction
+    (`catalog.search.services.search_visible_recheck`).
 
     Approved sellers come as a literal id list (one query of a few rows): PostgreSQL then
     estimates the filter from the product table's statistics. Joined, it guessed one approved
@@ -345,8 +346,8 @@ def _attribute_conditions(specs: tuple[AttributeFilter, ...]) -> list[Q]:
             flags = {v.lower() in {"1", "true", "yes"} for v in spec.values}
             keys = [facet_value_key(attribute_id=attr.pk, flag=flag) for flag in flags]
             conditions.append(Q(search_facet_values__overlap=keys))
-        elif (condition := _attribute_condition(attr, spec)) is not None:
-            conditions.append(condition)
+        else:
+            conditions.append(_attribute_condition(attr, spec))
     return conditions
 
 
