@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
 from catalog.models import (
@@ -219,6 +219,20 @@ def _backorder_sync(variant: ProductVariant, changed_fields: list[str]) -> None:
         stock_backorder_sync(variant=variant)
 
 
+class _RefusalAsMessage:
+    """The form checks what a service will refuse, but the state can change between that
+    check and the save (a reservation lands after the backorder form validated): the service
+    refuses then, inside the admin's transaction. The refusal rolls the whole save back and
+    comes back as an error message on the same page, not a server error."""
+
+    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
+        except ServiceError as exc:
+            messages.error(request, f"Nothing was saved: {exc.message}")
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class VariantInline(admin.TabularInline):
     model = ProductVariant
     form = VariantForm
@@ -277,7 +291,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(_RefusalAsMessage, admin.ModelAdmin):
     list_display = [
         "name",
         "seller",
@@ -396,7 +410,7 @@ class VariantSalePriceInline(admin.TabularInline):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(admin.ModelAdmin):
+class ProductVariantAdmin(_RefusalAsMessage, admin.ModelAdmin):
     form = VariantForm
     list_display = ["sku", "product", "name", "price", "compare_at_price", "currency", "is_active"]
     list_filter = ["is_active", "allow_backorder", "currency"]

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django import forms as forms_module
 from django.contrib import admin
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from catalog.admin import VariantForm
 from catalog.models import (
     Category,
     Product,
@@ -24,7 +26,12 @@ from catalog.models import (
     VariantSalePrice,
 )
 from catalog.services import category_create
-from inventory.services import InsufficientStock, ReserveLine, stock_reserve
+from inventory.services import (
+    InsufficientStock,
+    ReserveLine,
+    stock_backorder_sync,
+    stock_reserve,
+)
 from sellers.models import CatalogImportJob
 from tests.factories import (
     AttributeChoiceFactory,
@@ -371,3 +378,35 @@ def test_backorders_changed_in_admin_change_what_can_be_sold(staff_client, page)
     variant.refresh_from_db()
     stock.refresh_from_db()
     assert variant.allow_backorder and stock.backorder_allowed
+
+
+@pytest.mark.parametrize("page", ["variant", "product"])
+def test_a_reservation_landing_after_the_backorder_check_is_a_message_not_an_error(
+    staff_client, page, monkeypatch
+):
+    """The race: the form's check passed, then two units were promised before the save. The
+    save is refused as a message on the same page and nothing changes."""
+    variant = ProductVariantFactory(allow_backorder=True)
+    stock = stock_with(variant=variant)  # nothing on hand
+    stock_backorder_sync(variant=variant)
+    assert _reserve_two(variant)
+    # the check ran before the reservation landed: it saw nothing promised
+    monkeypatch.setattr(VariantForm, "_backorder_change_validate", lambda self, **kw: None)
+    if page == "variant":
+        url = reverse("admin:catalog_productvariant_change", args=[variant.pk])
+        changes = {"allow_backorder": None, "name": "Renamed"}
+    else:
+        url = reverse("admin:catalog_product_change", args=[variant.product_id])
+        changes = {"variants-0-allow_backorder": None, "name": "Renamed"}
+
+    response = _resubmit(staff_client, url, **changes)
+
+    assert response.status_code == 302 and response.url == url
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(m.startswith("Nothing was saved:") for m in shown)
+    assert not any("was changed successfully" in m for m in shown)
+    variant.refresh_from_db()
+    stock.refresh_from_db()
+    assert variant.allow_backorder and stock.backorder_allowed
+    assert variant.name != "Renamed"
+    assert Product.objects.get(pk=variant.product_id).name != "Renamed"
