@@ -5,7 +5,9 @@ sale prices, category names or its seller marks the product `search_dirty` insid
 transaction, and after commit a Celery task refreshes those products in batches (vector,
 denormalised price, and the OpenSearch document when configured). A beat task sweeps dirty rows
 that a lost task left behind and refreshes products whose sale window just opened or closed.
-Visibility never waits for any of this: queries filter by the live status.
+Visibility never waits for any of this: queries check the product's status and its seller's
+live, and the stored `search_visible` (an active variant) is cleared in the writer's own
+transaction when the last active variant goes (`search_visible_recheck`).
 """
 
 from __future__ import annotations
