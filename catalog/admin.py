@@ -28,6 +28,7 @@ from catalog.models import (
     ProductType,
     ProductVariant,
     Review,
+    SearchLexeme,
     SearchSuggestion,
     VariantAttributeValue,
     VariantSalePrice,
@@ -44,6 +45,7 @@ from catalog.services import (
     variant_price_validate,
 )
 from inventory.services import stock_backorder_sync
+from shop.core.admin import ReadOnlyAdmin
 from shop.core.errors import ServiceError
 
 
@@ -582,3 +584,13 @@ class SearchSuggestionAdmin(admin.ModelAdmin):
 
     list_display = ["label", "word", "weight"]
     search_fields = ["word", "phrase"]
+
+
+@admin.register(SearchLexeme)
+class SearchLexemeAdmin(ReadOnlyAdmin):
+    """Derived from the search vectors (prefix expansion): the vector writers add to it and
+    `search_reindex --lexemes` repairs it."""
+
+    list_display = ["lexeme"]
+    search_fields = ["=lexeme"]
+    show_full_result_count = False

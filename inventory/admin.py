@@ -12,6 +12,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from shop.core.admin import ReadOnlyAdmin
 
 
 @admin.register(Warehouse)
@@ -50,26 +51,15 @@ class StockAdmin(admin.ModelAdmin):
         return False
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(Reservation)
-class ReservationAdmin(_ReadOnlyAdmin):
+class ReservationAdmin(ReadOnlyAdmin):
     list_display = ("holder", "stock", "quantity", "expires_at", "created_at")
     search_fields = ("holder", "stock__variant__sku")
     list_select_related = ("stock",)
 
 
 @admin.register(Allocation)
-class AllocationAdmin(_ReadOnlyAdmin):
+class AllocationAdmin(ReadOnlyAdmin):
     list_display = (
         "order_line_id",
         "stock",
@@ -83,7 +73,7 @@ class AllocationAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(_ReadOnlyAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "stock", "reason", "delta", "on_hand_after", "actor", "reference")
     list_filter = ("reason",)
     search_fields = ("reference", "stock__variant__sku", "note")
@@ -103,7 +93,7 @@ class InboundShipmentLineInline(admin.TabularInline):
 
 
 @admin.register(InboundShipment)
-class InboundShipmentAdmin(_ReadOnlyAdmin):
+class InboundShipmentAdmin(ReadOnlyAdmin):
     """Sellers create, receive and cancel these in the portal (through the services)."""
 
     list_display = ("id", "warehouse", "reference", "expected_on", "status", "created_at")

@@ -82,6 +82,26 @@ SAMPLED_PRICES = 8
 # every row of ~12,000 pages (measured: 158 ms at 4 MB, 50 ms at 16 MB for 'backpack' < 40).
 BITMAP_WORK_MEM = "16MB"
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
+# The word being typed is a prefix ('word':*), which GIN answers as a partial match: it
+# collects the rows of every key starting with it into a bitmap first, 3-4x the time of
+# the same rows as exact lexemes ('game':* 38-48 ms, 'game' 10-16 ms for 118,895 matches
+# at 1M). So it is expanded into the lexemes starting with it (`SearchLexeme`, which holds
+# every lexeme of every vector) when there are at most this many; past that, or for a word
+# that is not one plain lexeme, the prefix stays.
+PREFIX_EXPANSION_LIMIT = 32
+# the stem to_tsquery makes of the prefix, and the lexemes starting with it (a range of the
+# C-collated primary key)
+_PREFIX_LEXEMES_SQL = r"""
+    WITH s AS (
+        SELECT substring(to_tsquery('english', %s)::text FROM '^''([^''\\]+)'':\*$') AS stem
+    )
+    SELECT s.stem, ARRAY(
+        SELECT l.lexeme FROM catalog_searchlexeme l
+        WHERE l.lexeme >= s.stem AND l.lexeme < s.stem || chr(1114111)
+          AND starts_with(l.lexeme, s.stem)
+        ORDER BY l.lexeme LIMIT %s
+    ) FROM s
+"""
 
 
 @dataclass(frozen=True)
@@ -204,6 +224,52 @@ def _tsquery(terms: list[str], *, prefix_last: bool = True) -> TsQuery:
     )
 
 
+class _TsQueryLiteral(TsQuery):
+    """A tsquery written in its own syntax and cast as it is: lexemes read from the vectors
+    must not be normalised again (stemming a stem, or parsing 'a-b' into three lexemes,
+    would change what they match)."""
+
+    template = "%(expressions)s::tsquery"
+
+
+def _tsquery_lexeme(lexeme: str) -> str:
+    """One lexeme quoted for tsquery input (a quote doubled, a backslash escaped)."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _prefix_lexemes(word: str) -> list[str] | None:
+    """The lexemes that `word` as a prefix matches, or None when the prefix should stay (more
+    than PREFIX_EXPANSION_LIMIT, none, or a word to_tsquery does not turn into one lexeme: a
+    stop word, or a run it splits)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PREFIX_LEXEMES_SQL,
+            [tsquery_text([word], prefix_last=True), PREFIX_EXPANSION_LIMIT + 1],
+        )
+        stem, lexemes = cursor.fetchone()
+    if stem is None or not lexemes or len(lexemes) > PREFIX_EXPANSION_LIMIT:
+        return None
+    return lexemes
+
+
+def text_tsquery(terms: list[str]) -> TsQuery:
+    """The tsquery of a search's words: AND-ed, the last a prefix, which is expanded into
+    the exact lexemes it matches when they are few (see PREFIX_EXPANSION_LIMIT): the same
+    rows, found 3-4x faster."""
+    *words, last = terms
+    lexemes = _prefix_lexemes(last)
+    if lexemes is None:
+        return _tsquery(terms)
+    alternatives = _TsQueryLiteral(
+        "(" + " | ".join(_tsquery_lexeme(lexeme) for lexeme in lexemes) + ")",
+        search_type="raw",
+    )
+    if not words:
+        return alternatives
+    # (an empty left side, all stop words, leaves the alternatives, as to_tsquery drops them)
+    return _tsquery(words, prefix_last=False) & alternatives
+
+
 @contextmanager
 def _match_scan() -> Iterator[None]:
     """A transaction (or savepoint) for statements that fetch matches: through the text
@@ -318,6 +384,15 @@ class PostgresSearchBackend:
         # answers one request, so they are fetched once, not once per facet pass
         self._memo: dict[object, object] = {}
 
+    def _text_query(self, terms: list[str]) -> TsQuery:
+        key = ("text", tuple(terms))
+        if key not in self._memo:
+            self._memo[key] = text_tsquery(terms)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def _rank(self, query: SearchQuery) -> SearchRank:
+        return SearchRank(F("search_vector"), self._text_query(query.terms), cover_density=True)
+
     def _approved_seller_ids(self) -> list[int]:
         if "sellers" not in self._memo:
             self._memo["sellers"] = list(seller_queryset_public().values_list("id", flat=True))
@@ -373,7 +448,7 @@ class PostgresSearchBackend:
             seller_id__in=self._approved_seller_ids(),
         )
         if query.terms:
-            qs = qs.filter(search_vector=_tsquery(query.terms))
+            qs = qs.filter(search_vector=self._text_query(query.terms))
         if query.rating_min is not None:
             qs = qs.filter(rating_avg__gte=query.rating_min)
         if query.filters.in_stock:
@@ -409,9 +484,7 @@ class PostgresSearchBackend:
             if ordered_ids is not None:
                 return ordered_ids[window]
         if sort == SearchSort.RELEVANCE and query.terms:
-            candidates = matching.annotate(
-                rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
-            ).values("id", "rank")[:RANK_LIMIT]
+            candidates = matching.annotate(rank=self._rank(query)).values("id", "rank")[:RANK_LIMIT]
             sql, params = candidates.query.sql_with_params()
             with _match_scan(), connection.cursor() as cursor:
                 cursor.execute(
@@ -588,11 +661,7 @@ class PostgresSearchBackend:
         base = (
             self._base(query)
             .order_by()
-            .annotate(
-                rank=SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
-                if ranked
-                else Value(None, output_field=FloatField())
-            )
+            .annotate(rank=self._rank(query) if ranked else Value(None, output_field=FloatField()))
             .annotate(
                 **{
                     name: ExpressionWrapper(conditions[key], output_field=BooleanField())
@@ -687,7 +756,7 @@ class PostgresSearchBackend:
         """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what a relevance
         or price page sorts them by: the bounded count, and (`_matches_ordered`) the page."""
         rank = (
-            SearchRank(F("search_vector"), _tsquery(query.terms), cover_density=True)
+            self._rank(query)
             if query.sort == SearchSort.RELEVANCE and query.terms
             else Value(None, output_field=FloatField())
         )

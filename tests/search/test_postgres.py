@@ -9,10 +9,13 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from catalog.models import Product, SearchLexeme
 from catalog.search import postgres
-from catalog.search.base import PRICE_BUCKETS, SearchQuery
+from catalog.search.base import PRICE_BUCKETS, SearchQuery, search_terms
 from catalog.search.postgres import PostgresSearchBackend
 from catalog.search.query import search_query_parse
+from catalog.search.services import search_index_refresh, search_lexemes_rebuild
+from tests.factories import ProductFactory, ProductVariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -210,10 +213,10 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     it counted every match exactly, the same statement also ordered the page of a text
     search: no second pass. (Five of a relevance search's queries are the savepoint and the
     settings its match fetch runs with, read, set and put back inside the test's
-    transaction.)"""
-    with django_assert_num_queries(17):
+    transaction; one expands the prefix into lexemes.)"""
+    with django_assert_num_queries(18):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
-    for sort, queries in (("", 12), ("price_asc", 7), ("price_desc", 7)):
+    for sort, queries in (("", 13), ("price_asc", 8), ("price_desc", 8)):
         with django_assert_num_queries(queries):
             run(f"q=shirt&sort={sort}")
     with django_assert_num_queries(8):
@@ -338,3 +341,59 @@ def test_the_match_fetch_settings_end_with_it_inside_a_callers_transaction(catal
         cursor.execute(query, [names])
         assert result.total == 2 and cursor.fetchall() == before
     assert dict(before)["enable_seqscan"] == "on" and dict(before)["enable_indexscan"] == "on"
+
+
+def _matching_ids(tsquery) -> set[int]:
+    return set(Product.objects.filter(search_vector=tsquery).values_list("id", flat=True))
+
+
+@pytest.mark.parametrize(
+    "text", ["s", "sh", "shi", "shirt", "trail ru", "sku", "sku-red", "red the", "the", "zzz"]
+)
+def test_the_expanded_prefix_matches_exactly_what_the_prefix_matches(catalog, text):
+    terms = search_terms(text)
+    assert _matching_ids(postgres.text_tsquery(terms)) == _matching_ids(postgres._tsquery(terms))
+
+
+def test_a_prefix_is_expanded_into_the_lexemes_it_matches_when_they_are_few(catalog, monkeypatch):
+    assert postgres._prefix_lexemes("shi") == ["shirt"]  # recorded by the rebuild
+    # hyphenated SKUs are lexemes of their own, kept whole by the literal tsquery
+    assert "sku-red-linen-shirt" in postgres._prefix_lexemes("sku")
+    assert postgres._prefix_lexemes("the") is None  # a stop word
+    assert postgres._prefix_lexemes("zzz") is None  # nothing starts with it
+    monkeypatch.setattr(postgres, "PREFIX_EXPANSION_LIMIT", 1)
+    assert postgres._prefix_lexemes("sh") is None  # too many: the prefix stays
+    assert sorted(names(catalog, run("q=sh"))) == ["blue_shirt", "red_shirt", "shoe"]
+
+
+@pytest.mark.parametrize("lexeme", ["it's", "back\\slash", "a-b", "naïve", "x:y & z"])
+def test_a_lexeme_goes_into_the_tsquery_as_it_is(lexeme):
+    literal = postgres._tsquery_lexeme(lexeme)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array_to_tsvector(ARRAY[%s]) @@ %s::tsquery, "
+            "array_to_tsvector(ARRAY['other']) @@ %s::tsquery",
+            [lexeme, literal, literal],
+        )
+        assert cursor.fetchone() == (True, False)
+
+
+def test_a_refreshed_products_new_words_are_found_by_their_prefix_at_once(catalog):
+    """The refresh records the lexemes of the vectors it writes: without them 'zeph' would
+    expand to the older product's 'zephyr' alone and miss the new 'zephyrine'."""
+    older = ProductFactory(name="Zephyr Fan", category=catalog.categories["electronics"])
+    ProductVariantFactory(product=older)
+    search_index_refresh(product_ids=[older.pk])
+    newer = ProductFactory(name="Zephyrine Lamp", category=catalog.categories["electronics"])
+    ProductVariantFactory(product=newer)
+    search_index_refresh(product_ids=[newer.pk])
+    assert set(run("q=zeph").product_ids) == {older.pk, newer.pk}
+    assert postgres._prefix_lexemes("zeph") == ["zephyr", "zephyrin"]
+
+
+def test_the_lexeme_table_is_rebuilt_from_the_stored_vectors(catalog):
+    SearchLexeme.objects.all().delete()
+    assert postgres._prefix_lexemes("shi") is None
+    assert search_lexemes_rebuild() > 10
+    assert postgres._prefix_lexemes("shi") == ["shirt"]
+    assert search_lexemes_rebuild() == 0  # nothing missing
