@@ -22,16 +22,16 @@ from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from catalog.models import Product, ProductVariant, SearchSuggestion, VariantSalePrice
 from catalog.search import opensearch
 from catalog.search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
-from catalog.search.postgres import PostgresSearchBackend
+from catalog.search.postgres import KeyLexemes, PostgresSearchBackend
 from catalog.selectors import product_price_min_subquery
 
 logger = logging.getLogger("catalog.search")
@@ -95,7 +95,9 @@ def _denormalised_fields() -> dict[str, RawSQL]:
     }
 
 
-def _search_vector_expression():
+def _search_vector_expression(price):
+    """The vector of a product row; `price` is the shopper price expression the same UPDATE
+    stores in `search_price_min`, for the price band among the key lexemes."""
     return (
         SearchVector("name", weight="A", config="english")
         + SearchVector("brand", weight="B", config="english")
@@ -103,6 +105,7 @@ def _search_vector_expression():
         + SearchVector(RawSQL(_CATEGORY_NAMES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector(RawSQL(_ATTRIBUTE_VALUES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector("description", weight="D", config="english")
+        + KeyLexemes(price)
     )
 
 
@@ -117,7 +120,7 @@ def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = No
         batch = ids[start : start + REFRESH_BATCH]
         with transaction.atomic():  # a vector is never visible before its lexemes
             done += Product.objects.filter(pk__in=batch).update(
-                search_vector=_search_vector_expression(),
+                search_vector=_search_vector_expression(product_price_min_subquery(at=at)),
                 search_price_min=product_price_min_subquery(at=at),
                 search_dirty=False,
                 **_denormalised_fields(),
@@ -320,7 +323,7 @@ def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 
     `opensearch.opensearch_reindex`)."""
     done = _in_id_batches(
         lambda: {
-            "search_vector": _search_vector_expression(),
+            "search_vector": _search_vector_expression(product_price_min_subquery()),
             "search_price_min": product_price_min_subquery(),
             "search_dirty": False,
             **_denormalised_fields(),
@@ -351,6 +354,27 @@ def _lexemes_add(product_ids: list[int]) -> None:
     that wrote the vectors: the engine's prefix expansion must never miss one."""
     with connection.cursor() as cursor:
         cursor.execute(_LEXEMES_ADD_SQL, [product_ids])
+
+
+def search_key_lexemes_backfill(
+    *, progress: Progress | None = None, batch_size: int = 20_000
+) -> int:
+    """Add the key lexemes (shard and price band, `postgres.KeyLexemes`) to every stored
+    vector, from the stored `search_price_min`, in committed primary-key batches: what
+    migration 0010 runs (a full `search_reindex` recomputes them with everything else)."""
+
+    def fields() -> dict:
+        return {
+            "search_vector": Func(
+                F("search_vector"),
+                KeyLexemes(F("search_price_min")),
+                arg_joiner=" || ",
+                template="(%(expressions)s)",
+                output_field=SearchVectorField(),
+            )
+        }
+
+    return _in_id_batches(fields, progress=progress, batch_size=batch_size, after=_lexemes_add)
 
 
 def search_lexemes_rebuild() -> int:

@@ -397,3 +397,73 @@ def test_the_lexeme_table_is_rebuilt_from_the_stored_vectors(catalog):
     assert search_lexemes_rebuild() > 10
     assert postgres._prefix_lexemes("shi") == ["shirt"]
     assert search_lexemes_rebuild() == 0  # nothing missing
+
+
+def _key_lexemes(product_id: int) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT array(SELECT l FROM unnest(tsvector_to_array(search_vector)) l "
+            "WHERE starts_with(l, '~')) FROM catalog_product WHERE id = %s",
+            [product_id],
+        )
+        return set(cursor.fetchone()[0])
+
+
+def test_every_vector_carries_its_shard_and_its_price_band(catalog):
+    for key, product in catalog.products.items():
+        product.refresh_from_db()
+        expected = {f"~s{product.pk % postgres.SHARDS}"}
+        if product.search_price_min is not None:
+            expected.add(f"~p{postgres.price_band(product.search_price_min)}")
+        assert _key_lexemes(product.pk) == expected, key
+    # the red shirt's band is the one of its sale price (8.00), not its list price (40.00)
+    red = catalog.products["red_shirt"].pk
+    assert postgres.price_band(Decimal("8.00")) == 3
+    assert "~p3" in _key_lexemes(red) and "~p5" not in _key_lexemes(red)
+    # a product without a price carries no band
+    unpriced = ProductFactory(name="Unpriced", seller=catalog.sellers["alpha"])
+    search_index_refresh(product_ids=[unpriced.pk])
+    assert _key_lexemes(unpriced.pk) == {f"~s{unpriced.pk % postgres.SHARDS}"}
+
+
+@pytest.mark.parametrize(
+    "price",
+    [
+        *("0.01", "1.00", "1.18", "1.19", "2.00", "7.99", "8.00", "9.99", "100.00", "1024.00"),
+        *("1048575.99", "1048576.00", "99999999.99"),
+    ],
+)
+def test_python_and_postgresql_put_a_price_in_the_same_band(catalog, price):
+    from django.db.models import Value
+
+    (vector,) = (
+        Product.objects.filter(pk=catalog.products["lamp"].pk)
+        .annotate(keys=postgres.KeyLexemes(Value(Decimal(price))))
+        .values_list("keys", flat=True)
+    )
+    assert f"'~p{postgres.price_band(Decimal(price))}'" in vector
+
+
+def test_a_broad_relevance_search_ranks_its_first_shards_or_all_when_they_hold_too_few(
+    catalog, monkeypatch
+):
+    widgets = []
+    for n in range(postgres.SHARDS):  # consecutive ids: one in each shard
+        widget = ProductFactory(name=f"Widget {n}", seller=catalog.sellers["alpha"])
+        ProductVariantFactory(product=widget)
+        widgets.append(widget.pk)
+    search_index_refresh(product_ids=widgets)
+    backend = PostgresSearchBackend()
+    query = search_query_parse(params=QueryDict("q=widget"), page_size=24)
+    assert set(backend._page_ids(query)) == set(widgets)
+    monkeypatch.setattr(postgres, "RANK_LIMIT", 1)
+    # a sampled total of 24 for a pool of 1: two shards are expected to hold 3 x enough
+    with CaptureQueriesContext(connection) as ctx:
+        (ranked,) = backend._page_ids(query, estimate=24)
+    assert ranked % postgres.SHARDS in (0, 1)
+    assert any("~s1" in q["sql"] and "~s2" not in q["sql"] for q in ctx.captured_queries)
+    # one shard is expected to hold enough but holds one widget, fewer than RANK_LIMIT: the
+    # pool is the first RANK_LIMIT of all matches, as without an estimate
+    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
+    assert backend._page_ids(query, estimate=10**9) == backend._page_ids(query)
+    assert len(backend._page_ids(query)) == 2
