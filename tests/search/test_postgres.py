@@ -429,11 +429,13 @@ def test_every_vector_carries_its_shard_and_its_price_band(catalog):
 @pytest.mark.parametrize(
     "price",
     [
-        *("0.01", "1.00", "1.18", "1.19", "2.00", "7.99", "8.00", "9.99", "100.00", "1024.00"),
+        *("0.01", "0.99", "1.00", "1.99", "2.00", "3.99", "4.00", "7.99", "8.00", "9.99"),
+        *("63.99", "64.00", "100.00", "1023.99", "1024.00", "131071.99", "131072.00"),
         *("1048575.99", "1048576.00", "99999999.99"),
     ],
 )
 def test_python_and_postgresql_put_a_price_in_the_same_band(catalog, price):
+    """A price-sorted page ORs exactly the bands Python computes for its bound."""
     from django.db.models import Value
 
     (vector,) = (
