@@ -13,7 +13,7 @@ from catalog.models import Product
 from catalog.search.base import FacetValue, SearchResult, SearchSort
 from catalog.search.query import search_query_parse
 from catalog.search.services import search_run
-from catalog.selectors import product_list_storefront
+from catalog.selectors import product_list_by_ids
 from shop.core.errors import NotFound, ValidationError
 
 SORT_LABELS = {
@@ -26,10 +26,9 @@ SORT_LABELS = {
 
 
 def search_products_load(*, result: SearchResult) -> list[Product]:
-    """The result page's products in result order, through the storefront list selector: a
-    product hidden since the engine indexed it is dropped here. Fixed query count."""
-    by_id = {p.pk: p for p in product_list_storefront().filter(pk__in=result.product_ids)}
-    return [by_id[pk] for pk in result.product_ids if pk in by_id]
+    """The result page's products in result order, as the storefront lists them: a product
+    hidden since the engine indexed it is dropped here. One query."""
+    return product_list_by_ids(ids=result.product_ids)
 
 
 def search_page(*, result: SearchResult, products: list[Product], number: int, size: int) -> Page:

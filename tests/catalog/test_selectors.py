@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from catalog.models import ProductStatus, VariantSalePrice
+from catalog.models import Product, ProductImage, ProductStatus, VariantSalePrice
 from catalog.selectors import (
     ProductFilters,
     ProductSort,
@@ -12,6 +12,8 @@ from catalog.selectors import (
     category_subtree,
     product_get_public,
     product_list,
+    product_list_by_ids,
+    product_list_storefront,
     variant_queryset_priced,
     variants_priced,
 )
@@ -133,3 +135,56 @@ def test_prepared_checkout_prices_agree_with_the_price_expression():
         plain.product.seller.name,
     )
     assert loaded.product.category.path == plain.product.category.path
+
+
+def test_products_by_id_load_as_the_storefront_list_shows_them():
+    """`product_list_by_ids` (a search page's prepared statement) states the storefront list's
+    visibility, prices and card data in SQL a second time: it must show the same products,
+    at the same prices, with the same seller, category and first image, in the order asked."""
+    now = timezone.now().replace(microsecond=0)
+    hour = timedelta(hours=1)
+    on_sale = ProductVariantFactory(price=Decimal("50.00"), compare_at_price=Decimal("80.00"))
+    ProductVariantFactory(product=on_sale.product, price=Decimal("45.00"), position=1)
+    VariantSalePrice.objects.create(
+        variant=on_sale, sale_price=Decimal("30.00"), starts_at=now - hour, ends_at=now + hour
+    )
+    ProductVariantFactory(product=on_sale.product, price=Decimal("5.00"), is_active=False)
+    with_images = ProductVariantFactory(price=Decimal("12.00")).product
+    for position, name in ((2, "last"), (1, "first"), (1, "second")):
+        ProductImage.objects.create(
+            product=with_images,
+            image=f"products/{name}.jpg",
+            width=400,
+            height=400,
+            position=position,
+        )
+    flagged_but_inactive = ProductVariantFactory(is_active=False).product
+    Product.objects.filter(pk=flagged_but_inactive.pk).update(search_visible=True)
+    hidden = [
+        ProductVariantFactory(product__status=ProductStatus.ARCHIVED).product,
+        ProductVariantFactory(product__seller=SellerFactory(status=SellerStatus.SUSPENDED)).product,
+        ProductFactory(),  # no variant
+        ProductVariantFactory(is_active=False).product,
+    ]
+    shown = [with_images, on_sale.product, flagged_but_inactive]
+    ids = [p.pk for p in shown + hidden] + [10**9]
+    for at in (now, now + 2 * hour):
+        expected = {p.pk: p for p in product_list_storefront(at=at).filter(pk__in=ids)}
+        got = product_list_by_ids(ids=ids, at=at)
+        assert [p.pk for p in got] == [p.pk for p in shown], at
+        for product in got:
+            listed = expected[product.pk]
+            assert (product.price_from, product.price_was) == (
+                listed.price_from,
+                listed.price_was,
+            ), at
+            assert product.seller == listed.seller and product.seller.name == listed.seller.name
+            assert product.category == listed.category and product.category.slug
+            assert [i.pk for i in product.image_list] == [i.pk for i in listed.image_list]
+            assert product.name == listed.name and product.rating_avg == listed.rating_avg
+    on_sale_now = product_list_by_ids(ids=[on_sale.product.pk], at=now)[0]
+    assert (on_sale_now.price_from, on_sale_now.price_was) == (Decimal("30.00"), Decimal("80.00"))
+    assert product_list_by_ids(ids=[with_images.pk])[0].image_list[0].image.name == (
+        "products/first.jpg"
+    )
+    assert product_list_by_ids(ids=[]) == []
