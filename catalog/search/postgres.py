@@ -10,6 +10,7 @@ denormalised `search_price_min` (see `services.search_index_refresh`).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections.abc import Iterator
@@ -57,13 +58,13 @@ from catalog.search.base import (
 
 # the attribute condition is shared with category pages so both filter attributes alike
 from catalog.selectors import (
+    PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
-    category_subtree_ids,
     product_queryset_public,
-    seller_queryset_public,
 )
 from sellers.models import Seller
+from shop.core import db
 
 logger = logging.getLogger("catalog.search")
 
@@ -375,40 +376,111 @@ def _sample_share() -> float:
     return min(1.0, SAMPLE_PAGES / pages) if pages > 0 else 1.0
 
 
-def _facet_attributes() -> list[Attribute]:
-    return list(
-        Attribute.objects.filter(
-            is_filterable=True, type__in=[AttributeType.CHOICE, AttributeType.BOOLEAN]
+@dataclass(frozen=True)
+class _FacetChoice:
+    pk: int
+    slug: str
+    value: str
+
+
+@dataclass(frozen=True)
+class _FacetAttribute:
+    """A filterable choice or yes/no attribute, with its choices in display order."""
+
+    pk: int
+    slug: str
+    name: str
+    type: str
+    choices: tuple[_FacetChoice, ...]
+
+
+@dataclass(frozen=True)
+class _FacetCategory:
+    pk: int
+    parent_id: int | None
+    path: str
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The small tables every search reads: approved sellers (the visibility filter and the
+    seller facet), the category tree (subtree filters and the category facet) and the facet
+    attributes with their choices. Read once per search, never cached across searches: a
+    suspended seller or a renamed category shows on the next search."""
+
+    sellers: dict[int, tuple[str, str]]  # approved: id -> (slug, name), by name
+    categories: list[_FacetCategory]  # by path
+    attributes: list[_FacetAttribute]  # by name
+
+
+# the lookups in one prepared statement (`_lookups_load`): they were five queries per search
+# (sellers, categories, attributes, their choices, the seller facet's names), each costing more
+# to build with the ORM than to run
+_LOOKUPS_SQL = f"""
+SELECT
+    (SELECT json_agg(json_build_array(s.id, s.slug, s.name) ORDER BY s.name, s.id)
+     FROM {Seller._meta.db_table} s WHERE s.status = %(seller_status)s)::text,
+    (SELECT json_agg(json_build_array(c.id, c.parent_id, c.path, c.name, c.slug) ORDER BY c.path)
+     FROM {Category._meta.db_table} c)::text,
+    (SELECT json_agg(json_build_array(a.id, a.slug, a.name, a.type, (
+            SELECT json_agg(json_build_array(ch.id, ch.slug, ch.value)
+                            ORDER BY ch.position, ch.value, ch.id)
+            FROM {AttributeChoice._meta.db_table} ch WHERE ch.attribute_id = a.id
+        )) ORDER BY a.name, a.id)
+     FROM {Attribute._meta.db_table} a
+     WHERE a.is_filterable AND a.type = ANY(%(types)s::text[]))::text
+"""  # noqa: S608 - model names
+
+
+def _lookups_load() -> _Lookups:
+    with db.hot_cursor() as cursor:
+        cursor.execute(
+            _LOOKUPS_SQL,
+            {
+                "seller_status": PUBLIC_SELLER_STATUS,
+                "types": [AttributeType.CHOICE, AttributeType.BOOLEAN],
+            },
         )
-        .prefetch_related("choices")
-        .order_by("name")
+        sellers, categories, attributes = (json.loads(v or "[]") for v in cursor.fetchone())
+    return _Lookups(
+        sellers={pk: (slug, name) for pk, slug, name in sellers},
+        categories=[_FacetCategory(*row) for row in categories],
+        attributes=[
+            _FacetAttribute(pk, slug, name, type_, tuple(_FacetChoice(*c) for c in choices or ()))
+            for pk, slug, name, type_, choices in attributes
+        ],
     )
 
 
-def _attribute_keys(attribute: Attribute) -> list[int]:
+def _attribute_keys(attribute: _FacetAttribute) -> list[int]:
     """Every `search_facet_values` key of a choice or yes/no attribute."""
     if attribute.type == AttributeType.CHOICE:
         return [
-            facet_value_key(attribute_id=attribute.pk, choice_id=c.pk)
-            for c in attribute.choices.all()
+            facet_value_key(attribute_id=attribute.pk, choice_id=c.pk) for c in attribute.choices
         ]
     return [facet_value_key(attribute_id=attribute.pk, flag=flag) for flag in (True, False)]
 
 
-def _attribute_filter(attribute: Attribute, spec: AttributeFilter) -> Q:
+def _attribute_filter(attribute: Attribute | _FacetAttribute, spec: AttributeFilter) -> Q:
     """Choice and yes/no filters test the product's facet values (GIN `&&`); number and text
-    attributes keep the catalog's live condition."""
+    attributes keep the catalog's live condition. A facet attribute's choices are loaded
+    already (`_Lookups`); another attribute's are read."""
     if attribute.type == AttributeType.CHOICE:
-        ids = AttributeChoice.objects.filter(attribute=attribute, slug__in=spec.values)
-        keys = [
-            facet_value_key(attribute_id=attribute.pk, choice_id=pk)
-            for pk in ids.values_list("pk", flat=True)
-        ]
+        if isinstance(attribute, _FacetAttribute):
+            choice_ids = [c.pk for c in attribute.choices if c.slug in spec.values]
+        else:
+            chosen = AttributeChoice.objects.filter(attribute=attribute, slug__in=spec.values)
+            choice_ids = list(chosen.values_list("pk", flat=True))
+        keys = [facet_value_key(attribute_id=attribute.pk, choice_id=pk) for pk in choice_ids]
         return Q(search_facet_values__overlap=keys)
     if attribute.type == AttributeType.BOOLEAN:
         wanted = {v.lower() in {"1", "true", "yes"} for v in spec.values}
         keys = [facet_value_key(attribute_id=attribute.pk, flag=flag) for flag in wanted]
         return Q(search_facet_values__overlap=keys)
+    if not isinstance(attribute, Attribute):
+        raise TypeError(f"Facet attribute {attribute.slug} is neither a choice nor yes/no.")
     return _attribute_condition(attribute, spec)
 
 
@@ -450,16 +522,17 @@ class PostgresSearchBackend:
     def _rank(self, query: SearchQuery) -> SearchRank:
         return SearchRank(F("search_vector"), self._text_query(query.terms), cover_density=True)
 
+    def _lookups(self) -> _Lookups:
+        if "lookups" not in self._memo:
+            self._memo["lookups"] = _lookups_load()
+        return self._memo["lookups"]  # type: ignore[return-value]
+
     def _approved_seller_ids(self) -> list[int]:
-        if "sellers" not in self._memo:
-            self._memo["sellers"] = list(seller_queryset_public().values_list("id", flat=True))
-        return self._memo["sellers"]  # type: ignore[return-value]
+        return list(self._lookups().sellers)
 
     def _category_ids(self, category: Category) -> list[int]:
-        key = ("subtree", category.pk)
-        if key not in self._memo:
-            self._memo[key] = category_subtree_ids(category=category)
-        return self._memo[key]  # type: ignore[return-value]
+        """`category_subtree_ids` from the loaded tree (the same prefix test of the path)."""
+        return [c.pk for c in self._lookups().categories if c.path.startswith(category.path)]
 
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
         """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
@@ -486,8 +559,12 @@ class PostgresSearchBackend:
         if price:
             out["price"] = price
         if f.attributes:
-            attrs = Attribute.objects.in_bulk(
-                [spec.slug for spec in f.attributes], field_name="slug"
+            attrs: dict[str, Attribute | _FacetAttribute] = {
+                a.slug: a for a in self._lookups().attributes
+            }
+            # the others (number, text, not filterable): none when every filter is a facet's
+            attrs |= Attribute.objects.in_bulk(
+                [spec.slug for spec in f.attributes if spec.slug not in attrs], field_name="slug"
             )
             for spec in f.attributes:
                 attribute = attrs.get(spec.slug)
@@ -778,7 +855,7 @@ class PostgresSearchBackend:
                 *flags,
             )
         )
-        attributes = _facet_attributes()
+        attributes = self._lookups().attributes
         chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
         share = _sample_share()
         counts: dict[str, dict[int | None, int]] | None = None
@@ -873,7 +950,7 @@ class PostgresSearchBackend:
         self,
         base: QuerySet,
         flags: dict[str, str],
-        chosen_attrs: list[Attribute],
+        chosen_attrs: list[_FacetAttribute],
         *,
         sample_percent: float | None = None,
         top: tuple[str, int] | None = None,
@@ -945,21 +1022,22 @@ class PostgresSearchBackend:
     ) -> tuple[FacetValue, ...]:
         if not counts:
             return ()
-        categories = list(Category.objects.only("id", "parent_id", "path", "name", "slug"))
+        categories = self._lookups().categories
         path_of = {c.pk: c.path for c in categories}
         selected = query.filters.category
 
-        def subtree_count(node: Category) -> int:
+        def subtree_count(node: Category | _FacetCategory) -> int:
             return sum(
                 n
                 for cid, n in counts.items()
                 if cid is not None and path_of.get(cid, "").startswith(node.path)
             )
 
+        shown: list[Category | _FacetCategory]
         if selected is None:
             shown = [c for c in categories if c.parent_id is None]
         else:
-            shown = [selected] + [c for c in categories if c.parent_id == selected.pk]
+            shown = [selected, *(c for c in categories if c.parent_id == selected.pk)]
         values = []
         for node in shown:
             n = subtree_count(node)
@@ -985,17 +1063,21 @@ class PostgresSearchBackend:
     def _seller_facet(
         self, query: SearchQuery, counts: dict[int | None, int]
     ) -> tuple[FacetValue, ...]:
-        sellers = Seller.objects.filter(pk__in=[k for k in counts if k is not None]).only(
-            "slug", "name"
-        )
-        ranked = sorted(sellers, key=lambda s: (-counts[s.pk], s.name))[:SELLER_FACET_LIMIT]
+        # every counted seller is approved: the base set filters by the same lookup
+        sellers = self._lookups().sellers
+        counted = [pk for pk in sellers if pk in counts]
+        ranked = sorted(counted, key=lambda pk: (-counts[pk], sellers[pk][1]))
+        ranked = ranked[:SELLER_FACET_LIMIT]
         chosen = set(query.filters.sellers)
-        return tuple(FacetValue(s.slug, s.name, counts[s.pk], s.slug in chosen) for s in ranked)
+        return tuple(
+            FacetValue(sellers[pk][0], sellers[pk][1], counts[pk], sellers[pk][0] in chosen)
+            for pk in ranked
+        )
 
     def _attribute_facets(
         self,
         query: SearchQuery,
-        attributes: list[Attribute],
+        attributes: list[_FacetAttribute],
         counts: dict[int | None, int],
         chosen_ids: set[int],
     ) -> tuple[AttributeFacet, ...]:
@@ -1011,7 +1093,7 @@ class PostgresSearchBackend:
                         c.value,
                         counts.get(facet_value_key(attribute_id=attribute.pk, choice_id=c.pk), 0),
                     )
-                    for c in attribute.choices.all()
+                    for c in attribute.choices
                 ]
             else:
                 options = [
