@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank, SearchVectorCombinable, SearchVectorField
@@ -155,6 +156,12 @@ def price_band(price: Decimal) -> int:
     """The band `KeyLexemes` gives this price (the same for every cent: tested)."""
     scaled = PRICE_BANDS_PER_DOUBLING * math.log2(max(float(price), 1.0))
     return min(PRICE_BAND_LAST, math.floor(scaled))
+
+
+# stand for a price-sorted page's bands and bound while its statement is compiled (never a
+# real value: key lexemes are '~p<n>', bounds are not negative)
+_KEYS_PLACEHOLDER = "('~placeholder')"
+_BOUND_PLACEHOLDER = Decimal("-1.17")
 
 
 def _keys_any(prefix: str, numbers: range) -> str:
@@ -761,24 +768,41 @@ class PostgresSearchBackend:
             if descending
             else "search_price_min ASC NULLS LAST, id ASC"
         )
+        bounds = self._price_bounds(query, price_hint)
+        if bounds != [None]:
+            # the bounded statement is compiled once, with placeholders for the bands and the
+            # bound that each try fills in (compiling it per try cost more than running it)
+            within = (
+                Q(search_price_min__gte=_BOUND_PLACEHOLDER)
+                if descending
+                else Q(search_price_min__lt=_BOUND_PLACEHOLDER)
+            )
+            bounded = self._matching(query, keys=_KEYS_PLACEHOLDER).filter(within).order_by()
+            bounded_sql, bounded_params = bounded.values(
+                "id", "search_price_min"
+            ).query.sql_with_params()
+            keys_slot = bounded_params.index(_KEYS_PLACEHOLDER)
+            bound_slot = bounded_params.index(_BOUND_PLACEHOLDER)
         ids: list[int] = []
-        for bound in self._price_bounds(query, price_hint):
-            bounded = matching
-            if bound is not None:
-                # the price bands that can hold a price within the bound, ANDed with the text
-                # inside its index scan; the exact bound is then checked on each row (no band
-                # to spare for rounding: each costs the scan, and Python and PostgreSQL agree
-                # on the band of every cent, tested at and around powers of two)
-                band = price_band(bound)
-                if descending:
-                    bands = range(band, PRICE_BAND_LAST + 1)
-                    price = Q(search_price_min__gte=bound)
+        # one transaction with the scan settings for every try
+        with _match_scan(), connection.cursor() as cursor:
+            for bound in bounds:
+                params: list[Any]
+                if bound is None:
+                    sql, unbounded_params = matching.values(
+                        "id", "search_price_min"
+                    ).query.sql_with_params()
+                    params = list(unbounded_params)
                 else:
-                    bands = range(0, band + 1)
-                    price = Q(search_price_min__lt=bound)
-                bounded = self._matching(query, keys=_keys_any("p", bands)).filter(price).order_by()
-            sql, params = bounded.values("id", "search_price_min").query.sql_with_params()
-            with _match_scan(), connection.cursor() as cursor:
+                    # the price bands that can hold a price within the bound, ANDed with the
+                    # text inside its index scan; the exact bound is then checked on each row
+                    # (no band to spare for rounding: each costs the scan, and Python and
+                    # PostgreSQL agree on the band of every cent, tested at and around powers
+                    # of two)
+                    band = price_band(bound)
+                    bands = range(band, PRICE_BAND_LAST + 1) if descending else range(0, band + 1)
+                    sql, params = bounded_sql, list(bounded_params)
+                    params[keys_slot], params[bound_slot] = _keys_any("p", bands), bound
                 # MATERIALIZED: the planner may not turn this back into the ordered index walk
                 cursor.execute(
                     f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c "  # noqa: S608 - constant SQL, values are parameters
@@ -786,8 +810,8 @@ class PostgresSearchBackend:
                     [*params, query.page_size, query.offset],
                 )
                 ids = [row[0] for row in cursor.fetchall()]
-            if len(ids) == query.page_size:
-                break
+                if len(ids) == query.page_size:
+                    break
         return ids
 
     def search(self, *, query: SearchQuery) -> SearchResult:
