@@ -556,8 +556,12 @@ class PostgresSearchBackend:
             # column statistics (a subquery it guessed at one row and scanned 912k products)
             out["category"] = Q(category_id__in=self._category_ids(f.category))
         if f.sellers:
-            chosen = Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True)
-            out["seller"] = Q(seller_id__in=list(chosen))
+            chosen = list(Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True))
+            # no such seller: nothing matches (an empty IN list compiles to no boolean at all,
+            # which the facet statement's flag column cannot be)
+            out["seller"] = (
+                Q(seller_id__in=chosen) if chosen else Q(Value(False, output_field=BooleanField()))
+            )
         price = Q()
         if f.price_min is not None:
             price &= Q(search_price_min__gte=f.price_min)

@@ -21,6 +21,19 @@ def test_results_page_lists_matches_with_a_facet_sidebar(client, catalog):
     assert 'href="?q=shirt&amp;price_min=10&amp;price_max=24.99"' in html
 
 
+def test_an_unknown_or_suspended_seller_in_the_url_finds_nothing_and_offers_the_others(
+    client, catalog
+):
+    """A seller slug no seller has (an old link, a typo) or a suspended seller's: no
+    results, and the seller facet still offers the sellers that have some (it was a 500)."""
+    for slug in ("nobody", "gamma"):
+        response = client.get("/search/", {"q": "shirt", "seller": slug})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Blue Cotton Shirt" not in html.split('aria-label="Search results"')[1]
+        assert 'name="seller" value="alpha"' in html and 'name="seller" value="beta"' in html
+
+
 def test_a_selected_facet_value_stays_checked_and_its_siblings_stay(client, catalog):
     html = client.get("/search/", {"q": "shirt", "attr_colour": "red"}).content.decode()
     assert 'value="red" checked' in html
