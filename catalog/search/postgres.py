@@ -587,7 +587,14 @@ class PostgresSearchBackend:
         """Public products matching the text and the filters no facet lifts. Visibility is the
         maintained `search_visible` AND the live status and seller checks (cheap: the product
         row and eight sellers), so archiving or suspending hides at once. `keys` (key lexemes
-        in tsquery syntax, with text only) narrows the text match inside its index scan."""
+        in tsquery syntax, with text only) narrows the text match inside its index scan.
+        Built once per search and keys (each caller chains onto a copy)."""
+        key = ("base", query, keys)
+        if key not in self._memo:
+            self._memo[key] = self._base_build(query, keys=keys)
+        return self._memo[key].all()  # type: ignore[attr-defined]
+
+    def _base_build(self, query: SearchQuery, *, keys: str | None) -> QuerySet[Product]:
         qs = Product.objects.filter(
             search_visible=True,
             status=ProductStatus.ACTIVE,
