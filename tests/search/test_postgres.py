@@ -247,6 +247,28 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
         run("")
 
 
+def test_a_results_page_takes_the_same_statements_however_many_products_it_shows(
+    catalog, django_assert_num_queries
+):
+    """The search and the page's products (prices, seller, category, first image: one
+    statement) take a fixed number of queries, whether the page shows two products or 24."""
+    from catalog.search.views import search_products_load
+
+    def page() -> list[Product]:
+        query = search_query_parse(params=QueryDict("q=shirt"), page_size=24)
+        return search_products_load(result=PostgresSearchBackend().search(query=query))
+
+    with django_assert_num_queries(10):
+        assert len(page()) == 2
+    for n in range(30):
+        ProductVariantFactory(
+            product=ProductFactory(name=f"Extra Shirt {n}", seller=catalog.sellers["alpha"])
+        )
+    search_index_refresh(product_ids=list(Product.objects.values_list("pk", flat=True)))
+    with django_assert_num_queries(10):
+        assert len(page()) == 24
+
+
 @pytest.mark.parametrize("sort", ["price_asc", "price_desc"])
 def test_price_sorted_text_search_pages_match_the_full_sort_whatever_the_estimates(
     catalog, monkeypatch, sort
