@@ -14,8 +14,13 @@ from decimal import Decimal, InvalidOperation
 from django.http import QueryDict
 
 from catalog.models import Category
-from catalog.selectors import AttributeFilter, ProductFilters, ProductSort
-from shop.core.errors import NotFound, ValidationError
+from catalog.selectors import (
+    AttributeFilter,
+    ProductFilters,
+    ProductSort,
+    category_get_by_slug,
+)
+from shop.core.errors import ValidationError
 
 MAX_PRICE = Decimal("1000000000")
 MAX_VALUES = 50
@@ -49,11 +54,9 @@ def product_filters_parse(*, params: QueryDict, category: Category | None = None
     slug raises NotFound."""
     errors: dict[str, list[str]] = {}
 
-    if category is None and params.get("category"):
-        try:
-            category = Category.objects.get(slug=params["category"])
-        except Category.DoesNotExist as exc:
-            raise NotFound(f"No category '{params['category']}'.") from exc
+    category_slug = params.get("category", "")
+    if category is None and category_slug:
+        category = category_get_by_slug(slug=category_slug)
 
     price_min = _decimal(params.get("price_min", ""), "price_min", errors)
     price_max = _decimal(params.get("price_max", ""), "price_max", errors)
