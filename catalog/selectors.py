@@ -534,6 +534,11 @@ WHERE p.id = ANY(%(ids)s::bigint[]) AND p.status = %(status)s AND s.status = %(s
 """  # noqa: S608 - model names
 
 
+def _first_by_id(rows: list[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
+    """One row per distinct id in column `at`."""
+    return list({row[at]: row for row in rows}.values())
+
+
 def product_list_by_ids(*, ids: list[int], at: datetime | None = None) -> list[Product]:
     """The public ones of these products, in the order given, each as a
     `product_list_storefront` row (`price_from`, `price_was`, seller, category, `image_list`):
@@ -557,14 +562,22 @@ def product_list_by_ids(*, ids: list[int], at: datetime | None = None) -> list[P
     category_at = seller_at + len(Seller._meta.concrete_fields)
     image_at = category_at + len(Category._meta.concrete_fields)
     products = db.instances(Product, rows)
-    sellers = db.instances(Seller, rows, start=seller_at)
-    categories = db.instances(Category, rows, start=category_at)
+    # a page holds a few sellers and categories: one instance each, shared by their products
+    sellers = {
+        s.pk: s for s in db.instances(Seller, _first_by_id(rows, seller_at), start=seller_at)
+    }
+    categories = {
+        c.pk: c for c in db.instances(Category, _first_by_id(rows, category_at), start=category_at)
+    }
+    with_image = [row for row in rows if row[image_at] is not None]
+    images = {i.product_id: i for i in db.instances(ProductImage, with_image, start=image_at)}
     by_id = {}
-    for row, product, seller, category in zip(rows, products, sellers, categories, strict=True):
+    for row, product in zip(rows, products, strict=True):
         product.price_from, product.price_was = row[prices], row[prices + 1]  # type: ignore[attr-defined]
-        product.seller, product.category = seller, category
-        with_image = [row] if row[image_at] is not None else []
-        product.image_list = db.instances(ProductImage, with_image, start=image_at)  # type: ignore[attr-defined]
+        product.seller = sellers[product.seller_id]
+        product.category = categories[product.category_id]
+        image = images.get(product.pk)
+        product.image_list = [image] if image is not None else []  # type: ignore[attr-defined]
         by_id[product.pk] = product
     return [by_id[pk] for pk in ids if pk in by_id]
 
