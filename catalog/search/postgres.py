@@ -32,6 +32,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from catalog.models import (
     Attribute,
@@ -788,10 +789,14 @@ class PostgresSearchBackend:
         if bounds != [None]:
             # the bounded statement is compiled once, with placeholders for the bands and the
             # bound that each try fills in (compiling it per try cost more than running it)
+            # `+ 0`: a condition the price index cannot serve, so the planner does not AND a
+            # bitmap of every cheaper product into the bands' scan ('nordhus' below 97:
+            # 34 of 43 ms building 377,391 entries for the 796 rows the bands found)
+            price = F("search_price_min") + Value(Decimal(0))
             within = (
-                Q(search_price_min__gte=_BOUND_PLACEHOLDER)
+                GreaterThanOrEqual(price, _BOUND_PLACEHOLDER)
                 if descending
-                else Q(search_price_min__lt=_BOUND_PLACEHOLDER)
+                else LessThan(price, _BOUND_PLACEHOLDER)
             )
             bounded = self._matching(query, keys=_KEYS_PLACEHOLDER).filter(within).order_by()
             bounded_sql, bounded_params = bounded.values(
