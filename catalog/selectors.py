@@ -400,8 +400,6 @@ MERGED_SORTS: dict[ProductSort, tuple[tuple[str, ...], str]] = {
     ProductSort.RATING: (("rating_avg", "rating_count"), "2 DESC, 3 DESC, 1 DESC"),
     ProductSort.NAME: (("name",), "2 ASC, 1 ASC"),
 }
-# Stands for the category id while one walk's SQL is compiled (never a real id).
-_CATEGORY_PLACEHOLDER = -(2**62) - 17
 
 
 class ProductListMerged:
@@ -436,9 +434,10 @@ class ProductListMerged:
         start = page.start or 0
         if page.stop <= start:
             return []
-        walk = self._walk.filter(category_id=_CATEGORY_PLACEHOLDER)[: page.stop]
+        stand_in = db.placeholder()  # the category id, filled in per walk
+        walk = self._walk.filter(category_id=stand_in)[: page.stop]
         sql, walk_params = walk.query.sql_with_params()
-        slot = walk_params.index(_CATEGORY_PLACEHOLDER)
+        slot = db.placeholder_slot(walk_params, stand_in)
         params: list[Any] = []
         for category_id in self._category_ids:
             params += [*walk_params[:slot], category_id, *walk_params[slot + 1 :]]

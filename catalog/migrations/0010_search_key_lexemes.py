@@ -3,9 +3,9 @@ from django.db import migrations
 
 def key_lexemes_add(apps, schema_editor):
     """Every stored vector gains its shard and price band lexemes, in committed batches of
-    20,000 (atomic = False) with progress: about a minute per million products. Vectors the
-    previous release writes during the deploy lack them until refreshed: run
-    `search_reindex` after such a deploy (docs/search.md)."""
+    20,000 (atomic = False) with progress: about 3 minutes per million products. Vectors the
+    previous release writes during the deploy lack them, and are missing from price-sorted
+    pages until then: run `search_reindex --keys` after the deploy (docs/search.md)."""
     from catalog.search.services import search_key_lexemes_backfill
 
     def progress(done: int, total: int) -> None:
@@ -24,5 +24,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(key_lexemes_add, migrations.RunPython.noop, elidable=True),
+        migrations.RunPython(key_lexemes_add, migrations.RunPython.noop),
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
 from catalog.models import (
     Attribute,
@@ -60,7 +60,6 @@ from catalog.search.base import (
 
 # the attribute condition is shared with category pages so both filter attributes alike
 from catalog.selectors import (
-    _CATEGORY_PLACEHOLDER,
     PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
@@ -125,6 +124,8 @@ _PREFIX_LEXEMES_SQL = r"""
 # One band per doubling: GIN pays per OR-ed entry for every row of the word (measured at 1M,
 # 'backpack' below 39: 52 ms with 22 quarter-doubling bands, 10 ms with 6 doubling bands,
 # 29 ms for the price index bitmap), and rows of the last band above the bound are few.
+# Every vector must carry them (a vector without is missing from price pages and shard pools):
+# changing these constants needs a migration that rewrites every vector, as 0010 does.
 SHARDS = 16
 PRICE_BANDS_PER_DOUBLING = 1
 PRICE_BAND_LAST = 20
@@ -158,12 +159,6 @@ def price_band(price: Decimal) -> int:
     """The band `KeyLexemes` gives this price (the same for every cent: tested)."""
     scaled = PRICE_BANDS_PER_DOUBLING * math.log2(max(float(price), 1.0))
     return min(PRICE_BAND_LAST, math.floor(scaled))
-
-
-# stand for a price-sorted page's bands and bound while its statement is compiled (never a
-# real value: key lexemes are '~p<n>', bounds are not negative)
-_KEYS_PLACEHOLDER = "('~placeholder')"
-_BOUND_PLACEHOLDER = Decimal("-1.17")
 
 
 def _keys_any(prefix: str, numbers: range) -> str:
@@ -701,14 +696,15 @@ class PostgresSearchBackend:
         keep = query.offset + query.page_size
         # one walk's SQL, compiled once and repeated per category with its id (as
         # `ProductListMerged` does: compiling a walk per category cost more than running it)
+        stand_in = db.placeholder()  # the category id, filled in per walk
         walk = (
             self._matching(query, skip="category")
-            .filter(category_id=_CATEGORY_PLACEHOLDER)
+            .filter(category_id=stand_in)
             .order_by(*order.fields)
             .values("id", *order.columns)[:keep]
         )
         sql, walk_params = walk.query.sql_with_params()
-        slot = walk_params.index(_CATEGORY_PLACEHOLDER)
+        slot = db.placeholder_slot(walk_params, stand_in)
         category_ids = self._category_ids(category)
         params: list[Any] = []
         for category_id in category_ids:
@@ -787,23 +783,20 @@ class PostgresSearchBackend:
         )
         bounds = self._price_bounds(query, price_hint)
         if bounds != [None]:
-            # the bounded statement is compiled once, with placeholders for the bands and the
-            # bound that each try fills in (compiling it per try cost more than running it)
-            # `+ 0`: a condition the price index cannot serve, so the planner does not AND a
-            # bitmap of every cheaper product into the bands' scan ('nordhus' below 97:
-            # 34 of 43 ms building 377,391 entries for the 796 rows the bands found)
-            price = F("search_price_min") + Value(Decimal(0))
-            within = (
-                GreaterThanOrEqual(price, _BOUND_PLACEHOLDER)
-                if descending
-                else LessThan(price, _BOUND_PLACEHOLDER)
-            )
-            bounded = self._matching(query, keys=_KEYS_PLACEHOLDER).filter(within).order_by()
+            # the bands' statement is compiled once, with a stand-in for the bands each try
+            # fills in (compiling it per try cost more than running it); drawn per search, so
+            # no text filter value can be taken for it
+            stand_in = f"('~{secrets.token_hex(16)}')"
+            bounded = self._matching(query, keys=stand_in).order_by()
             bounded_sql, bounded_params = bounded.values(
                 "id", "search_price_min"
             ).query.sql_with_params()
-            keys_slot = bounded_params.index(_KEYS_PLACEHOLDER)
-            bound_slot = bounded_params.index(_BOUND_PLACEHOLDER)
+            keys_slot = db.placeholder_slot(bounded_params, stand_in)
+        # The bound itself is checked on the bands' rows after the CTE: inside it the planner
+        # ANDed a bitmap of every cheaper product from the price index into the bands' scan
+        # ('nordhus' below 97: 34 of 43 ms building 377,391 entries for the 796 rows the
+        # bands found).
+        within = "WHERE search_price_min >= %s" if descending else "WHERE search_price_min < %s"
         ids: list[int] = []
         # one transaction with the scan settings for every try
         with _match_scan(), connection.cursor() as cursor:
@@ -813,7 +806,7 @@ class PostgresSearchBackend:
                     sql, unbounded_params = matching.values(
                         "id", "search_price_min"
                     ).query.sql_with_params()
-                    params = list(unbounded_params)
+                    params, where = list(unbounded_params), ""
                 else:
                     # the price bands that can hold a price within the bound, ANDed with the
                     # text inside its index scan; the exact bound is then checked on each row
@@ -822,11 +815,12 @@ class PostgresSearchBackend:
                     # of two)
                     band = price_band(bound)
                     bands = range(band, PRICE_BAND_LAST + 1) if descending else range(0, band + 1)
-                    sql, params = bounded_sql, list(bounded_params)
-                    params[keys_slot], params[bound_slot] = _keys_any("p", bands), bound
+                    sql, params, where = bounded_sql, list(bounded_params), within
+                    params[keys_slot] = _keys_any("p", bands)
+                    params.append(bound)
                 # MATERIALIZED: the planner may not turn this back into the ordered index walk
                 cursor.execute(
-                    f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c "  # noqa: S608 - constant SQL, values are parameters
+                    f"WITH c AS MATERIALIZED ({sql}) SELECT id FROM c {where} "  # noqa: S608 - constant SQL, values are parameters
                     f"ORDER BY {order} LIMIT %s OFFSET %s",
                     [*params, query.page_size, query.offset],
                 )
@@ -836,6 +830,9 @@ class PostgresSearchBackend:
         return ids
 
     def search(self, *, query: SearchQuery) -> SearchResult:
+        if not self._approved_seller_ids():
+            # nothing is public (no seller approved yet): an empty IN list compiles to no SQL
+            return SearchResult(product_ids=[], total=0, facets=Facets(), engine=self.name)
         counted = self._facets_and_total(query)
         facets, total, total_is_estimate = counted.facets, counted.total, counted.estimated
         if not total:

@@ -115,6 +115,8 @@ def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = No
     them to OpenSearch when it is configured. Idempotent; safe to retry. `at` is the moment
     prices are taken at (now unless a caller replays a sale boundary)."""
     ids = sorted(set(product_ids))
+    # one moment for both uses of the price: band and column must agree at a sale boundary
+    at = at or timezone.now()
     done = 0
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
@@ -321,13 +323,18 @@ def search_index_rebuild(*, progress: Progress | None = None, batch_size: int = 
     """Refresh every product, in primary-key batches, reporting `progress(done, total)`. With
     OpenSearch configured this builds a new index and swaps the alias (see
     `opensearch.opensearch_reindex`)."""
-    done = _in_id_batches(
-        lambda: {
-            "search_vector": _search_vector_expression(product_price_min_subquery()),
-            "search_price_min": product_price_min_subquery(),
+
+    def fields() -> dict:
+        at = timezone.now()  # one moment for the band and the column (see the refresh)
+        return {
+            "search_vector": _search_vector_expression(product_price_min_subquery(at=at)),
+            "search_price_min": product_price_min_subquery(at=at),
             "search_dirty": False,
             **_denormalised_fields(),
-        },
+        }
+
+    done = _in_id_batches(
+        fields,
         progress=progress,
         batch_size=batch_size,
         after=_lexemes_add,

@@ -22,6 +22,7 @@ these short statements costs more CPU than running them."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -132,3 +133,18 @@ def _insert(objs: Sequence[Model], fields: list[Any]) -> None:
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = "default"
+
+
+def placeholder() -> int:
+    """A value to stand for a parameter while a statement is compiled once and then filled in
+    per use (`placeholder_slot`). Drawn at random per statement: a fixed value could also be
+    one a request carries (a shopper's number filter), whose slot would then be filled."""
+    return -(2**62) - secrets.randbits(60)
+
+
+def placeholder_slot(params: Sequence[Any], value: object) -> int:
+    """Where `value` (from `placeholder`) sits among a compiled statement's parameters."""
+    slots = [i for i, param in enumerate(params) if type(param) is type(value) and param == value]
+    if len(slots) != 1:
+        raise ValueError(f"Expected the placeholder once among the parameters, found {len(slots)}.")
+    return slots[0]

@@ -1,21 +1,34 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from catalog.models import Product, SearchLexeme
+from catalog.models import AttributeType, Product, SearchLexeme
 from catalog.search import postgres
 from catalog.search.base import PRICE_BUCKETS, SearchQuery, search_terms
 from catalog.search.postgres import PostgresSearchBackend
 from catalog.search.query import search_query_parse
-from catalog.search.services import search_index_refresh, search_lexemes_rebuild
-from tests.factories import ProductFactory, ProductVariantFactory
+from catalog.search.services import (
+    search_index_rebuild,
+    search_index_refresh,
+    search_lexemes_rebuild,
+)
+from sellers.models import Seller, SellerStatus
+from shop.core import db
+from tests.factories import (
+    AttributeFactory,
+    ProductFactory,
+    ProductVariantFactory,
+    VariantAttributeValueFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -515,3 +528,72 @@ def test_a_broad_relevance_search_ranks_its_first_shards_or_all_when_they_hold_t
     monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
     assert backend._page_ids(query, estimate=10**9) == backend._page_ids(query)
     assert len(backend._page_ids(query)) == 2
+
+
+def _sampled_price_pages(monkeypatch, query_string: str) -> list[int]:
+    """Pages of one product each through the bounded (sampled) price path."""
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "PRICE_BOUND_FACTOR", 1)
+    pages = [run(f"{query_string}&page_size=1&page={n}").product_ids for n in (1, 2, 3)]
+    return [pk for page in pages for pk in page]
+
+
+def test_a_shoppers_filter_value_is_never_taken_for_a_compiled_statements_stand_in(
+    catalog, monkeypatch
+):
+    """A price-sorted page and a category listing compile once and fill stand-ins per try;
+    a fixed stand-in value could equal a number filter's value from the URL, whose slot was
+    then overwritten (a fixed -1.17 bound stand-in let a product the filter excludes in)."""
+    from tests.search.conftest import _product
+
+    temp = AttributeFactory(name="Temp", slug="temp", type=AttributeType.NUMBER)
+    for key in ("blue_shirt", "red_shirt", "shoe"):
+        variant = catalog.products[key].variants.get()
+        VariantAttributeValueFactory(variant=variant, attribute=temp, value_number=Decimal("-1.17"))
+    intruder = _product(
+        "Green Wool Shirt",
+        category=catalog.categories["shirts"],
+        seller=catalog.sellers["alpha"],
+        price="25.00",
+    )
+    VariantAttributeValueFactory(
+        variant=intruder.variants.get(), attribute=temp, value_number=Decimal("20")
+    )
+    search_index_rebuild()
+    full = run("q=clothing&sort=price_desc&attr_temp=-1.17").product_ids
+    assert intruder.pk not in full and len(full) == 3
+    assert _sampled_price_pages(monkeypatch, "q=clothing&sort=price_desc&attr_temp=-1.17") == full
+    with pytest.raises(ValueError):
+        db.placeholder_slot([1, 2], 3)
+
+
+def test_a_search_with_no_approved_seller_finds_nothing(catalog):
+    Seller.objects.update(status=SellerStatus.SUSPENDED)
+    result = run("q=shirt&sort=price_asc")
+    assert result.total == 0 and result.product_ids == []
+
+
+def _key_lexemes_strip(product_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE catalog_product SET search_vector = ts_delete(search_vector, ARRAY("
+            "SELECT l FROM unnest(tsvector_to_array(search_vector)) l "
+            "WHERE starts_with(l, '~'))) WHERE id = %s",
+            [product_id],
+        )
+
+
+def test_the_key_lexemes_backfill_repairs_vectors_written_without_them(catalog, monkeypatch):
+    """A vector without key lexemes (written by the release before migration 0010, during its
+    deploy) is missing from bounded price pages; `search_reindex --keys` repairs it, and
+    running it twice changes nothing."""
+    vectors = dict(Product.objects.values_list("pk", "search_vector"))
+    full = run("q=clothing&sort=price_asc").product_ids
+    _key_lexemes_strip(catalog.products["red_shirt"].pk)
+    with monkeypatch.context() as patched:
+        assert _sampled_price_pages(patched, "q=clothing&sort=price_asc") != full
+    call_command("search_reindex", "--keys", stdout=io.StringIO())
+    call_command("search_reindex", "--keys", stdout=io.StringIO())
+    assert dict(Product.objects.values_list("pk", "search_vector")) == vectors
+    assert _sampled_price_pages(monkeypatch, "q=clothing&sort=price_asc") == full

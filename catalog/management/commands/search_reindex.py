@@ -12,6 +12,7 @@ from catalog.search.services import (
     search_denormalised_rebuild,
     search_index_rebuild,
     search_index_refresh_dirty,
+    search_key_lexemes_backfill,
     search_lexemes_rebuild,
 )
 
@@ -37,6 +38,13 @@ class Command(BaseCommand):
             help="Only add the stored vectors' missing lexemes to the prefix expansion table "
             "(after vectors were written by code that did not record them; seconds).",
         )
+        parser.add_argument(
+            "--keys",
+            action="store_true",
+            help="Only add the key lexemes (shard, price band) to vectors that lack them, from "
+            "the stored prices (after a deploy during which the previous release wrote "
+            "vectors; about 3 minutes per 1M products). Safe to repeat.",
+        )
         parser.add_argument("--batch-size", type=int, default=5000)
 
     def handle(
@@ -45,19 +53,11 @@ class Command(BaseCommand):
         dirty_only: bool,
         denormalised_only: bool,
         lexemes: bool,
+        keys: bool,
         batch_size: int,
         **options,
     ) -> None:
         started = time.monotonic()
-        if lexemes:
-            self.stdout.write("Reading the stored vectors' lexemes (about 5 s per 1M products)...")
-            added = search_lexemes_rebuild()
-            self.stdout.write(self.style.SUCCESS(f"Added {added:,} missing lexemes."))
-            return
-        if dirty_only:
-            done = search_index_refresh_dirty()
-            self.stdout.write(self.style.SUCCESS(f"Refreshed {done:,} stale products."))
-            return
 
         def progress(done: int, total: int) -> None:
             elapsed = max(time.monotonic() - started, 1e-6)
@@ -68,6 +68,19 @@ class Command(BaseCommand):
             )
             self.stdout.flush()
 
+        if keys:
+            done = search_key_lexemes_backfill(progress=progress)
+            self.stdout.write("")
+            self.stdout.write(self.style.SUCCESS(f"Checked the key lexemes of {done:,} products."))
+        if lexemes or keys:
+            self.stdout.write("Reading the stored vectors' lexemes (about 5 s per 1M products)...")
+            added = search_lexemes_rebuild()
+            self.stdout.write(self.style.SUCCESS(f"Added {added:,} missing lexemes."))
+            return
+        if dirty_only:
+            done = search_index_refresh_dirty()
+            self.stdout.write(self.style.SUCCESS(f"Refreshed {done:,} stale products."))
+            return
         if denormalised_only:
             done = search_denormalised_rebuild(progress=progress, batch_size=batch_size)
             self.stdout.write("")
