@@ -437,11 +437,7 @@ class ProductListMerged:
         stand_in = db.placeholder()  # the category id, filled in per walk
         walk = self._walk.filter(category_id=stand_in)[: page.stop]
         sql, walk_params = walk.query.sql_with_params()
-        slot = db.placeholder_slot(walk_params, stand_in)
-        params: list[Any] = []
-        for category_id in self._category_ids:
-            params += [*walk_params[:slot], category_id, *walk_params[slot + 1 :]]
-        merged = " UNION ALL ".join([f"({sql})"] * len(self._category_ids))
+        merged, params = db.union_all_per_value(sql, walk_params, stand_in, self._category_ids)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"{merged} ORDER BY {self._order_sql} LIMIT %s OFFSET %s",

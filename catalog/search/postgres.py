@@ -704,12 +704,9 @@ class PostgresSearchBackend:
             .values("id", *order.columns)[:keep]
         )
         sql, walk_params = walk.query.sql_with_params()
-        slot = db.placeholder_slot(walk_params, stand_in)
-        category_ids = self._category_ids(category)
-        params: list[Any] = []
-        for category_id in category_ids:
-            params += [*walk_params[:slot], category_id, *walk_params[slot + 1 :]]
-        merged = " UNION ALL ".join([f"({sql})"] * len(category_ids))
+        merged, params = db.union_all_per_value(
+            sql, walk_params, stand_in, self._category_ids(category)
+        )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT id FROM ({merged}) u "  # noqa: S608 - constant SQL, values are parameters

@@ -148,3 +148,16 @@ def placeholder_slot(params: Sequence[Any], value: object) -> int:
     if len(slots) != 1:
         raise ValueError(f"Expected the placeholder once among the parameters, found {len(slots)}.")
     return slots[0]
+
+
+def union_all_per_value(
+    sql: str, params: Sequence[Any], stand_in: object, values: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """A statement compiled once with `stand_in` (from `placeholder`) for one parameter,
+    repeated per value and UNION ALL-ed: one walk per category, say, without compiling a
+    queryset per category (which cost more than running the walks)."""
+    slot = placeholder_slot(params, stand_in)
+    repeated: list[Any] = []
+    for value in values:
+        repeated += [*params[:slot], value, *params[slot + 1 :]]
+    return " UNION ALL ".join([f"({sql})"] * len(values)), repeated
