@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Exists,
     F,
     OuterRef,
@@ -19,6 +20,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -296,6 +298,14 @@ class ProductFilters:
     sort: ProductSort = ProductSort.NEWEST
 
 
+def _number_or_none(raw: str) -> Decimal | None:
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
 def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
     values = VariantAttributeValue.objects.filter(
         variant__product=OuterRef("pk"), variant__is_active=True, attribute=attr
@@ -311,7 +321,10 @@ def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
         if spec.number_max is not None:
             values = values.filter(value_number__lte=spec.number_max)
         if spec.values:
-            values = values.filter(value_number__in=[Decimal(v) for v in spec.values])
+            numbers = [n for n in map(_number_or_none, spec.values) if n is not None]
+            if not numbers:  # a value that is no number matches nothing (it was a 500)
+                return Q(Value(False, output_field=BooleanField()))
+            values = values.filter(value_number__in=numbers)
     else:
         values = values.filter(value_text__in=spec.values)
     return Q(Exists(values))

@@ -227,6 +227,12 @@ def test_boolean_and_number_attribute_filters(client, tree):
     assert names_in(client.get(url, {"attr_waterproof": "true"})) == ["Coat"]
     assert names_in(client.get(url, {"attr_waterproof": "false"})) == ["Jumper"]
     assert names_in(client.get(url, {"attr_size_min": "50", "attr_size_max": "70"})) == ["Jumper"]
+    assert names_in(client.get(url, {"attr_size": "60"})) == ["Jumper"]
+    # an exact value that is no number matches nothing, on its own or beside a number
+    assert names_in(client.get(url, {"attr_size": "large"})) == []
+    assert names_in(client.get(url, {"attr_size": "NaN,90"})) == ["Coat"]
+    search = client.get(reverse("search:results"), {"q": "coat", "attr_size": "large"})
+    assert search.status_code == 200
 
 
 def test_seller_filter_narrows_results_and_lists_only_sellers_in_the_subtree(client, tree):
