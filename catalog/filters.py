@@ -15,10 +15,12 @@ from django.http import QueryDict
 
 from catalog.models import Category
 from catalog.selectors import (
+    FILTER_NUMBER_DECIMALS,
     AttributeFilter,
     ProductFilters,
     ProductSort,
     category_get_by_slug,
+    filter_number,
 )
 from shop.core.errors import ValidationError
 
@@ -31,12 +33,16 @@ def _decimal(raw: str, name: str, errors: dict[str, list[str]]) -> Decimal | Non
     if raw == "":
         return None
     try:
-        value = Decimal(raw)
+        Decimal(raw)
     except InvalidOperation:
         errors[name] = ["Enter a number."]
         return None
-    if not value.is_finite() or value < 0 or value > MAX_PRICE:
-        errors[name] = [f"Enter a number between 0 and {MAX_PRICE}."]
+    value = filter_number(raw)
+    if value is None or value < 0 or value > MAX_PRICE:
+        errors[name] = [
+            f"Enter a number between 0 and {MAX_PRICE}, "
+            f"with at most {FILTER_NUMBER_DECIMALS} decimal places."
+        ]
         return None
     return value
 

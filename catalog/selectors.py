@@ -298,30 +298,58 @@ class ProductFilters:
     sort: ProductSort = ProductSort.NEWEST
 
 
-def _number_or_none(raw: str) -> Decimal | None:
+# what a filter number may be: what the numeric columns it is compared with can hold
+# (attribute values are numeric(20, 4)); PostgreSQL refuses 1e-999999 with an error (a 500)
+FILTER_NUMBER_DECIMALS = 4
+FILTER_NUMBER_LIMIT = Decimal(10) ** 16
+# the values a yes/no filter reads as yes (anything else is no)
+FILTER_YES = frozenset({"1", "true", "yes"})
+
+
+def filter_number(raw: str) -> Decimal | None:
+    """`raw` as a number a filter may compare, or None: not a number, not finite, more than
+    FILTER_NUMBER_DECIMALS decimal places, or FILTER_NUMBER_LIMIT or more."""
     try:
-        number = Decimal(raw)
+        number = Decimal(raw.strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
+    if not number.is_finite() or abs(number) >= FILTER_NUMBER_LIMIT:
+        return None
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -FILTER_NUMBER_DECIMALS:
+        return None
+    return number
+
+
+def facet_values_condition(
+    *, attribute_id: int, attribute_type: str, values: tuple[str, ...], choice_ids: list[int]
+) -> Q:
+    """A choice or yes/no filter, tested on the product's stored facet values
+    (`search_facet_values && keys`, GIN): category pages and search alike. `choice_ids` are the
+    chosen choices' ids (choice attributes)."""
+    from catalog.search.base import facet_value_key
+
+    if attribute_type == AttributeType.CHOICE:
+        keys = [facet_value_key(attribute_id=attribute_id, choice_id=pk) for pk in choice_ids]
+    else:
+        flags = {v.lower() in FILTER_YES for v in values}
+        keys = [facet_value_key(attribute_id=attribute_id, flag=flag) for flag in flags]
+    return Q(search_facet_values__overlap=keys)
 
 
 def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
+    """A number or text filter: a live EXISTS over the active variants' values (choice and
+    yes/no filters read the stored facet values, `facet_values_condition`)."""
     values = VariantAttributeValue.objects.filter(
         variant__product=OuterRef("pk"), variant__is_active=True, attribute=attr
     )
-    if attr.type == AttributeType.CHOICE:
-        values = values.filter(choice__slug__in=spec.values)
-    elif attr.type == AttributeType.BOOLEAN:
-        wanted = {v.lower() in {"1", "true", "yes"} for v in spec.values}
-        values = values.filter(value_boolean__in=wanted)
-    elif attr.type == AttributeType.NUMBER:
+    if attr.type == AttributeType.NUMBER:
         if spec.number_min is not None:
             values = values.filter(value_number__gte=spec.number_min)
         if spec.number_max is not None:
             values = values.filter(value_number__lte=spec.number_max)
         if spec.values:
-            numbers = [n for n in map(_number_or_none, spec.values) if n is not None]
+            numbers = [n for n in map(filter_number, spec.values) if n is not None]
             if not numbers:  # a value that is no number matches nothing (it was a 500)
                 return Q(Value(False, output_field=BooleanField()))
             values = values.filter(value_number__in=numbers)
@@ -336,8 +364,6 @@ def _attribute_conditions(specs: tuple[AttributeFilter, ...]) -> list[Q]:
     search refresh, so a variant's new values count seconds later, after its refresh. At 1M
     products the live EXISTS over attribute values per row took 1.8 s to count a category's
     black products. Number and text values keep the live EXISTS."""
-    from catalog.search.base import facet_value_key
-
     attrs = {a.slug: a for a in Attribute.objects.filter(slug__in=[s.slug for s in specs])}
     choice_attrs = [a for a in attrs.values() if a.type == AttributeType.CHOICE]
     choice_ids: dict[tuple[int, str], int] = {}
@@ -350,17 +376,16 @@ def _attribute_conditions(specs: tuple[AttributeFilter, ...]) -> list[Q]:
         attr = attrs.get(spec.slug)
         if attr is None:
             continue
-        if attr.type == AttributeType.CHOICE:
-            keys = [
-                facet_value_key(attribute_id=attr.pk, choice_id=choice_ids[(attr.pk, value)])
-                for value in spec.values
-                if (attr.pk, value) in choice_ids
-            ]
-            conditions.append(Q(search_facet_values__overlap=keys))
-        elif attr.type == AttributeType.BOOLEAN:
-            flags = {v.lower() in {"1", "true", "yes"} for v in spec.values}
-            keys = [facet_value_key(attribute_id=attr.pk, flag=flag) for flag in flags]
-            conditions.append(Q(search_facet_values__overlap=keys))
+        if attr.type in (AttributeType.CHOICE, AttributeType.BOOLEAN):
+            chosen = [choice_ids[(attr.pk, v)] for v in spec.values if (attr.pk, v) in choice_ids]
+            conditions.append(
+                facet_values_condition(
+                    attribute_id=attr.pk,
+                    attribute_type=attr.type,
+                    values=spec.values,
+                    choice_ids=chosen,
+                )
+            )
         else:
             conditions.append(_attribute_condition(attr, spec))
     return conditions

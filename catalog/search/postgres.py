@@ -63,6 +63,7 @@ from catalog.selectors import (
     PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
+    facet_values_condition,
     product_queryset_public,
 )
 from sellers.models import Seller
@@ -471,18 +472,20 @@ def _attribute_filter(attribute: Attribute | _FacetAttribute, spec: AttributeFil
     """Choice and yes/no filters test the product's facet values (GIN `&&`); number and text
     attributes keep the catalog's live condition. A facet attribute's choices are loaded
     already (`_Lookups`); another attribute's are read."""
-    if attribute.type == AttributeType.CHOICE:
-        if isinstance(attribute, _FacetAttribute):
-            choice_ids = [c.pk for c in attribute.choices if c.slug in spec.values]
-        else:
-            chosen = AttributeChoice.objects.filter(attribute=attribute, slug__in=spec.values)
-            choice_ids = list(chosen.values_list("pk", flat=True))
-        keys = [facet_value_key(attribute_id=attribute.pk, choice_id=pk) for pk in choice_ids]
-        return Q(search_facet_values__overlap=keys)
-    if attribute.type == AttributeType.BOOLEAN:
-        wanted = {v.lower() in {"1", "true", "yes"} for v in spec.values}
-        keys = [facet_value_key(attribute_id=attribute.pk, flag=flag) for flag in wanted]
-        return Q(search_facet_values__overlap=keys)
+    if attribute.type in (AttributeType.CHOICE, AttributeType.BOOLEAN):
+        choice_ids: list[int] = []
+        if attribute.type == AttributeType.CHOICE:
+            if isinstance(attribute, _FacetAttribute):
+                choice_ids = [c.pk for c in attribute.choices if c.slug in spec.values]
+            else:
+                chosen = AttributeChoice.objects.filter(attribute=attribute, slug__in=spec.values)
+                choice_ids = list(chosen.values_list("pk", flat=True))
+        return facet_values_condition(
+            attribute_id=attribute.pk,
+            attribute_type=attribute.type,
+            values=spec.values,
+            choice_ids=choice_ids,
+        )
     if not isinstance(attribute, Attribute):
         raise TypeError(f"Facet attribute {attribute.slug} is neither a choice nor yes/no.")
     return _attribute_condition(attribute, spec)

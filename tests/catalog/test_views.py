@@ -233,6 +233,13 @@ def test_boolean_and_number_attribute_filters(client, tree):
     assert names_in(client.get(url, {"attr_size": "NaN,90"})) == ["Coat"]
     search = client.get(reverse("search:results"), {"q": "coat", "attr_size": "large"})
     assert search.status_code == 200
+    # numbers the numeric columns cannot hold: dropped as exact values, refused as bounds
+    assert names_in(client.get(url, {"attr_size": "1e999999"})) == []
+    assert names_in(client.get(url, {"attr_size": "1e-999999,60"})) == ["Jumper"]
+    for bad in ({"attr_size_min": "1e-999999"}, {"price_min": "1e-999999"}):
+        assert client.get(url, bad).status_code == 400
+        assert client.get(reverse("search:results"), {"q": "coat", **bad}).status_code == 400
+        assert client.get("/api/v1/products/", bad).status_code == 400
 
 
 def test_seller_filter_narrows_results_and_lists_only_sellers_in_the_subtree(client, tree):
