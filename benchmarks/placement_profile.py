@@ -10,7 +10,7 @@ health check, CONN_MAX_AGE) run as they do when served; the test client skips th
     `--rounds` rounds: the best round and the median (on a shared or virtual machine other
     load inflates even process CPU: cache misses, stolen time);
   - SQL statements per placement (one extra placement counted through an execute wrapper, so
-    the prepared statements of `inventory.db.hot_cursor` count too; the connection health
+    the prepared statements of `shop.core.db.hot_cursor` count too; the connection health
     check's `SELECT 1` runs on the raw connection and is not counted);
   - the top cProfile entries over `--profiled` further placements, timed in process CPU (not
     wall clock, which would charge the waits on PostgreSQL to whoever waited).

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from catalog.models import Product, ProductVariant
-from inventory.db import hot_cursor
 from inventory.models import Allocation, InboundShipment, Reservation, Stock, Warehouse
+from shop.core.db import hot_cursor
 
 
 def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
@@ -29,7 +29,7 @@ def stocks_lock(*, stock_ids: Iterable[int]) -> QuerySet[Stock]:
 # equivalent ORM query (a UNION subquery, three joins) cost more CPU than the database spends on
 # the whole transaction. The row set is a UNION in a subquery: an OR of the two conditions would
 # make PostgreSQL scan the whole stock table. The stock columns are listed, not `s.*`: the
-# statement is prepared (inventory.db), and a prepared `s.*` fails with "cached plan must not
+# statement is prepared (shop.core.db), and a prepared `s.*` fails with "cached plan must not
 # change result type" on long-lived connections once a migration adds a column.
 _STOCK_ATTNAMES = [f.attname for f in Stock._meta.concrete_fields]
 _STOCK_COLUMNS = ", ".join(f"s.{f.column}" for f in Stock._meta.concrete_fields)

@@ -258,13 +258,13 @@ CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"] = {
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))
-# Guest order lookup: attempts per client address and per order number in a window, and how
-# long the signed link in the confirmation email opens the order.
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: clients connect
 # directly and REMOTE_ADDR is theirs); `shop.core.clientip.client_ip` reads the client from it.
 SHOP_TRUSTED_PROXY_COUNT = int(os.environ.get("SHOP_TRUSTED_PROXY_COUNT", "0"))
 if SHOP_TRUSTED_PROXY_COUNT < 0:
     raise RuntimeError("SHOP_TRUSTED_PROXY_COUNT must be 0 or more.")
+# Guest order lookup: attempts per client address and per order number in a window, and how
+# long the signed link in the confirmation email opens the order.
 ORDER_LOOKUP_ATTEMPTS = int(os.environ.get("ORDER_LOOKUP_ATTEMPTS", "10"))
 ORDER_LOOKUP_WINDOW_SECONDS = int(os.environ.get("ORDER_LOOKUP_WINDOW_SECONDS", "900"))
 ORDER_GUEST_LINK_MAX_AGE_SECONDS = int(

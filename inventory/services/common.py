@@ -10,9 +10,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from catalog.models import ProductVariant
-from inventory.db import hot_cursor
 from inventory.models import MovementReason, Reservation, Stock, StockMovement, Warehouse
 from inventory.services.contracts import MAX_LINE_QUANTITY
+from shop.core.db import hot_cursor
 from shop.core.errors import Conflict, NotFound, ValidationError
 
 

@@ -22,7 +22,7 @@ from inventory.models import (
 )
 from inventory.services.common import id_validate, quantity_validate
 from inventory.services.contracts import MAX_LINE_QUANTITY, ExpectedLine
-from inventory.services.stock import stock_receive
+from inventory.services.stock import stock_receive, stock_rows_create
 from shop.core.errors import Conflict, NotFound, ValidationError
 
 MAX_INBOUND_LINES = 200
@@ -63,7 +63,7 @@ def inbound_shipment_create(
         v.pk: v
         for v in ProductVariant.objects.filter(
             pk__in=variant_ids, product__seller_id=warehouse.seller_id
-        )
+        ).select_related("product")
     }
     missing = sorted(set(variant_ids) - set(variants))
     if missing:
@@ -81,17 +81,7 @@ def inbound_shipment_create(
             )
             for line in lines
         )
-        Stock.objects.bulk_create(
-            (
-                Stock(
-                    variant_id=pk,
-                    warehouse=warehouse,
-                    backorder_allowed=variants[pk].allow_backorder,
-                )
-                for pk in variant_ids
-            ),
-            ignore_conflicts=True,
-        )
+        stock_rows_create(pairs=[(warehouse, variants[pk]) for pk in variant_ids])
     return shipment
 
 

@@ -1,4 +1,4 @@
-"""Checkout's hot inventory statements run prepared (inventory/db.py): PostgreSQL plans them
+"""Checkout's hot inventory statements run prepared (shop/core/db.py): PostgreSQL plans them
 once per connection instead of on every reservation."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from inventory.db import PREPARE_THRESHOLD
 from inventory.services import ReserveLine, stock_release, stock_reserve
+from shop.core.db import PREPARE_THRESHOLD
 from tests.factories.inventory import stock_with
 
 pytestmark = pytest.mark.django_db
