@@ -5,7 +5,6 @@ invalid."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -23,6 +22,7 @@ from inventory.selectors import variant_availability
 from orders.pricing import voucher_get_usable
 from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
+from shop.core.outbox import outbox_enqueue
 
 
 def quantity_parse(value: Any) -> int:
@@ -307,8 +307,6 @@ def carts_mark_abandoned(*, now: datetime | None = None) -> int:
     from django.conf import settings
     from django.db.models import Exists, OuterRef
 
-    from cart.tasks import cart_reminder_send_task
-
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.CART_ABANDON_AFTER_SECONDS)
     with transaction.atomic():
@@ -323,7 +321,7 @@ def carts_mark_abandoned(*, now: datetime | None = None) -> int:
         remind = [pk for pk, user_id, sent in idle if user_id is not None and sent is None]
         Cart.objects.filter(pk__in=remind).update(reminder_sent_at=now)
         for cart_id in remind:
-            transaction.on_commit(partial(cart_reminder_send_task.delay, cart_id=cart_id))
+            outbox_enqueue(task="cart.tasks.cart_reminder_send_task", kwargs={"cart_id": cart_id})
     return len(ids)
 
 

@@ -1,16 +1,50 @@
-"""Celery tasks: thin, id-taking, idempotent callers of services."""
+"""Celery tasks: thin, id-taking, idempotent callers of services. Started through the outbox
+(`shop.core.outbox`), which delivers at least once."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from celery import shared_task
+from django.conf import settings
 
 from orders.emails import order_email_send
 from orders.services import orders_expire_unpaid
+from orders.services.placement import checkout_payment_release, order_payment_void
+
+# Gateway calls may fail for a while (network, the gateway's own outage): retried with backoff
+# up to CELERY_TASK_RETRY_BACKOFF_MAX apart, for about an hour in all.
+_PAYMENT_RETRY = {
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
+    "max_retries": 20,
+}
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError,),  # SMTP and socket errors
+    retry_backoff=True,
+    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
+    max_retries=5,
+)
 def order_email_send_task(*, order_id: int, kind: str) -> None:
     order_email_send(order_id=order_id, kind=kind)
+
+
+@shared_task(acks_late=True, **_PAYMENT_RETRY)
+def order_payment_void_task(*, order_id: int) -> bool:
+    return order_payment_void(order_id=order_id)
+
+
+@shared_task(acks_late=True, **_PAYMENT_RETRY)
+def checkout_payment_release_task(
+    *, checkout_id: int, reference: str, amount: str, currency: str
+) -> bool:
+    return checkout_payment_release(
+        checkout_id=checkout_id, reference=reference, amount=Decimal(amount), currency=currency
+    )
 
 
 @shared_task(acks_late=True)

@@ -17,6 +17,7 @@ from catalog.services import image_validate
 from sellers.models import MemberRole, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.selectors import member_require
 from shop.core.errors import Conflict, NotFound, ValidationError
+from shop.core.outbox import outbox_enqueue
 
 
 @transaction.atomic
@@ -128,20 +129,36 @@ def member_invite(*, actor: SellerMember, email: str, role: str) -> SellerMember
         token=secrets.token_urlsafe(32),
         invited_by=actor.user,
     )
-    path = reverse("portal:invitation_accept", kwargs={"token": invitation.token})
-    transaction.on_commit(
-        lambda: send_mail(
-            subject=f"You are invited to help run {seller.name}",
-            message=(
-                f"{actor.user.email} invited you to {seller.name} as "
-                f"{invitation.get_role_display()}.\n\nCreate an account with this address, "
-                f"then open {settings.SITE_URL.rstrip('/')}{path}"
-            ),
-            from_email=None,
-            recipient_list=[email],
-        )
+    outbox_enqueue(
+        task="sellers.tasks.invitation_email_send_task", kwargs={"invitation_id": invitation.pk}
     )
     return invitation
+
+
+def invitation_email_send(*, invitation_id: int) -> bool:
+    """Send the invitation email (the outbox task of `member_invite`); nothing for an
+    invitation accepted or withdrawn meanwhile."""
+    invitation = (
+        SellerInvitation.objects.select_related("seller", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True)
+        .first()
+    )
+    if invitation is None:
+        return False
+    seller = invitation.seller
+    inviter = invitation.invited_by.email if invitation.invited_by else "A member"
+    path = reverse("portal:invitation_accept", kwargs={"token": invitation.token})
+    send_mail(
+        subject=f"You are invited to help run {seller.name}",
+        message=(
+            f"{inviter} invited you to {seller.name} as "
+            f"{invitation.get_role_display()}.\n\nCreate an account with this address, "
+            f"then open {settings.SITE_URL.rstrip('/')}{path}"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return True
 
 
 @transaction.atomic

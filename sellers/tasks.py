@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from sellers.bulk.imports import catalog_import_jobs_fail_stale, catalog_import_run
+from sellers.services import invitation_email_send
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -18,3 +20,15 @@ def catalog_import_run_task(job_id: int) -> None:
 def catalog_import_fail_stale_task() -> int:
     """Beat: fail imports whose worker went away (see catalog_import_jobs_fail_stale)."""
     return catalog_import_jobs_fail_stale()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError,),  # SMTP and socket errors
+    retry_backoff=True,
+    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
+    max_retries=5,
+)
+def invitation_email_send_task(*, invitation_id: int) -> None:
+    invitation_email_send(invitation_id=invitation_id)

@@ -138,6 +138,41 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# Bounded waits on the broker (a Redis that hangs must not hang a request or a relay): connect
+# and socket timeouts, and a short publish retry.
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("CELERY_BROKER_TIMEOUT_SECONDS", "2"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis: a message taken by a worker that dies unacknowledged is delivered again after the
+# visibility timeout (kombu's default is an hour). It must exceed the longest task and the
+# longest retry countdown (CELERY_TASK_RETRY_BACKOFF_MAX); delays never ride the broker as ETAs
+# (the outbox holds them), and long jobs keep a heartbeat of their own.
+CELERY_VISIBILITY_TIMEOUT_SECONDS = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT_SECONDS", "300"))
+CELERY_TASK_RETRY_BACKOFF_MAX = 240
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # how often a worker looks for messages whose visibility timeout passed
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    # RabbitMQ (py-amqp): bounded reads and writes too
+    "read_timeout": BROKER_TIMEOUT_SECONDS,
+    "write_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+# The transactional outbox (shop/core/outbox.py): the relay's idle poll, when it starts logging
+# errors about rows left unpublished, and how long published rows are kept.
+OUTBOX_RELAY_INTERVAL_SECONDS = float(os.environ.get("OUTBOX_RELAY_INTERVAL_SECONDS", "0.5"))
+OUTBOX_ALERT_AFTER_SECONDS = int(os.environ.get("OUTBOX_ALERT_AFTER_SECONDS", "300"))
+OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+CELERY_BEAT_SCHEDULE["outbox-relay"] = {"task": "shop.core.outbox_relay", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "shop.core.outbox_prune", "schedule": 3600.0}
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

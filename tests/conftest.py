@@ -60,3 +60,61 @@ def redis_service(tmp_path_factory):
         yield RedisService(broker_url=server.url, cache_url=server.cache_url)
     finally:
         server.stop()
+
+
+class Broker:
+    """A Redis of the test's own that the project's Celery app publishes to: the test can
+    stop it, freeze it (SIGSTOP) and start it again empty, as a real outage would."""
+
+    def __init__(self, directory) -> None:
+        self.server = EmbeddedRedis(directory)
+
+    def start(self) -> None:
+        self.server.start()
+        _celery_broker_use(self.server.url)
+
+    def stop(self) -> None:
+        self.thaw()
+        self.server.stop()
+
+    def freeze(self) -> None:
+        import signal
+
+        os.kill(self.server.process.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        import signal
+
+        if self.server.process is not None and self.server.process.poll() is None:
+            os.kill(self.server.process.pid, signal.SIGCONT)
+
+    def queued(self, queue: str = "default") -> list[dict]:
+        """The task messages waiting in `queue` (Celery's JSON envelope)."""
+        import json
+
+        import redis
+
+        client = redis.Redis(unix_socket_path=str(self.server.socket_path))
+        return [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+
+
+def _celery_broker_use(url: str) -> None:
+    from shop.celery import app
+
+    app.conf.broker_url = url
+    # drop pooled connections to the previous broker (what Celery itself does after a fork)
+    app._after_fork()
+
+
+@pytest.fixture
+def broker(tmp_path_factory):
+    from shop.celery import app
+
+    previous = app.conf.broker_url
+    server = Broker(tmp_path_factory.mktemp("broker"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        _celery_broker_use(previous)

@@ -33,6 +33,7 @@ from catalog.search import opensearch
 from catalog.search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
 from catalog.search.postgres import KeyLexemes, PostgresSearchBackend
 from catalog.selectors import product_price_min_subquery
+from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger("catalog.search")
 
@@ -157,7 +158,7 @@ def search_index_mark_dirty(
         if not ids:
             return
         Product.objects.filter(pk__in=ids).update(search_dirty=True)
-        transaction.on_commit(lambda: _refresh_enqueue(ids))
+        _refresh_enqueue(ids)
         return
     ids = list(
         Product.objects.filter(condition)
@@ -171,9 +172,9 @@ def search_index_mark_dirty(
     )
     if len(ids) > REFRESH_BATCH:
         # a big change (a renamed root category): the beat sweep refreshes it in batches
-        transaction.on_commit(_dirty_sweep_enqueue)
+        outbox_enqueue(task="catalog.search.tasks.search_index_refresh_dirty_task")
     else:
-        transaction.on_commit(lambda: _refresh_enqueue(ids))
+        _refresh_enqueue(ids)
 
 
 def search_visible_recheck(*, product_id: int) -> None:
@@ -222,21 +223,9 @@ def search_index_mark_dirty_batched() -> Iterator[None]:
 
 
 def _refresh_enqueue(ids: list[int]) -> None:
-    from catalog.search.tasks import search_index_refresh_task
-
-    try:
-        search_index_refresh_task.delay(product_ids=ids)
-    except Exception as exc:  # noqa: BLE001 - a broker outage must not fail the shopper's write
-        logger.warning("Could not queue a search refresh (%s); the sweep will catch up.", exc)
-
-
-def _dirty_sweep_enqueue() -> None:
-    from catalog.search.tasks import search_index_refresh_dirty_task
-
-    try:
-        search_index_refresh_dirty_task.delay()
-    except Exception as exc:  # noqa: BLE001 - see _refresh_enqueue
-        logger.warning("Could not queue a search sweep (%s); beat will run it.", exc)
+    outbox_enqueue(
+        task="catalog.search.tasks.search_index_refresh_task", kwargs={"product_ids": ids}
+    )
 
 
 def search_index_refresh_dirty(*, limit: int = 50_000) -> int:

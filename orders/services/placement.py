@@ -8,13 +8,19 @@ Placement order of work, and why:
 3. one transaction: lock the checkout row, return its order if one exists (double submit),
    else create the Order, one SellerOrder per seller and the lines, convert the stock hold to
    allocations (locks stock rows in primary-key order inside inventory), redeem the voucher
-   with a guarded UPDATE, and mark the cart converted;
-4. if step 3 fails, void the authorisation (again with no lock held) and re-raise.
-Emails leave through `transaction.on_commit`.
+   with a guarded UPDATE, mark the cart converted, and write the confirmation email to the
+   outbox (`shop.core.outbox`);
+4. if step 3 fails, queue the release of the authorisation through the outbox, in a
+   transaction of its own, and re-raise. The release task voids only when the checkout has no
+   order (a commit whose answer was lost may still have placed it), so nothing that happens
+   after a commit can unfund a placed order.
+Every payment void (a failed placement, a cancellation, an expiry) runs from the outbox as an
+idempotent task, never inline: a gateway or broker outage delays it, never loses it.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -46,6 +52,9 @@ from orders.services.transitions import CANCELLABLE, order_transition_together
 from payments.gateways import PaymentResult, PaymentStatus, gateway_get
 from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
+from shop.core.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class PaymentFailed(ServiceError):
@@ -226,10 +235,13 @@ _CHECKOUT_PLACED_SQL = (
 )
 
 
-def _email_on_commit(order: Order, kind: str) -> None:
-    from orders.tasks import order_email_send_task
+def _email_enqueue(order: Order, kind: str) -> None:
+    outbox_enqueue(task=ORDER_EMAIL_TASK, kwargs={"order_id": order.pk, "kind": kind})
 
-    transaction.on_commit(lambda: order_email_send_task.delay(order_id=order.pk, kind=kind))
+
+ORDER_EMAIL_TASK = "orders.tasks.order_email_send_task"
+ORDER_PAYMENT_VOID_TASK = "orders.tasks.order_payment_void_task"
+CHECKOUT_PAYMENT_RELEASE_TASK = "orders.tasks.checkout_payment_release_task"
 
 
 def _placed_order(checkout: Checkout) -> Order | None:
@@ -302,9 +314,9 @@ def order_place(
                 )
             hot_execute(_CHECKOUT_PLACED_SQL, [CheckoutStatus.PLACED, order.placed_at, locked.pk])
             cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
-            _email_on_commit(order, "placed")
+            _email_enqueue(order, "placed")
     except Exception:
-        gateway.void(reference=payment.reference, amount=payment.amount, currency=payment.currency)
+        _payment_release_enqueue(checkout=checkout, payment=payment)
         raise
     checkout.status = CheckoutStatus.PLACED
     checkout.order = order
@@ -339,26 +351,73 @@ def _cancel_locked(
         reason=reason or "Cancelled.",
     )
     stock_deallocate(order_line_ids=list(order.lines.values_list("pk", flat=True)))
-    _email_on_commit(order, "cancelled")
-    return order
-
-
-def _void(order: Order) -> None:
     if order.payment_reference:
-        gateway_get().void(
-            reference=order.payment_reference, amount=order.total, currency=order.currency
-        )
+        outbox_enqueue(task=ORDER_PAYMENT_VOID_TASK, kwargs={"order_id": order.pk})
+    _email_enqueue(order, "cancelled")
+    return order
 
 
 def order_cancel(*, order: Order, by=None, reason: str = "") -> Order:
     """Cancel before anything shipped: every seller order and the order move to cancelled,
-    allocated stock is released, the payment hold is voided (after the transaction, no lock
-    held), and the customer is emailed."""
+    allocated stock is released, and the payment hold's void and the customer's email are
+    written to the outbox in the same transaction (they run after it, with retries)."""
     with transaction.atomic():
         cancelled = _cancel_locked(order_id=order.pk, by=by, reason=reason, unpaid_due_by=None)
     assert cancelled is not None
-    _void(cancelled)
     return cancelled
+
+
+def order_payment_void(*, order_id: int) -> bool:
+    """Release the payment hold of a cancelled order (the outbox task of a cancellation).
+    Idempotent: the gateway's void is, and an order that is not cancelled is left alone.
+    Called with no transaction or lock open."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.status != OrderStatus.CANCELLED or not order.payment_reference:
+        return False
+    gateway_get().void(
+        reference=order.payment_reference, amount=order.total, currency=order.currency
+    )
+    return True
+
+
+def _payment_release_enqueue(*, checkout: Checkout, payment: PaymentResult) -> None:
+    """After a failed placement transaction: queue the release of its authorisation in a
+    transaction of its own. If even that fails (the database is down), the hold lapses at the
+    gateway on its own; it is logged so an operator can release it sooner."""
+    try:
+        outbox_enqueue(
+            task=CHECKOUT_PAYMENT_RELEASE_TASK,
+            kwargs={
+                "checkout_id": checkout.pk,
+                "reference": payment.reference,
+                "amount": str(payment.amount),
+                "currency": payment.currency,
+            },
+        )
+    except Exception:
+        logger.exception(
+            "Could not queue the release of payment %s for checkout %s after a failed "
+            "placement; release it by hand if the gateway does not.",
+            payment.reference,
+            checkout.pk,
+        )
+
+
+def checkout_payment_release(
+    *, checkout_id: int, reference: str, amount: Decimal, currency: str
+) -> bool:
+    """Void an authorisation taken for a checkout whose placement failed, unless the checkout
+    has an order after all that is not cancelled (the placement committed, its answer was
+    lost). Idempotent; called with no transaction or lock open."""
+    funds_an_order = (
+        Order.objects.filter(checkout_id=checkout_id, payment_reference=reference)
+        .exclude(status=OrderStatus.CANCELLED)
+        .exists()
+    )
+    if funds_an_order:
+        return False
+    gateway_get().void(reference=reference, amount=amount, currency=currency)
+    return True
 
 
 def orders_expire_unpaid(*, now: datetime | None = None, limit: int = 200) -> int:
@@ -380,6 +439,5 @@ def orders_expire_unpaid(*, now: datetime | None = None, limit: int = 200) -> in
                 unpaid_due_by=now,
             )
         if cancelled is not None:
-            _void(cancelled)
             expired += 1
     return expired

@@ -70,8 +70,11 @@ from sellers.bulk.columns import (
 from sellers.bulk.export import category_paths
 from sellers.models import CatalogImportJob, ImportStatus, Seller, SellerMember
 from shop.core.errors import Conflict, NotFound, ServiceError, ValidationError
+from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
+
+IMPORT_RUN_TASK = "sellers.tasks.catalog_import_run_task"
 
 PROGRESS_INTERVAL_SECONDS = 0.5
 STOCK_REASON = "CSV import"
@@ -920,15 +923,14 @@ def catalog_import_job_create(
 
 
 def catalog_import_job_start(*, job: CatalogImportJob) -> CatalogImportJob:
-    """Queue a checked import; the Celery task runs it once the request's transaction commits."""
-    from sellers.tasks import catalog_import_run_task
-
+    """Queue a checked import: the Celery task is written to the outbox with the status, so a
+    broker outage delays the import, never strands it in "queued"."""
     queued = CatalogImportJob.objects.filter(pk=job.pk, status=ImportStatus.CHECKED).update(
         status=ImportStatus.QUEUED, updated_at=timezone.now()
     )
     if not queued:
         raise Conflict("This import was already started.")
-    transaction.on_commit(lambda: catalog_import_run_task.delay(job.pk))
+    outbox_enqueue(task=IMPORT_RUN_TASK, kwargs={"job_id": job.pk})
     job.refresh_from_db()
     return job
 

@@ -11,5 +11,6 @@ class BaseModel(models.Model):
         abstract = True
 
 
-# Registered here so the app loader sees it; the logic lives beside it in idempotency.py.
+# Registered here so the app loader sees them; the logic lives beside each model.
 from shop.core.idempotency import IdempotencyRecord  # noqa: E402, F401
+from shop.core.outbox import OutboxMessage  # noqa: E402, F401

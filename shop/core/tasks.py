@@ -21,3 +21,25 @@ def worker_ping_task(token: str) -> str:
     ran_by = f"{socket.gethostname()}:{os.getpid()}"
     cache.set(f"{PING_KEY_PREFIX}{token}", ran_by, timeout=PING_TTL_SECONDS)
     return ran_by
+
+
+@shared_task(name="shop.core.outbox_relay", acks_late=True, ignore_result=True)
+def outbox_relay_task() -> int:
+    """Beat's fallback for the `outbox_relay` process: publishes rows nobody published yet.
+    Useful only while the broker is up (beat reaches the worker through it); the relay
+    process is what carries the outbox through a broker outage."""
+    from shop.core.outbox import outbox_relay
+
+    total = 0
+    while True:
+        result = outbox_relay()
+        total += result.sent
+        if result.failed or result.claimed == 0:
+            return total
+
+
+@shared_task(name="shop.core.outbox_prune", acks_late=True, ignore_result=True)
+def outbox_prune_task() -> int:
+    from shop.core.outbox import outbox_prune
+
+    return outbox_prune()

@@ -22,7 +22,7 @@ def test_inviting_an_existing_user_adds_them(owner, portal_client):
 
 
 def test_inviting_a_stranger_emails_a_link_that_makes_them_a_member(
-    owner, portal_client, client, mailoutbox, django_capture_on_commit_callbacks
+    owner, portal_client, client, mailoutbox, django_capture_on_commit_callbacks, celery_eager
 ):
     with django_capture_on_commit_callbacks(execute=True):
         portal_client(owner).post(

@@ -1,0 +1,111 @@
+"""What leaves the database after placement and cancellation goes through the outbox: a broker
+outage at commit never undoes a paid order, and every payment void is a retried task."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from inventory.models import Reservation, Stock
+from orders.models import Order, OrderStatus
+from orders.services import order_cancel, order_place
+from orders.services.placement import (
+    CHECKOUT_PAYMENT_RELEASE_TASK,
+    ORDER_EMAIL_TASK,
+    ORDER_PAYMENT_VOID_TASK,
+    checkout_payment_release,
+    order_payment_void,
+)
+from orders.services.transitions import order_transition
+from shop.core.outbox import OutboxMessage, outbox_relay
+from tests.factories import UserFactory
+from tests.orders.test_api import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def outbox_tasks() -> list[str]:
+    return list(OutboxMessage.objects.order_by("pk").values_list("task", flat=True))
+
+
+def test_broker_down_at_commit_leaves_the_order_paid_and_its_email_queued(
+    market, broker, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    checkout = market.ready_checkout(user=user)
+    OutboxMessage.objects.all().delete()  # the catalog's own search refreshes
+    broker.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            f"/api/v1/checkouts/{checkout.token}/place/",
+            {"payment_token": "tok_visa"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="k1",
+        )
+    assert response.status_code == 201, response.content
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID
+    # the email waits in the outbox; nothing asks to release the payment
+    assert outbox_tasks() == [ORDER_EMAIL_TASK]
+    email = OutboxMessage.objects.get()
+    assert email.sent_at is None and email.last_error
+
+    broker.start()  # restarted empty: the email is still there to publish
+    OutboxMessage.objects.update(available_at=timezone.now())
+    assert outbox_relay().sent == 1
+    (queued,) = broker.queued()
+    assert queued["headers"]["task"] == ORDER_EMAIL_TASK
+    assert OutboxMessage.objects.get().sent_at is not None
+
+
+def test_a_failed_placement_queues_the_release_of_its_authorisation(market):
+    checkout = market.ready_checkout(lines=[(market.a1, 3)])
+    Reservation.objects.all().delete()
+    Stock.objects.filter(pk=market.stocks[market.a1.pk].pk).update(reserved=0, allocated=9)
+    OutboxMessage.objects.all().delete()
+    with pytest.raises(Exception, match="stock|expired|available"):
+        order_place(checkout=checkout, payment_token="tok_visa")
+    assert Order.objects.count() == 0
+    assert outbox_tasks() == [CHECKOUT_PAYMENT_RELEASE_TASK]
+    kwargs = OutboxMessage.objects.get().kwargs
+    assert kwargs["checkout_id"] == checkout.pk
+    assert checkout_payment_release(
+        checkout_id=kwargs["checkout_id"],
+        reference=kwargs["reference"],
+        amount=Decimal(kwargs["amount"]),
+        currency=kwargs["currency"],
+    )
+
+
+def test_the_release_never_voids_a_payment_that_funds_a_placed_order(market):
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
+    assert not checkout_payment_release(
+        checkout_id=order.checkout_id,
+        reference=order.payment_reference,
+        amount=order.total,
+        currency=order.currency,
+    )
+
+
+def test_cancel_writes_the_void_and_the_email_with_the_cancellation(market):
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
+    OutboxMessage.objects.all().delete()
+    order_cancel(order=order, reason="Changed my mind")
+    assert outbox_tasks() == [ORDER_PAYMENT_VOID_TASK, ORDER_EMAIL_TASK]
+    assert OutboxMessage.objects.first().kwargs == {"order_id": order.pk}
+    assert order_payment_void(order_id=order.pk)
+
+
+def test_a_refused_cancel_queues_nothing(market):
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
+    seller_order = order.seller_orders.first()
+    order_transition(order=order, seller_order=seller_order, to=OrderStatus.PROCESSING)
+    order_transition(order=order, seller_order=seller_order, to=OrderStatus.SHIPPED)
+    OutboxMessage.objects.all().delete()
+    with pytest.raises(Exception, match="shipped"):
+        order_cancel(order=order)
+    assert outbox_tasks() == []
+    # and the void task leaves an order that is not cancelled alone
+    assert not order_payment_void(order_id=order.pk)
