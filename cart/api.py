@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
@@ -29,6 +31,7 @@ from cart.services import (
     wishlist_move_to_cart,
     wishlist_remove,
 )
+from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 
 
 def _cart_response(request: Request, code: int = status.HTTP_200_OK) -> Response:
@@ -52,15 +55,25 @@ class CartLinesView(APIView):
     @extend_schema(
         tags=["cart"],
         summary="Add a variant (quantities add up)",
+        description=(
+            "Quantities add up, so a retried add would add twice: send an `Idempotency-Key` "
+            "to make a retry return the first answer instead."
+        ),
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=CartLineAddSerializer,
         responses={201: CartSerializer},
     )
     def post(self, request: Request) -> Response:
         data = CartLineAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        cart = cart_get_or_create(user=request.user)
-        cart_line_add(cart=cart, **data.validated_data)
-        return _cart_response(request, status.HTTP_201_CREATED)
+
+        def add() -> tuple[int, Any]:
+            cart = cart_get_or_create(user=request.user)
+            cart_line_add(cart=cart, **data.validated_data)
+            view = cart_view(cart=cart_for_owner(user=request.user))
+            return status.HTTP_201_CREATED, CartSerializer(view).data
+
+        return idempotent_response(request=request, scope="cart-line-add", operation=add)
 
 
 class CartLineView(APIView):

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 
 from cart.selectors import cart_for_owner
@@ -37,8 +33,8 @@ from orders.services import (
 )
 from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
+from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 from shop.core.errors import ValidationError
-from shop.core.idempotency import idempotent_call
 
 
 def checkout_data(checkout: Checkout) -> dict:
@@ -126,11 +122,7 @@ class CheckoutPlaceView(APIView):
             "returns the stored response; the same key with a different body is refused with "
             "409 `idempotency_conflict`."
         ),
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False
-            )
-        ],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=PlaceOrderSerializer,
         responses={201: OrderDetailSerializer},
     )
@@ -149,27 +141,9 @@ class CheckoutPlaceView(APIView):
             detail = order_detail_for_customer(user=request.user, order=order)
             return status.HTTP_201_CREATED, OrderDetailSerializer(detail).data
 
-        key = request.headers.get("Idempotency-Key")
-        if key is None:
-            code, body = place()
-            return Response(body, status=code)
-        stored = idempotent_call(
-            user=request.user,
-            key=key,
-            scope=f"checkout-place:{token}",
-            payload=request.data,
-            operation=lambda: _json_safe(place()),
+        return idempotent_response(
+            request=request, scope=f"checkout-place:{token}", operation=place
         )
-        response = Response(stored.body, status=stored.status)
-        if stored.replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
-
-
-def _json_safe(result: tuple[int, dict]) -> tuple[int, dict]:
-    """Decimals and dates as the API renders them, so a replay is byte-for-byte the same."""
-    code, body = result
-    return code, json.loads(json.dumps(body, cls=JSONEncoder))
 
 
 @extend_schema(tags=["orders"])

@@ -171,6 +171,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 OUTBOX_RELAY_INTERVAL_SECONDS = float(os.environ.get("OUTBOX_RELAY_INTERVAL_SECONDS", "0.5"))
 OUTBOX_ALERT_AFTER_SECONDS = int(os.environ.get("OUTBOX_ALERT_AFTER_SECONDS", "300"))
 OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+# Idempotency-Key records (shop/core/idempotency.py): how long a request running under a key
+# owns it before a retry may take over (longer than the slowest placement, gateway included),
+# and how long keys are remembered.
+IDEMPOTENCY_LEASE_SECONDS = int(os.environ.get("IDEMPOTENCY_LEASE_SECONDS", "60"))
+IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("IDEMPOTENCY_KEEP_HOURS", "24"))
+CELERY_BEAT_SCHEDULE["idempotency-prune"] = {
+    "task": "shop.core.idempotency_prune",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["outbox-relay"] = {"task": "shop.core.outbox_relay", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "shop.core.outbox_prune", "schedule": 3600.0}
 

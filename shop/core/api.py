@@ -7,15 +7,22 @@ only when there are field errors; `details` when a service adds machine-readable
 from __future__ import annotations
 
 import copy
+import json
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.core.errors import ErrorCode, ServiceError
+from shop.core.idempotency import idempotent_call
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -51,7 +58,10 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ServiceError):
-        return Response(exc.as_dict(), status=exc.http_status)
+        response = Response(exc.as_dict(), status=exc.http_status)
+        if exc.retry_after is not None:
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -126,3 +136,46 @@ def _holds_a_field(field: serializers.Field) -> bool:
         or (a is not field and isinstance(a, serializers.Field))
         for a in arguments
     )
+
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "A key of your choice (1-255 characters) that makes a retry safe: the same key with "
+        "the same body returns the first response (header `Idempotent-Replayed: true`) "
+        "without doing the work again; with another body it is refused with 409 "
+        "`idempotency_conflict`. While the first request runs, a retry gets 409 `conflict` "
+        "with `Retry-After`. Keys are kept for 24 hours."
+    ),
+)
+
+
+def idempotent_response(
+    *, request: Request, scope: str, operation: Callable[[], tuple[int, Any]]
+) -> Response:
+    """Run an API write (`operation` returns (status, body)) under the request's
+    Idempotency-Key header when it has one (`shop.core.idempotency`), else plainly."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        code, body = operation()
+        return Response(body, status=code)
+    stored = idempotent_call(
+        user=request.user,
+        key=key,
+        scope=scope,
+        payload=request.data,
+        operation=lambda: _json_safe(operation()),
+    )
+    response = Response(stored.body, status=stored.status)
+    if stored.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _json_safe(result: tuple[int, Any]) -> tuple[int, Any]:
+    """Decimals and dates as the API renders them, so a replay is byte-for-byte the same."""
+    code, body = result
+    return code, json.loads(json.dumps(body, cls=JSONEncoder))

@@ -36,6 +36,7 @@ class ServiceError(Exception):
         code: ErrorCode | None = None,
         fields: dict[str, list[str]] | None = None,
         details: Any = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -43,6 +44,8 @@ class ServiceError(Exception):
             self.code = code
         self.fields = fields or {}
         self.details = details
+        # seconds after which a retry may succeed (the Retry-After header of the faces)
+        self.retry_after = retry_after
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": str(self.code), "message": self.message}

@@ -28,4 +28,7 @@ def rate_limit_hit(*, scope: str, keys: Iterable[str], limit: int, window_second
         exceeded = exceeded or count > limit
     if exceeded:
         minutes = max(1, window_seconds // 60)
-        raise RateLimited(f"Too many attempts. Please wait {minutes} minutes and try again.")
+        raise RateLimited(
+            f"Too many attempts. Please wait {minutes} minutes and try again.",
+            retry_after=window_seconds,
+        )

@@ -43,3 +43,10 @@ def outbox_prune_task() -> int:
     from shop.core.outbox import outbox_prune
 
     return outbox_prune()
+
+
+@shared_task(name="shop.core.idempotency_prune", acks_late=True, ignore_result=True)
+def idempotency_prune_task() -> int:
+    from shop.core.idempotency import idempotency_records_prune
+
+    return idempotency_records_prune()

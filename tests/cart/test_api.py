@@ -130,3 +130,27 @@ def test_voucher_apply_and_bad_code(market, shopper):
 
 def test_cart_api_requires_authentication(api_client):
     assert api_client.get("/api/v1/cart/").status_code == 401
+
+
+def test_a_retried_add_with_its_idempotency_key_adds_once(market, shopper):
+    def add():
+        return shopper.post(
+            "/api/v1/cart/lines/",
+            {"variant_id": market.a1.pk, "quantity": 1},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="add-1",
+        )
+
+    first, retry = add(), add()
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert CartLine.objects.get().quantity == 1
+    # a new key is a new add
+    shopper.post(
+        "/api/v1/cart/lines/",
+        {"variant_id": market.a1.pk, "quantity": 1},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="add-2",
+    )
+    assert CartLine.objects.get().quantity == 2

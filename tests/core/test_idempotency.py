@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from shop.core.errors import Conflict, ValidationError
 from shop.core.idempotency import (
     IdempotencyConflict,
     IdempotencyRecord,
+    idempotency_records_prune,
     idempotent_call,
     request_fingerprint,
 )
@@ -54,9 +58,50 @@ def test_keys_are_per_user():
 def test_a_request_still_running_asks_the_client_to_retry():
     user = UserFactory()
     fingerprint = request_fingerprint(scope="s", payload={})
-    IdempotencyRecord.objects.create(user=user, key="k", scope="s", request_hash=fingerprint)
-    with pytest.raises(Conflict, match="still being processed"):
+    IdempotencyRecord.objects.create(
+        user=user,
+        key="k",
+        scope="s",
+        request_hash=fingerprint,
+        locked_until=timezone.now() + timedelta(seconds=30),
+    )
+    with pytest.raises(Conflict, match="still being processed") as excinfo:
         idempotent_call(user=user, key="k", scope="s", payload={}, operation=lambda: (200, {}))
+    assert 29 <= excinfo.value.retry_after <= 31
+
+
+@pytest.mark.parametrize("locked_until", [timedelta(seconds=-1), None])
+def test_a_run_that_died_is_taken_over_once_its_lease_is_over(locked_until):
+    """A worker killed mid-request (or a database that failed under it) leaves a record with no
+    response that it could not delete; after the lease a retry runs the operation again."""
+    user = UserFactory()
+    fingerprint = request_fingerprint(scope="s", payload={})
+    IdempotencyRecord.objects.create(
+        user=user,
+        key="k",
+        scope="s",
+        request_hash=fingerprint,
+        locked_until=timezone.now() + locked_until if locked_until is not None else None,
+    )
+    result = idempotent_call(
+        user=user, key="k", scope="s", payload={}, operation=lambda: (201, {"ran": True})
+    )
+    assert (result.status, result.body, result.replayed) == (201, {"ran": True}, False)
+    again = idempotent_call(
+        user=user, key="k", scope="s", payload={}, operation=lambda: (500, {"ran": "twice"})
+    )
+    assert (again.body, again.replayed) == ({"ran": True}, True)
+
+
+def test_old_records_are_pruned_and_recent_ones_kept():
+    user = UserFactory()
+    for key in ("old", "new"):
+        idempotent_call(user=user, key=key, scope="s", payload={}, operation=lambda: (200, {}))
+    IdempotencyRecord.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    assert idempotency_records_prune(keep=timedelta(hours=24)) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
 
 
 def test_a_crash_frees_the_key_for_a_retry():

@@ -221,3 +221,44 @@ def test_openapi_schema_documents_checkout_and_cart(client):
     for path in ("/api/v1/cart/lines/", "/api/v1/checkouts/{token}/place/", "/api/v1/orders/"):
         assert path in schema
     assert "Idempotency-Key" in schema
+
+
+def test_a_placement_whose_worker_died_is_finished_by_a_retry_after_the_lease(market):
+    """The worker placed the order, then was killed before storing the response: its key
+    must not answer 409 forever. After the lease the retry runs placement again, which finds
+    the checkout's order and returns it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.services import order_place
+    from shop.core.idempotency import IdempotencyRecord, request_fingerprint
+
+    user = UserFactory()
+    checkout = market.ready_checkout(user=user)
+    order = order_place(checkout=checkout, payment_token="tok_visa")
+    body = {"payment_token": "tok_visa"}
+    record = IdempotencyRecord.objects.create(
+        user=user,
+        key="died",
+        scope=f"checkout-place:{checkout.token}",
+        request_hash=request_fingerprint(scope=f"checkout-place:{checkout.token}", payload=body),
+        locked_until=timezone.now() + timedelta(seconds=30),
+    )
+    client = client_for(user)
+    url = f"/api/v1/checkouts/{checkout.token}/place/"
+
+    busy = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="died")
+    assert busy.status_code == 409 and busy.json()["code"] == "conflict"
+    assert 1 <= int(busy["Retry-After"]) <= 31
+
+    IdempotencyRecord.objects.filter(pk=record.pk).update(
+        locked_until=timezone.now() - timedelta(seconds=1)
+    )
+    taken_over = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="died")
+    assert taken_over.status_code == 201
+    assert taken_over.json()["number"] == order.number
+    assert Order.objects.count() == 1
+    replay = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="died")
+    assert replay["Idempotent-Replayed"] == "true"
+    assert replay.json()["number"] == order.number
