@@ -41,7 +41,13 @@ from orders.services import (
 from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
 from orders.services.placement import checkout_price
 from shop.core.clientip import client_ip
-from shop.core.errors import NotFound, RateLimited, ServiceError, ValidationError
+from shop.core.errors import (
+    NotFound,
+    RateLimited,
+    ServiceError,
+    ServiceUnavailable,
+    ValidationError,
+)
 from shop.core.ratelimit import rate_limit_hit
 
 
@@ -263,7 +269,7 @@ def guest_order_lookup(request: HttpRequest) -> HttpResponse:
                 window_seconds=settings.ORDER_LOOKUP_WINDOW_SECONDS,
             )
             order = order_get_for_guest(number=values["number"], email=values["email"])
-        except (ValidationError, RateLimited, NotFound) as exc:
+        except (ValidationError, RateLimited, ServiceUnavailable, NotFound) as exc:
             error, status = exc.message, exc.http_status
         else:
             return redirect("orders:guest_detail", token=order_guest_token(order=order))

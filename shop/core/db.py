@@ -38,13 +38,18 @@ MAX_PARAMETERS = 65_535
 
 
 def hot_cursor() -> CursorWrapper:
+    """As `connection.cursor()` does: the per-request health check first (a connection the
+    server cut while idle is replaced, not used for one failed request), then errors wrapped
+    as Django's."""
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     if settings.INVENTORY_PREPARED_STATEMENTS and raw.prepare_threshold is None:
         raw.prepare_threshold = PREPARE_THRESHOLD
-    # django-stubs describe neither psycopg's cursor constructor nor the private wrapper hook.
-    cursor = ServerBindingCursor(raw)  # type: ignore[call-arg]
-    return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
+    with connection.wrap_database_errors:
+        # django-stubs describe neither psycopg's cursor constructor nor the wrapper hook.
+        cursor = ServerBindingCursor(raw)  # type: ignore[call-arg]
+        return connection._prepare_cursor(cursor)  # type: ignore[attr-defined]
 
 
 @cache

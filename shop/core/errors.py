@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     PAYMENT_FAILED = "payment_failed"
     RATE_LIMITED = "rate_limited"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 class ServiceError(Exception):
@@ -79,3 +80,10 @@ class Conflict(ServiceError):
 class RateLimited(ServiceError):
     code = ErrorCode.RATE_LIMITED
     http_status = 429
+
+
+class ServiceUnavailable(ServiceError):
+    """A dependency the operation cannot do without is down (answered 503, retry later)."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+    http_status = 503

@@ -2,9 +2,11 @@
 
 /healthz answers 200 while the process can serve requests and touches nothing else, so a slow
 database never gets web processes restarted. /readyz checks the database, the cache and the
-Celery broker with short timeouts and answers 503 naming the dependency that failed, so a load
-balancer stops routing to an instance that cannot work. Error details go to the log, not to the
-(public) response body.
+Celery broker with short timeouts. Only the database gates readiness (503): without Redis the
+shop still serves (sessions live in the database, tasks wait in the outbox), and taking every
+instance out of the balancer during a Redis outage would turn a degradation into an outage, so
+a failed cache or broker answers 200 with status "degraded". The outbox's backlog is reported
+beside them. Error details go to the log, not to the (public) response body.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+
+from shop.core.outbox import outbox_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "cache": _check_cache,
     "broker": _check_broker,
 }
+GATING = frozenset({"database"})
 
 
 @never_cache
@@ -84,13 +89,18 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = f"error: {type(exc).__name__}"
         else:
             results[name] = "ok"
-    ready = all(value == "ok" for value in results.values())
+    ready = all(results[name] == "ok" for name in GATING)
+    healthy = all(value == "ok" for value in results.values())
     if settings.OPENSEARCH_URL:
         # reported, not gating: when OpenSearch is down, search answers from PostgreSQL
         from catalog.search.opensearch import opensearch_health
 
         results["search"] = opensearch_health()
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": results},
-        status=200 if ready else 503,
-    )
+    body: dict[str, object] = {
+        "status": "ok" if healthy else "degraded" if ready else "unavailable",
+        "checks": results,
+    }
+    if ready:
+        backlog = outbox_backlog()
+        body["outbox"] = {"pending": backlog.pending, "oldest_seconds": backlog.oldest_seconds}
+    return JsonResponse(body, status=200 if ready else 503)

@@ -39,18 +39,21 @@ def test_readyz_ok_when_database_cache_and_broker_answer(client, settings, redis
     settings.CELERY_BROKER_URL = redis_service.broker_url
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
-    }
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+    assert body["outbox"] == {"pending": 0, "oldest_seconds": None}
 
 
-def test_readyz_503_names_the_broker_when_it_is_down(client, settings, closed_port, caplog):
+def test_readyz_stays_ready_but_degraded_when_the_broker_is_down(
+    client, settings, closed_port, caplog
+):
+    """Tasks wait in the outbox meanwhile: the instance can still take orders."""
     settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port}/1"
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"]["database"] == "ok"
     assert body["checks"]["cache"] == "ok"
     assert body["checks"]["broker"].startswith("error: ")
@@ -61,17 +64,23 @@ def test_readyz_503_names_the_broker_when_it_is_down(client, settings, closed_po
     )
 
 
-def test_readyz_503_for_a_rabbitmq_broker_that_is_down(client, settings, closed_port):
+def test_readyz_reports_a_rabbitmq_broker_that_is_down(client, settings, closed_port):
     settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{closed_port}//"
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     assert response.json()["checks"]["broker"].startswith("error: ")
 
 
-def test_readyz_503_names_the_cache_when_redis_is_down(client, settings, closed_port):
-    settings.CACHES = {"default": {**REDIS_CACHE, "LOCATION": f"redis://127.0.0.1:{closed_port}/1"}}
+@pytest.mark.parametrize("ignore_exceptions", [True, False])
+def test_readyz_reports_the_cache_when_redis_is_down(
+    client, settings, closed_port, ignore_exceptions
+):
+    location = f"redis://127.0.0.1:{closed_port}/1"
+    options = {**REDIS_CACHE["OPTIONS"], "IGNORE_EXCEPTIONS": ignore_exceptions}
+    settings.CACHES = {"default": {**REDIS_CACHE, "LOCATION": location, "OPTIONS": options}}
     response = client.get("/readyz")
-    assert response.status_code == 503
-    checks = response.json()["checks"]
-    assert checks["cache"].startswith("error: ")
-    assert checks["database"] == "ok"
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["cache"].startswith("error: ")
+    assert body["checks"]["database"] == "ok"

@@ -23,10 +23,11 @@ pytestmark = pytest.mark.django_db
 def _own_cache(settings):
     # attempt counters live in the cache: a private one per test keeps the counts exact
     settings.CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "guest-lookup-tests",
         }
+        for alias in ("default", "ratelimit")
     }
     cache.clear()
 
