@@ -3,6 +3,7 @@ outage at commit never undoes a paid order, and every payment void is a retried 
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -110,3 +111,28 @@ def test_a_refused_cancel_queues_nothing(market):
     assert outbox_tasks() == []
     # and the void task leaves an order that is not cancelled alone
     assert not order_payment_void(order_id=order.pk)
+
+
+def test_a_hung_broker_delays_placement_by_seconds_not_minutes(
+    market, broker, django_capture_on_commit_callbacks
+):
+    """A Redis that stops answering (SIGSTOP) without closing its socket: the publish after the
+    commit gives up after the broker timeout and the relay takes the row later."""
+    user = UserFactory()
+    checkout = market.ready_checkout(user=user)
+    OutboxMessage.objects.all().delete()
+    broker.freeze()
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(user).post(
+            f"/api/v1/checkouts/{checkout.token}/place/",
+            {"payment_token": "tok_visa"},
+            format="json",
+        )
+    elapsed = time.monotonic() - started
+    broker.thaw()
+    assert response.status_code == 201
+    assert Order.objects.get().status == OrderStatus.PAID
+    assert OutboxMessage.objects.get().sent_at is None
+    # the settings bound it (CELERY_BROKER_TIMEOUT_SECONDS): generous for a loaded CI machine
+    assert elapsed < 15, f"placement waited {elapsed:.1f} s on a hung broker"
