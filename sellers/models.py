@@ -136,6 +136,9 @@ class CatalogImportJob(BaseModel):
     variants_updated = models.PositiveIntegerField(default=0)
     stock_changes = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # runs so far; the run holding the latest attempt owns the job (a run that died is taken
+    # over by the next attempt, whose heartbeat is `updated_at`)
+    attempt = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,21 +5,21 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from sellers.bulk.imports import catalog_import_jobs_fail_stale, catalog_import_run
+from sellers.bulk.imports import catalog_import_jobs_recover, catalog_import_run
 from sellers.services import invitation_email_send
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def catalog_import_run_task(job_id: int) -> None:
-    """Run a queued CSV import. Safe to deliver twice: only a queued job is claimed, and a run
-    either commits whole or leaves the catalog untouched."""
+    """Run a queued CSV import. Safe to deliver twice: only a queued job (or a running one
+    whose heartbeat stopped) is claimed, and a run either commits whole or changes nothing."""
     catalog_import_run(job_id=job_id)
 
 
-@shared_task(ignore_result=True)
-def catalog_import_fail_stale_task() -> int:
-    """Beat: fail imports whose worker went away (see catalog_import_jobs_fail_stale)."""
-    return catalog_import_jobs_fail_stale()
+@shared_task(acks_late=True, ignore_result=True)
+def catalog_import_recover_task() -> int:
+    """Beat: run again the imports whose worker went away (catalog_import_jobs_recover)."""
+    return catalog_import_jobs_recover()
 
 
 @shared_task(

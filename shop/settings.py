@@ -311,11 +311,17 @@ CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
 SELLER_IMPORT_MAX_BYTES = int(os.environ.get("SELLER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 SELLER_IMPORT_MAX_ROWS = int(os.environ.get("SELLER_IMPORT_MAX_ROWS", "5000"))
-# A running import with no progress for this long lost its worker; beat marks it failed.
-SELLER_IMPORT_STALE_MINUTES = int(os.environ.get("SELLER_IMPORT_STALE_MINUTES", "15"))
-CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"] = {
-    "task": "sellers.tasks.catalog_import_fail_stale_task",
-    "schedule": 300.0,
+# A running import writes a heartbeat every SELLER_IMPORT_HEARTBEAT_SECONDS; one silent for
+# SELLER_IMPORT_HEARTBEAT_STALE_SECONDS lost its worker and is run again (by the redelivered
+# task or by beat's recovery). A job queued this long without starting gets its task again.
+SELLER_IMPORT_HEARTBEAT_SECONDS = int(os.environ.get("SELLER_IMPORT_HEARTBEAT_SECONDS", "5"))
+SELLER_IMPORT_HEARTBEAT_STALE_SECONDS = int(
+    os.environ.get("SELLER_IMPORT_HEARTBEAT_STALE_SECONDS", "60")
+)
+SELLER_IMPORT_REQUEUE_SECONDS = int(os.environ.get("SELLER_IMPORT_REQUEUE_SECONDS", "600"))
+CELERY_BEAT_SCHEDULE["sellers-import-recover"] = {
+    "task": "sellers.tasks.catalog_import_recover_task",
+    "schedule": 60.0,
 }
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -77,6 +80,8 @@ logger = logging.getLogger(__name__)
 IMPORT_RUN_TASK = "sellers.tasks.catalog_import_run_task"
 
 PROGRESS_INTERVAL_SECONDS = 0.5
+# runs of one job (the first and those after a worker died) before it is failed
+IMPORT_MAX_ATTEMPTS = 3
 STOCK_REASON = "CSV import"
 MAX_PRICE = Decimal("1e18")
 MAX_WEIGHT_GRAMS = 2_147_483_647
@@ -793,7 +798,7 @@ def catalog_import_apply(
     (inventory's `stock_count_set`, one adjustment per changed row, locked in
     primary-key order in one statement as `inventory.locks` requires). A refusal anywhere rolls
     everything back and raises ImportFailed with the row and column. `on_progress(rows done)` is
-    called after each product and after each stock change: progress, and the job's heartbeat."""
+    called after each product."""
     if plan.errors:
         raise ImportFailed(plan.errors)
     # One search-dirty UPDATE and refresh task per REFRESH_BATCH products, not one per save.
@@ -840,10 +845,6 @@ def catalog_import_apply(
                 )
             except ServiceError as exc:
                 raise _failed(row, exc, {"on_hand": column}, column) from exc
-            if on_progress is not None:
-                # Every row is counted by now; the same count again is the heartbeat that keeps
-                # the stale-job sweeper off a long stock phase (the writer rate-limits itself).
-                on_progress(done)
 
 
 def _product_apply(seller: Seller, group: ProductPlan) -> Product:
@@ -935,106 +936,179 @@ def catalog_import_job_start(*, job: CatalogImportJob) -> CatalogImportJob:
     return job
 
 
-class _ProgressWriter:
-    """Writes `processed_rows` on a connection of its own, in autocommit: the import's writes
-    sit in one open transaction, and the progress page must see progress before it commits."""
+class _Heartbeat:
+    """A thread that writes the job's `processed_rows` and heartbeat (`updated_at`) on a
+    connection of its own, in autocommit: the import's writes sit in one open transaction, the
+    progress page must see progress before it commits, and the recovery sweeper must see the
+    job alive however long one step takes (a long lock wait, a big stock phase). Writes only
+    while this run still owns the job (its attempt)."""
 
-    def __init__(self, job: CatalogImportJob) -> None:
+    def __init__(self, job: CatalogImportJob, attempt: int) -> None:
         self.job_id = job.pk
-        self.table = CatalogImportJob._meta.db_table
-        self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
-        self.last = 0.0
+        self.attempt = attempt
+        self.processed = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, name=f"import-{job.pk}-heartbeat", daemon=True
+        )
 
-    def __call__(self, processed: int) -> None:
-        now = time.monotonic()
-        if now - self.last < PROGRESS_INTERVAL_SECONDS:
-            return
-        self.last = now
-        quoted = self.connection.ops.quote_name(self.table)
-        with self.connection.cursor() as cursor:
+    def __enter__(self) -> _Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def progress(self, processed: int) -> None:
+        self.processed = processed  # read by the thread; an int assignment is atomic
+
+    def _run(self) -> None:
+        # a connection of this thread's own (Django's may not cross threads)
+        connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        written, last_beat = -1, 0.0
+        interval = settings.SELLER_IMPORT_HEARTBEAT_SECONDS
+        try:
+            while not self.stopped.wait(PROGRESS_INTERVAL_SECONDS):
+                due = time.monotonic() - last_beat >= interval
+                if self.processed != written or due:
+                    written, last_beat = self.processed, time.monotonic()
+                    self._write(connection, written)
+        except Exception:
+            # a lost heartbeat only makes the job look dead sooner: the sweeper hands it to
+            # another run, and this run's commit is then refused (its attempt is stale)
+            logger.exception("Heartbeat of import %s stopped.", self.job_id)
+        finally:
+            connection.close()
+
+    def _write(self, connection: BaseDatabaseWrapper, processed: int) -> None:
+        quoted = connection.ops.quote_name(CatalogImportJob._meta.db_table)
+        with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {quoted} SET processed_rows = %s, updated_at = now() WHERE id = %s",  # noqa: S608
-                [processed, self.job_id],
+                f"UPDATE {quoted} SET processed_rows = %s, updated_at = now() "  # noqa: S608
+                "WHERE id = %s AND attempt = %s AND status = %s",
+                [processed, self.job_id, self.attempt, ImportStatus.RUNNING],
             )
 
-    def close(self) -> None:
-        self.connection.close()
+
+def _claim(job_id: int, now: datetime) -> int | None:
+    """Take a queued job, or a running one whose heartbeat stopped (its worker died and this is
+    the redelivered task), for one more attempt. Returns the attempt, or None."""
+    stale_before = now - timedelta(seconds=settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS)
+    claimable = Q(status=ImportStatus.QUEUED) | Q(
+        status=ImportStatus.RUNNING, updated_at__lt=stale_before
+    )
+    jobs = CatalogImportJob.objects.filter(claimable, pk=job_id, attempt__lt=IMPORT_MAX_ATTEMPTS)
+    if not jobs.update(
+        status=ImportStatus.RUNNING,
+        attempt=F("attempt") + 1,
+        started_at=now,
+        updated_at=now,
+        processed_rows=0,
+    ):
+        return None
+    return CatalogImportJob.objects.values_list("attempt", flat=True).get(pk=job_id)
 
 
 def catalog_import_run(*, job_id: int) -> CatalogImportJob | None:
     """Run a queued import: check the stored file again against the catalog as it is now, then
-    apply it all or nothing. Idempotent: a job that is not queued (already run, or running
-    elsewhere) is left alone and None is returned."""
-    claimed = CatalogImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING,
-        started_at=timezone.now(),
-        updated_at=timezone.now(),  # the heartbeat catalog_import_jobs_fail_stale reads
-        processed_rows=0,
-    )
-    if not claimed:
+    apply it all or nothing. Idempotent: a job that is not claimable (already run, or running
+    with a live heartbeat elsewhere) is left alone and None is returned. A run that died is
+    started over from the file: its transaction rolled back, so there is nothing to resume."""
+    attempt = _claim(job_id, timezone.now())
+    if attempt is None:
         return None
     job = CatalogImportJob.objects.select_related("seller", "created_by").get(pk=job_id)
-    progress = _ProgressWriter(job)
-    try:
-        with job.file.open("rb") as handle:
-            data = handle.read()
-        plan = catalog_import_check(seller=job.seller, data=data)
-        with transaction.atomic():
-            catalog_import_apply(
-                seller=job.seller,
-                plan=plan,
-                actor=job.created_by,
-                reference=f"import:{job.pk}",
-                on_progress=progress,
+    with _Heartbeat(job, attempt) as heartbeat:
+        try:
+            with job.file.open("rb") as handle:
+                data = handle.read()
+            plan = catalog_import_check(seller=job.seller, data=data)
+            with transaction.atomic():
+                catalog_import_apply(
+                    seller=job.seller,
+                    plan=plan,
+                    actor=job.created_by,
+                    reference=f"import:{job.pk}",
+                    on_progress=heartbeat.progress,
+                )
+                # The status commits with the rows: a job still "running" has changed nothing.
+                return _finish(job, attempt, ImportStatus.SUCCEEDED, plan=plan)
+        except _JobTakenOver:
+            job.refresh_from_db()
+            return job
+        except ImportFailed as exc:
+            return _finish(job, attempt, ImportStatus.FAILED, errors=exc.errors)
+        except Exception:
+            logger.exception("Catalog import %s failed unexpectedly.", job.pk)
+            error = RowError(
+                None, "", "The import stopped on an unexpected error; nothing changed."
             )
-            # The status commits with the rows: a job still "running" has changed nothing.
-            return _finish(job, ImportStatus.SUCCEEDED, plan=plan)
-    except _JobTakenOver:
-        job.refresh_from_db()
-        return job
-    except ImportFailed as exc:
-        return _finish(job, ImportStatus.FAILED, errors=exc.errors)
-    except Exception:
-        logger.exception("Catalog import %s failed unexpectedly.", job.pk)
-        error = RowError(None, "", "The import stopped on an unexpected error; nothing changed.")
-        return _finish(job, ImportStatus.FAILED, errors=[error])
-    finally:
-        progress.close()
+            return _finish(job, attempt, ImportStatus.FAILED, errors=[error])
 
 
+UNEXPECTED_ERROR = "The import stopped on an unexpected error; nothing changed."
 STALE_ERROR = (
-    "The import stopped before it finished (its worker went away); nothing was changed. "
-    "Upload the file again to retry."
+    "The import stopped {attempts} times before it finished (its worker went away each time); "
+    "nothing was changed. Upload the file again to retry."
 )
 
 
-def catalog_import_jobs_fail_stale(*, now: datetime | None = None) -> int:
-    """Fail running jobs that have shown no progress for SELLER_IMPORT_STALE_MINUTES. A
-    worker that dies mid-import rolls its transaction back, and the redelivered task only
-    claims queued jobs, so without this the job would say "running" forever. The success
-    status commits with the import's rows, so a job still running has changed nothing."""
+def catalog_import_jobs_recover(*, now: datetime | None = None) -> int:
+    """Beat: recover imports whose worker went away. A running job whose heartbeat stopped for
+    SELLER_IMPORT_HEARTBEAT_STALE_SECONDS is queued again (a new task through the outbox, in
+    case the broker lost the old one) until IMPORT_MAX_ATTEMPTS, then failed ("nothing was
+    changed": the success status commits with the rows, so a job still running has changed
+    nothing). A job queued for SELLER_IMPORT_REQUEUE_SECONDS without starting gets its task
+    again (a duplicate is harmless: only one run can claim it). Returns the jobs touched."""
     now = now or timezone.now()
-    cutoff = now - timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES)
-    error = RowError(None, "", STALE_ERROR).as_dict()
-    return CatalogImportJob.objects.filter(
-        status=ImportStatus.RUNNING, updated_at__lt=cutoff
-    ).update(status=ImportStatus.FAILED, finished_at=now, updated_at=now, errors=[error])
+    stale_before = now - timedelta(seconds=settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS)
+    touched = 0
+    with transaction.atomic():
+        dead = CatalogImportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ImportStatus.RUNNING, updated_at__lt=stale_before
+        )
+        for job in dead:
+            if job.attempt >= IMPORT_MAX_ATTEMPTS:
+                error = RowError(None, "", STALE_ERROR.format(attempts=job.attempt)).as_dict()
+                CatalogImportJob.objects.filter(pk=job.pk).update(
+                    status=ImportStatus.FAILED, finished_at=now, updated_at=now, errors=[error]
+                )
+            else:
+                logger.warning("Import %s lost its worker; queueing it again.", job.pk)
+                _requeue(job, now)
+            touched += 1
+        waiting_since = now - timedelta(seconds=settings.SELLER_IMPORT_REQUEUE_SECONDS)
+        waiting = CatalogImportJob.objects.select_for_update(skip_locked=True).filter(
+            status=ImportStatus.QUEUED, updated_at__lt=waiting_since
+        )
+        for job in waiting:
+            _requeue(job, now)
+            touched += 1
+    return touched
+
+
+def _requeue(job: CatalogImportJob, now: datetime) -> None:
+    CatalogImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED, updated_at=now)
+    outbox_enqueue(task=IMPORT_RUN_TASK, kwargs={"job_id": job.pk})
 
 
 class _JobTakenOver(Exception):
-    """The sweeper failed this job while it was still applying (no progress for too long): its
-    rows roll back, so the job's "failed, nothing changed" stays true."""
+    """Another run took this job over while this one was still applying (its heartbeat looked
+    dead): its rows roll back, and the job is the other run's to finish."""
 
 
 def _finish(
     job: CatalogImportJob,
+    attempt: int,
     status: str,
     *,
     errors: list[RowError] | None = None,
     plan: ImportPlan | None = None,
 ) -> CatalogImportJob:
-    """Record the outcome, only while the job is still running (guarded UPDATE). A success the
-    sweeper got to first raises _JobTakenOver inside the import's transaction."""
+    """Record the outcome, only while this run still owns the job (guarded UPDATE on its
+    attempt). A success another run got to first raises _JobTakenOver inside the import's
+    transaction, which rolls its rows back."""
     now = timezone.now()
     fields: dict[str, Any] = {
         "status": status,
@@ -1045,9 +1119,9 @@ def _finish(
     if plan is not None:
         fields["total_rows"] = fields["processed_rows"] = plan.total_rows
         fields.update(plan.counts)
-    recorded = CatalogImportJob.objects.filter(pk=job.pk, status=ImportStatus.RUNNING).update(
-        **fields
-    )
+    recorded = CatalogImportJob.objects.filter(
+        pk=job.pk, status=ImportStatus.RUNNING, attempt=attempt
+    ).update(**fields)
     if not recorded and status == ImportStatus.SUCCEEDED:
         raise _JobTakenOver
     job.refresh_from_db()

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import (
     AttributeType,
@@ -26,9 +31,18 @@ from inventory.models import MovementReason, Stock, StockMovement
 from inventory.services import stock_reserve
 from inventory.services.contracts import ReserveLine
 from sellers.bulk.export import catalog_export_rows
-from sellers.bulk.imports import catalog_import_apply, catalog_import_check
+from sellers.bulk.imports import (
+    IMPORT_MAX_ATTEMPTS,
+    IMPORT_RUN_TASK,
+    catalog_import_apply,
+    catalog_import_check,
+    catalog_import_jobs_recover,
+    catalog_import_run,
+)
 from sellers.models import CatalogImportJob, ImportStatus, MemberRole
+from sellers.tasks import catalog_import_recover_task
 from shop.core.errors import Conflict
+from shop.core.outbox import OutboxMessage
 from tests.factories import (
     AttributeChoiceFactory,
     AttributeFactory,
@@ -522,110 +536,153 @@ def test_a_job_runs_once(shop, portal_client, celery_eager, django_capture_on_co
     assert StockMovement.objects.filter(reference=f"import:{job.pk}").count() == 1
 
 
-def test_the_success_status_commits_with_the_rows(
-    shop, portal_client, celery_eager, django_capture_on_commit_callbacks, monkeypatch
+# --- a worker that dies: heartbeat, takeover, recovery -----------------------------------------
+
+
+def _job_running(job, *, attempt: int, quiet_for: timedelta) -> None:
+    """As a worker that started the job and then died: running, its heartbeat `quiet_for` old."""
+    CatalogImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, attempt=attempt, updated_at=timezone.now() - quiet_for
+    )
+
+
+def test_a_job_whose_worker_died_is_queued_again_and_finishes(shop, portal_client, settings):
+    assert settings.CELERY_BEAT_SCHEDULE["sellers-import-recover"]["task"] == (
+        catalog_import_recover_task.name
+    )
+    client = portal_client(shop.owner)
+    assert _upload(client, b"sku,stock:main\nTEE-RED,8\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    stale = timedelta(seconds=settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS + 1)
+    _job_running(job, attempt=1, quiet_for=stale)
+    OutboxMessage.objects.all().delete()
+
+    assert catalog_import_recover_task.apply().get() == 1
+    job.refresh_from_db()
+    assert job.status == ImportStatus.QUEUED
+    # a new task, through the outbox, in case the broker lost the first one
+    assert list(OutboxMessage.objects.values_list("task", "kwargs")) == [
+        (IMPORT_RUN_TASK, {"job_id": job.pk})
+    ]
+    job = catalog_import_run(job_id=job.pk)
+    assert (job.status, job.attempt) == (ImportStatus.SUCCEEDED, 2)
+    assert StockMovement.objects.filter(reference=f"import:{job.pk}").count() == 1
+
+
+def test_a_job_that_keeps_losing_its_worker_is_failed_with_nothing_changed(
+    shop, portal_client, settings
 ):
-    """If the job cannot record its success, the rows it wrote roll back with it: a job that is
-    not marked succeeded never changed the catalog."""
-    from sellers.bulk import imports
-
     client = portal_client(shop.owner)
-    rows = _rows(_export(client))
-    rows[0]["price"] = "99.00"
-    assert _upload(client, _csv(rows)).status_code == 302
-    before = _snapshot()
-    finish = imports._finish
-
-    def finish_fails_on_success(job, status, **kwargs):
-        if status == ImportStatus.SUCCEEDED:
-            raise RuntimeError("connection lost")
-        return finish(job, status, **kwargs)
-
-    monkeypatch.setattr(imports, "_finish", finish_fails_on_success)
-    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
-
+    assert _upload(client, b"sku,stock:main\nTEE-RED,8\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    stale = timedelta(seconds=settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS + 1)
+    _job_running(job, attempt=IMPORT_MAX_ATTEMPTS, quiet_for=stale)
+    assert catalog_import_jobs_recover() == 1
+    job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
-    assert _snapshot() == before
-
-
-def test_a_job_whose_worker_went_away_is_failed_by_the_sweeper(shop, portal_client, settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from sellers.tasks import catalog_import_fail_stale_task
-
-    assert settings.CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"]["task"] == (
-        catalog_import_fail_stale_task.name
-    )
-    client = portal_client(shop.owner)
-    for _ in range(2):
-        assert _upload(client, b"sku,price\nTEE-RED,10.50\n").status_code == 302
-    stale, fresh = CatalogImportJob.objects.order_by("pk")
-    now = timezone.now()
-    quiet = now - timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
-    CatalogImportJob.objects.filter(pk=stale.pk).update(
-        status=ImportStatus.RUNNING, updated_at=quiet
-    )
-    CatalogImportJob.objects.filter(pk=fresh.pk).update(status=ImportStatus.RUNNING, updated_at=now)
-
-    assert catalog_import_fail_stale_task.apply().get() == 1
-
-    stale.refresh_from_db()
-    fresh.refresh_from_db()
-    assert (
-        stale.status == ImportStatus.FAILED
-        and "Upload the file again" in stale.errors[0]["message"]
-    )
-    assert fresh.status == ImportStatus.RUNNING
-    page = client.get(reverse("portal:import_job", args=[stale.pk])).content.decode()
+    assert f"stopped {IMPORT_MAX_ATTEMPTS} times" in job.errors[0]["message"]
+    assert catalog_import_run(job_id=job.pk) is None  # no fourth run, even redelivered
+    page = client.get(reverse("portal:import_job", args=[job.pk])).content.decode()
     assert "nothing was changed" in page
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_slow_job_the_sweeper_failed_does_not_turn_into_a_success(
-    shop, portal_client, celery_eager, django_capture_on_commit_callbacks, monkeypatch, settings
+def test_a_redelivered_task_takes_over_only_a_job_whose_heartbeat_stopped(
+    shop, portal_client, settings
 ):
-    """The sweeper tells the seller "failed, nothing changed"; a worker that was only slow must
-    not then commit its rows and flip the job to succeeded (a re-upload would import twice)."""
-    from sellers.bulk import imports
-
     client = portal_client(shop.owner)
-    rows = _rows(_export(client))
-    rows[0]["price"] = "99.00"
-    assert _upload(client, _csv(rows)).status_code == 302
+    assert _upload(client, b"sku,stock:main\nTEE-RED,8\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    _job_running(job, attempt=1, quiet_for=timedelta(seconds=1))
+    assert catalog_import_run(job_id=job.pk) is None  # alive elsewhere: left alone
+    stale = timedelta(seconds=settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS + 1)
+    _job_running(job, attempt=1, quiet_for=stale)
+    job = catalog_import_run(job_id=job.pk)
+    assert (job.status, job.attempt) == (ImportStatus.SUCCEEDED, 2)
+
+
+def test_a_queued_job_that_never_started_gets_its_task_again(shop, portal_client, settings):
+    client = portal_client(shop.owner)
+    assert _upload(client, b"sku,stock:main\nTEE-RED,8\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    waited = timezone.now() - timedelta(seconds=settings.SELLER_IMPORT_REQUEUE_SECONDS + 1)
+    CatalogImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED, updated_at=waited)
+    OutboxMessage.objects.all().delete()
+    assert catalog_import_jobs_recover() == 1
+    assert OutboxMessage.objects.get().task == IMPORT_RUN_TASK
+
+
+class _StalledImport:
+    """Runs a job in a thread of its own (its own connection, as a worker) while this test's
+    connection holds TEE-RED's stock rows locked, so the import waits at its stock phase until
+    `release()`; meanwhile the test can act as another process would."""
+
+    def __init__(self, job) -> None:
+        self.job = job
+        self.result: list = []
+        self.locked = transaction.atomic()
+        self.locked.__enter__()
+        list(Stock.objects.select_for_update().filter(variant__sku="TEE-RED"))
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while CatalogImportJob.objects.get(pk=job.pk).status != ImportStatus.RUNNING:
+            assert time.monotonic() < deadline, "the import never started"
+            time.sleep(0.05)
+
+    def _run(self) -> None:
+        try:
+            self.result.append(catalog_import_run(job_id=self.job.pk))
+        finally:
+            connection.close()
+
+    def release(self):
+        self.locked.__exit__(None, None, None)
+        self.thread.join(timeout=60)
+        return self.result[0]
+
+
+def _queued_stock_import(client, settings) -> CatalogImportJob:
+    assert _upload(client, b"sku,price,stock:main\nTEE-RED,77.00,8\n").status_code == 302
+    job = CatalogImportJob.objects.get()
+    CatalogImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_was_taken_over_cannot_commit_its_rows(shop, portal_client, settings):
+    """A worker only slow (not dead) whose job another run took over must not commit: the new
+    run owns the job and imports the file itself."""
+    client = portal_client(shop.owner)
+    job = _queued_stock_import(client, settings)
     before = _snapshot()
-    apply = imports.catalog_import_apply
-
-    def apply_then_swept(**kwargs):
-        apply(**kwargs)
-        # meanwhile the sweeper (another process, so another connection) gives up on the job
-        import threading
-        from datetime import timedelta
-
-        from django.db import connection
-        from django.utils import timezone
-
-        later = timezone.now() + timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
-
-        def sweep():
-            try:
-                swept.append(imports.catalog_import_jobs_fail_stale(now=later))
-            finally:
-                connection.close()
-
-        swept: list[int] = []
-        sweeper = threading.Thread(target=sweep)
-        sweeper.start()
-        sweeper.join()
-        assert swept == [1]
-
-    monkeypatch.setattr(imports, "catalog_import_apply", apply_then_swept)
-    job = _run(client, CatalogImportJob.objects.get(), django_capture_on_commit_callbacks)
-
-    assert job.status == ImportStatus.FAILED
-    assert "nothing was changed" in job.errors[0]["message"]
+    stalled = _StalledImport(job)
+    # what another run's claim does when it takes the job over
+    CatalogImportJob.objects.filter(pk=job.pk).update(attempt=F("attempt") + 1)
+    result = stalled.release()
+    assert (result.status, result.attempt) == (ImportStatus.RUNNING, 2)
     assert _snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_keeps_a_long_step_alive_for_the_recovery_sweeper(
+    shop, portal_client, settings
+):
+    settings.SELLER_IMPORT_HEARTBEAT_SECONDS = 0
+    settings.SELLER_IMPORT_HEARTBEAT_STALE_SECONDS = 1
+    client = portal_client(shop.owner)
+    job = _queued_stock_import(client, settings)
+    stalled = _StalledImport(job)
+    time.sleep(2.5)  # longer than the stale window: only the heartbeat keeps it alive
+    recovered = []
+    sweeper = threading.Thread(
+        target=lambda: (recovered.append(catalog_import_jobs_recover()), connection.close())
+    )
+    sweeper.start()
+    sweeper.join()
+    assert recovered == [0]
+    result = stalled.release()
+    assert (result.status, result.attempt) == (ImportStatus.SUCCEEDED, 1)
+    assert ProductVariant.objects.get(sku="TEE-RED").price == Decimal("77.00")
 
 
 # --- progress, roles, scoping, CSRF ---------------------------------------------------------
@@ -710,75 +767,3 @@ def test_status_draft_and_publishing_without_active_variant_are_refused(shop):
     )
     plan = catalog_import_check(seller=shop.seller, data=data)
     assert [(e.row, e.column) for e in plan.errors] == [(2, "status"), (3, "status")]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_long_stock_phase_keeps_its_heartbeat_so_the_sweeper_leaves_it_alone(
-    shop, portal_client, monkeypatch, settings
-):
-    """Each stock change here 'takes' longer than the stale limit (the job's last sign of life
-    is pushed back past it, from another connection, as time passing would); the job must still
-    be seen alive after its last stock change and succeed."""
-    import threading
-    from datetime import timedelta
-
-    from django.db import connection
-    from django.db.models import F
-
-    from sellers.bulk import imports
-
-    client = portal_client(shop.owner)
-    rows = _rows(_export(client))
-    for row in rows:
-        if row["sku"] in ("TEE-RED", "TEE-BLUE"):
-            row["stock:main"], row["stock:east"] = "20", "30"
-    assert _upload(client, _csv(rows)).status_code == 302
-    job = CatalogImportJob.objects.get()
-    CatalogImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.QUEUED)
-    monkeypatch.setattr(imports, "PROGRESS_INTERVAL_SECONDS", 0)
-    stale = timedelta(minutes=settings.SELLER_IMPORT_STALE_MINUTES + 1)
-
-    def elsewhere(work):  # another process: its own connection, in autocommit
-        results = []
-
-        def run():
-            try:
-                results.append(work())
-            finally:
-                connection.close()
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        thread.join()
-        return results[0]
-
-    count_set = imports.stock_count_set
-    stock_writes = []
-
-    def slow_count_set(**kwargs):
-        elsewhere(
-            lambda: CatalogImportJob.objects.filter(pk=job.pk).update(
-                updated_at=F("updated_at") - stale
-            )
-        )
-        stock_writes.append(kwargs["on_hand"])
-        return count_set(**kwargs)
-
-    apply = imports.catalog_import_apply
-    swept = []
-
-    def apply_then_sweep(**kwargs):
-        apply(**kwargs)
-        swept.append(elsewhere(imports.catalog_import_jobs_fail_stale))
-
-    monkeypatch.setattr(imports, "stock_count_set", slow_count_set)
-    monkeypatch.setattr(imports, "catalog_import_apply", apply_then_sweep)
-    job = imports.catalog_import_run(job_id=job.pk)
-
-    assert sorted(stock_writes) == [20, 20, 30, 30]
-    assert swept == [0]
-    assert job.status == ImportStatus.SUCCEEDED
-    assert sorted(Stock.objects.filter(variant=shop.tee_red).values_list("on_hand", flat=True)) == [
-        20,
-        30,
-    ]

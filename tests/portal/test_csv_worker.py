@@ -16,7 +16,7 @@ from django.db import connections, transaction
 from django.urls import reverse
 
 from inventory.models import StockMovement
-from sellers.bulk.imports import _ProgressWriter
+from sellers.bulk.imports import _Heartbeat
 from sellers.models import CatalogImportJob, ImportStatus
 from sellers.tasks import catalog_import_run_task
 from shop.celery import app
@@ -96,17 +96,20 @@ def test_import_job_runs_in_a_celery_worker_through_the_broker(owner, portal_cli
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_while_the_import_transaction_is_open(owner):
     job = CatalogImportJob.objects.create(
-        seller=owner.seller, status=ImportStatus.RUNNING, total_rows=10
+        seller=owner.seller, status=ImportStatus.RUNNING, total_rows=10, attempt=1
     )
-    writer = _ProgressWriter(job)
-    try:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            writer(4)
-            # Seen from inside the open transaction, so committed on its own...
-            assert CatalogImportJob.objects.get(pk=job.pk).processed_rows == 4
-            raise RuntimeError("the import fails")
-    finally:
-        writer.close()
+    with (
+        pytest.raises(RuntimeError),
+        _Heartbeat(job, attempt=1) as heartbeat,
+        transaction.atomic(),
+    ):
+        heartbeat.progress(4)
+        # Seen from inside the open transaction, so committed on its own...
+        deadline = time.monotonic() + 10
+        while CatalogImportJob.objects.get(pk=job.pk).processed_rows != 4:
+            assert time.monotonic() < deadline, "progress never showed"
+            time.sleep(0.05)
+        raise RuntimeError("the import fails")
     # ...and it survives the import's rollback.
     job.refresh_from_db()
     assert job.processed_rows == 4
