@@ -350,6 +350,12 @@ CELERY_BEAT_SCHEDULE["inventory-sweep-expired"] = {
     "task": "inventory.tasks.inventory_sweep_expired_task",
     "schedule": 60.0,
 }
+# The counters-versus-rows proof of `manage.py inventory_check`, reporting only (drift is logged
+# as an error, never repaired unattended).
+CELERY_BEAT_SCHEDULE["inventory-reconcile"] = {
+    "task": "inventory.tasks.inventory_reconcile_task",
+    "schedule": float(os.environ.get("INVENTORY_RECONCILE_SECONDS", "3600")),
+}
 
 # --- REST API ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

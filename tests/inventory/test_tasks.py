@@ -91,3 +91,19 @@ def test_inventory_check_reports_and_repairs_drift():
     assert "Repaired 1 counter(s)." in out.getvalue()
     stock.refresh_from_db()
     assert stock.allocated == 0
+
+
+@pytest.mark.django_db
+def test_beat_proves_the_counters_and_reports_drift_without_repairing(caplog):
+    from inventory.tasks import inventory_reconcile_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["inventory-reconcile"]
+    assert entry["task"] == inventory_reconcile_task.name
+    stock = stock_with(on_hand=5)
+    assert inventory_reconcile_task.apply().get() == 0
+    Stock.objects.filter(pk=stock.pk).update(reserved=2)  # no reservation behind it
+    assert inventory_reconcile_task.apply().get() == 1
+    assert any(
+        r.levelname == "ERROR" and "Inventory drift" in r.getMessage() for r in caplog.records
+    )
+    assert Stock.objects.get(pk=stock.pk).reserved == 2  # reported, not repaired
