@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from cart.services import cart_reminder_send, carts_mark_abandoned
 
@@ -13,12 +12,6 @@ def carts_mark_abandoned_task() -> int:
     return carts_mark_abandoned()
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),  # SMTP and socket errors
-    retry_backoff=True,
-    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
-    max_retries=5,
-)
+@shared_task(acks_late=True)
 def cart_reminder_send_task(*, cart_id: int) -> None:
     cart_reminder_send(cart_id=cart_id)

@@ -6,29 +6,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from celery import shared_task
-from django.conf import settings
 
 from orders.emails import order_email_send
 from orders.services import orders_expire_unpaid
 from orders.services.placement import checkout_payment_release, order_payment_void
 
-# Gateway calls may fail for a while (network, the gateway's own outage): retried with backoff
-# up to CELERY_TASK_RETRY_BACKOFF_MAX apart, for about an hour in all.
-_PAYMENT_RETRY = {
-    "autoretry_for": (Exception,),
-    "retry_backoff": True,
-    "retry_backoff_max": settings.CELERY_TASK_RETRY_BACKOFF_MAX,
-    "max_retries": 20,
-}
+# A gateway may fail in ways of its own (its outage answers errors, not dropped sockets): money
+# steps retry any error, with the project's backoff (shop.celery.Task).
+_PAYMENT_RETRY = {"autoretry_for": (Exception,)}
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OSError,),  # SMTP and socket errors
-    retry_backoff=True,
-    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
-    max_retries=5,
-)
+@shared_task(acks_late=True)
 def order_email_send_task(*, order_id: int, kind: str) -> None:
     order_email_send(order_id=order_id, kind=kind)
 

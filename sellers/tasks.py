@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
 from sellers.bulk.imports import catalog_import_jobs_recover, catalog_import_run
 from sellers.services import invitation_email_send
@@ -22,13 +21,6 @@ def catalog_import_recover_task() -> int:
     return catalog_import_jobs_recover()
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(OSError,),  # SMTP and socket errors
-    retry_backoff=True,
-    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
-    max_retries=5,
-)
+@shared_task(acks_late=True, ignore_result=True)
 def invitation_email_send_task(*, invitation_id: int) -> None:
     invitation_email_send(invitation_id=invitation_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 
 from catalog.search.services import (
     search_index_refresh,
@@ -17,13 +16,7 @@ from catalog.search.services import (
 SALE_WINDOW = timedelta(seconds=120)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(ConnectionError,),
-    retry_backoff=True,
-    retry_backoff_max=settings.CELERY_TASK_RETRY_BACKOFF_MAX,
-    max_retries=5,
-)
+@shared_task(acks_late=True)
 def search_index_refresh_task(*, product_ids: list[int]) -> int:
     return search_index_refresh(product_ids=product_ids)
 

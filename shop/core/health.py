@@ -102,5 +102,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
     }
     if ready:
         backlog = outbox_backlog()
-        body["outbox"] = {"pending": backlog.pending, "oldest_seconds": backlog.oldest_seconds}
+        body["outbox"] = {
+            "pending": backlog.pending,
+            "in_flight": backlog.in_flight,
+            "oldest_seconds": backlog.oldest_seconds,
+        }
     return JsonResponse(body, status=200 if ready else 503)

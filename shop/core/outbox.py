@@ -14,10 +14,17 @@ Two ways a row reaches the broker:
   publishing, or whose publish failed. It claims rows with `FOR UPDATE SKIP LOCKED`, so several
   relays never publish one row at the same time, and backs off per row on failure.
 
+A published task can still be lost: a broker without persistence that restarts empty drops
+what it held. So the row also learns what became of its task: the worker marks it `touched_at`
+when the task starts (each try) and `ran_at` when it finished (succeeded, or failed for good),
+through Celery's signals (`outbox_task_signals_connect`). A row published but not run, with no
+sign of life for OUTBOX_REDELIVER_AFTER_SECONDS, is published again by the relay.
+
 Delivery is at least once (a crash between publishing and marking the row sent publishes it
-again after the claim expires): every task started through here must be idempotent, which
-STYLE.md asks of every task anyway. Delays are kept in the row (`available_at`), never as a
-broker ETA, so nothing waits in the broker past its visibility timeout.
+again after the claim expires; a task the broker was only slow to hand out may run twice):
+every task started through here must be idempotent, which STYLE.md asks of every task anyway.
+Delays are kept in the row (`available_at`), never as a broker ETA, so nothing waits in the
+broker past its visibility timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import Task
+from celery.signals import task_failure, task_prerun, task_success
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -57,16 +65,20 @@ class OutboxMessage(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # the last sign of life of its task: published, or a try started in a worker
+    touched_at = models.DateTimeField(null=True, blank=True)
+    # its task finished: succeeded, or failed for good (then `last_error` says how)
+    ran_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
 
     class Meta:
         app_label = "core"
         indexes = [
-            # the relay's scan: only unsent rows, which stay few when the relay keeps up
+            # the relay's scan: only rows whose task has not run, few when all keeps up
             models.Index(
                 fields=["available_at", "id"],
-                name="core_outbox_unsent",
-                condition=models.Q(sent_at__isnull=True),
+                name="core_outbox_not_run",
+                condition=models.Q(ran_at__isnull=True),
             )
         ]
 
@@ -103,11 +115,9 @@ def outbox_enqueue(
 
 
 def _task_get(name: str) -> Task:
-    """The registered task; the apps' task modules are imported first if autodiscovery has not
-    run in this process yet (web processes import them lazily). A name no task has fails at
-    once, in the writer's transaction, rather than in the relay later."""
-    if name not in app.tasks:
-        app.loader.import_default_modules()
+    """The registered task (every app's tasks module is imported when Django starts,
+    `CoreConfig.ready`). A name no task has fails at once, in the writer's transaction, rather
+    than in the relay later."""
     if name not in app.tasks:
         raise ValueError(f"No Celery task is registered as {name!r}.")
     return app.tasks[name]
@@ -133,7 +143,7 @@ def _publish_after_commit(message: OutboxMessage) -> None:
 
 def _publish(message: OutboxMessage, *, retry: bool) -> None:
     options: dict[str, Any] = {
-        "task_id": f"outbox-{message.pk}",
+        "task_id": f"{TASK_ID_PREFIX}{message.pk}",
         "retry": retry,
     }
     if message.queue:
@@ -144,7 +154,10 @@ def _publish(message: OutboxMessage, *, retry: bool) -> None:
 
 _SENT_SQL = (
     f"UPDATE {OutboxMessage._meta.db_table} "  # noqa: S608 - model names
-    "SET sent_at = clock_timestamp(), claimed_until = NULL, last_error = '' WHERE id = ANY(%s)"
+    "SET sent_at = COALESCE(sent_at, clock_timestamp()), touched_at = clock_timestamp(), "
+    "claimed_until = NULL, "
+    # a task that already failed for good (it can finish before this mark) keeps its error
+    "last_error = CASE WHEN ran_at IS NULL THEN '' ELSE last_error END WHERE id = ANY(%s)"
 )
 
 
@@ -163,7 +176,7 @@ def _backoff(attempts: int) -> timedelta:
 
 def _failed_mark(message_id: int, exc: BaseException, *, attempts: int) -> None:
     try:
-        OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).update(
+        OutboxMessage.objects.filter(pk=message_id, ran_at__isnull=True).update(
             claimed_until=None,
             available_at=timezone.now() + _backoff(attempts),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -186,8 +199,12 @@ _CLAIM_SQL = f"""
     SET claimed_until = clock_timestamp() + make_interval(secs => %s), attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM {OutboxMessage._meta.db_table}
-        WHERE sent_at IS NULL AND available_at <= clock_timestamp()
+        WHERE ran_at IS NULL AND available_at <= clock_timestamp()
           AND (claimed_until IS NULL OR claimed_until < clock_timestamp())
+          AND (
+            sent_at IS NULL
+            OR touched_at < clock_timestamp() - make_interval(secs => %s)
+          )
         ORDER BY available_at, id
         LIMIT %s
         FOR UPDATE SKIP LOCKED
@@ -197,15 +214,26 @@ _CLAIM_SQL = f"""
 
 
 def outbox_relay(*, limit: int = 200) -> RelayResult:
-    """Publish up to `limit` due rows. The claim commits before publishing, so no lock is held
-    while talking to the broker. Stops at the first failure: the broker is most likely down,
-    and the rest keep their place (their attempt is not counted)."""
+    """Publish up to `limit` due rows: never published, or published and then lost (no sign of
+    life for OUTBOX_REDELIVER_AFTER_SECONDS). The claim commits before publishing, so no lock
+    is held while talking to the broker. Stops at the first failure: the broker is most likely
+    down, and the rest keep their place (their attempt is not counted)."""
+    redeliver_after = float(settings.OUTBOX_REDELIVER_AFTER_SECONDS)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [RELAY_CLAIM.total_seconds(), limit])
+        cursor.execute(_CLAIM_SQL, [RELAY_CLAIM.total_seconds(), redeliver_after, limit])
         messages = sorted(instances(OutboxMessage, cursor.fetchall()), key=lambda m: m.pk)
     sent: list[int] = []
     failed = 0
     for index, message in enumerate(messages):
+        if message.sent_at is not None:
+            logger.warning(
+                "Outbox: %s #%s was published %s but its task never ran or gave no sign of "
+                "life for %g s (a broker that lost it?); publishing it again.",
+                message.task,
+                message.pk,
+                message.sent_at.isoformat(),
+                redeliver_after,
+            )
         try:
             _publish(message, retry=True)
         except Exception as exc:  # noqa: BLE001 - recorded on the row, retried with backoff
@@ -229,43 +257,102 @@ def outbox_relay(*, limit: int = 200) -> RelayResult:
 
 def _unclaim(ids: list[int]) -> None:
     if ids:
-        OutboxMessage.objects.filter(pk__in=ids, sent_at__isnull=True).update(
+        OutboxMessage.objects.filter(pk__in=ids, ran_at__isnull=True).update(
             claimed_until=None, attempts=models.F("attempts") - 1
         )
 
 
+# --- what became of the task (worker side, Celery signals) -----------------------------------
+
+TASK_ID_PREFIX = "outbox-"
+
+
+def _outbox_id(task_id: str | None) -> int | None:
+    if not task_id or not task_id.startswith(TASK_ID_PREFIX):
+        return None  # not started through the outbox (beat, a task's own retry chain...)
+    try:
+        return int(task_id.removeprefix(TASK_ID_PREFIX))
+    except ValueError:
+        return None
+
+
+def _task_mark(task_id: str | None, **fields: Any) -> None:
+    message_id = _outbox_id(task_id)
+    if message_id is None:
+        return
+    try:
+        OutboxMessage.objects.filter(pk=message_id, ran_at__isnull=True).update(**fields)
+    except Exception:
+        # the database is away: the row is published again later and the (idempotent) task
+        # runs once more, the price of at-least-once
+        logger.exception("Could not record what became of outbox row %s.", message_id)
+
+
+def _on_task_prerun(task_id: str | None = None, **kwargs: Any) -> None:
+    _task_mark(task_id, touched_at=timezone.now())
+
+
+def _on_task_success(sender: Task | None = None, **kwargs: Any) -> None:
+    _task_mark(sender.request.id if sender is not None else None, ran_at=timezone.now())
+
+
+def _on_task_failure(
+    task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any
+) -> None:
+    _task_mark(
+        task_id,
+        ran_at=timezone.now(),
+        last_error=f"the task failed for good: {type(exception).__name__}: {exception}"[:2000],
+    )
+
+
+def outbox_task_signals_connect() -> None:
+    """Have workers record on each outbox row when its task starts and when it has finished
+    (called once at start-up, `CoreConfig.ready`)."""
+    task_prerun.connect(_on_task_prerun, weak=False, dispatch_uid="outbox-prerun")
+    task_success.connect(_on_task_success, weak=False, dispatch_uid="outbox-success")
+    task_failure.connect(_on_task_failure, weak=False, dispatch_uid="outbox-failure")
+
+
+# --- operators ---------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class OutboxBacklog:
-    pending: int
-    oldest_seconds: float | None
-    failing: int
+    pending: int  # not published yet
+    in_flight: int  # published, task not finished
+    oldest_seconds: float | None  # age of the oldest row not published yet
+    failing: int  # rows whose last publish failed, or whose task failed for good
 
 
 def outbox_backlog() -> OutboxBacklog:
-    """What is waiting to be published: for /readyz and the relay's alerts."""
-    unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
-    stats = unsent.aggregate(
-        pending=models.Count("id"),
-        oldest=models.Min("created_at"),
-        failing=models.Count("id", filter=~models.Q(last_error="")),
+    """What is waiting: for /readyz and the relay's alerts."""
+    stats = OutboxMessage.objects.filter(ran_at__isnull=True).aggregate(
+        pending=models.Count("id", filter=models.Q(sent_at__isnull=True)),
+        in_flight=models.Count("id", filter=models.Q(sent_at__isnull=False)),
+        oldest=models.Min("created_at", filter=models.Q(sent_at__isnull=True)),
+    )
+    failing = OutboxMessage.objects.exclude(last_error="").filter(
+        models.Q(ran_at__isnull=True) | models.Q(ran_at__gte=timezone.now() - timedelta(days=1))
     )
     oldest = stats["oldest"]
     return OutboxBacklog(
         pending=stats["pending"],
+        in_flight=stats["in_flight"],
         oldest_seconds=(timezone.now() - oldest).total_seconds() if oldest else None,
-        failing=stats["failing"],
+        failing=failing.count(),
     )
 
 
 def outbox_prune(*, keep: timedelta | None = None, batch: int = 10_000) -> int:
-    """Delete rows published more than `keep` ago (OUTBOX_KEEP_DAYS); unsent rows are never
-    deleted."""
+    """Delete rows whose task finished more than `keep` ago (OUTBOX_KEEP_DAYS); rows whose
+    task has not run are never deleted."""
     keep = keep or timedelta(days=settings.OUTBOX_KEEP_DAYS)
     cutoff = timezone.now() - keep
     deleted = 0
     while True:
         ids = list(
-            OutboxMessage.objects.filter(sent_at__lt=cutoff).values_list("pk", flat=True)[:batch]
+            OutboxMessage.objects.filter(ran_at__lt=cutoff).values_list("pk", flat=True)[:batch]
         )
         if not ids:
             return deleted

@@ -42,7 +42,7 @@ def test_readyz_ok_when_database_cache_and_broker_answer(client, settings, redis
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
-    assert body["outbox"] == {"pending": 0, "oldest_seconds": None}
+    assert body["outbox"] == {"pending": 0, "in_flight": 0, "oldest_seconds": None}
 
 
 def test_readyz_stays_ready_but_degraded_when_the_broker_is_down(

@@ -115,16 +115,17 @@ def test_an_unknown_task_fails_in_the_writer_not_later():
 
 
 @pytest.mark.django_db
-def test_prune_keeps_unsent_rows_and_recent_ones():
-    old_sent = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
-    recent_sent = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
-    unsent = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
+def test_prune_keeps_rows_whose_task_has_not_run_and_recent_ones():
+    old_ran = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
+    recent_ran = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
+    never_ran = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
     now = timezone.now()
-    OutboxMessage.objects.filter(pk=old_sent.pk).update(sent_at=now - timedelta(days=30))
-    OutboxMessage.objects.filter(pk=recent_sent.pk).update(sent_at=now - timedelta(hours=1))
-    OutboxMessage.objects.filter(pk=unsent.pk).update(created_at=now - timedelta(days=30))
+    month_ago = now - timedelta(days=30)
+    OutboxMessage.objects.filter(pk=old_ran.pk).update(sent_at=month_ago, ran_at=month_ago)
+    OutboxMessage.objects.filter(pk=recent_ran.pk).update(sent_at=now, ran_at=now)
+    OutboxMessage.objects.filter(pk=never_ran.pk).update(created_at=month_ago, sent_at=month_ago)
     assert outbox_prune(keep=timedelta(days=7)) == 1
-    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {recent_sent.pk, unsent.pk}
+    assert set(OutboxMessage.objects.values_list("pk", flat=True)) == {recent_ran.pk, never_ran.pk}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -154,3 +155,59 @@ def test_concurrent_relays_publish_each_row_once(broker):
     ids = [m["headers"]["id"] for m in broker.queued()]
     assert len(ids) == total and len(set(ids)) == total
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_worker_records_when_the_task_ran(django_capture_on_commit_callbacks, celery_eager):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = outbox_enqueue(task=PING, kwargs={"token": "ran"})
+    message.refresh_from_db()
+    assert message.touched_at is not None and message.ran_at is not None
+    # a task that ran is never published again, however old
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        touched_at=timezone.now() - timedelta(days=1)
+    )
+    assert outbox_relay().claimed == 0
+
+
+@pytest.mark.django_db
+def test_a_task_the_broker_lost_is_published_again(
+    django_capture_on_commit_callbacks, broker, settings
+):
+    """A broker without persistence that restarts empty drops what it held: the row knows its
+    task never ran, and after OUTBOX_REDELIVER_AFTER_SECONDS the relay publishes it again."""
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = outbox_enqueue(task=PING, kwargs={"token": "lost"})
+    assert len(broker.queued()) == 1
+    broker.stop()
+    broker.start()  # empty
+    assert broker.queued() == []
+    assert outbox_relay().claimed == 0  # not yet: it may only be waiting in a busy queue
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        touched_at=timezone.now() - timedelta(seconds=settings.OUTBOX_REDELIVER_AFTER_SECONDS + 1)
+    )
+    assert outbox_relay().sent == 1
+    assert [m["headers"]["id"] for m in broker.queued()] == [f"outbox-{message.pk}"]
+    assert outbox_backlog().in_flight == 1
+
+
+@pytest.mark.django_db
+def test_a_task_that_failed_for_good_is_recorded_and_not_sent_again(
+    django_capture_on_commit_callbacks, celery_eager
+):
+    from shop.celery import app
+
+    previous = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            # a cart reminder for a cart id that is no number: fails, and not transiently
+            message = outbox_enqueue(
+                task="cart.tasks.cart_reminder_send_task", kwargs={"cart_id": "x"}
+            )
+    finally:
+        app.conf.task_eager_propagates = previous
+    message.refresh_from_db()
+    assert message.ran_at is not None
+    assert message.last_error.startswith("the task failed for good: ValueError")
+    assert outbox_backlog().failing == 1
