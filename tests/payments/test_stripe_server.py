@@ -212,6 +212,20 @@ def test_server_side_confirmation_needs_a_return_url_unless_redirects_are_off(st
     assert intent.status == "succeeded"
 
 
+def test_allowed_payment_method_types_replace_automatic_payment_methods(stripe_client):
+    intent = stripe_client.v1.payment_intents.create(
+        {"amount": 2000, "currency": "usd", "allowed_payment_method_types": ["card"]}
+    )
+    with pytest.raises(stripe.InvalidRequestError) as old_name:
+        stripe_client.v1.payment_intents.create(
+            {"amount": 2000, "currency": "usd", "payment_method_types": ["card"]}
+        )
+
+    assert intent.automatic_payment_methods is None
+    assert intent.payment_method_types == ["card"]
+    assert old_name.value.code == "parameter_unknown"  # not a request parameter any more
+
+
 def test_create_update_then_confirm(stripe_client):
     intent = stripe_client.v1.payment_intents.create({"amount": 2000, "currency": "usd"})
     assert intent.status == "requires_payment_method"

@@ -134,16 +134,18 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
             code="amount_too_small",
         )
     capture_method = p.string("capture_method", choices=CAPTURE_METHODS) or "automatic_async"
-    types = p.string_list("payment_method_types")
+    # API versions of the pinned SDK name the allowed types `allowed_payment_method_types`
+    # (`payment_method_types` is only an answer field there).
+    allowed_types = p.string_list("allowed_payment_method_types")
     automatic = p.mapping("automatic_payment_methods", allowed=("enabled", "allow_redirects"))
-    if automatic and types:
+    if automatic and allowed_types:
         raise invalid(
-            "You may only specify one of these parameters: automatic_payment_methods, "
-            "payment_method_types.",
+            "You may only specify one of these parameters: allowed_payment_method_types, "
+            "automatic_payment_methods.",
             param="automatic_payment_methods",
         )
     automatic_payment_methods = None
-    if not types:
+    if not allowed_types:
         enabled = p.boolean("automatic_payment_methods", "enabled")
         if automatic is not None and enabled is None:
             raise invalid(
@@ -162,7 +164,6 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
                 or "always",
                 "enabled": True,
             }
-        types = ["card"]
     customer = p.string("customer")
     if customer:
         store.get_typed(customer, "customer", owner=ctx.account, param="customer")
@@ -175,6 +176,7 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
     intent: dict[str, Any] = {
         "id": intent_id,
         "object": "payment_intent",
+        "allowed_payment_method_types": allowed_types or None,
         "amount": amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
@@ -207,7 +209,7 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
             else None
         ),
         "payment_method_options": _card_options(),
-        "payment_method_types": types,
+        "payment_method_types": allowed_types or ["card"],
         "processing": None,
         "receipt_email": p.string("receipt_email"),
         "review": None,
