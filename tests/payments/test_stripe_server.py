@@ -1014,6 +1014,23 @@ def test_bad_deliveries_are_rejected_by_construct_event(stripe_server, stripe_cl
         stripe.Webhook.construct_event(payload, signature, stripe_server.webhook_secret)
 
 
+def test_every_recorded_event_can_be_delivered_in_order(stripe_server, stripe_client):
+    pay(stripe_client, capture_method="manual")
+
+    hooks = stripe_server.webhooks()
+    events = [
+        stripe.Webhook.construct_event(hook.payload, hook.signature, stripe_server.webhook_secret)
+        for hook in hooks
+    ]
+
+    assert [event.type for event in events] == [
+        "payment_intent.created",
+        "charge.succeeded",
+        "payment_intent.amount_capturable_updated",
+    ]
+    assert [hook.event_type for hook in stripe_server.webhooks("charge.*")] == ["charge.succeeded"]
+
+
 def test_a_delivery_can_be_posted_to_a_live_url(stripe_server, stripe_client):
     received = {}
 

@@ -103,7 +103,6 @@ def create_ephemeral_key(store: Store, ctx: RequestContext, p: Params) -> dict[s
         "secret": "ek_test_" + new_id("x")[3:],
     }
     store.add(key, ctx.account)
-    store.ephemeral_key_versions[key["id"]] = ctx.version_header
     return key
 
 

@@ -13,7 +13,7 @@ from .cards import TEST_PAYMENT_METHODS, Decline, Flow, TestCard
 from .disputes import open_dispute
 from .errors import StripeFakeError, invalid, no_such, state_error, unexpected_state
 from .forms import Params, apply_metadata
-from .store import ChargeState, IntentState, RequestContext, Store, mutate, new_id, now
+from .store import ChargeState, RequestContext, Store, mutate, new_id, now
 
 MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50}
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -232,7 +232,6 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
     if confirm:
         _check_confirmable(intent, p)
     store.add(intent, ctx.account)
-    store.intents[intent_id] = IntentState()
     store.emit("payment_intent.created", intent, ctx)
     if confirm:
         _confirm(store, ctx, intent, p)
@@ -392,8 +391,6 @@ def _confirm(store: Store, ctx: RequestContext, intent: dict[str, Any], p: Param
             code="payment_intent_incompatible_payment_method",
             param="payment_method",
         )
-    state = store.intents[intent["id"]]
-    state.use_stripe_sdk = bool(p.boolean("use_stripe_sdk"))
     return_url = p.string("return_url")
     intent["last_payment_error"] = None
     if card.flow is Flow.AUTHENTICATE:
@@ -406,7 +403,9 @@ def _confirm(store: Store, ctx: RequestContext, intent: dict[str, Any], p: Param
             )
             raise _fail_card(store, ctx, intent, card, decline)
         intent["status"] = "requires_action"
-        intent["next_action"] = _authentication_action(store, intent, return_url)
+        intent["next_action"] = _authentication_action(
+            intent, return_url, use_stripe_sdk=bool(p.boolean("use_stripe_sdk"))
+        )
         store.emit("payment_intent.requires_action", intent, ctx)
         return
     if card.flow is Flow.PROCESSING:
@@ -419,10 +418,10 @@ def _confirm(store: Store, ctx: RequestContext, intent: dict[str, Any], p: Param
 
 
 def _authentication_action(
-    store: Store, intent: dict[str, Any], return_url: str | None
+    intent: dict[str, Any], return_url: str | None, *, use_stripe_sdk: bool
 ) -> dict[str, Any]:
     source = new_id("payatt")
-    if return_url and not store.intents[intent["id"]].use_stripe_sdk:
+    if return_url and not use_stripe_sdk:
         return {
             "type": "redirect_to_url",
             "redirect_to_url": {

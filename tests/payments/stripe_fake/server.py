@@ -516,6 +516,12 @@ class FakeStripeServer:
         )
         return SignedWebhook(event["id"], event["type"], payload, signature)
 
+    def webhooks(
+        self, event_type: str | None = None, *, secret: str | None = None
+    ) -> list[SignedWebhook]:
+        """Signed deliveries of the recorded events (of `event_type`, a glob), oldest first."""
+        return [self.webhook(event, secret=secret) for event in self.events(event_type)]
+
     # --- HTTP ----------------------------------------------------------------------------
 
     def _handle(self, handler: _Handler) -> None:

@@ -61,13 +61,6 @@ class RequestContext:
 
 
 @dataclass
-class IntentState:
-    """What the fake remembers about a PaymentIntent beyond its API fields."""
-
-    use_stripe_sdk: bool = False
-
-
-@dataclass
 class ChargeState:
     released: int = 0  # the part of an authorisation not captured (or released by cancel)
     refunded: int = 0  # refunds made through the Refunds API
@@ -92,11 +85,9 @@ class Store:
         self.sequence: dict[str, int] = {}
         self._counter = itertools.count()
         self.cards: dict[str, TestCard] = {}
-        self.intents: dict[str, IntentState] = {}
         self.charges: dict[str, ChargeState] = {}
         self.balances: dict[tuple[str | None, str], Balance] = {}
         self.event_ids: list[str] = []
-        self.ephemeral_key_versions: dict[str, str] = {}
 
     # --- objects -------------------------------------------------------------------------
 
@@ -104,14 +95,6 @@ class Store:
         self.objects[obj["id"]] = obj
         self.owners[obj["id"]] = owner
         self.sequence[obj["id"]] = next(self._counter)
-        return obj
-
-    def get(self, object_id: str, *, owner: str | None, param: str | None = "id") -> dict[str, Any]:
-        prefix = object_id.split("_", 1)[0]
-        kind = KINDS.get(prefix, "object")
-        obj = self.objects.get(object_id)
-        if obj is None or self.owners[object_id] != owner:
-            raise no_such(kind, object_id, param=param)
         return obj
 
     def get_typed(
