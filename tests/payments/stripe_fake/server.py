@@ -27,7 +27,7 @@ from stripe._api_version import _ApiVersion
 from . import cards, connect, disputes, payments
 from .errors import StripeFakeError, invalid, unknown_param
 from .forms import Params, parse_form
-from .routes import match
+from .routes import Route, match
 from .store import RequestContext, Store, new_id, now
 from .webhooks import SignedWebhook, event_payload, signature_header
 
@@ -107,17 +107,35 @@ class _Idempotency:
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, str | None, str], _Saved] = {}
 
-    def begin(self, scope: tuple[str, str | None, str], fingerprint: str) -> _Saved | str:
+    def begin(self, scope: tuple[str, str | None, str], fingerprint: str) -> _Saved | None:
+        """None: run the request (the key is now in progress); a saved response: replay it."""
+        key = scope[2]
+        if len(key) > 255:
+            raise invalid("Idempotency-Key must be at most 255 characters long.")
         with self._lock:
             saved = self._entries.get(scope)
             if saved is None:
                 self._entries[scope] = _Saved(fingerprint)
-                return "run"
-            if not saved.done:
-                return "in_progress"
-            if saved.fingerprint != fingerprint:
-                return "mismatch"
-            return saved
+                return None
+        if not saved.done:
+            raise StripeFakeError(
+                409,
+                "There is currently another in-progress request using this Idempotent Key "
+                "(that probably means you submitted twice, and the other request is still "
+                f"going through): {key}. Please try again later.",
+                code="idempotency_key_in_use",
+                saved=False,
+            )
+        if saved.fingerprint != fingerprint:
+            raise StripeFakeError(
+                400,
+                "Keys for idempotent requests can only be used with the same parameters they "
+                f"were first used with. Try using a key other than '{key}' if you meant to "
+                "execute a different request.",
+                type="idempotency_error",
+                saved=False,
+            )
+        return saved
 
     def finish(
         self,
@@ -525,120 +543,53 @@ class FakeStripeServer:
     # --- HTTP ----------------------------------------------------------------------------
 
     def _handle(self, handler: _Handler) -> None:
-        request_id = new_id("req")
-        method = handler.command
-        url = urlsplit(handler.path)
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        if method == "POST":
-            pairs = parse_qsl(body.decode(), keep_blank_values=True)
-        else:
-            pairs = parse_qsl(url.query, keep_blank_values=True)
-        params = parse_form(pairs)
-        record = RecordedRequest(
-            method=method,
-            path=url.path,
-            params=params,
-            headers=dict(handler.headers.items()),
-            request_id=request_id,
-        )
-        with self._requests_lock:
-            self._requests.append(record)
-
-        fault = self._take_fault(method, url.path)
-        if fault is not None:
-            record.fault = fault.kind
+        record = self._receive(handler)
+        fault = self._take_fault(record.method, record.path)
+        record.fault = fault.kind if fault else None
         if fault is not None and fault.kind == "disconnect":
             handler.close_connection = True
             return
         if fault is not None and fault.error is not None:
-            self._send(
-                handler,
-                record,
-                fault.error.status,
-                fault.error.body(request_id),
-                fault.error.headers,
-            )
+            self._refuse(handler, record, fault.error)
             return
-
         try:
             account, version = self._authenticate(record)
+            route, path_ids = self._route(record)
         except StripeFakeError as refused:
-            self._send(handler, record, refused.status, refused.body(request_id), refused.headers)
+            self._refuse(handler, record, refused)
             return
-        found = match(method, url.path)
-        if found is None:
-            refusal = StripeFakeError(
-                404,
-                f"Unrecognized request URL ({method}: {url.path}). Please see "
-                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
-            )
-            self._send(handler, record, 404, refusal.body(request_id))
-            return
-        route, path_ids = found
         ctx = RequestContext(
-            request_id=request_id,
-            idempotency_key=record.idempotency_key if method == "POST" else None,
+            request_id=record.request_id,
+            idempotency_key=record.idempotency_key if record.method == "POST" else None,
             account=account,
             api_version=version,
             version_header=record.stripe_version,
         )
-
         scope = None
         if ctx.idempotency_key is not None:
-            key = ctx.idempotency_key
-            if len(key) > 255:
-                refusal = invalid("Idempotency-Key must be at most 255 characters long.")
-                self._send(handler, record, 400, refusal.body(request_id))
+            scope = (self.secret_key, account, ctx.idempotency_key)
+            fingerprint = json.dumps([record.method, record.path, record.params], sort_keys=True)
+            try:
+                saved = self._idempotency.begin(scope, fingerprint)
+            except StripeFakeError as refused:
+                self._refuse(handler, record, refused)
                 return
-            scope = (self.secret_key, account, key)
-            fingerprint = json.dumps([method, url.path, params], sort_keys=True)
-            state = self._idempotency.begin(scope, fingerprint)
-            if isinstance(state, _Saved):
+            if saved is not None:
                 record.replayed = True
-                self._send_bytes(
-                    handler,
-                    record,
-                    state.status,
-                    state.body,
-                    {
-                        **state.headers,
-                        "Idempotent-Replayed": "true",
-                        "Original-Request": state.request_id,
-                    },
-                )
-                return
-            if state == "in_progress":
-                refusal = StripeFakeError(
-                    409,
-                    "There is currently another in-progress request using this Idempotent "
-                    "Key (that probably means you submitted twice, and the other request is "
-                    f"still going through): {key}. Please try again later.",
-                    code="idempotency_key_in_use",
-                )
-                self._send(handler, record, 409, refusal.body(request_id))
-                return
-            if state == "mismatch":
-                refusal = StripeFakeError(
-                    400,
-                    "Keys for idempotent requests can only be used with the same parameters "
-                    f"they were first used with. Try using a key other than '{key}' if you "
-                    "meant to execute a different request.",
-                    type="idempotency_error",
-                )
-                self._send(handler, record, 400, refusal.body(request_id))
+                replay = {"Idempotent-Replayed": "true", "Original-Request": saved.request_id}
+                self._send(handler, record, saved.status, saved.body, {**saved.headers, **replay})
                 return
 
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
-        status, payload, headers, saved = self._run(route, path_ids, ctx, params)
+        status, payload, headers, saved_for_replay = self._run(route, path_ids, ctx, record.params)
         data = json.dumps(payload, indent=2).encode()
-        headers = {**headers, "Request-Id": request_id, "Stripe-Version": version}
+        headers = {**headers, "Request-Id": record.request_id, "Stripe-Version": version}
         if ctx.idempotency_key is not None:
             headers["Idempotency-Key"] = ctx.idempotency_key
-        if scope is not None and saved:
+        if scope is not None and saved_for_replay:
             self._idempotency.finish(
-                scope, status=status, body=data, headers=headers, request_id=request_id
+                scope, status=status, body=data, headers=headers, request_id=record.request_id
             )
         elif scope is not None:
             self._idempotency.abandon(scope)
@@ -646,7 +597,33 @@ class FakeStripeServer:
             record.status, record.response = status, payload
             handler.close_connection = True
             return
-        self._send_bytes(handler, record, status, data, headers)
+        self._send(handler, record, status, data, headers)
+
+    def _receive(self, handler: _Handler) -> RecordedRequest:
+        url = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        form = body.decode("utf-8", "replace") if handler.command == "POST" else url.query
+        record = RecordedRequest(
+            method=handler.command,
+            path=url.path,
+            params=parse_form(parse_qsl(form, keep_blank_values=True)),
+            headers=dict(handler.headers.items()),
+            request_id=new_id("req"),
+        )
+        with self._requests_lock:
+            self._requests.append(record)
+        return record
+
+    def _route(self, record: RecordedRequest) -> tuple[Route, tuple[str, ...]]:
+        found = match(record.method, record.path)
+        if found is None:
+            raise StripeFakeError(
+                404,
+                f"Unrecognized request URL ({record.method}: {record.path}). Please see "
+                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+            )
+        return found
 
     def _authenticate(self, record: RecordedRequest) -> tuple[str | None, str]:
         authorization = record.header("Authorization") or ""
@@ -689,7 +666,7 @@ class FakeStripeServer:
         return account, version
 
     def _run(
-        self, route: Any, path_ids: tuple[str, ...], ctx: RequestContext, params: dict[str, Any]
+        self, route: Route, path_ids: tuple[str, ...], ctx: RequestContext, params: dict[str, Any]
     ) -> tuple[int, Any, dict[str, str], bool]:
         """(status, body, headers, saved-for-idempotent-replay)."""
         try:
@@ -708,24 +685,13 @@ class FakeStripeServer:
             crash = StripeFakeError(500, "An unknown error occurred", type="api_error")
             return 500, crash.body(ctx.request_id), {}, False
 
-    def _send(
-        self,
-        handler: _Handler,
-        record: RecordedRequest,
-        status: int,
-        payload: Any,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        data = json.dumps(payload, indent=2).encode()
-        self._send_bytes(
-            handler,
-            record,
-            status,
-            data,
-            {**(headers or {}), "Request-Id": record.request_id},
+    def _refuse(self, handler: _Handler, record: RecordedRequest, error: StripeFakeError) -> None:
+        data = json.dumps(error.body(record.request_id), indent=2).encode()
+        self._send(
+            handler, record, error.status, data, {**error.headers, "Request-Id": record.request_id}
         )
 
-    def _send_bytes(
+    def _send(
         self,
         handler: _Handler,
         record: RecordedRequest,
