@@ -117,7 +117,8 @@ class _Idempotency:
             if saved is None:
                 self._entries[scope] = _Saved(fingerprint)
                 return None
-        if not saved.done:
+            done, same = saved.done, saved.fingerprint == fingerprint
+        if not done:
             raise StripeFakeError(
                 409,
                 "There is currently another in-progress request using this Idempotent Key "
@@ -126,7 +127,7 @@ class _Idempotency:
                 code="idempotency_key_in_use",
                 saved=False,
             )
-        if saved.fingerprint != fingerprint:
+        if not same:
             raise StripeFakeError(
                 400,
                 "Keys for idempotent requests can only be used with the same parameters they "
@@ -148,8 +149,9 @@ class _Idempotency:
     ) -> None:
         with self._lock:
             saved = self._entries[scope]
-            saved.done, saved.status, saved.body = True, status, body
-            saved.headers, saved.request_id = headers, request_id
+            saved.status, saved.body, saved.headers = status, body, headers
+            saved.request_id = request_id
+            saved.done = True
 
     def abandon(self, scope: tuple[str, str | None, str]) -> None:
         """Nothing is saved when the endpoint did not run: the key may be used again."""
