@@ -888,7 +888,7 @@ def test_idempotency_keys_are_scoped_by_connected_account(stripe_server, stripe_
 
 
 def test_a_concurrent_request_with_the_same_key_is_told_to_wait(stripe_server):
-    stripe_server.delay_next(0.5, method="POST", path="/v1/payment_intents")
+    stripe_server.delay_next(1.0, method="POST", path="/v1/payment_intents")
     params = {"amount": 2000, "currency": "usd"}
     options = {"idempotency_key": "double-click"}
     results = {}
@@ -898,7 +898,10 @@ def test_a_concurrent_request_with_the_same_key_is_told_to_wait(stripe_server):
 
     thread = threading.Thread(target=first)
     thread.start()
-    time.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while not stripe_server.requests_to("POST", "/v1/payment_intents"):
+        assert time.monotonic() < deadline, "the first request never arrived"
+        time.sleep(0.01)
     with pytest.raises(stripe.APIError) as conflict:
         stripe_server.client().v1.payment_intents.create(params, options)
     waited = stripe_server.client(max_network_retries=3).v1.payment_intents.create(params, options)
