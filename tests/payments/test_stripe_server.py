@@ -1,6 +1,7 @@
 """The Stripe fake, driven through the real stripe-python SDK: what each resource answers, the
 payment flows, idempotency, errors and injected faults, and signed webhook deliveries."""
 
+import base64
 import json
 import threading
 import time
@@ -124,9 +125,14 @@ def test_keys_are_checked(stripe_server):
     with pytest.raises(stripe.AuthenticationError):
         stripe_server.client(api_key=stripe_server.publishable_key).v1.customers.create()
     status, _headers, body = raw(stripe_server, "GET", "/v1/balance", headers={"Authorization": ""})
+    basic = base64.b64encode(f"{stripe_server.secret_key}:".encode()).decode()
+    curl_status, _headers, _body = raw(
+        stripe_server, "GET", "/v1/balance", headers={"Authorization": f"Basic {basic}"}
+    )
 
     assert status == 401
     assert body["error"]["message"].startswith("You did not provide an API key")
+    assert curl_status == 200  # curl -u sk_test_...:
 
 
 def test_a_stripe_account_header_for_an_unknown_account_is_refused(stripe_server):

@@ -13,6 +13,7 @@ import copy
 import fnmatch
 import json
 import socket
+import sys
 import threading
 import time
 import traceback
@@ -194,6 +195,12 @@ class _HTTPServer(ThreadingHTTPServer):
         finally:
             with self.connections_lock:
                 self.connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return  # the client went away first (its timeout, a dropped connection)
+        self.fake.internal_errors.append(traceback.format_exc())
 
     def close_connections(self) -> None:
         with self.connections_lock:
