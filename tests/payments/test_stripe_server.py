@@ -188,7 +188,9 @@ def test_a_card_payment_succeeds_with_its_charge_risk_and_card_details(
 def test_the_same_test_card_has_the_same_fingerprint(stripe_client, stripe_server):
     first = pay(stripe_client, expand=["latest_charge"])
     second = pay(stripe_client, expand=["latest_charge"])
-    shared = stripe_server.create_payment_method("pm_card_mastercard", fingerprint="f1ngerpr1nt")
+    shared = stripe_server.create_payment_method(
+        "pm_card_mastercard", fingerprint="f1ngerpr1nt", country="GB", billing_country="FR"
+    )
     third = pay(stripe_client, payment_method=shared, expand=["latest_charge"])
 
     assert (
@@ -197,6 +199,8 @@ def test_the_same_test_card_has_the_same_fingerprint(stripe_client, stripe_serve
     )
     assert third.latest_charge.payment_method_details.card.fingerprint == "f1ngerpr1nt"
     assert third.latest_charge.payment_method_details.card.brand == "mastercard"
+    assert third.latest_charge.payment_method_details.card.country == "GB"
+    assert third.latest_charge.billing_details.address.country == "FR"
 
 
 def test_server_side_confirmation_needs_a_return_url_unless_redirects_are_off(stripe_client):
@@ -459,6 +463,9 @@ def test_list_payment_intents_pages_newest_first(stripe_client):
     assert first.has_more is True
     assert [intent.id for intent in rest.data] == made[:1]
     assert rest.has_more is False
+    since = stripe_client.v1.payment_intents.list({"created": {"gte": int(time.time()) - 60}})
+    assert len(since.data) == 4
+    assert stripe_client.v1.payment_intents.list({"created": {"lt": 1}}).data == []
 
 
 # --- Refunds -------------------------------------------------------------------------------

@@ -34,6 +34,29 @@ def billing_details() -> dict[str, Any]:
     return {"address": address(), "email": None, "name": None, "phone": None, "tax_id": None}
 
 
+_RANGE = ("gt", "gte", "lt", "lte")
+
+
+def created_within(objects: list[dict[str, Any]], p: Params) -> list[dict[str, Any]]:
+    """Stripe's `created` list filter: a timestamp, or `created[gte]=...` and friends."""
+    created = p.raw("created")
+    if isinstance(created, str):
+        exact = p.integer("created")
+        return [obj for obj in objects if obj["created"] == exact]
+    if not isinstance(created, dict):
+        return objects
+    p.mapping("created", allowed=_RANGE)
+    bounds = {name: p.integer("created", name) for name in _RANGE}
+    return [
+        obj
+        for obj in objects
+        if (bounds["gt"] is None or obj["created"] > bounds["gt"])
+        and (bounds["gte"] is None or obj["created"] >= bounds["gte"])
+        and (bounds["lt"] is None or obj["created"] < bounds["lt"])
+        and (bounds["lte"] is None or obj["created"] <= bounds["lte"])
+    ]
+
+
 def page(store: Store, objects: list[dict[str, Any]], url: str, p: Params) -> dict[str, Any]:
     return store.page(
         objects,

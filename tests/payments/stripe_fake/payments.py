@@ -255,7 +255,7 @@ def retrieve_payment_intent(store: Store, ctx: RequestContext, intent_id: str, p
 
 
 def list_payment_intents(store: Store, ctx: RequestContext, p: Params) -> dict[str, Any]:
-    intents = store.all_of("payment_intent", ctx.account)
+    intents = common.created_within(store.all_of("payment_intent", ctx.account), p)
     customer = p.string("customer")
     if customer:
         intents = [intent for intent in intents if intent["customer"] == customer]
@@ -543,7 +543,9 @@ def _new_charge(
         "application_fee": None,
         "application_fee_amount": None,
         "balance_transaction": None,
-        "billing_details": common.billing_details(),
+        "billing_details": copy.deepcopy(
+            store.objects[intent["payment_method"]]["billing_details"]
+        ),
         "calculated_statement_descriptor": "FAKE MARKETPLACE",
         "captured": False,
         "created": now(),
@@ -879,7 +881,7 @@ def retrieve_charge(store: Store, ctx: RequestContext, charge_id: str, p: Params
 
 
 def list_charges(store: Store, ctx: RequestContext, p: Params) -> dict[str, Any]:
-    charges = store.all_of("charge", ctx.account)
+    charges = common.created_within(store.all_of("charge", ctx.account), p)
     for name in ("payment_intent", "customer", "transfer_group"):
         value = p.string(name)
         if value:

@@ -405,12 +405,17 @@ class FakeStripeServer:
         *,
         fingerprint: str | None = None,
         country: str | None = None,
+        billing_country: str | None = None,
     ) -> str:
         """A card PaymentMethod as Stripe.js would make it, behaving as the test id `like`;
-        give a `fingerprint` to make two cards look like one (velocity rules)."""
+        give a `fingerprint` to make two cards look like one (velocity rules), `country` for
+        the card's issuing country and `billing_country` for the billing address the shopper
+        typed (charges copy it into billing_details)."""
         with self.store.lock:
             card = cards.card_like(like, fingerprint=fingerprint, country=country)
-            return payments.make_payment_method(self.store, card, None)["id"]
+            payment_method = payments.make_payment_method(self.store, card, None)
+            payment_method["billing_details"]["address"]["country"] = billing_country
+            return payment_method["id"]
 
     def create_bank_debit_payment_method(self) -> str:
         """A US bank account PaymentMethod: confirming with it leaves the intent `processing`
