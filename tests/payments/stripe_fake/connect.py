@@ -10,7 +10,7 @@ from typing import Any
 from . import common
 from .errors import invalid, state_error
 from .forms import Params, apply_metadata
-from .store import RequestContext, Store, mutate, new_id, now
+from .store import RequestContext, Store, mutate, new_id, now, token
 
 ACCOUNT_TYPES = ("custom", "express", "standard")
 CAPABILITIES = ("card_payments", "transfers")
@@ -176,7 +176,7 @@ def create_account_link(store: Store, ctx: RequestContext, p: Params) -> dict[st
         "object": "account_link",
         "created": created,
         "expires_at": created + 300,
-        "url": f"https://connect.stripe.com/setup/e/{account_id}/{new_id('x')[3:15]}",
+        "url": f"https://connect.stripe.com/setup/e/{account_id}/{token(12)}",
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from . import common
 from .errors import invalid
 from .forms import Params, apply_metadata
-from .store import RequestContext, Store, new_id, now
+from .store import RequestContext, Store, new_id, now, token
 
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
 EPHEMERAL_KEY_SECONDS = 3600
@@ -100,7 +100,7 @@ def create_ephemeral_key(store: Store, ctx: RequestContext, p: Params) -> dict[s
         "created": created,
         "expires": created + EPHEMERAL_KEY_SECONDS,
         "livemode": False,
-        "secret": "ek_test_" + new_id("x")[3:],
+        "secret": "ek_test_" + token(),
     }
     store.add(key, ctx.account)
     return key

@@ -13,7 +13,7 @@ from .cards import TEST_PAYMENT_METHODS, Decline, Flow, TestCard
 from .disputes import open_dispute
 from .errors import StripeFakeError, invalid, no_such, state_error, unexpected_state
 from .forms import Params, apply_metadata
-from .store import ChargeState, RequestContext, Store, mutate, new_id, now
+from .store import ChargeState, RequestContext, Store, mutate, new_id, now, token
 
 MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50}
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -187,7 +187,7 @@ def create_payment_intent(store: Store, ctx: RequestContext, p: Params) -> dict[
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": capture_method,
-        "client_secret": f"{intent_id}_secret_{new_id('x')[3:28]}",
+        "client_secret": f"{intent_id}_secret_{token(25)}",
         "confirmation_method": "automatic",
         "created": now(),
         "currency": currency,

@@ -10,7 +10,7 @@ from . import common
 from .disputes import early_fraud_warnings_settled
 from .errors import invalid, state_error, unexpected_state
 from .forms import Params, apply_metadata
-from .store import RequestContext, Store, new_id, now
+from .store import RequestContext, Store, new_id, now, token
 
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 
@@ -97,7 +97,7 @@ def create_refund(store: Store, ctx: RequestContext, p: Params) -> dict[str, Any
         "customer_account": None,
         "destination_details": {
             "card": {
-                "reference": "fake-arn-" + new_id("x")[3:13],
+                "reference": "fake-arn-" + token(10),
                 "reference_status": "available",
                 "reference_type": "acquirer_reference_number",
                 "type": "refund",

@@ -29,7 +29,7 @@ from . import cards, connect, disputes, payments
 from .errors import StripeFakeError, invalid, unknown_param
 from .forms import Params, parse_form
 from .routes import Route, match
-from .store import RequestContext, Store, new_id, now
+from .store import RequestContext, Store, new_id, now, token
 from .webhooks import SignedWebhook, event_payload, signature_header
 
 _NO_KEY = (
@@ -214,10 +214,10 @@ class FakeStripeServer:
 
     def __init__(self, *, api_version: str = _ApiVersion.CURRENT) -> None:
         self.api_version = api_version
-        token = new_id("x")[3:]
-        self.secret_key = f"sk_test_fake{token}"
-        self.publishable_key = f"pk_test_fake{token}"
-        self.webhook_secret = f"whsec_fake{token}"
+        suffix = token()
+        self.secret_key = f"sk_test_fake{suffix}"
+        self.publishable_key = f"pk_test_fake{suffix}"
+        self.webhook_secret = f"whsec_fake{suffix}"
         self.store = Store(api_version=api_version)
         self.internal_errors: list[str] = []
         self._requests: list[RecordedRequest] = []

@@ -39,9 +39,12 @@ KINDS = {
 }
 
 
+def token(length: int = 24) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
 def new_id(prefix: str) -> str:
-    length = _ID_LENGTHS.get(prefix, 24)
-    return prefix + "_1" + "".join(secrets.choice(_ALPHABET) for _ in range(length - 1))
+    return f"{prefix}_1{token(_ID_LENGTHS.get(prefix, 24) - 1)}"
 
 
 def now() -> int:
