@@ -890,6 +890,21 @@ def test_a_declined_payment_is_replayed_but_a_refused_request_is_not_saved(strip
     assert fixed.status == "requires_payment_method"
 
 
+def test_a_bad_expand_after_the_endpoint_ran_is_replayed_not_run_twice(
+    stripe_server, stripe_client
+):
+    options = {"idempotency_key": "bad-expand"}
+    params = {"amount": 2000, "currency": "usd", "expand": ["no_such_field"]}
+
+    for _ in range(2):
+        with pytest.raises(stripe.InvalidRequestError) as error:
+            stripe_client.v1.payment_intents.create(params, options)
+
+    assert error.value.param == "expand"
+    assert error.value.headers["Idempotent-Replayed"] == "true"
+    assert len(stripe_server.events("payment_intent.created")) == 1
+
+
 def test_idempotency_keys_are_scoped_by_connected_account(stripe_server, stripe_client):
     seller = onboarded_account(stripe_server, stripe_client)
     options = {"idempotency_key": "same-key"}

@@ -691,7 +691,12 @@ class FakeStripeServer:
             expand = p.string_list("expand")
             with self.store.lock:
                 result = route.handler(self.store, ctx, *path_ids, p)
-                return 200, self.store.render(result, expand, owner=ctx.account), {}, True
+                try:
+                    rendered = self.store.render(result, expand, owner=ctx.account)
+                except StripeFakeError as error:
+                    # The endpoint already ran: a retry must see this answer, not run again.
+                    return error.status, error.body(ctx.request_id), error.headers, True
+                return 200, rendered, {}, True
         except StripeFakeError as error:
             return error.status, error.body(ctx.request_id), error.headers, error.saved
         except Exception:  # noqa: BLE001 - a bug in the fake answers 500 and fails the test
