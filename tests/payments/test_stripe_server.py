@@ -254,6 +254,25 @@ def test_create_update_then_confirm(stripe_client):
     assert again.value.json_body["error"]["payment_intent"]["id"] == intent.id
 
 
+def test_a_refused_confirmation_leaves_the_intent_as_it_was(stripe_server, stripe_client):
+    intent = stripe_client.v1.payment_intents.create(
+        {"amount": 2000, "currency": "usd", "allowed_payment_method_types": ["card"]}
+    )
+
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        stripe_client.v1.payment_intents.confirm(
+            intent.id,
+            {
+                "payment_method": stripe_server.create_bank_debit_payment_method(),
+                "capture_method": "manual",
+            },
+        )
+
+    assert error.value.code == "payment_intent_incompatible_payment_method"
+    after = stripe_client.v1.payment_intents.retrieve(intent.id)
+    assert (after.payment_method, after.capture_method) == (None, "automatic_async")
+
+
 def test_a_declined_card_raises_card_error_and_leaves_the_intent_payable(
     stripe_server, stripe_client
 ):

@@ -355,13 +355,16 @@ def confirm_payment_intent(
     _check_confirmable(intent, p)
     payment_method = p.string("payment_method")
     if payment_method:
-        intent["payment_method"] = resolve_payment_method(
+        payment_method = resolve_payment_method(
             store, payment_method, ctx.account, "payment_method"
         )
     capture_method = p.string("capture_method", choices=CAPTURE_METHODS)
+    setup_future_usage = p.string("setup_future_usage", choices=("off_session", "on_session"))
+    _check_payment_method(store, intent, payment_method or intent["payment_method"])
+    if payment_method:
+        intent["payment_method"] = payment_method
     if capture_method:
         intent["capture_method"] = capture_method
-    setup_future_usage = p.string("setup_future_usage", choices=("off_session", "on_session"))
     if setup_future_usage:
         intent["setup_future_usage"] = setup_future_usage
     if "receipt_email" in p:
@@ -370,27 +373,30 @@ def confirm_payment_intent(
     return intent
 
 
-def _confirm(store: Store, ctx: RequestContext, intent: dict[str, Any], p: Params) -> None:
-    if not intent["payment_method"]:
+def _check_payment_method(store: Store, intent: dict[str, Any], payment_method: str | None) -> None:
+    """Refusals that leave the intent as it was."""
+    if not payment_method:
         raise unexpected_state(
             "You cannot confirm this PaymentIntent because it's missing a payment method. "
             "You can either update the PaymentIntent with a payment method and then confirm "
             "it again, or confirm it again directly with a payment method.",
             payment_intent=copy.deepcopy(intent),
         )
-    card = store.cards[intent["payment_method"]]
-    if (
-        intent["automatic_payment_methods"] is None
-        and card.payment_method_type not in intent["payment_method_types"]
-    ):
+    kind = store.cards[payment_method].payment_method_type
+    if intent["automatic_payment_methods"] is None and kind not in intent["payment_method_types"]:
         raise state_error(
-            f"The PaymentMethod provided ({card.payment_method_type}) is not allowed for this "
-            "PaymentIntent. Please attach a PaymentMethod of one of the following types: "
+            f"The PaymentMethod provided ({kind}) is not allowed for this PaymentIntent. "
+            "Please attach a PaymentMethod of one of the following types: "
             + ", ".join(intent["payment_method_types"])
             + ".",
             code="payment_intent_incompatible_payment_method",
             param="payment_method",
         )
+
+
+def _confirm(store: Store, ctx: RequestContext, intent: dict[str, Any], p: Params) -> None:
+    _check_payment_method(store, intent, intent["payment_method"])
+    card = store.cards[intent["payment_method"]]
     return_url = p.string("return_url")
     intent["last_payment_error"] = None
     if card.flow is Flow.AUTHENTICATE:
