@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -52,7 +53,7 @@ class RecordedRequest:
     status: int | None = None
     response: Any = None
     replayed: bool = False
-    fault: str | None = None
+    fault: FaultKind | None = None
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -74,9 +75,16 @@ class RecordedRequest:
         return self.header("Stripe-Version")
 
 
+class FaultKind(StrEnum):
+    ERROR = "error"  # a Stripe error answer instead of running the request
+    DISCONNECT = "disconnect"  # the connection closes before the request runs
+    DISCONNECT_AFTER = "disconnect_after"  # the request runs, its answer is lost
+    DELAY = "delay"  # the request waits before it runs
+
+
 @dataclass
 class _Fault:
-    kind: str  # error | disconnect | disconnect_after | delay
+    kind: FaultKind
     remaining: int
     method: str | None
     path: str | None
@@ -353,7 +361,7 @@ class FakeStripeServer:
         error = StripeFakeError(
             status, message, type=error_type, code=code, saved=False, headers=headers
         )
-        self._add_fault(_Fault("error", count, _method(method), path, error=error))
+        self._add_fault(_Fault(FaultKind.ERROR, count, _method(method), path, error=error))
 
     def drop_next(
         self,
@@ -366,7 +374,7 @@ class FakeStripeServer:
         """Close the connection of the next `count` matching requests without an answer.
         With `after_processing` the request takes effect first and only its response is lost
         (a retry with the same Idempotency-Key then replays it)."""
-        kind = "disconnect_after" if after_processing else "disconnect"
+        kind = FaultKind.DISCONNECT_AFTER if after_processing else FaultKind.DISCONNECT
         self._add_fault(_Fault(kind, count, _method(method), path))
 
     def delay_next(
@@ -379,7 +387,7 @@ class FakeStripeServer:
     ) -> None:
         """Hold the next `count` matching requests for `seconds` before they run (their
         Idempotency-Key counts as in progress meanwhile); pair with a client timeout."""
-        self._add_fault(_Fault("delay", count, _method(method), path, seconds=seconds))
+        self._add_fault(_Fault(FaultKind.DELAY, count, _method(method), path, seconds=seconds))
 
     def clear_faults(self) -> None:
         with self._faults_lock:
@@ -560,7 +568,7 @@ class FakeStripeServer:
         record = self._receive(handler)
         fault = self._take_fault(record.method, record.path)
         record.fault = fault.kind if fault else None
-        if fault is not None and fault.kind == "disconnect":
+        if fault is not None and fault.kind is FaultKind.DISCONNECT:
             handler.close_connection = True
             return
         if fault is not None and fault.error is not None:
@@ -594,7 +602,7 @@ class FakeStripeServer:
                 self._send(handler, record, saved.status, saved.body, {**saved.headers, **replay})
                 return
 
-        if fault is not None and fault.kind == "delay":
+        if fault is not None and fault.kind is FaultKind.DELAY:
             time.sleep(fault.seconds)
         status, payload, headers, saved_for_replay = self._run(route, path_ids, ctx, record.params)
         data = json.dumps(payload, indent=2).encode()
@@ -607,7 +615,7 @@ class FakeStripeServer:
             )
         elif scope is not None:
             self._idempotency.abandon(scope)
-        if fault is not None and fault.kind == "disconnect_after":
+        if fault is not None and fault.kind is FaultKind.DISCONNECT_AFTER:
             record.status, record.response = status, payload
             handler.close_connection = True
             return
