@@ -41,7 +41,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from shop.celery import app
+from shop.celery import TRANSIENT_ERRORS, app
 from shop.core.db import columns, hot_execute, hot_insert, instances
 
 logger = logging.getLogger(__name__)
@@ -299,10 +299,14 @@ def _on_task_success(sender: Task | None = None, **kwargs: Any) -> None:
 def _on_task_failure(
     task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any
 ) -> None:
+    error = f"{type(exception).__name__}: {exception}"
+    if isinstance(exception, TRANSIENT_ERRORS):
+        # not for good: its retries ran out during an outage, or the retry itself could not
+        # reach the broker; left not run, so the relay publishes it again later
+        _task_mark(task_id, last_error=f"the task failed while something was down: {error}"[:2000])
+        return
     _task_mark(
-        task_id,
-        ran_at=timezone.now(),
-        last_error=f"the task failed for good: {type(exception).__name__}: {exception}"[:2000],
+        task_id, ran_at=timezone.now(), last_error=f"the task failed for good: {error}"[:2000]
     )
 
 

@@ -211,3 +211,20 @@ def test_a_task_that_failed_for_good_is_recorded_and_not_sent_again(
     assert message.ran_at is not None
     assert message.last_error.startswith("the task failed for good: ValueError")
     assert outbox_backlog().failing == 1
+
+
+@pytest.mark.django_db
+def test_a_task_that_failed_while_something_was_down_is_sent_again_later():
+    """Its retries ran out during an outage (or the retry could not reach the broker): not a
+    failure for good, so it stays to be published again."""
+    from celery.signals import task_failure
+    from django.db import OperationalError
+
+    message = outbox_enqueue(task=PING, kwargs={"token": "x"}, delay=timedelta(0))
+    # what a worker sends when the task's last try raised
+    task_failure.send(
+        sender=None, task_id=f"outbox-{message.pk}", exception=OperationalError("db down")
+    )
+    message.refresh_from_db()
+    assert message.ran_at is None
+    assert "while something was down" in message.last_error
