@@ -57,18 +57,32 @@ def checkout_refresh_hold(*, checkout: Checkout) -> Checkout:
 
 
 def checkout_start(*, cart: Cart, user=None, session_key: str = "") -> Checkout:
-    """Open (or reuse) the cart's checkout and hold stock for all its lines."""
-    if cart.status == CartStatus.CONVERTED:
-        raise ValidationError("This cart has already been ordered.")
-    checkout = cart.checkouts.filter(status=CheckoutStatus.OPEN).order_by("-created_at").first()
-    if checkout is None:
-        checkout = Checkout.objects.create(
-            cart=cart,
-            user=user if user is not None and user.is_authenticated else None,
-            session_key="" if cart.user_id else session_key,
-            email=user.email if user is not None and user.is_authenticated else "",
-        )
-    return checkout_refresh_hold(checkout=checkout)
+    """Open the cart's checkout, or reuse its open one, and hold stock for all its lines.
+
+    The cart row is locked while its open checkout is looked up or made, so concurrent starts
+    (a double tap, an app retrying) get the same checkout; the partial unique constraint
+    `orders_checkout_one_open_per_cart` backs that up. A converted cart starts nothing, so it
+    can never be placed again. The hold is taken in a second transaction under the checkout's
+    row lock, the order placement locks in (checkout, then stock): holding the cart while
+    locking stock would deadlock with placement, which locks stock and then the cart."""
+    with transaction.atomic():
+        locked = Cart.objects.select_for_update().only("id", "status").get(pk=cart.pk)
+        if locked.status == CartStatus.CONVERTED:
+            raise ValidationError("This cart has already been ordered.")
+        checkout = locked.checkouts.filter(status=CheckoutStatus.OPEN).first()
+        if checkout is None:
+            checkout = Checkout.objects.create(
+                cart=cart,
+                user=user if user is not None and user.is_authenticated else None,
+                session_key="" if cart.user_id else session_key,
+                email=user.email if user is not None and user.is_authenticated else "",
+            )
+    with transaction.atomic():
+        (current,) = db.hot_select(Checkout, "WHERE id = %s FOR UPDATE", [checkout.pk])
+        if current.status != CheckoutStatus.OPEN:  # placed while this start waited
+            raise ValidationError("This cart has already been ordered.")
+        checkout.cart = cart
+        return checkout_refresh_hold(checkout=checkout)
 
 
 # The checkout with its cart, shipping address and order (if placed), as one prepared statement
