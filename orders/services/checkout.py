@@ -17,6 +17,7 @@ from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
 from shop.core.errors import NotFound, ValidationError
+from shop.core.numbers import id_parse
 
 ADDRESS_FIELDS = (
     "full_name",
@@ -146,7 +147,7 @@ def checkout_set_address(
         if checkout.user_id is None:
             raise NotFound("That address is not yours.")
         try:
-            address = Address.objects.get(pk=int(address_id), user_id=checkout.user_id)
+            address = Address.objects.get(pk=id_parse(address_id), user_id=checkout.user_id)
         except (Address.DoesNotExist, TypeError, ValueError):
             raise NotFound("That address is not yours.") from None
     else:
@@ -182,10 +183,9 @@ def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Che
     )
     cleaned: dict[str, int] = {}
     for seller_key, method_key in choices.items():
-        try:
-            seller_id, method_id = int(seller_key), int(method_key)
-        except (TypeError, ValueError):
-            raise ValidationError("Choose a shipping method for each seller.") from None
+        seller_id, method_id = id_parse(seller_key), id_parse(method_key)
+        if seller_id is None or method_id is None:
+            raise ValidationError("Choose a shipping method for each seller.")
         if seller_id not in seller_ids:
             raise ValidationError("That seller has nothing in your cart.")
         if not ShippingMethod.objects.filter(
