@@ -4,7 +4,6 @@ confirmation) and the customer's order pages. Thin callers of orders.services.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -42,6 +41,7 @@ from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
 from orders.services.placement import checkout_price
 from shop.core.clientip import client_ip
 from shop.core.errors import NotFound, RateLimited, ServiceError, ValidationError
+from shop.core.numbers import NumberError, decimal_parse
 from shop.core.ratelimit import rate_limit_hit
 
 
@@ -169,8 +169,10 @@ def checkout_review(request: HttpRequest, token) -> HttpResponse:
 def checkout_place(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     try:
-        expected = Decimal(request.POST.get("expected_total", ""))
-    except InvalidOperation:
+        expected = decimal_parse(
+            request.POST.get("expected_total", ""), max_digits=20, decimal_places=2
+        )
+    except NumberError:
         expected = None
     try:
         order_place(

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Address
@@ -17,6 +19,7 @@ from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
 from shop.core.errors import NotFound, ValidationError
+from shop.core.fields import max_length_of
 from shop.core.numbers import id_parse
 
 ADDRESS_FIELDS = (
@@ -158,6 +161,13 @@ def checkout_set_address(
                 "Please fill in the address.",
                 fields={k: ["This field is required."] for k in missing},
             )
+        too_long = {
+            k: [f"Use at most {limit} characters."]
+            for k in ADDRESS_FIELDS
+            if len(values[k]) > (limit := max_length_of(Address, k))
+        }
+        if too_long:
+            raise ValidationError("Some address lines are too long.", fields=too_long)
         if len(values["country"]) != 2 or not values["country"].isalpha():
             raise ValidationError(
                 "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]}
@@ -167,6 +177,12 @@ def checkout_set_address(
     email = (email or "").strip() or checkout.email
     if not email:
         raise ValidationError("An email address is required.", fields={"email": ["Required."]})
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError(
+            "Enter a valid email address.", fields={"email": ["Enter a valid email address."]}
+        ) from None
     with transaction.atomic():
         checkout.shipping_address = address
         checkout.email = email
