@@ -23,7 +23,7 @@ from inventory.selectors import variant_availability
 from orders.pricing import voucher_get_usable
 from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
-from shop.core.numbers import NumberError, id_parse, integer_parse
+from shop.core.numbers import NumberError, id_lookup, id_parse, integer_parse
 
 
 def quantity_parse(value: Any) -> int:
@@ -161,7 +161,7 @@ def cart_line_get(*, cart: Cart, line_id: Any) -> CartLine:
     """A line of this cart; another cart's line (or garbage) is not found."""
     try:
         return CartLine.objects.select_related("variant__product").get(
-            cart=cart, pk=id_parse(line_id)
+            cart=cart, pk=id_lookup(line_id)
         )
     except (CartLine.DoesNotExist, TypeError, ValueError):
         raise NotFound("That line is not in your cart.") from None
@@ -286,7 +286,7 @@ def wishlist_add(*, user, variant_id: Any) -> WishlistItem:
 
 def wishlist_item_get(*, user, item_id: Any) -> WishlistItem:
     try:
-        return WishlistItem.objects.get(user=user, pk=id_parse(item_id))
+        return WishlistItem.objects.get(user=user, pk=id_lookup(item_id))
     except (WishlistItem.DoesNotExist, TypeError, ValueError):
         raise NotFound("That item is not in your wishlist.") from None
 

@@ -3,13 +3,10 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from accounts.api import TokenObtainView
-
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("auth/token/", TokenObtainView.as_view(), name="api-token"),
     path("", include("accounts.api_urls")),
     path("", include("catalog.search.api_urls")),
     path("", include("catalog.api_urls")),

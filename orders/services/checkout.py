@@ -20,7 +20,7 @@ from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
 from shop.core.errors import NotFound, ValidationError
 from shop.core.fields import max_length_of
-from shop.core.numbers import id_parse
+from shop.core.numbers import id_lookup, id_parse
 
 ADDRESS_FIELDS = (
     "full_name",
@@ -150,7 +150,7 @@ def checkout_set_address(
         if checkout.user_id is None:
             raise NotFound("That address is not yours.")
         try:
-            address = Address.objects.get(pk=id_parse(address_id), user_id=checkout.user_id)
+            address = Address.objects.get(pk=id_lookup(address_id), user_id=checkout.user_id)
         except (Address.DoesNotExist, TypeError, ValueError):
             raise NotFound("That address is not yours.") from None
     else:

@@ -22,3 +22,4 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         register_converter(IdConverter, "id")
+        from shop.core import schema  # noqa: F401 - registers the OpenAPI extensions

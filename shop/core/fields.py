@@ -16,8 +16,9 @@ from shop.core.numbers import INT_MAX, INT_MIN, NumberError, decimal_parse, inte
 
 def max_length_of(model: type[Model], field_name: str) -> int:
     """The column's length, for a form or serializer field that fills it."""
-    length = model._meta.get_field(field_name).max_length
-    assert length is not None, f"{model.__name__}.{field_name} has no max_length"
+    field = model._meta.get_field(field_name)
+    length = getattr(field, "max_length", None)
+    assert isinstance(length, int), f"{model.__name__}.{field_name} has no max_length"
     return length
 
 
@@ -42,7 +43,7 @@ class DecimalFormField(forms.DecimalField):
     def __init__(self, *, max_digits: int, decimal_places: int, **kwargs: Any) -> None:
         super().__init__(max_digits=max_digits, decimal_places=decimal_places, **kwargs)
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if value in self.empty_values:
             return None
         assert self.max_digits is not None and self.decimal_places is not None

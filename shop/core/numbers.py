@@ -92,3 +92,8 @@ def id_parse(raw: object) -> int | None:
         return integer_parse(raw, min_value=1, max_value=BIGINT_MAX)
     except NumberError:
         return None
+
+
+def id_lookup(raw: object) -> int:
+    """A primary key from outside for a lookup: 0 (no row has it) when it cannot be one."""
+    return id_parse(raw) or 0

@@ -15,6 +15,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from accounts.services import api_token_create
 from cart.models import CartLine, WishlistItem
 from cart.services import wishlist_add
 from inventory.models import Stock
@@ -70,7 +71,9 @@ def world(db) -> World:
     owner = SellerMemberFactory(seller=market.alpha, role=MemberRole.OWNER).user
     stock = Stock.objects.filter(variant=market.a1).first()
     spare = WarehouseFactory(seller=market.alpha)
+    api_token, _ = api_token_create(user=customer, name="phone")
     values = {
+        "token_id": api_token.token_key,
         "line_id": line.pk,
         "item_id": item.pk,
         "token": str(checkout.token),
