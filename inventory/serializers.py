@@ -79,7 +79,9 @@ class StockMovementSerializer(serializers.ModelSerializer):
     warehouse = IntegerApiField(source="stock.warehouse_id", read_only=True)
     variant = IntegerApiField(source="stock.variant_id", read_only=True)
     sku = serializers.CharField(source="stock.variant.sku", read_only=True)
-    actor = serializers.EmailField(source="actor.email", read_only=True, default=None)
+    actor = serializers.EmailField(
+        source="actor.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = StockMovement

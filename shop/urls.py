@@ -18,6 +18,9 @@ urlpatterns = [
     path("", include("catalog.urls")),
 ]
 
+handler404 = "shop.core.api.not_found"
+handler500 = "shop.core.api.server_error"
+
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:
     from django.conf.urls.static import static
 

@@ -10,7 +10,8 @@ import copy
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -126,3 +127,18 @@ def _holds_a_field(field: serializers.Field) -> bool:
         or (a is not field and isinstance(a, serializers.Field))
         for a in arguments
     )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: the error shape under /api/ (a URL that matches no route), Django's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(str(ErrorCode.NOT_FOUND), "Not found."), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the error shape under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body("server_error", "Something went wrong."), status=500)
+    return defaults.server_error(request)
