@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "shop.core",
     "accounts",
     "sellers",
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "shop.core.headers.PermissionsPolicyMiddleware",
     # last, as django-axes requires: turns a lockout into its answer (accounts.lockout)
     "axes.middleware.AxesMiddleware",
 ]
@@ -240,6 +243,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body accepted at all (shop.core.guard; 413 past it): an image upload is
+# at most 10 MB (catalog.services.MAX_IMAGE_BYTES), a catalog CSV SELLER_IMPORT_MAX_BYTES.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(16 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Email (Django 6.1 MAILERS): SMTP when EMAIL_HOST is set, else the console -----------------
@@ -380,7 +386,50 @@ LOGGING = {
     },
 }
 
+# --- Browser security headers (SECURITY.md) ------------------------------------------------------
+# Content Security Policy (django-csp): scripts, styles, fonts and frames only from this site, no
+# inline script or style anywhere in the templates. Images also from the media host (S3/CDN)
+# and CSP_IMG_SRC_EXTRA. The API docs pages widen it for their CDN (shop/api_urls.py).
+_media_origins = [
+    origin
+    for origin in (
+        f"https://{os.environ['AWS_S3_CUSTOM_DOMAIN']}"
+        if os.environ.get("AWS_S3_CUSTOM_DOMAIN")
+        else "",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com" if AWS_STORAGE_BUCKET_NAME else "",
+        "/".join(MEDIA_URL.split("/")[:3]) if MEDIA_URL.startswith("http") else "",
+        "/".join(os.environ.get("AWS_S3_ENDPOINT_URL", "").split("/")[:3]),
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_media_origins, *env_list("CSP_IMG_SRC_EXTRA")],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Features no page uses, refused for this site and anything it embeds.
+PERMISSIONS_POLICY = os.environ.get(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(self), usb=(), interest-cohort=()",
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HSTS goes out on HTTPS responses only (Django's SecurityMiddleware)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

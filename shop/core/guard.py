@@ -7,8 +7,11 @@
   few hundred kilobytes of `[` ran it out of stack (RecursionError, a 500), before any
   authentication, on every JSON endpoint.
 
-Refused requests get a 400 before any view runs: the API's error shape under /api/, a plain
-page elsewhere. Uploaded files are not inspected (images contain NUL bytes).
+- A body larger than MAX_REQUEST_BYTES (Content-Length): uploads stream to disk before any
+  view could look at their size.
+
+Refused requests get a 400 (413 for the size) before any view runs: the API's error shape under
+/api/, a plain page elsewhere. Uploaded files are not inspected (images contain NUL bytes).
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
 JSON_MAX_DEPTH = 32
+TOO_LARGE = "The request body is too large."
 API_PREFIX = "/api/"
 
 # A JSON string literal, so brackets inside strings are not counted as nesting.
@@ -47,7 +52,13 @@ def _has_nul(values: Iterable[str]) -> bool:
 
 
 def request_problem(request: HttpRequest) -> str | None:
-    """Why the request is refused, or None."""
+    """Why the request is refused, or None (`too_large` for a body past MAX_REQUEST_BYTES)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "The Content-Length header is not a number."
+    if length > settings.MAX_REQUEST_BYTES:
+        return TOO_LARGE
     if "\x00" in request.path:
         return "The address contains a NUL character."
     if _has_nul(request.GET.keys()) or any(_has_nul(v) for _, v in request.GET.lists()):
@@ -90,8 +101,9 @@ class RequestGuardMiddleware:
         problem = request_problem(request)
         if problem is None:
             return self.get_response(request)
+        status = 413 if problem == TOO_LARGE else 400
         if request.path.startswith(API_PREFIX):
-            return JsonResponse({"code": "invalid", "message": problem}, status=400)
+            return JsonResponse({"code": "invalid", "message": problem}, status=status)
         return HttpResponse(
-            render_to_string("400.html", {"message": problem}, request=None), status=400
+            render_to_string("400.html", {"message": problem}, request=None), status=status
         )

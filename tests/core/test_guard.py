@@ -79,3 +79,14 @@ def test_a_nul_in_a_header_is_a_400(client):
     response = client.get("/", HTTP_X_SELLER_ID="1\x00")
 
     assert response.status_code == 400
+
+
+def test_a_body_past_the_request_limit_is_a_413_before_any_view(api_client, settings):
+    settings.MAX_REQUEST_BYTES = 1000
+
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "x" * 2000, "password": "y"}, format="json"
+    )
+
+    assert response.status_code == 413
+    assert response.json()["code"] == "invalid"
