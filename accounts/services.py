@@ -202,7 +202,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 def _fingerprint(user: User, purpose: str) -> str:
     state = f"{user.pk}:{user.email}:{user.email_verified_at}:{user.password}"
-    return salted_hmac(purpose, state).hexdigest()[:32]
+    return salted_hmac(purpose, state, algorithm="sha256").hexdigest()[:32]
 
 
 def _email_token(*, user: User, purpose: str, email: str) -> str:

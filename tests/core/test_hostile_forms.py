@@ -169,12 +169,14 @@ def test_hostile_values_in_every_shopper_form_are_never_a_5xx(market):
         f"/checkout/{token}/address/",
         f"/checkout/{token}/shipping/",
         f"/checkout/{token}/review/",
+        "/accounts/settings/",
     ]
 
     forms = crawl(client, seeds)
 
     actions = {action for action, _ in forms.values()}
     assert {"/cart/add/", "/cart/voucher/", f"/checkout/{token}/address/"} <= actions
+    assert {"/accounts/settings/password/", "/accounts/settings/email/"} <= actions
     assert attack(client, forms) > 50
 
 
@@ -184,10 +186,14 @@ def test_hostile_values_in_every_seller_portal_form_are_never_a_5xx(market):
     client = Client()
     client.force_login(owner)
 
-    forms = crawl(client, ["/seller/", "/seller/products/", "/seller/inventory/"])
+    forms = crawl(
+        client,
+        ["/seller/", "/seller/products/", "/seller/inventory/", "/accounts/settings/two-factor/"],
+    )
 
     actions = {action for action, _ in forms.values()}
     assert "/seller/settings/" in actions and "/seller/inventory/receive/" in actions
+    assert "/accounts/settings/two-factor/" in actions
     assert attack(client, forms) > 100
 
 
@@ -196,9 +202,17 @@ def test_hostile_values_in_every_visitor_form_are_never_a_5xx(market):
 
     forms = crawl(
         client,
-        ["/", "/accounts/login/", "/accounts/signup/", "/orders/find/", "/sellers/apply/"],
+        [
+            "/",
+            "/accounts/login/",
+            "/accounts/signup/",
+            "/accounts/password-reset/",
+            "/orders/find/",
+            "/sellers/apply/",
+        ],
     )
 
     actions = {action for action, _ in forms.values()}
     assert {"/accounts/login/", "/accounts/signup/", "/orders/find/"} <= actions
+    assert "/accounts/password-reset/" in actions
     assert attack(client, forms) > 20
