@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.models import Address
 from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
 from shop.core.api import ModelSerializerBuiltOnce
-from shop.core.fields import DecimalApiField, IntegerApiField
+from shop.core.fields import DecimalApiField, IntegerApiField, max_length_of
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
@@ -80,15 +81,20 @@ class BreakdownSerializer(serializers.Serializer):
         return settings.SHOP_PRICES_INCLUDE_TAX
 
 
+def _address_text(name: str, **options) -> serializers.CharField:
+    """A text field as long as the Address column it fills."""
+    return serializers.CharField(max_length=max_length_of(Address, name), **options)
+
+
 class AddressInputSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20)
-    country = serializers.CharField(min_length=2, max_length=2)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    full_name = _address_text("full_name")
+    line1 = _address_text("line1")
+    line2 = _address_text("line2", required=False, allow_blank=True)
+    city = _address_text("city")
+    region = _address_text("region", required=False, allow_blank=True)
+    postal_code = _address_text("postal_code")
+    country = _address_text("country", min_length=2)
+    phone = _address_text("phone", required=False, allow_blank=True)
 
 
 class CheckoutUpdateSerializer(serializers.Serializer):
