@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin import AdminSite
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
-from accounts.models import Address, User
+from accounts.models import Address, ApiToken, User
+from accounts.services import api_token_revoke
 from sellers.models import SellerMember
 
 
@@ -93,3 +97,48 @@ class AddressAdmin(admin.ModelAdmin):
     search_fields = ["full_name", "line1", "city", "postal_code", "user__email"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+
+class TwoFactorAdminSite(OTPAdminSite):
+    """The admin site. With STAFF_2FA_REQUIRED (on when not debugging) staff sign in with a
+    code from their authenticator app too (django-otp), and a session not verified by one
+    (say, signed in on the storefront without it) is refused; staff turn two-factor on in
+    their account settings first. The password step is django-axes' like every sign-in."""
+
+    @property
+    def login_form(self):  # type: ignore[override]
+        return OTPAdminAuthenticationForm if settings.STAFF_2FA_REQUIRED else None
+
+    @property
+    def login_template(self):  # type: ignore[override]
+        return OTPAdminSite.login_template if settings.STAFF_2FA_REQUIRED else None
+
+    def has_permission(self, request) -> bool:
+        if settings.STAFF_2FA_REQUIRED:
+            return super().has_permission(request)
+        return AdminSite.has_permission(self, request)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who has which app signed in and can revoke (delete) tokens; tokens are made
+    only by signing in."""
+
+    list_display = ["token_key", "user", "name", "created", "expiry"]
+    search_fields = ["user__email", "name", "token_key"]
+    list_select_related = ["user"]
+    fields = ("token_key", "user", "name", "created", "expiry")
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request, obj) -> None:
+        api_token_revoke(user=obj.user, token_id=obj.token_key)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for token in queryset.select_related("user"):
+            api_token_revoke(user=token.user, token_id=token.token_key)

@@ -4,6 +4,7 @@ from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from knox.models import AbstractAuthToken
 
 from shop.core.models import BaseModel
 
@@ -30,12 +31,15 @@ class UserManager(BaseUserManager["User"]):
         return self._create(email, password, **extra)
 
 
-class User(AbstractUser):
+class User(AbstractUser):  # type: ignore[django-manager-missing]  # knox FK
     """A person: shopper, seller member or staff. Signs in with an email address."""
 
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=200, blank=True)
+    email_verified_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner proved they read this address."
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -85,3 +89,20 @@ class Address(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.line1}, {self.city} {self.postal_code}, {self.country}"
+
+
+class ApiToken(AbstractAuthToken):
+    """An API token of one device (django-rest-knox): only a digest of it is stored, it
+    expires after API_TOKEN_TTL_SECONDS, and its owner can list and revoke it
+    (`accounts.services.api_token_*`). `shop.core.authentication` reads it per request."""
+
+    name = models.CharField(
+        max_length=100, blank=True, help_text="The device, as the app named it."
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["expiry"], name="accounts_apitoken_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.token_key}… ({self.name or 'device'})"

@@ -159,16 +159,14 @@ def _cart_lines(pools, scenario: str, rng: random.Random) -> list[int]:
 
 
 def _users(n: int, tag: str) -> list[tuple[int, str]]:
-    """n shoppers with API tokens: (user_id, token key)."""
-    from rest_framework.authtoken.models import Token
-
+    """n shoppers with API tokens: (user_id, token)."""
     from accounts.models import User
+    from accounts.services import api_token_create
 
     users = User.objects.bulk_create(
         [User(email=f"{tag}-{i}@bench.local", password="!") for i in range(n)]
     )
-    tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
-    return [(u.pk, t.key) for u, t in zip(users, tokens, strict=True)]
+    return [(u.pk, api_token_create(user=u, name="benchmark")[1]) for u in users]
 
 
 def _prepared_checkouts(pools, scenario: str, n: int, tag: str) -> list[tuple[str, str]]:

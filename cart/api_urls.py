@@ -5,12 +5,12 @@ from cart import api
 urlpatterns = [
     path("cart/", api.CartView.as_view(), name="api-cart"),
     path("cart/lines/", api.CartLinesView.as_view(), name="api-cart-lines"),
-    path("cart/lines/<int:line_id>/", api.CartLineView.as_view(), name="api-cart-line"),
+    path("cart/lines/<id:line_id>/", api.CartLineView.as_view(), name="api-cart-line"),
     path("cart/voucher/", api.CartVoucherView.as_view(), name="api-cart-voucher"),
     path("wishlist/", api.WishlistView.as_view(), name="api-wishlist"),
-    path("wishlist/<int:item_id>/", api.WishlistItemView.as_view(), name="api-wishlist-item"),
+    path("wishlist/<id:item_id>/", api.WishlistItemView.as_view(), name="api-wishlist-item"),
     path(
-        "wishlist/<int:item_id>/move-to-cart/",
+        "wishlist/<id:item_id>/move-to-cart/",
         api.WishlistMoveView.as_view(),
         name="api-wishlist-move",
     ),

@@ -7,43 +7,44 @@ from rest_framework import serializers
 
 from cart.models import WishlistItem
 from orders.serializers import BreakdownSerializer, LinePriceSerializer
+from shop.core.fields import DecimalApiField, IntegerApiField
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
 
 class CartLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="line.pk")
-    variant_id = serializers.IntegerField(source="line.variant_id")
-    quantity = serializers.IntegerField(source="line.quantity")
-    price_at_add = serializers.DecimalField(source="line.price_at_add", **MONEY)
-    available = serializers.IntegerField()
+    id = IntegerApiField(source="line.pk")
+    variant_id = IntegerApiField(source="line.variant_id")
+    quantity = IntegerApiField(source="line.quantity")
+    price_at_add = DecimalApiField(source="line.price_at_add", **MONEY)
+    available = IntegerApiField()
     price = LinePriceSerializer()
 
 
 class SavedLineSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="pk")
-    variant_id = serializers.IntegerField()
-    quantity = serializers.IntegerField()
+    id = IntegerApiField(source="pk")
+    variant_id = IntegerApiField()
+    quantity = IntegerApiField()
     product_name = serializers.CharField(source="variant.product.name")
 
 
 class CartSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="cart.pk", allow_null=True)
+    id = IntegerApiField(source="cart.pk", allow_null=True)
     share_token = serializers.CharField(source="cart.share_token", allow_null=True)
     voucher_code = serializers.CharField(source="cart.voucher_code", allow_null=True)
-    count = serializers.IntegerField()
+    count = IntegerApiField()
     lines = CartLineSerializer(many=True)
     saved = SavedLineSerializer(many=True)
     totals = BreakdownSerializer(allow_null=True)
 
 
 class CartLineAddSerializer(serializers.Serializer):
-    variant_id = serializers.IntegerField(min_value=1)
-    quantity = serializers.IntegerField(min_value=1, default=1)
+    variant_id = IntegerApiField(min_value=1)
+    quantity = IntegerApiField(min_value=1, default=1)
 
 
 class CartLineUpdateSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(min_value=0, help_text="0 removes the line.")
+    quantity = IntegerApiField(min_value=0, help_text="0 removes the line.")
     saved_for_later = serializers.BooleanField(required=False)
 
 
@@ -54,7 +55,7 @@ class VoucherSerializer(serializers.Serializer):
 class WishlistItemSerializer(serializers.ModelSerializer):
     product_name = serializers.CharField(source="variant.product.name", read_only=True)
     product_slug = serializers.CharField(source="variant.product.slug", read_only=True)
-    variant_id = serializers.IntegerField()
+    variant_id = IntegerApiField()
 
     class Meta:
         model = WishlistItem

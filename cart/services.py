@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
@@ -22,33 +22,29 @@ from inventory.selectors import variant_availability
 from orders.pricing import voucher_get_usable
 from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
+from shop.core.numbers import NumberError, id_lookup, id_parse, integer_parse
 from shop.core.outbox import outbox_enqueue
 
 
 def quantity_parse(value: Any) -> int:
-    """A positive whole number, or a clear error. Strings from forms are accepted."""
-    if isinstance(value, bool):
-        raise ValidationError("Quantity must be a whole number.", fields={"quantity": ["invalid"]})
+    """A positive whole number that a quantity column holds, or a clear error. Strings from
+    forms are accepted."""
     try:
-        quantity = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ValidationError(
-            "Quantity must be a whole number.", fields={"quantity": ["Enter a whole number."]}
-        ) from None
-    if str(value).strip() != str(quantity) and not isinstance(value, int):
-        raise ValidationError("Quantity must be a whole number.")
-    if quantity < 1:
-        raise ValidationError(
-            "Quantity must be at least 1.", fields={"quantity": ["Enter 1 or more."]}
-        )
-    return quantity
+        return integer_parse(value, min_value=1)
+    except NumberError as exc:
+        if exc.code != "range":
+            message, hint = "Quantity must be a whole number.", "Enter a whole number."
+        elif str(value).strip().startswith("-") or str(value).strip() == "0":
+            message, hint = "Quantity must be at least 1.", "Enter 1 or more."
+        else:
+            message, hint = "That quantity is too large.", str(exc)
+        raise ValidationError(message, fields={"quantity": [hint]}) from None
 
 
 def _purchasable_variant(variant_id: Any) -> ProductVariant:
-    try:
-        pk = int(variant_id)
-    except (TypeError, ValueError):
-        raise NotFound("That product is not available.") from None
+    pk = id_parse(variant_id)
+    if pk is None:
+        raise NotFound("That product is not available.")
     variant = (
         variant_queryset_priced()
         .filter(pk=pk, is_active=True, product__in=product_queryset_public())
@@ -60,7 +56,9 @@ def _purchasable_variant(variant_id: Any) -> ProductVariant:
     return variant
 
 
-def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
+def _quantity_check(*, variant: ProductVariant, quantity: int) -> int:
+    """Refuse `quantity` of the variant in one line past its per-order limit or what is
+    available now; returns the most one line may hold."""
     limit = variant.max_quantity_per_order
     if quantity > limit:
         raise ValidationError(
@@ -68,7 +66,7 @@ def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
             fields={"quantity": [f"At most {limit}."]},
         )
     if variant.allow_backorder:
-        return
+        return limit
     available = variant_availability(variant_ids=[variant.pk])[variant.pk]
     if quantity > available:
         message = (
@@ -79,6 +77,7 @@ def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
         raise ValidationError(
             message, fields={"quantity": [message]}, details={"available": available}
         )
+    return min(limit, available)
 
 
 def cart_get_or_create(*, user=None, session_key: str = "") -> Cart:
@@ -111,33 +110,59 @@ def _touch(cart: Cart, now: datetime | None = None) -> None:
     cart.save(update_fields=fields)
 
 
+# Adds a variant's units to a cart in one statement: a new line, or the existing line grown,
+# only while the total stays within the line's limit (no row back: it would not). Two
+# concurrent adds of one variant both count (a read-then-insert lost one and the other hit the
+# unique constraint: a 500).
+_LINE_UPSERT_SQL = f"""
+INSERT INTO {CartLine._meta.db_table}
+    (cart_id, variant_id, quantity, price_at_add, saved_for_later, created_at, updated_at)
+VALUES (%(cart)s, %(variant)s, %(quantity)s, %(price)s, false, %(now)s, %(now)s)
+ON CONFLICT (cart_id, variant_id) DO UPDATE
+SET quantity = {CartLine._meta.db_table}.quantity + EXCLUDED.quantity,
+    saved_for_later = false, updated_at = EXCLUDED.updated_at
+WHERE {CartLine._meta.db_table}.quantity + EXCLUDED.quantity <= %(limit)s
+RETURNING id
+"""  # noqa: S608 - model names
+
+
 def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine:
-    """Add units of a variant; if the line exists its quantity grows."""
+    """Add units of a variant; if the line exists its quantity grows (never past the per-order
+    limit or what is available)."""
     quantity = quantity_parse(quantity)
     variant = _purchasable_variant(variant_id)
+    limit = _quantity_check(variant=variant, quantity=quantity)
     with transaction.atomic():
-        line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
-        total = quantity + (line.quantity if line else 0)
-        _quantity_check(variant=variant, quantity=total)
-        if line is None:
-            line = CartLine.objects.create(
-                cart=cart,
-                variant=variant,
-                quantity=total,
-                price_at_add=variant_price_current(variant=variant),
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _LINE_UPSERT_SQL,
+                {
+                    "cart": cart.pk,
+                    "variant": variant.pk,
+                    "quantity": quantity,
+                    "price": variant_price_current(variant=variant),
+                    "now": timezone.now(),
+                    "limit": limit,
+                },
             )
-        else:
-            line.quantity = total
-            line.saved_for_later = False
-            line.save(update_fields=["quantity", "saved_for_later", "updated_at"])
+            row = cursor.fetchone()
+        if row is None:
+            held = CartLine.objects.get(cart=cart, variant=variant).quantity
+            _quantity_check(variant=variant, quantity=held + quantity)
+            raise ValidationError(  # stock arrived since the limit was read
+                f"You can add at most {max(limit - held, 0)} more of “{variant.product.name}”.",
+                fields={"quantity": [f"At most {max(limit - held, 0)} more."]},
+            )
         _touch(cart)
-    return line
+    return CartLine.objects.get(pk=row[0])
 
 
 def cart_line_get(*, cart: Cart, line_id: Any) -> CartLine:
     """A line of this cart; another cart's line (or garbage) is not found."""
     try:
-        return CartLine.objects.select_related("variant__product").get(cart=cart, pk=int(line_id))
+        return CartLine.objects.select_related("variant__product").get(
+            cart=cart, pk=id_lookup(line_id)
+        )
     except (CartLine.DoesNotExist, TypeError, ValueError):
         raise NotFound("That line is not in your cart.") from None
 
@@ -261,7 +286,7 @@ def wishlist_add(*, user, variant_id: Any) -> WishlistItem:
 
 def wishlist_item_get(*, user, item_id: Any) -> WishlistItem:
     try:
-        return WishlistItem.objects.get(user=user, pk=int(item_id))
+        return WishlistItem.objects.get(user=user, pk=id_lookup(item_id))
     except (WishlistItem.DoesNotExist, TypeError, ValueError):
         raise NotFound("That item is not in your wishlist.") from None
 

@@ -10,3 +10,12 @@ class CatalogConfig(AppConfig):
         from catalog.search import signals, tasks  # noqa: F401
 
         signals.stock_signal_connect()
+
+        # Pillow refuses (DecompressionBombError) images past twice this many pixels wherever
+        # one is opened (the admin's image fields too), before decoding them; uploads are held
+        # to MAX_IMAGE_PIXELS itself by catalog.services.image_validate.
+        from PIL import Image
+
+        from catalog.services import MAX_IMAGE_PIXELS
+
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS

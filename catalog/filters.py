@@ -32,12 +32,10 @@ def _decimal(raw: str, name: str, errors: dict[str, list[str]]) -> Decimal | Non
     raw = raw.strip()
     if raw == "":
         return None
-    try:
-        Decimal(raw)
-    except InvalidOperation:
+    value = filter_number(raw)
+    if value is None and not _looks_like_a_number(raw):
         errors[name] = ["Enter a number."]
         return None
-    value = filter_number(raw)
     if value is None or value < 0 or value > MAX_PRICE:
         errors[name] = [
             f"Enter a number between 0 and {MAX_PRICE}, "
@@ -45,6 +43,14 @@ def _decimal(raw: str, name: str, errors: dict[str, list[str]]) -> Decimal | Non
         ]
         return None
     return value
+
+
+def _looks_like_a_number(raw: str) -> bool:
+    try:
+        Decimal(raw)
+    except InvalidOperation:
+        return False
+    return True
 
 
 def _values(params: QueryDict, name: str) -> tuple[str, ...]:

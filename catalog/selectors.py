@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -40,6 +40,7 @@ from catalog.models import (
 from sellers.models import Seller, SellerStatus
 from shop.core import db
 from shop.core.errors import NotFound
+from shop.core.numbers import NumberError, decimal_parse
 
 # --- prices -------------------------------------------------------------------------------------
 
@@ -300,25 +301,22 @@ class ProductFilters:
 
 # what a filter number may be: what the numeric columns it is compared with can hold
 # (attribute values are numeric(20, 4)); PostgreSQL refuses 1e-999999 with an error (a 500)
+FILTER_NUMBER_DIGITS = 20
 FILTER_NUMBER_DECIMALS = 4
-FILTER_NUMBER_LIMIT = Decimal(10) ** 16
 # the values a yes/no filter reads as yes (anything else is no)
 FILTER_YES = frozenset({"1", "true", "yes"})
 
 
 def filter_number(raw: str) -> Decimal | None:
-    """`raw` as a number a filter may compare, or None: not a number, not finite, more than
-    FILTER_NUMBER_DECIMALS decimal places, or FILTER_NUMBER_LIMIT or more."""
+    """`raw` as a number a filter may compare, or None: what `shop.core.numbers.decimal_parse`
+    refuses for the filters' columns (not a number, not finite, more than
+    FILTER_NUMBER_DECIMALS decimal places, FILTER_NUMBER_LIMIT or more)."""
     try:
-        number = Decimal(raw.strip())
-    except InvalidOperation:
+        return decimal_parse(
+            raw, max_digits=FILTER_NUMBER_DIGITS, decimal_places=FILTER_NUMBER_DECIMALS
+        )
+    except NumberError:
         return None
-    if not number.is_finite() or abs(number) >= FILTER_NUMBER_LIMIT:
-        return None
-    exponent = number.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -FILTER_NUMBER_DECIMALS:
-        return None
-    return number
 
 
 def facet_values_condition(

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantAttributeValue
 from sellers.models import Seller
+
+# a file URL that is null when there is no file (the schema must say so: the apps read it)
+NULLABLE_URI = serializers.URLField(allow_null=True)
 
 
 def _absolute_url(context: dict, file: FieldFile | None) -> str | None:
@@ -84,7 +86,7 @@ class ProductListSerializer(serializers.ModelSerializer):
     def get_currency(self, obj: Product) -> str:
         return settings.SHOP_CURRENCY
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_thumbnail(self, obj: Product) -> str | None:
         images = getattr(obj, "image_list", None) or []
         if not images:
@@ -131,11 +133,11 @@ class ImageSerializer(serializers.ModelSerializer):
         model = ProductImage
         fields = ["url", "thumbnail", "alt", "width", "height"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_url(self, obj: ProductImage) -> str | None:
         return _absolute_url(self.context, obj.image)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_thumbnail(self, obj: ProductImage) -> str | None:
         return _absolute_url(self.context, obj.thumbnail or obj.image)
 
@@ -191,6 +193,6 @@ class SellerSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "description", "country", "logo", "support_email"]
         fields += ["return_window_days", "handling_time_days", "approved_at"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_logo(self, obj: Seller) -> str | None:
         return _absolute_url(self.context, obj.logo)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -36,6 +36,7 @@ from catalog.models import (
 )
 from sellers.models import Seller
 from shop.core.errors import ValidationError
+from shop.core.numbers import NumberError, decimal_parse
 
 THUMBNAIL_SIZE = (400, 400)
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
@@ -599,8 +600,8 @@ def product_image_delete(*, image: ProductImage) -> None:
 AttributeInput = str | int | bool | Decimal | AttributeChoice | None
 _YES = {"true", "yes", "1", "on"}
 _NO = {"false", "no", "0", "off"}
-_NUMBER_PLACES = 4  # VariantAttributeValue.value_number: decimal_places=4, max_digits=20
-_NUMBER_LIMIT = Decimal(10) ** (20 - _NUMBER_PLACES)
+# VariantAttributeValue.value_number
+_NUMBER_DIGITS, _NUMBER_PLACES = 20, 4
 
 
 def _attribute_columns(*, attribute: Attribute, raw: AttributeInput) -> dict[str, Any]:
@@ -622,16 +623,13 @@ def _attribute_columns(*, attribute: Attribute, raw: AttributeInput) -> dict[str
         columns["choice_id"] = choice.pk
     elif attribute.type == AttributeType.NUMBER:
         try:
-            number = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-        except InvalidOperation:
-            number = None
-        if isinstance(raw, bool) or number is None or not number.is_finite():
-            raise ValueError("Enter a number, like 14 or 2.5.")
-        exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and -exponent > _NUMBER_PLACES:
-            raise ValueError(f"Use at most {_NUMBER_PLACES} decimal places.")
-        if abs(number) >= _NUMBER_LIMIT:
-            raise ValueError("This number is too large.")
+            number = decimal_parse(raw, max_digits=_NUMBER_DIGITS, decimal_places=_NUMBER_PLACES)
+        except NumberError as exc:
+            friendlier = {
+                "invalid": "Enter a number, like 14 or 2.5.",
+                "range": "This number is too large.",
+            }
+            raise ValueError(friendlier.get(exc.code, str(exc))) from None
         columns["value_number"] = number
     elif attribute.type == AttributeType.BOOLEAN:
         word = str(raw).strip().lower()

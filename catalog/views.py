@@ -65,10 +65,12 @@ def _listing(
     page with the errors (HTTP 400) and no results rather than silently ignoring it."""
     try:
         filters = product_filters_parse(params=request.GET, category=category)
-    except ValidationError as exc:
+    except (ValidationError, NotFound) as exc:
+        # an unknown `category` (a stale link to a seller's page) is a bad filter here too
+        fields = exc.fields or {"category": [exc.message]}
         context: dict[str, object] = {
             "filter_error": exc.message,
-            "filter_field_errors": exc.fields,
+            "filter_field_errors": fields,
             "page_obj": None,
         }
         return ProductFilters(category=category), context, 400

@@ -29,6 +29,7 @@ from inventory.serializers import (
 from sellers.models import SellerMember
 from sellers.selectors import member_require, seller_membership_get
 from shop.core.errors import NotFound
+from shop.core.numbers import id_parse
 
 SELLER_HEADER = OpenApiParameter(
     "X-Seller-Id",
@@ -50,10 +51,9 @@ class SellerInventoryMixin:
         raw = self.request.headers.get("X-Seller-Id")
         seller_id = None
         if raw is not None:
-            try:
-                seller_id = int(raw)
-            except ValueError as exc:
-                raise NotFound("No seller account found.") from exc
+            seller_id = id_parse(raw)
+            if seller_id is None:
+                raise NotFound("No seller account found.")
         membership = seller_membership_get(user=self.request.user, seller_id=seller_id)
         member_require(membership=membership, action=action)
         return membership

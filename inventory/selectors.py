@@ -38,6 +38,7 @@ from inventory.models import (
 )
 from sellers.models import Seller
 from shop.core.errors import NotFound
+from shop.core.numbers import id_lookup
 
 LOW_STOCK_DEFAULT = 5
 
@@ -159,7 +160,7 @@ def warehouse_list_for_seller(*, seller: Seller) -> QuerySet[Warehouse]:
 
 def warehouse_get_for_seller(*, seller: Seller, pk: object) -> Warehouse:
     try:
-        return Warehouse.objects.get(seller=seller, pk=int(str(pk)))
+        return Warehouse.objects.get(seller=seller, pk=id_lookup(pk))
     except (Warehouse.DoesNotExist, ValueError) as exc:
         raise NotFound("No such warehouse.") from exc
 
@@ -233,7 +234,7 @@ def stock_list_for_seller(
 
 def stock_get_for_seller(*, seller: Seller, pk: object) -> Stock:
     try:
-        return stock_list_for_seller(seller=seller).get(pk=int(str(pk)))
+        return stock_list_for_seller(seller=seller).get(pk=id_lookup(pk))
     except (Stock.DoesNotExist, ValueError) as exc:
         raise NotFound("No such stock record.") from exc
 
@@ -241,7 +242,7 @@ def stock_get_for_seller(*, seller: Seller, pk: object) -> Stock:
 def variant_get_for_seller(*, seller: Seller, pk: object) -> ProductVariant:
     try:
         return ProductVariant.objects.select_related("product").get(
-            product__seller=seller, pk=int(str(pk))
+            product__seller=seller, pk=id_lookup(pk)
         )
     except (ProductVariant.DoesNotExist, ValueError) as exc:
         raise NotFound("No such product variant.") from exc
@@ -317,7 +318,7 @@ def inbound_shipment_list_for_seller(
 def inbound_shipment_get_for_seller(*, seller: Seller, pk: object) -> InboundShipment:
     try:
         return InboundShipment.objects.select_related("warehouse", "created_by", "closed_by").get(
-            warehouse__seller=seller, pk=int(str(pk))
+            warehouse__seller=seller, pk=id_lookup(pk)
         )
     except (InboundShipment.DoesNotExist, ValueError) as exc:
         raise NotFound("No such inbound shipment.") from exc

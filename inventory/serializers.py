@@ -7,13 +7,14 @@ from rest_framework import serializers
 from inventory.models import MovementReason, Stock, StockMovement, Warehouse
 from inventory.selectors import STOCK_STATUSES
 from inventory.services import MAX_LINE_QUANTITY
+from shop.core.fields import DecimalApiField, IntegerApiField
 
 
 class WarehouseSerializer(serializers.ModelSerializer):
-    latitude = serializers.DecimalField(
+    latitude = DecimalApiField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
     )
-    longitude = serializers.DecimalField(
+    longitude = DecimalApiField(
         max_digits=9,
         decimal_places=6,
         min_value=-180,
@@ -48,9 +49,9 @@ class StockSerializer(serializers.ModelSerializer):
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
     sku = serializers.CharField(source="variant.sku", read_only=True)
     product_name = serializers.CharField(source="variant.product.name", read_only=True)
-    available = serializers.IntegerField(source="available_now", read_only=True)
-    incoming = serializers.IntegerField(read_only=True)
-    low_stock_limit = serializers.IntegerField(read_only=True)
+    available = IntegerApiField(source="available_now", read_only=True)
+    incoming = IntegerApiField(read_only=True)
+    low_stock_limit = IntegerApiField(read_only=True)
 
     class Meta:
         model = Stock
@@ -75,10 +76,12 @@ class StockSerializer(serializers.ModelSerializer):
 
 
 class StockMovementSerializer(serializers.ModelSerializer):
-    warehouse = serializers.IntegerField(source="stock.warehouse_id", read_only=True)
-    variant = serializers.IntegerField(source="stock.variant_id", read_only=True)
+    warehouse = IntegerApiField(source="stock.warehouse_id", read_only=True)
+    variant = IntegerApiField(source="stock.variant_id", read_only=True)
     sku = serializers.CharField(source="stock.variant.sku", read_only=True)
-    actor = serializers.EmailField(source="actor.email", read_only=True, default=None)
+    actor = serializers.EmailField(
+        source="actor.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = StockMovement
@@ -99,20 +102,20 @@ class StockMovementSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _quantity() -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+def _quantity() -> IntegerApiField:
+    return IntegerApiField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class ReceiveSerializer(serializers.Serializer):
-    warehouse = serializers.IntegerField(min_value=1)
-    variant = serializers.IntegerField(min_value=1)
+    warehouse = IntegerApiField(min_value=1)
+    variant = IntegerApiField(min_value=1)
     quantity = _quantity()
     reason = serializers.CharField(max_length=500, required=False, default="")
     reference = serializers.CharField(max_length=100, required=False, default="")
 
 
 class AdjustSerializer(serializers.Serializer):
-    delta = serializers.IntegerField(min_value=-MAX_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
+    delta = IntegerApiField(min_value=-MAX_LINE_QUANTITY, max_value=MAX_LINE_QUANTITY)
     reason = serializers.CharField(max_length=500)
     reference = serializers.CharField(max_length=100, required=False, default="")
 
@@ -129,23 +132,23 @@ class WriteOffSerializer(serializers.Serializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    to_warehouse = serializers.IntegerField(min_value=1)
+    to_warehouse = IntegerApiField(min_value=1)
     quantity = _quantity()
     reason = serializers.CharField(max_length=500, required=False, default="")
 
 
 class StockFilterSerializer(serializers.Serializer):
-    warehouse = serializers.IntegerField(min_value=1, required=False)
-    variant = serializers.IntegerField(min_value=1, required=False)
+    warehouse = IntegerApiField(min_value=1, required=False)
+    variant = IntegerApiField(min_value=1, required=False)
     sku = serializers.CharField(max_length=64, required=False)
     q = serializers.CharField(max_length=200, required=False)
     status = serializers.ChoiceField(choices=STOCK_STATUSES, required=False)
 
 
 class MovementFilterSerializer(serializers.Serializer):
-    stock = serializers.IntegerField(min_value=1, required=False)
-    warehouse = serializers.IntegerField(min_value=1, required=False)
-    variant = serializers.IntegerField(min_value=1, required=False)
+    stock = IntegerApiField(min_value=1, required=False)
+    warehouse = IntegerApiField(min_value=1, required=False)
+    variant = IntegerApiField(min_value=1, required=False)
     reason = serializers.ChoiceField(choices=MovementReason.choices, required=False)
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)

@@ -191,6 +191,8 @@ class ShippingMethod(BaseModel):
 class CheckoutStatus(models.TextChoices):
     OPEN = "open", "Open"
     PLACED = "placed", "Placed"
+    # A duplicate open checkout of one cart, closed when the one-open-per-cart rule came in.
+    CLOSED = "closed", "Closed"
 
 
 class Checkout(BaseModel):
@@ -216,6 +218,15 @@ class Checkout(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # `checkout_start` locks the cart and reuses its open checkout; this makes a second
+            # open one impossible however the starts race (each would hold stock and place).
+            models.UniqueConstraint(
+                fields=["cart"],
+                condition=Q(status="open"),
+                name="orders_checkout_one_open_per_cart",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Checkout {self.token}"

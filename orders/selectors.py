@@ -33,6 +33,7 @@ from django.utils import timezone
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder, ShippingMethod
 from sellers.models import Seller
 from shop.core.errors import NotFound
+from shop.core.numbers import id_lookup
 
 S = OrderStatus
 # Paid and not (wholly) undone: what counts as a sale. Partially refunded orders count in full
@@ -193,7 +194,7 @@ def shipping_method_list_for_seller(*, seller: Seller) -> QuerySet[ShippingMetho
 def shipping_method_get_for_seller(*, seller: Seller, pk: object) -> ShippingMethod:
     """Fetch-and-check: another seller's method (or none) is not found."""
     try:
-        return ShippingMethod.objects.get(seller=seller, pk=int(str(pk)))
+        return ShippingMethod.objects.get(seller=seller, pk=id_lookup(pk))
     except (ShippingMethod.DoesNotExist, ValueError) as exc:
         raise NotFound("No such shipping method.") from exc
 

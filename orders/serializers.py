@@ -6,27 +6,29 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework import serializers
 
+from accounts.models import Address
 from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
 from shop.core.api import ModelSerializerBuiltOnce
+from shop.core.fields import DecimalApiField, IntegerApiField, max_length_of
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
 
 class LinePriceSerializer(serializers.Serializer):
-    variant_id = serializers.IntegerField(source="variant.pk")
+    variant_id = IntegerApiField(source="variant.pk")
     sku = serializers.CharField(source="variant.sku")
     product_name = serializers.CharField(source="variant.product.name")
     variant_name = serializers.CharField(source="variant.name")
-    quantity = serializers.IntegerField()
-    unit_price = serializers.DecimalField(**MONEY)
-    subtotal = serializers.DecimalField(**MONEY)
+    quantity = IntegerApiField()
+    unit_price = DecimalApiField(**MONEY)
+    subtotal = DecimalApiField(**MONEY)
     promotion = serializers.CharField()
-    promotion_discount = serializers.DecimalField(**MONEY)
-    voucher_discount = serializers.DecimalField(**MONEY)
-    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=4)
-    tax = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
-    unit_price_incl_tax = serializers.DecimalField(
+    promotion_discount = DecimalApiField(**MONEY)
+    voucher_discount = DecimalApiField(**MONEY)
+    tax_rate = DecimalApiField(max_digits=6, decimal_places=4)
+    tax = DecimalApiField(**MONEY)
+    total = DecimalApiField(**MONEY)
+    unit_price_incl_tax = DecimalApiField(
         **MONEY, help_text="Display only: the unit price with this line's tax rate."
     )
     price_changed = serializers.BooleanField()
@@ -39,31 +41,31 @@ class ShippingMethodSerializer(serializers.ModelSerializer):
 
 
 class SellerPriceSerializer(serializers.Serializer):
-    seller_id = serializers.IntegerField()
+    seller_id = IntegerApiField()
     seller_name = serializers.CharField()
-    shipping_method_id = serializers.IntegerField(source="shipping_method.pk", allow_null=True)
-    subtotal = serializers.DecimalField(**MONEY)
-    discount = serializers.DecimalField(**MONEY)
-    shipping = serializers.DecimalField(**MONEY)
-    tax = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
+    shipping_method_id = IntegerApiField(source="shipping_method.pk", allow_null=True)
+    subtotal = DecimalApiField(**MONEY)
+    discount = DecimalApiField(**MONEY)
+    shipping = DecimalApiField(**MONEY)
+    tax = DecimalApiField(**MONEY)
+    total = DecimalApiField(**MONEY)
     lines = LinePriceSerializer(many=True)
 
 
 class DiscountSerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=["promotion", "voucher"])
     name = serializers.CharField()
-    amount = serializers.DecimalField(**MONEY)
+    amount = DecimalApiField(**MONEY)
 
 
 class BreakdownSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    subtotal = serializers.DecimalField(**MONEY)
-    discount_total = serializers.DecimalField(**MONEY)
-    shipping_total = serializers.DecimalField(**MONEY)
-    tax_total = serializers.DecimalField(**MONEY)
-    total = serializers.DecimalField(**MONEY)
-    goods_total_incl_tax = serializers.DecimalField(
+    subtotal = DecimalApiField(**MONEY)
+    discount_total = DecimalApiField(**MONEY)
+    shipping_total = DecimalApiField(**MONEY)
+    tax_total = DecimalApiField(**MONEY)
+    total = DecimalApiField(**MONEY)
+    goods_total_incl_tax = DecimalApiField(
         **MONEY, help_text="Goods after discounts with their tax, before shipping."
     )
     prices_include_tax = serializers.SerializerMethodField(
@@ -72,30 +74,35 @@ class BreakdownSerializer(serializers.Serializer):
     )
     discounts = DiscountSerializer(many=True)
     voucher_error = serializers.CharField()
-    missing_shipping = serializers.ListField(child=serializers.IntegerField())
+    missing_shipping = serializers.ListField(child=IntegerApiField())
     sellers = SellerPriceSerializer(many=True)
 
     def get_prices_include_tax(self, obj) -> bool:
         return settings.SHOP_PRICES_INCLUDE_TAX
 
 
+def _address_text(name: str, **options) -> serializers.CharField:
+    """A text field as long as the Address column it fills."""
+    return serializers.CharField(max_length=max_length_of(Address, name), **options)
+
+
 class AddressInputSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200)
-    line1 = serializers.CharField(max_length=200)
-    line2 = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    city = serializers.CharField(max_length=100)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = serializers.CharField(max_length=20)
-    country = serializers.CharField(min_length=2, max_length=2)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    full_name = _address_text("full_name")
+    line1 = _address_text("line1")
+    line2 = _address_text("line2", required=False, allow_blank=True)
+    city = _address_text("city")
+    region = _address_text("region", required=False, allow_blank=True)
+    postal_code = _address_text("postal_code")
+    country = _address_text("country", min_length=2)
+    phone = _address_text("phone", required=False, allow_blank=True)
 
 
 class CheckoutUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
-    address_id = serializers.IntegerField(required=False)
+    address_id = IntegerApiField(required=False)
     address = AddressInputSerializer(required=False)
     shipping = serializers.DictField(
-        child=serializers.IntegerField(),
+        child=IntegerApiField(),
         required=False,
         help_text="{seller_id: shipping_method_id} for every seller in the cart.",
     )
@@ -107,7 +114,7 @@ class CheckoutSerializer(serializers.Serializer):
     email = serializers.EmailField()
     reserved_until = serializers.DateTimeField()
     shipping_address = AddressInputSerializer(allow_null=True)
-    shipping_choices = serializers.DictField(child=serializers.IntegerField())
+    shipping_choices = serializers.DictField(child=IntegerApiField())
     shipping_options = serializers.DictField(
         child=ShippingMethodSerializer(many=True), help_text="Methods offered, per seller id."
     )
@@ -116,7 +123,7 @@ class CheckoutSerializer(serializers.Serializer):
 
 class PlaceOrderSerializer(serializers.Serializer):
     payment_token = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    expected_total = serializers.DecimalField(
+    expected_total = DecimalApiField(
         **MONEY,
         required=False,
         help_text="The total the shopper reviewed; placement is refused if it changed.",

@@ -4,7 +4,6 @@ confirmation) and the customer's order pages. Thin callers of orders.services.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib import messages
@@ -48,6 +47,7 @@ from shop.core.errors import (
     ServiceUnavailable,
     ValidationError,
 )
+from shop.core.numbers import NumberError, decimal_parse
 from shop.core.ratelimit import rate_limit_hit
 
 
@@ -175,8 +175,10 @@ def checkout_review(request: HttpRequest, token) -> HttpResponse:
 def checkout_place(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     try:
-        expected = Decimal(request.POST.get("expected_total", ""))
-    except InvalidOperation:
+        expected = decimal_parse(
+            request.POST.get("expected_total", ""), max_digits=20, decimal_places=2
+        )
+    except NumberError:
         expected = None
     try:
         order_place(

@@ -9,12 +9,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from catalog.services import image_validate
 from sellers.models import CatalogImportJob, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.scorecard import seller_scorecards
 from sellers.services import seller_approve, seller_reject, seller_suspend
@@ -94,8 +96,25 @@ def _status_change(
         )
 
 
+class SellerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Seller
+        fields = ["logo"]  # the admin's fieldsets add the rest
+
+    def clean_logo(self):
+        """A new logo is checked as every upload is (content, size, pixels)."""
+        logo = self.cleaned_data.get("logo")
+        if isinstance(logo, UploadedFile):
+            try:
+                image_validate(upload=logo)
+            except ServiceError as exc:
+                raise forms.ValidationError(exc.fields.get("image", [exc.message])) from None
+        return logo
+
+
 @admin.register(Seller)
 class SellerAdmin(admin.ModelAdmin):
+    form = SellerAdminForm
     list_display = ["name", "slug", "status", "country", "commission_rate", "approved_at"]
     list_filter = ["status", "country"]
     search_fields = ["name", "slug", "support_email"]

@@ -8,6 +8,7 @@ console email and the built-in payment test gateway.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,13 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_filters",
     "drf_spectacular",
+    "csp",
     "shop.core",
     "accounts",
     "sellers",
@@ -65,12 +70,18 @@ MIDDLEWARE = [
     "shop.core.outage.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shop.core.guard.RequestGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "shop.core.headers.PermissionsPolicyMiddleware",
+    # last, as django-axes requires: turns a lockout into its answer (accounts.lockout)
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shop.urls"
@@ -211,6 +222,11 @@ CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "shop.core.outbox_prune", "sched
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses locked-out sign-ins before the password is checked
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -220,6 +236,47 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Brute-force lockout (accounts/lockout.py): failures per account and per client address.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+LOGIN_LOCKOUT_MAX_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_MAX_SECONDS", str(24 * 3600)))
+AXES_HANDLER = "accounts.lockout.LoginLockoutHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_LOCKOUT_SECONDS)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.axes_client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_CACHE = "ratelimit"  # raises when Redis is unreachable (see accounts.lockout)
+# API tokens (django-rest-knox, accounts.ApiToken): per device, expiring, revocable.
+KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name
+# knox's own migrations create its (swapped-out, unused) token table whatever the setting
+MIGRATION_MODULES = {"knox": None}
+API_TOKEN_TTL_SECONDS = int(os.environ.get("API_TOKEN_TTL_SECONDS", str(30 * 24 * 3600)))
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "20"))
+REST_KNOX = {"TOKEN_TTL": timedelta(seconds=API_TOKEN_TTL_SECONDS), "AUTH_HEADER_PREFIX": "Token"}
+CELERY_BEAT_SCHEDULE["api-tokens-delete-expired"] = {
+    "task": "accounts.tasks.api_tokens_delete_expired_task",
+    "schedule": 3600.0,
+}
+# Account emails: password reset links (Django's PASSWORD_RESET_TIMEOUT), email confirmation
+# links, and how often one address or one email may ask for them.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT_SECONDS", "3600"))
+ACCOUNT_EMAIL_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("ACCOUNT_EMAIL_LINK_MAX_AGE_SECONDS", str(2 * 24 * 3600))
+)
+ACCOUNT_EMAIL_ATTEMPTS = int(os.environ.get("ACCOUNT_EMAIL_ATTEMPTS", "5"))
+ACCOUNT_EMAIL_WINDOW_SECONDS = int(os.environ.get("ACCOUNT_EMAIL_WINDOW_SECONDS", "3600"))
+# Two-factor (django-otp TOTP): optional for seller owners and staff; staff must have it to
+# use the admin unless this is off (default: on when not debugging).
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Marketplace")
+TWO_FACTOR_ATTEMPTS = int(os.environ.get("TWO_FACTOR_ATTEMPTS", "5"))
+TWO_FACTOR_WINDOW_SECONDS = int(os.environ.get("TWO_FACTOR_WINDOW_SECONDS", "300"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -257,6 +314,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The largest request body accepted at all (shop.core.guard; 413 past it): an image upload is
+# at most 10 MB (catalog.services.MAX_IMAGE_BYTES), a catalog CSV SELLER_IMPORT_MAX_BYTES.
+MAX_REQUEST_BYTES = int(os.environ.get("MAX_REQUEST_BYTES", str(16 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Email (Django 6.1 MAILERS): SMTP when EMAIL_HOST is set, else the console -----------------
@@ -394,6 +454,14 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.core.schema.error_responses",
+    ],
+    # `<id:pk>` (shop.core.apps.IdConverter): at most 18 digits
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
 }
 
 # An outage (database or Redis unreachable) answers 503 with this Retry-After, and is logged
@@ -418,7 +486,50 @@ LOGGING = {
     },
 }
 
+# --- Browser security headers (SECURITY.md) ------------------------------------------------------
+# Content Security Policy (django-csp): scripts, styles, fonts and frames only from this site, no
+# inline script or style anywhere in the templates. Images also from the media host (S3/CDN)
+# and CSP_IMG_SRC_EXTRA. The API docs pages widen it for their CDN (shop/api_urls.py).
+_media_origins = [
+    origin
+    for origin in (
+        f"https://{os.environ['AWS_S3_CUSTOM_DOMAIN']}"
+        if os.environ.get("AWS_S3_CUSTOM_DOMAIN")
+        else "",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com" if AWS_STORAGE_BUCKET_NAME else "",
+        "/".join(MEDIA_URL.split("/")[:3]) if MEDIA_URL.startswith("http") else "",
+        "/".join(os.environ.get("AWS_S3_ENDPOINT_URL", "").split("/")[:3]),
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_media_origins, *env_list("CSP_IMG_SRC_EXTRA")],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Features no page uses, refused for this site and anything it embeds.
+PERMISSIONS_POLICY = os.environ.get(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(self), usb=(), interest-cohort=()",
+)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HSTS goes out on HTTPS responses only (Django's SecurityMiddleware)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -4,8 +4,6 @@ from django.urls import include, path
 
 from shop.core import health
 
-handler500 = "shop.core.outage.server_error"
-
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
@@ -19,6 +17,10 @@ urlpatterns = [
     path("search/", include("catalog.search.urls")),
     path("", include("catalog.urls")),
 ]
+
+handler404 = "shop.core.api.not_found"
+# an outage is a 503 with Retry-After, any other 500 the error shape under /api/
+handler500 = "shop.core.outage.server_error"
 
 if settings.DEBUG and not settings.AWS_STORAGE_BUCKET_NAME:
     from django.conf.urls.static import static

@@ -1,4 +1,5 @@
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -9,6 +10,19 @@ from shop.embedded import EmbeddedRedis
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """A cache of the test's own: sign-in failure counters (django-axes), rate limits and
+    sessions never leak between tests or between the parallel workers sharing one Redis."""
+    settings.CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{alias}-{uuid.uuid4()}",
+        }
+        for alias in ("default", "ratelimit")
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,14 @@ malformed value is refused alike (ValidationError -> 400 with the JSON error sha
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.http import QueryDict
 
 from catalog.filters import product_filters_parse
 from catalog.search.base import MAX_QUERY_CHARS, SearchQuery, SearchSort
 from shop.core.errors import ValidationError
+from shop.core.numbers import NumberError, decimal_parse, integer_parse
 
 MAX_PAGE = 10_000 // 24  # deep enough for any shopper; bounds OFFSET work
 MAX_PAGE_SIZE = 100
@@ -29,13 +30,17 @@ def search_query_parse(*, params: QueryDict, page_size: int) -> SearchQuery:
     rating_min = None
     rating_raw = params.get("rating", "").strip()
     if rating_raw:
+        # the average rating is numeric(3, 2)
         try:
-            rating_min = Decimal(rating_raw)
-        except InvalidOperation:
-            rating_min = None
-        if rating_min is None or not rating_min.is_finite() or not 0 <= rating_min <= 5:
+            rating_min = decimal_parse(
+                rating_raw,
+                max_digits=3,
+                decimal_places=2,
+                min_value=Decimal(0),
+                max_value=Decimal(5),
+            )
+        except NumberError:
             errors["rating"] = ["Enter a rating between 0 and 5."]
-            rating_min = None
 
     page = _positive_int(params.get("page", ""), "page", 1, MAX_PAGE, errors) or 1
     size = _positive_int(params.get("page_size", ""), "page_size", 1, MAX_PAGE_SIZE, errors)
@@ -60,10 +65,10 @@ def search_query_parse(*, params: QueryDict, page_size: int) -> SearchQuery:
 def _positive_int(
     raw: str, name: str, low: int, high: int, errors: dict[str, list[str]]
 ) -> int | None:
-    raw = raw.strip()
-    if not raw:
+    if not raw.strip():
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    try:
+        return integer_parse(raw, min_value=low, max_value=high)
+    except NumberError:
         errors[name] = [f"Enter a whole number from {low} to {high}."]
         return None
-    return int(raw)

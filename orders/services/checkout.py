@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Address
@@ -17,6 +19,8 @@ from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
 from shop.core.errors import NotFound, ValidationError
+from shop.core.fields import max_length_of
+from shop.core.numbers import id_lookup, id_parse
 
 ADDRESS_FIELDS = (
     "full_name",
@@ -57,18 +61,32 @@ def checkout_refresh_hold(*, checkout: Checkout) -> Checkout:
 
 
 def checkout_start(*, cart: Cart, user=None, session_key: str = "") -> Checkout:
-    """Open (or reuse) the cart's checkout and hold stock for all its lines."""
-    if cart.status == CartStatus.CONVERTED:
-        raise ValidationError("This cart has already been ordered.")
-    checkout = cart.checkouts.filter(status=CheckoutStatus.OPEN).order_by("-created_at").first()
-    if checkout is None:
-        checkout = Checkout.objects.create(
-            cart=cart,
-            user=user if user is not None and user.is_authenticated else None,
-            session_key="" if cart.user_id else session_key,
-            email=user.email if user is not None and user.is_authenticated else "",
-        )
-    return checkout_refresh_hold(checkout=checkout)
+    """Open the cart's checkout, or reuse its open one, and hold stock for all its lines.
+
+    The cart row is locked while its open checkout is looked up or made, so concurrent starts
+    (a double tap, an app retrying) get the same checkout; the partial unique constraint
+    `orders_checkout_one_open_per_cart` backs that up. A converted cart starts nothing, so it
+    can never be placed again. The hold is taken in a second transaction under the checkout's
+    row lock, the order placement locks in (checkout, then stock): holding the cart while
+    locking stock would deadlock with placement, which locks stock and then the cart."""
+    with transaction.atomic():
+        locked = Cart.objects.select_for_update().only("id", "status").get(pk=cart.pk)
+        if locked.status == CartStatus.CONVERTED:
+            raise ValidationError("This cart has already been ordered.")
+        checkout = locked.checkouts.filter(status=CheckoutStatus.OPEN).first()
+        if checkout is None:
+            checkout = Checkout.objects.create(
+                cart=cart,
+                user=user if user is not None and user.is_authenticated else None,
+                session_key="" if cart.user_id else session_key,
+                email=user.email if user is not None and user.is_authenticated else "",
+            )
+    with transaction.atomic():
+        (current,) = db.hot_select(Checkout, "WHERE id = %s FOR UPDATE", [checkout.pk])
+        if current.status != CheckoutStatus.OPEN:  # placed while this start waited
+            raise ValidationError("This cart has already been ordered.")
+        checkout.cart = cart
+        return checkout_refresh_hold(checkout=checkout)
 
 
 # The checkout with its cart, shipping address and order (if placed), as one prepared statement
@@ -132,7 +150,7 @@ def checkout_set_address(
         if checkout.user_id is None:
             raise NotFound("That address is not yours.")
         try:
-            address = Address.objects.get(pk=int(address_id), user_id=checkout.user_id)
+            address = Address.objects.get(pk=id_lookup(address_id), user_id=checkout.user_id)
         except (Address.DoesNotExist, TypeError, ValueError):
             raise NotFound("That address is not yours.") from None
     else:
@@ -143,6 +161,13 @@ def checkout_set_address(
                 "Please fill in the address.",
                 fields={k: ["This field is required."] for k in missing},
             )
+        too_long = {
+            k: [f"Use at most {limit} characters."]
+            for k in ADDRESS_FIELDS
+            if len(values[k]) > (limit := max_length_of(Address, k))
+        }
+        if too_long:
+            raise ValidationError("Some address lines are too long.", fields=too_long)
         if len(values["country"]) != 2 or not values["country"].isalpha():
             raise ValidationError(
                 "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]}
@@ -152,6 +177,12 @@ def checkout_set_address(
     email = (email or "").strip() or checkout.email
     if not email:
         raise ValidationError("An email address is required.", fields={"email": ["Required."]})
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationError(
+            "Enter a valid email address.", fields={"email": ["Enter a valid email address."]}
+        ) from None
     with transaction.atomic():
         checkout.shipping_address = address
         checkout.email = email
@@ -168,10 +199,9 @@ def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Che
     )
     cleaned: dict[str, int] = {}
     for seller_key, method_key in choices.items():
-        try:
-            seller_id, method_id = int(seller_key), int(method_key)
-        except (TypeError, ValueError):
-            raise ValidationError("Choose a shipping method for each seller.") from None
+        seller_id, method_id = id_parse(seller_key), id_parse(method_key)
+        if seller_id is None or method_id is None:
+            raise ValidationError("Choose a shipping method for each seller.")
         if seller_id not in seller_ids:
             raise ValidationError("That seller has nothing in your cart.")
         if not ShippingMethod.objects.filter(

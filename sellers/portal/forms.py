@@ -12,6 +12,7 @@ from inventory.models import MovementReason
 from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
 from orders.models import ShippingKind
 from sellers.models import MemberRole
+from shop.core.fields import DecimalFormField, IntegerFormField
 
 
 class InviteForm(forms.Form):
@@ -42,7 +43,7 @@ def attribute_field(attribute: Attribute) -> forms.Field:
     label = f"{attribute.name} ({attribute.unit})" if attribute.unit else attribute.name
     common: dict[str, Any] = {"label": label, "required": False, "help_text": "Required"}
     if attribute.type == AttributeType.NUMBER:
-        return forms.DecimalField(
+        return DecimalFormField(
             max_digits=20,
             decimal_places=4,
             widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
@@ -57,11 +58,11 @@ def attribute_field(attribute: Attribute) -> forms.Field:
 
 
 class VariantForm(forms.Form):
-    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    id = IntegerFormField(widget=forms.HiddenInput, required=False)
     sku = forms.CharField(max_length=64, label="SKU")
     name = forms.CharField(max_length=200, required=False)
-    price = forms.DecimalField(max_digits=20, decimal_places=2, min_value=Decimal("0"))
-    compare_at_price = forms.DecimalField(
+    price = DecimalFormField(max_digits=20, decimal_places=2, min_value=Decimal("0"))
+    compare_at_price = DecimalFormField(
         max_digits=20, decimal_places=2, min_value=Decimal("0"), required=False
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
@@ -91,9 +92,9 @@ class SettingsForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     support_email = forms.EmailField(required=False)
     logo = forms.FileField(required=False, help_text="JPEG, PNG, WebP or GIF, at least 100×100.")
-    return_window_days = forms.IntegerField(min_value=0, max_value=365)
-    handling_time_days = forms.IntegerField(min_value=0, max_value=60)
-    low_stock_threshold = forms.IntegerField(min_value=0)
+    return_window_days = IntegerFormField(min_value=0, max_value=365)
+    handling_time_days = IntegerFormField(min_value=0, max_value=60)
+    low_stock_threshold = IntegerFormField(min_value=0)
 
 
 class VariantChoiceField(forms.ChoiceField):
@@ -154,7 +155,7 @@ class SalePriceForm(forms.Form):
     """Parses a sale; `catalog.services.sale_price_schedule/_update` decide whether it is valid
     (above 0, below the price, end after start, no overlap)."""
 
-    sale_price = forms.DecimalField(max_digits=20, decimal_places=2, label="Sale price")
+    sale_price = DecimalFormField(max_digits=20, decimal_places=2, label="Sale price")
     starts_at = forms.DateTimeField(label="Starts", widget=_LocalDateTimeInput())
     ends_at = forms.DateTimeField(
         label="Ends", required=False, widget=_LocalDateTimeInput(), help_text="Empty: no end."
@@ -177,20 +178,20 @@ class SalePriceForm(forms.Form):
 class ShippingMethodForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What shoppers see at checkout.")
     kind = forms.ChoiceField(choices=ShippingKind.choices, label="Pricing")
-    price = forms.DecimalField(
+    price = DecimalFormField(
         max_digits=20,
         decimal_places=2,
         label="Price",
         help_text="The flat price, or the base price when by weight.",
     )
-    price_per_kg = forms.DecimalField(
+    price_per_kg = DecimalFormField(
         max_digits=20,
         decimal_places=2,
         initial=Decimal("0"),
         label="Price per started kg",
         help_text="By weight only.",
     )
-    free_above = forms.DecimalField(
+    free_above = DecimalFormField(
         max_digits=20,
         decimal_places=2,
         required=False,
@@ -204,8 +205,8 @@ class ShippingMethodForm(forms.Form):
 _DateInput = forms.DateInput(attrs={"type": "date"})
 
 
-def _quantity_field(**kwargs: Any) -> forms.IntegerField:
-    return forms.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, **kwargs)
+def _quantity_field(**kwargs: Any) -> IntegerFormField:
+    return IntegerFormField(min_value=1, max_value=MAX_LINE_QUANTITY, **kwargs)
 
 
 class WarehouseChoiceField(forms.ModelChoiceField):
@@ -236,13 +237,13 @@ class WarehouseForm(forms.Form):
     country = forms.CharField(
         max_length=2, min_length=2, required=False, help_text="Two letters, e.g. DE."
     )
-    latitude = forms.DecimalField(
+    latitude = DecimalFormField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False
     )
-    longitude = forms.DecimalField(
+    longitude = DecimalFormField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
     )
-    priority = forms.IntegerField(
+    priority = IntegerFormField(
         min_value=0, max_value=1_000_000, initial=100, help_text="Lower is used first."
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
@@ -275,7 +276,7 @@ class ReceiveForm(_SellerWarehousesForm):
 
 
 class AdjustForm(forms.Form):
-    delta = forms.IntegerField(
+    delta = IntegerFormField(
         min_value=-MAX_LINE_QUANTITY,
         max_value=MAX_LINE_QUANTITY,
         label="Change",
@@ -302,7 +303,7 @@ class TransferForm(_SellerWarehousesForm):
 
 
 class ThresholdForm(forms.Form):
-    low_stock_threshold = forms.IntegerField(
+    low_stock_threshold = IntegerFormField(
         min_value=0,
         max_value=MAX_LINE_QUANTITY,
         required=False,
@@ -370,7 +371,7 @@ class InboundReceiveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.lines = list(lines)
         for line in self.lines:
-            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+            self.fields[f"line_{line.pk}"] = IntegerFormField(
                 min_value=0,
                 max_value=MAX_LINE_QUANTITY,
                 required=False,

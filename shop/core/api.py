@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, pagination, serializers, status
@@ -179,3 +180,11 @@ def _json_safe(result: tuple[int, Any]) -> tuple[int, Any]:
     """Decimals and dates as the API renders them, so a replay is byte-for-byte the same."""
     code, body = result
     return code, json.loads(json.dumps(body, cls=JSONEncoder))
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: the error shape under /api/ (a URL that matches no route), Django's page
+    elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(str(ErrorCode.NOT_FOUND), "Not found."), status=404)
+    return defaults.page_not_found(request, exception)

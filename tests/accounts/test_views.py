@@ -117,3 +117,29 @@ def test_signup_form_posts_with_its_csrf_token():
     response = client.post(reverse("accounts:signup"), signup_data(csrfmiddlewaretoken=token))
     assert response.status_code == 302
     assert User.objects.filter(email="ada@example.com").exists()
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ups_with_one_email_make_one_account_and_no_500():
+    from django.test import Client
+
+    from accounts.models import User
+    from tests.orders.test_concurrency import race
+
+    def sign_up(i: int) -> str:
+        response = Client().post(
+            reverse("accounts:signup"),
+            {
+                "email": "twin@example.com",
+                "full_name": f"Twin {i}",
+                "password1": "a-long-passphrase",
+                "password2": "a-long-passphrase",
+            },
+        )
+        return str(response.status_code)
+
+    outcomes = race(6, sign_up)
+
+    assert User.objects.filter(email="twin@example.com").count() == 1
+    assert outcomes["302"] == 1 and outcomes["200"] == 5

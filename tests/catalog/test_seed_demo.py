@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Count
+from django.test import RequestFactory
 from django.utils import timezone
 
 from catalog.demo import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
@@ -63,9 +64,10 @@ def test_seed_builds_a_browsable_marketplace():
     assert public.get(pk=sale.variant.product_id).price_from <= sale.sale_price
 
     # the demo logins work; the seller user owns the first (approved) seller
+    request = RequestFactory().post("/accounts/login/")  # sign-ins are per request (axes)
     for _who, email, password in DEMO_LOGINS:
-        assert authenticate(username=email, password=password) is not None, email
-    assert authenticate(username="admin@example.com", password=DEMO_LOGINS[0][2]).is_staff
+        assert authenticate(request, username=email, password=password) is not None, email
+    assert authenticate(request, username="admin@example.com", password=DEMO_LOGINS[0][2]).is_staff
     membership = SellerMember.objects.get(user__email="seller@example.com")
     assert membership.seller.slug == "northwind-outfitters"
     assert membership.seller.status == SellerStatus.APPROVED

@@ -263,6 +263,16 @@ def test_image_validation_says_what_is_wrong(make_upload, message):
     assert message in caught.value.fields["image"][0]
 
 
+def test_a_decompression_bomb_is_refused_before_it_is_decoded():
+    """9,000 x 9,000 one-bit pixels: a small file, 81 megapixels once decoded."""
+    buffer = io.BytesIO()
+    Image.new("1", (9_000, 9_000)).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) < 1024 * 1024
+
+    with pytest.raises(ValidationError):
+        image_validate(upload=_upload(content=buffer.getvalue()))
+
+
 def test_images_append_reorder_and_take_alt_text_and_a_variant():
     product = ProductFactory(name="Lamp")
     first, second, third = (product_image_add(product=product, upload=_upload()) for _ in "abc")

@@ -547,6 +547,18 @@ def test_seller_page_lists_only_that_sellers_products_with_filters(
     assert client.get(url, {"price_min": "x"}).status_code == 400
 
 
+def test_seller_page_with_a_category_that_no_longer_exists_says_so(client, tree):
+    seller = SellerFactory(slug="nice-shop")
+    make_product(name="Mug", category=tree[0], seller=seller)
+
+    response = client.get(reverse("catalog:seller", args=[seller.slug]), {"category": "gone"})
+
+    assert response.status_code == 400
+    assert "No such category" in response.content.decode() or "category" in str(
+        response.context["filter_field_errors"]
+    )
+
+
 def test_filter_parameters_are_escaped_when_shown_back(client, tree):
     evil = "<script>alert(1)</script>"
     url = reverse("catalog:category", args=[tree[0].slug])

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_create
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.api_urls")]
@@ -101,8 +101,8 @@ def test_bad_token_is_401_authentication_failed(api_client):
 
 
 def test_signed_in_but_not_allowed_is_403_permission_denied(api_client):
-    token = Token.objects.create(user=UserFactory())
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_create(user=UserFactory())
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/private/").status_code == 200
     assert _error(api_client.get("/staff/"), 403)["code"] == "permission_denied"
 
@@ -111,8 +111,8 @@ def test_token_authenticates_its_own_user_and_not_an_inactive_one(api_client):
     """The token lookup is one prepared statement (shop.core.authentication): the
     request is the token's user, and a deactivated user's token is refused."""
     user = UserFactory()
-    token = Token.objects.create(user=user)
-    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_create(user=user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get("/private/").json()["user"] == user.email
     user.is_active = False
     user.save(update_fields=["is_active"])

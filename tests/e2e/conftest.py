@@ -20,6 +20,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+class CspWatchingBrowser:
+    """The browser, recording every Content Security Policy violation a page reports (Chromium
+    logs each refused script, style or frame to the console): a test passes only if there was
+    none, so every browser test also proves the pages work under the policy."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+    def _watch(self, page) -> None:
+        def console(message) -> None:
+            if "Content Security Policy" in message.text:
+                self.violations.append(f"{page.url}: {message.text}")
+
+        page.on("console", console)
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        self._watch(page)
+        return page
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.on("page", self._watch)
+        return context
+
+
 @pytest.fixture
 def browser(monkeypatch):
     if not Path(CHROMIUM).exists():
@@ -34,8 +64,10 @@ def browser(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        watching = CspWatchingBrowser(browser)
         try:
-            yield browser
+            yield watching
+            assert watching.violations == [], "the Content Security Policy refused something"
         finally:
             browser.close()
             # While Playwright's event loop runs in this thread, Django keys its connections by

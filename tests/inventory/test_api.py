@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from accounts.services import api_token_create
 from inventory.models import MovementReason, Stock, StockMovement, Warehouse
 from inventory.services import ReserveLine, stock_reserve
 from sellers.models import MemberRole
@@ -20,8 +20,8 @@ def member():
 @pytest.fixture
 def client_for(api_client):
     def make(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _, token = api_token_create(user=user)
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return api_client
 
     return make

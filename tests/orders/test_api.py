@@ -262,3 +262,28 @@ def test_a_placement_whose_worker_died_is_finished_by_a_retry_after_the_lease(ma
     replay = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="died")
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.json()["number"] == order.number
+
+
+def test_a_converted_cart_cannot_start_another_checkout(market):
+    client = client_for(UserFactory())
+    token = ready_checkout_over_api(market, client)
+    placed = client.post(f"/api/v1/checkouts/{token}/place/", {}, format="json")
+    assert placed.status_code == 201, placed.json()
+
+    again = client.post("/api/v1/checkouts/")
+
+    # the converted cart is no longer the shopper's cart: nothing to check out
+    assert again.status_code == 400
+    assert again.json()["code"] == "invalid"
+    assert Order.objects.count() == 1
+
+
+def test_the_database_refuses_a_second_open_checkout_for_one_cart(market):
+    from django.db import IntegrityError, transaction
+
+    from orders.models import Checkout
+
+    user = UserFactory()
+    checkout = market.ready_checkout(user=user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Checkout.objects.create(cart=checkout.cart, user=user)

@@ -131,3 +131,59 @@ def test_voucher_usage_limit_holds_under_concurrency():
     assert OrderLine.objects.count() == 3
     stock = Stock.objects.get(pk=market.stocks[market.a1.pk].pk)
     assert stock.allocated == 3
+
+
+def test_ten_concurrent_checkout_starts_over_the_api_give_one_checkout_and_one_order():
+    """A double-tapping (or retrying) app: every start answers the same checkout, only one
+    checkout holds stock, and placing every answer makes one order."""
+    from rest_framework.test import APIClient
+
+    from orders.models import Checkout, CheckoutStatus
+
+    market = Market(stock=1)
+    user = UserFactory()
+    cart = cart_get_or_create(user=user)
+    cart_line_add(cart=cart, variant_id=market.b1.pk, quantity=1)
+
+    def start(_: int) -> str:
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post("/api/v1/checkouts/")
+        assert response.status_code == 201, response.json()
+        return response.json()["token"]
+
+    tokens = race(10, start)
+
+    assert len(tokens) == 1 and sum(tokens.values()) == 10
+    assert Checkout.objects.filter(cart=cart, status=CheckoutStatus.OPEN).count() == 1
+    stock = Stock.objects.get(pk=market.stocks[market.b1.pk].pk)
+    assert (stock.reserved, stock.allocated) == (1, 0)
+
+    (token,) = tokens
+    checkout = Checkout.objects.get(token=token)
+    checkout_set_address(
+        checkout=checkout,
+        email=user.email,
+        full_name="Racer",
+        line1="1 Track Rd",
+        city="Berlin",
+        postal_code="10115",
+        country="DE",
+    )
+    checkout_set_shipping(checkout=checkout, choices={market.beta.pk: market.ship_beta.pk})
+
+    def place_then_start_again(i: int) -> str:
+        if i % 2:
+            return order_place(checkout=Checkout.objects.get(token=token)).number
+        return str(checkout_start(cart=cart, user=user).token)
+
+    outcomes = race(10, place_then_start_again)
+
+    assert Order.objects.count() == 1
+    number = Order.objects.get().number
+    # a start that ran before the placement committed got the same checkout; later ones are refused
+    assert set(outcomes) <= {number, token, "invalid"}
+    assert outcomes[number] == 5
+    assert not Checkout.objects.filter(cart=cart, status=CheckoutStatus.OPEN).exists()
+    stock = Stock.objects.get(pk=market.stocks[market.b1.pk].pk)
+    assert (stock.on_hand, stock.allocated) == (1, 1)

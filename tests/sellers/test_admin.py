@@ -86,3 +86,37 @@ def test_status_is_not_editable_in_the_form(staff_client):
     url = reverse("admin:sellers_seller_change", args=[seller.pk])
     page = staff_client.get(url).content.decode()
     assert 'name="status"' not in page
+
+
+def test_a_logo_uploaded_in_the_admin_is_checked_like_every_upload(staff_client):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (50, 50), "red").save(png, format="PNG")  # Django's ImageField takes it
+    seller = SellerFactory()
+    url = reverse("admin:sellers_seller_change", args=[seller.pk])
+    data = {
+        "name": seller.name,
+        "slug": seller.slug,
+        "description": "",
+        "support_email": "",
+        "country": "DE",
+        "commission_rate": "0.10",
+        "return_window_days": 30,
+        "handling_time_days": 2,
+        "low_stock_threshold": 5,
+        "stripe_account_id": "",
+        "members-TOTAL_FORMS": 0,
+        "members-INITIAL_FORMS": 0,
+        "logo": SimpleUploadedFile("logo.png", png.getvalue(), content_type="image/png"),
+    }
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "This image is 50×50 pixels" in response.content.decode()
+    seller.refresh_from_db()
+    assert not seller.logo
