@@ -293,7 +293,10 @@ def _on_task_prerun(task_id: str | None = None, **kwargs: Any) -> None:
 
 
 def _on_task_success(sender: Task | None = None, **kwargs: Any) -> None:
-    _task_mark(sender.request.id if sender is not None else None, ran_at=timezone.now())
+    # a publish that timed out may still have reached the broker: its error no longer matters
+    _task_mark(
+        sender.request.id if sender is not None else None, ran_at=timezone.now(), last_error=""
+    )
 
 
 def _on_task_failure(
