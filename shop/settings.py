@@ -256,7 +256,21 @@ CELERY_BEAT_SCHEDULE["sellers-import-fail-stale"] = {
     "task": "sellers.tasks.catalog_import_fail_stale_task",
     "schedule": 300.0,
 }
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _site_url_default() -> str:
+    """Where `make run` serves (HOST, PORT), so emails link to the port actually in use. A
+    wildcard bind address is no address to link to: the loopback one is."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in {"0.0.0.0", "::", "[::]", ""}:  # noqa: S104 - read, not bound
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT', '8000')}"
+
+
+# Absolute links in emails; production sets it to the public origin.
+SITE_URL = (os.environ.get("SITE_URL") or _site_url_default()).rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: clients connect
