@@ -146,3 +146,14 @@ def test_vacuum_sets_the_visibility_map_index_only_scans_need():
         )
         all_visible, pages = cursor.fetchone()
     assert pages > 0 and all_visible == pages
+
+
+def test_seed_queues_no_search_refresh_after_rebuilding_the_index(
+    django_capture_on_commit_callbacks,
+):
+    """`make run` seeds, rebuilds the index, then starts the worker: a refresh queued per
+    reviewed product (~200) would only redo the rebuild's work."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _seed("--products", "40")
+    assert callbacks == []
+    assert not Product.objects.filter(search_dirty=True).exists()
