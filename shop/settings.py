@@ -209,7 +209,8 @@ if _smtp_host:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # printed through logging at INFO (a Celery worker logs its stdout as warnings)
+    MAILERS = {"default": {"BACKEND": "shop.core.mail.ConsoleLogEmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Marketplace <no-reply@localhost>")
 
 # --- Search: OPENSEARCH_URL, else PostgreSQL full-text search ----------------------------------

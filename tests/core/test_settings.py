@@ -54,7 +54,7 @@ def _probe(**env: str) -> dict:
 
 def test_console_mailer_by_default_and_no_deprecated_email_settings():
     probe = _probe()
-    assert probe["backend"] == "django.core.mail.backends.console.EmailBackend"
+    assert probe["backend"] == "shop.core.mail.ConsoleLogEmailBackend"
     assert probe["deprecated"] == []
     assert probe["mail_warnings"] == []
 
@@ -112,3 +112,20 @@ def test_site_url_follows_where_make_run_serves():
     assert _site_url(SITE_URL="https://shop.example.com/", PORT="8031") == (
         "https://shop.example.com"
     )
+
+
+def test_console_mailer_logs_each_email_at_info(caplog):
+    """Emails of the embedded default are INFO records, not warnings in the worker's log."""
+    from django.core.mail import EmailMessage
+
+    from shop.core.mail import ConsoleLogEmailBackend
+
+    with caplog.at_level("INFO", logger="shop.mail"):
+        sent = ConsoleLogEmailBackend().send_messages(
+            [EmailMessage("Your order", "Thank you.", "shop@example.com", ["a@example.com"])]
+        )
+    assert sent == 1
+    (record,) = caplog.records
+    assert record.levelname == "INFO"
+    assert "Subject: Your order" in record.getMessage()
+    assert "Thank you." in record.getMessage()
