@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Address
+from accounts.selectors import address_list_for_user
+from accounts.services import ADDRESS_FIELDS
 from cart.views import cart_session_key, request_cart
 from inventory.services import InsufficientStock
 from orders.links import order_follow_path
