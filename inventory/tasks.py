@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from inventory.services import stock_reservations_expire
+from inventory.services import stock_reservations_expire, warehouse_geocode
 
 logger = logging.getLogger(__name__)
 
@@ -19,3 +19,9 @@ def inventory_sweep_expired_task() -> int:
     if released:
         logger.info("Released %s units of expired reservations.", released)
     return released
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+def warehouse_geocode_task(*, warehouse_id: int) -> None:
+    """Refine a geocoded warehouse's coordinates with the online geocoder (SHOP_GEOCODER)."""
+    warehouse_geocode(warehouse_id=warehouse_id)

@@ -39,7 +39,7 @@ from orders.services import (
     order_cancel,
     order_place,
 )
-from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
+from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
 from shop.core.clientip import client_ip
 from shop.core.errors import NotFound, RateLimited, ServiceError, ValidationError
@@ -81,7 +81,7 @@ def checkout_address(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     if (done := _open_or_confirmation(checkout)) is not None:
         return done
-    saved = Address.objects.filter(user=request.user) if request.user.is_authenticated else []
+    saved = address_list_for_user(user=request.user) if request.user.is_authenticated else []
     errors: dict[str, list[str]] = {}
     values = {k: getattr(checkout.shipping_address, k, "") for k in ADDRESS_FIELDS}
     if request.method == "POST":

@@ -7,6 +7,7 @@ console email and the built-in payment test gateway.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -271,6 +272,11 @@ def _site_url_default() -> str:
 
 
 # Absolute links in emails; production sets it to the public origin.
+# Coordinates of addresses and warehouses (nearest-warehouse allocation): offline from shipped
+# data, refined by an online geopy geocoder when one is named (shop/core/geocoding.py).
+SHOP_GEOCODER = os.environ.get("SHOP_GEOCODER", "")
+SHOP_GEOCODER_OPTIONS = json.loads(os.environ.get("SHOP_GEOCODER_OPTIONS", "") or "{}")
+SHOP_GEOCODER_TIMEOUT = float(os.environ.get("SHOP_GEOCODER_TIMEOUT", "5"))
 SITE_URL = (os.environ.get("SITE_URL") or _site_url_default()).rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))

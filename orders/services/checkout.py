@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Address
+from accounts.selectors import address_get_for_user
+from accounts.services import address_create
 from cart.models import Cart, CartStatus
 from cart.selectors import cart_lines
 from inventory.services import Destination as StockDestination
@@ -17,18 +19,6 @@ from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
 from shop.core.errors import NotFound, ValidationError
-
-ADDRESS_FIELDS = (
-    "full_name",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-)
-REQUIRED_ADDRESS_FIELDS = ("full_name", "line1", "city", "postal_code", "country")
 
 
 def _stock_destination(address: Address | None) -> StockDestination | None:
@@ -126,36 +116,30 @@ def _require_open(checkout: Checkout) -> None:
 def checkout_set_address(
     *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: str
 ) -> Checkout:
-    """Use a saved address of the user (`address_id`) or a new one from `fields`."""
+    """Use a saved address of the user (`address_id`) or a new one from `fields` (checked by
+    `accounts.services.address_clean`; a signed-in shopper's goes into their address book). When
+    the destination changes, the stock hold is taken again for it, so the nearest warehouses
+    serve it (raises InsufficientStock, with the address kept, when the cart cannot be served
+    any more)."""
     _require_open(checkout)
     if address_id not in (None, ""):
         if checkout.user_id is None:
             raise NotFound("That address is not yours.")
-        try:
-            address = Address.objects.get(pk=int(address_id), user_id=checkout.user_id)
-        except (Address.DoesNotExist, TypeError, ValueError):
-            raise NotFound("That address is not yours.") from None
+        address = address_get_for_user(user=checkout.user, pk=address_id)
     else:
-        values = {k: str(fields.get(k) or "").strip() for k in ADDRESS_FIELDS}
-        missing = [k for k in REQUIRED_ADDRESS_FIELDS if not values[k]]
-        if missing:
-            raise ValidationError(
-                "Please fill in the address.",
-                fields={k: ["This field is required."] for k in missing},
-            )
-        if len(values["country"]) != 2 or not values["country"].isalpha():
-            raise ValidationError(
-                "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]}
-            )
-        values["country"] = values["country"].upper()
-        address = Address.objects.create(user_id=checkout.user_id, **values)
+        address = address_create(user=checkout.user, **fields)
     email = (email or "").strip() or checkout.email
     if not email:
         raise ValidationError("An email address is required.", fields={"email": ["Required."]})
+    moved = checkout.shipping_address is None or _stock_destination(
+        checkout.shipping_address
+    ) != _stock_destination(address)
     with transaction.atomic():
         checkout.shipping_address = address
         checkout.email = email
         checkout.save(update_fields=["shipping_address", "email", "updated_at"])
+    if moved:
+        checkout_refresh_hold(checkout=checkout)
     return checkout
 
 
