@@ -178,9 +178,14 @@ def order_get_for_guest_token(*, token: str) -> Order:
     return order
 
 
-def shipping_options(*, seller_ids) -> dict[int, list[ShippingMethod]]:
+def shipping_options(*, seller_ids, country: str = "") -> dict[int, list[ShippingMethod]]:
+    """Each seller's active methods in checkout order; with a destination `country`, only those
+    whose zone includes it."""
     options: dict[int, list[ShippingMethod]] = {seller_id: [] for seller_id in seller_ids}
-    for method in ShippingMethod.objects.filter(seller_id__in=list(seller_ids), is_active=True):
+    methods = ShippingMethod.objects.filter(seller_id__in=list(seller_ids), is_active=True)
+    if country:
+        methods = methods.filter(Q(countries=[]) | Q(countries__contains=[country.upper()]))
+    for method in methods.order_by("seller_id", "position", "id"):
         options[method.seller_id].append(method)
     return options
 

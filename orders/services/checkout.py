@@ -18,6 +18,7 @@ from inventory.services import Destination as StockDestination
 from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
+from shop.core.countries import country_name
 from shop.core.errors import NotFound, ValidationError
 
 
@@ -144,8 +145,8 @@ def checkout_set_address(
 
 
 def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Checkout:
-    """Pick one active shipping method per seller in the cart. A method of another seller, or
-    for a seller not in the cart, is refused."""
+    """Pick one active shipping method per seller in the cart. A method of another seller, for
+    a seller not in the cart, or whose zone leaves out the destination is refused."""
     _require_open(checkout)
     seller_ids = set(
         cart_lines(cart=checkout.cart).values_list("variant__product__seller_id", flat=True)
@@ -158,10 +159,16 @@ def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Che
             raise ValidationError("Choose a shipping method for each seller.") from None
         if seller_id not in seller_ids:
             raise ValidationError("That seller has nothing in your cart.")
-        if not ShippingMethod.objects.filter(
+        method = ShippingMethod.objects.filter(
             pk=method_id, seller_id=seller_id, is_active=True
-        ).exists():
+        ).first()
+        if method is None:
             raise ValidationError("That shipping method is not offered by this seller.")
+        address = checkout.shipping_address
+        if address is not None and not method.ships_to(address.country):
+            raise ValidationError(
+                f"“{method.name}” does not ship to {country_name(address.country)}."
+            )
         cleaned[str(seller_id)] = method_id
     missing = seller_ids - {int(k) for k in cleaned}
     if missing:
