@@ -43,7 +43,11 @@ from shop.core.idempotency import idempotent_call
 
 def checkout_data(checkout: Checkout) -> dict:
     totals = checkout_price(checkout=checkout)
-    options = shipping_options(seller_ids=[s.seller_id for s in totals.sellers])
+    address = checkout.shipping_address
+    options = shipping_options(
+        seller_ids=[s.seller_id for s in totals.sellers],
+        country=address.country if address is not None else "",
+    )
     return CheckoutSerializer(
         {
             "token": checkout.token,

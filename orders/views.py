@@ -122,7 +122,10 @@ def checkout_shipping(request: HttpRequest, token) -> HttpResponse:
     if checkout.shipping_address_id is None:
         return redirect("orders:checkout_address", token=checkout.token)
     totals = checkout_price(checkout=checkout)
-    options = shipping_options(seller_ids=[s.seller_id for s in totals.sellers])
+    options = shipping_options(
+        seller_ids=[s.seller_id for s in totals.sellers],
+        country=checkout.shipping_address.country if checkout.shipping_address else "",
+    )
     if request.method == "POST":
         choices = {s.seller_id: request.POST.get(f"seller_{s.seller_id}") for s in totals.sellers}
         try:
