@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
-from cart.selectors import cart_for_owner
+from cart.selectors import cart_checkout_holders, cart_for_owner
 from catalog.models import ProductVariant
 from catalog.selectors import (
     product_queryset_public,
@@ -60,7 +60,7 @@ def _purchasable_variant(variant_id: Any) -> ProductVariant:
     return variant
 
 
-def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
+def _quantity_check(*, variant: ProductVariant, quantity: int, cart: Cart | None = None) -> None:
     limit = variant.max_quantity_per_order
     if quantity > limit:
         raise ValidationError(
@@ -69,7 +69,8 @@ def _quantity_check(*, variant: ProductVariant, quantity: int) -> None:
         )
     if variant.allow_backorder:
         return
-    available = variant_availability(variant_ids=[variant.pk])[variant.pk]
+    holders = cart_checkout_holders(cart=cart) if cart is not None else ()
+    available = variant_availability(variant_ids=[variant.pk], holders=holders)[variant.pk]
     if quantity > available:
         message = (
             f"“{variant.product.name}” is out of stock."
@@ -118,7 +119,7 @@ def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine
     with transaction.atomic():
         line = CartLine.objects.select_for_update().filter(cart=cart, variant=variant).first()
         total = quantity + (line.quantity if line else 0)
-        _quantity_check(variant=variant, quantity=total)
+        _quantity_check(variant=variant, quantity=total, cart=cart)
         if line is None:
             line = CartLine.objects.create(
                 cart=cart,
@@ -150,7 +151,7 @@ def cart_line_update(*, cart: Cart, line_id: Any, quantity: Any) -> CartLine | N
         return None
     quantity = quantity_parse(quantity)
     variant = _purchasable_variant(line.variant_id)
-    _quantity_check(variant=variant, quantity=quantity)
+    _quantity_check(variant=variant, quantity=quantity, cart=cart)
     line.quantity = quantity
     line.save(update_fields=["quantity", "updated_at"])
     _touch(cart)
@@ -167,7 +168,9 @@ def cart_line_save_for_later(*, cart: Cart, line_id: Any, saved: bool) -> CartLi
     """Move a line out of (or back into) what will be bought."""
     line = cart_line_get(cart=cart, line_id=line_id)
     if not saved:
-        _quantity_check(variant=_purchasable_variant(line.variant_id), quantity=line.quantity)
+        _quantity_check(
+            variant=_purchasable_variant(line.variant_id), quantity=line.quantity, cart=cart
+        )
     line.saved_for_later = saved
     line.save(update_fields=["saved_for_later", "updated_at"])
     _touch(cart)
