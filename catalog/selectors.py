@@ -88,9 +88,16 @@ _CURRENT_PRICE_SQL = f"""COALESCE((
       AND (sp.ends_at IS NULL OR sp.ends_at > %(at)s)
     ORDER BY sp.sale_price LIMIT 1
 ), v.price)"""  # noqa: S608 - model names
+# the picture a cart or order line shows: the variant's own image, else the product's first
+_LINE_IMAGE_SQL = f"""(
+    SELECT COALESCE(NULLIF(i.thumbnail, ''), i.image) FROM {ProductImage._meta.db_table} i
+    WHERE i.product_id = v.product_id AND (i.variant_id IS NULL OR i.variant_id = v.id)
+    ORDER BY i.variant_id IS NULL, i.position, i.id LIMIT 1
+)"""  # noqa: S608 - model names
 _VARIANTS_PRICED_SQL = f"""
 SELECT {db.columns(ProductVariant, "v")}, {_CURRENT_PRICE_SQL},
-       {db.columns(Product, "p")}, {db.columns(Seller, "s")}, {db.columns(Category, "c")}
+       {db.columns(Product, "p")}, {db.columns(Seller, "s")}, {db.columns(Category, "c")},
+       {_LINE_IMAGE_SQL}
 FROM {ProductVariant._meta.db_table} v
 JOIN {Product._meta.db_table} p ON p.id = v.product_id
 JOIN {Seller._meta.db_table} s ON s.id = p.seller_id
@@ -102,8 +109,9 @@ WHERE v.id = ANY(%(ids)s::bigint[])
 def variants_priced(
     *, variant_ids: Iterable[int], at: datetime | None = None
 ) -> list[ProductVariant]:
-    """The variants with `current_price` (as `variant_queryset_priced`) and their product,
-    seller and category loaded, in one prepared statement (`shop.core.db`): pricing runs it for
+    """The variants with `current_price` (as `variant_queryset_priced`), `image_name` (the
+    storage name of the thumbnail a line shows, or None) and their product, seller and category
+    loaded, in one prepared statement (`shop.core.db`): pricing runs it for
     every cart, checkout and placement, and building the equivalent ORM query cost several
     times more CPU than running it."""
     with db.hot_cursor() as cursor:
@@ -120,6 +128,7 @@ def variants_priced(
         rows, variants, products, sellers, categories, strict=True
     ):
         variant.current_price = row[width[ProductVariant]]  # type: ignore[attr-defined]
+        variant.image_name = row[-1]  # type: ignore[attr-defined]
         product.seller, product.category = seller, category
         variant.product = product
     return variants
