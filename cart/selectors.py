@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, Prefetch, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
@@ -137,7 +137,21 @@ def cart_view(
 
 
 def wishlist_items(*, user) -> QuerySet[WishlistItem]:
-    return WishlistItem.objects.filter(user=user).select_related("variant__product__seller")
+    """Newest first, with product, seller and the product's first image (`image_list`)."""
+    from catalog.models import ProductImage
+
+    return (
+        WishlistItem.objects.filter(user=user)
+        .select_related("variant__product__seller")
+        .prefetch_related(
+            Prefetch(
+                "variant__product__images",
+                queryset=ProductImage.objects.order_by("position", "id")[:1],
+                to_attr="image_list",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass(frozen=True)
