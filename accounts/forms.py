@@ -1,27 +1,45 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import User
+from accounts.services import ADDRESS_FIELDS
+from shop.core.countries import CountryChoiceField
+from shop.core.errors import ServiceError
 
 
-class SignUpForm(BaseUserCreationForm):
-    """Email, name and a password checked by AUTH_PASSWORD_VALIDATORS."""
+class SignUpForm(forms.Form):
+    """Email, name and a password typed twice; `accounts.services.user_signup` checks the rest
+    (a free email, AUTH_PASSWORD_VALIDATORS)."""
 
-    class Meta:
-        model = User
-        fields = ("email", "full_name")
-        labels = {"full_name": "Your name"}
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    full_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Your name",
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not all digits, not a common password.",
+    )
+    password2 = forms.CharField(
+        label="Password confirmation",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
-    def clean_email(self) -> str:
-        # Emails are stored lower-cased (UserManager), so uniqueness is checked the same way.
-        email = self.cleaned_data["email"].strip().lower()
-        if User.objects.filter(email=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in instead."
-            )
-        return email
+    def clean(self):
+        data = super().clean() or {}
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", "The two password fields didn’t match.")
+        return data
 
 
 class SignInForm(AuthenticationForm):
@@ -31,3 +49,44 @@ class SignInForm(AuthenticationForm):
         if self.cleaned_data.get("username"):
             self.cleaned_data["username"] = self.cleaned_data["username"].strip().lower()
         return super().clean()
+
+
+def _text(label: str, *, required: bool = True, autocomplete: str = "", max_length: int = 200):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.TextInput(attrs={"autocomplete": autocomplete} if autocomplete else {}),
+    )
+
+
+class AddressForm(forms.Form):
+    """An address with a country picker; types and lengths only: the rules (postal code and
+    region per country, phone) are `accounts.services.address_clean`'s, shown beside the
+    fields they concern."""
+
+    full_name = _text("Full name", autocomplete="name")
+    line1 = _text("Address", autocomplete="address-line1")
+    line2 = _text("Address line 2", required=False, autocomplete="address-line2")
+    city = _text("City", autocomplete="address-level2", max_length=100)
+    region = _text("State / region", required=False, autocomplete="address-level1", max_length=100)
+    postal_code = _text("Postal code", required=False, autocomplete="postal-code", max_length=20)
+    country = CountryChoiceField(
+        label="Country", widget=forms.Select(attrs={"autocomplete": "country"})
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        help_text="For the courier, with the country code if it is another country's.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+
+    field_order = list(ADDRESS_FIELDS)
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        """Show a service's refusal beside the fields it names."""
+        if not exc.fields:
+            self.add_error(None, exc.message)
+        for name, errors in exc.fields.items():
+            self.add_error(name if name in self.fields else None, errors)

@@ -86,6 +86,12 @@ class Address(BaseModel):
             )
         ]
 
+    @property
+    def country_name(self) -> str:
+        from shop.core.countries import country_name
+
+        return country_name(self.country)
+
     def __str__(self) -> str:
         place = " ".join(part for part in (self.postal_code, self.city) if part)
         return ", ".join(part for part in (self.full_name, self.line1, place, self.country) if part)

@@ -337,6 +337,12 @@ class SellerOrder(BaseModel, Totals):
     def __str__(self) -> str:
         return f"{self.order.number}-{self.seller_id}"
 
+    @property
+    def shipping_tax(self):
+        """The tax on this part's shipping: its tax total less its lines' (uses the prefetched
+        lines)."""
+        return self.tax_total - sum((line.tax for line in self.lines.all()), 0)
+
 
 class OrderLine(BaseModel):
     """A copy of what was bought, at the price, tax and discount of the moment."""

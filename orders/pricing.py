@@ -137,6 +137,10 @@ class SellerPrice:
         return self.goods_tax + self.shipping_tax
 
     @property
+    def shipping_incl_tax(self) -> Decimal:
+        return self.shipping + self.shipping_tax
+
+    @property
     def total(self) -> Decimal:
         return self.subtotal - self.discount + self.tax + self.shipping
 
@@ -185,6 +189,10 @@ class PriceBreakdown:
     @property
     def shipping_tax_total(self) -> Decimal:
         return sum((s.shipping_tax for s in self.sellers), ZERO)
+
+    @property
+    def shipping_total_incl_tax(self) -> Decimal:
+        return self.shipping_total + self.shipping_tax_total
 
     @property
     def shipping_total(self) -> Decimal:

@@ -146,6 +146,12 @@ def order_get_for_customer(*, user, number: str) -> Order:
     return order
 
 
+def order_get_for_checkout(*, checkout) -> Order | None:
+    """The order a checkout (already fetched and checked for its owner) placed, shaped for its
+    detail, or None."""
+    return _order_detail_queryset().filter(checkout=checkout).first()
+
+
 def order_detail_for_customer(*, user, order: Order) -> Order:
     """`order_get_for_customer` for an order the caller holds: as it is when it already carries
     the detail shape (`order_detail_attach`) and is this user's, else read afresh."""

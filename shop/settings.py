@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.storefront_navigation",
                 "orders.context_processors.tax_display",
+                "accounts.context_processors.account_menu",
             ],
         },
     },

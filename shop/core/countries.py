@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django import forms
 from django_countries import countries
 
 from shop.core.errors import ValidationError
@@ -28,3 +29,14 @@ def country_codes_parse(values: Iterable[object], *, field: str = "countries") -
 
 def country_name(code: str) -> str:
     return countries.name(code) or code
+
+
+class CountryChoiceField(forms.ChoiceField):
+    """A country picker (django-countries' list) that also takes a typed code in any case."""
+
+    def __init__(self, *, blank_label: str = "Choose a country", **kwargs) -> None:
+        kwargs.setdefault("choices", [("", blank_label), *countries])
+        super().__init__(**kwargs)
+
+    def to_python(self, value: object) -> str:
+        return super().to_python(value).strip().upper()
