@@ -3,6 +3,8 @@ Thin callers of accounts.services; orders and the wishlist have their own apps' 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -14,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.forms import AddressForm, SignInForm, SignUpForm
-from accounts.models import Address
+from accounts.models import Address, User
 from accounts.selectors import address_get_for_user, address_list_for_user
 from accounts.services import (
     ADDRESS_FIELDS,
@@ -111,7 +113,7 @@ def _address_form(request: HttpRequest, address: Address | None) -> HttpResponse
         try:
             if address is None:
                 address_create(
-                    user=request.user,
+                    user=cast(User, request.user),
                     is_default=bool(request.POST.get("is_default")),
                     **form.cleaned_data,
                 )

@@ -411,12 +411,12 @@ def _attribute_input(form: forms.ModelForm) -> tuple[str, Any]:
     """(attribute slug, value) from one attribute value row, in the column its type uses."""
     data = form.cleaned_data
     attribute: Attribute = data["attribute"]
-    column = {
+    columns: dict[str, str] = {
         AttributeType.CHOICE: "choice",
         AttributeType.NUMBER: "value_number",
         AttributeType.BOOLEAN: "value_boolean",
-    }.get(attribute.type, "value_text")
-    return attribute.slug, data.get(column)
+    }
+    return attribute.slug, data.get(columns.get(attribute.type, "value_text"))
 
 
 class VariantSalePriceInline(admin.TabularInline):

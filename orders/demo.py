@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,7 +27,7 @@ EU = frozenset(
     "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()  # noqa: SIM905
 )
 ALL = frozenset(code for code, _ in countries)
-CUSTOMER_ADDRESS = {
+CUSTOMER_ADDRESS: dict[str, Any] = {
     "full_name": "Casey Customer",
     "line1": "Invalidenstraße 117",
     "city": "Berlin",
@@ -44,10 +45,13 @@ class CheckoutSeedResult:
     promotions: int = 0
 
 
-def _zones(home: str) -> list[tuple[str, str, Decimal, Decimal, Decimal | None, set[str]]]:
+Zone = tuple[str, str, Decimal, Decimal, Decimal | None, frozenset[str]]
+
+
+def _zones(home: str) -> list[Zone]:
     """(name, kind, price, per kg, free above, countries) for a seller shipping from `home`."""
     europe = (EU | {"GB"}) - {home}
-    domestic = {home}
+    domestic = frozenset({home})
     abroad = ALL - europe - domestic
     return [
         (
@@ -108,7 +112,7 @@ def _shipping_seed(sellers: list[Seller]) -> int:
 
 def _vouchers_seed(sellers: list[Seller]) -> int:
     now = timezone.now()
-    specs = [
+    specs: list[tuple[str, str, Decimal, Decimal, Seller | None, int | None]] = [
         ("WELCOME10", DiscountKind.PERCENTAGE, Decimal("10"), Decimal("20"), None, 1),
         ("SAVE5", DiscountKind.FIXED, Decimal("5"), Decimal("40"), None, None),
     ]

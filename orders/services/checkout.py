@@ -115,7 +115,7 @@ def _require_open(checkout: Checkout) -> None:
 
 
 def checkout_set_address(
-    *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: str
+    *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: Any
 ) -> Checkout:
     """Use a saved address of the user (`address_id`) or a new one from `fields` (checked by
     `accounts.services.address_clean`; a signed-in shopper's goes into their address book). When

@@ -12,8 +12,21 @@ from django.core.checks import Error, Tags, register
 S3_BACKEND = "storages.backends.s3.S3Storage"
 
 
+def _media_settings() -> dict[str, Any]:
+    storages_setting: Any = settings.STORAGES
+    return dict(storages_setting.get("default") or {})
+
+
 def _media_backend() -> str:
-    return settings.STORAGES.get("default", {}).get("BACKEND", "")
+    return str(_media_settings().get("BACKEND", ""))
+
+
+def _s3_storage() -> Any:
+    """The S3 storage built from the settings (typed loosely: S3Storage's attributes are the
+    library's)."""
+    from django.core.files.storage import storages
+
+    return storages.create_storage(_media_settings())
 
 
 @register(Tags.files)
@@ -38,10 +51,9 @@ def media_storage_check(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     if errors:
         return errors
     import boto3
-    from django.core.files.storage import storages
 
     try:
-        storage = storages.create_storage(settings.STORAGES["default"])
+        storage = _s3_storage()
         storage.connection  # noqa: B018 - builds the client: a bad region or endpoint fails here
         credentials = (storage.access_key and storage.secret_key) or boto3.Session(
             profile_name=storage.session_profile or None
@@ -72,9 +84,8 @@ def media_bucket_reachable_check(app_configs: Any = None, **kwargs: Any) -> list
     if _media_backend() != S3_BACKEND or media_storage_check():
         return []
     from botocore.exceptions import BotoCoreError, ClientError
-    from django.core.files.storage import storages
 
-    storage = storages.create_storage(settings.STORAGES["default"])
+    storage = _s3_storage()
     try:
         storage.connection.meta.client.head_bucket(Bucket=storage.bucket_name)
     except (ClientError, BotoCoreError) as exc:
