@@ -754,3 +754,47 @@ def attribute_filters_for_category(*, category: Category | None) -> QuerySet[Att
         ancestor_ids = [c.pk for c in category_ancestors(category=category)]
         qs = qs.filter(categories__in=ancestor_ids)
     return qs.distinct().prefetch_related("choices").order_by("name")
+
+
+# --- a seller's own catalog (seller API) -------------------------------------------------------
+
+
+def product_list_for_seller(*, seller: Seller) -> QuerySet[Product]:
+    """Every product of the seller, in any status, newest change first, with category, type and
+    variants (attribute values included) loaded."""
+    return (
+        Product.objects.filter(seller=seller)
+        .select_related("category", "product_type")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=ProductVariant.objects.order_by("position", "id").prefetch_related(
+                    Prefetch(
+                        "attribute_values",
+                        queryset=VariantAttributeValue.objects.select_related(
+                            "attribute", "choice"
+                        ),
+                    )
+                ),
+            )
+        )
+        .order_by("-updated_at", "-id")
+    )
+
+
+def product_get_for_seller(*, seller: Seller, pk: object) -> Product:
+    """Fetch-and-check: another seller's product (or none) is not found."""
+    try:
+        return product_list_for_seller(seller=seller).get(pk=int(str(pk)))
+    except (Product.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such product.") from exc
+
+
+def variant_get_for_seller(*, seller: Seller, pk: object) -> ProductVariant:
+    """Fetch-and-check: another seller's variant (or none) is not found."""
+    try:
+        return ProductVariant.objects.select_related("product__product_type").get(
+            product__seller=seller, pk=int(str(pk))
+        )
+    except (ProductVariant.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such variant.") from exc

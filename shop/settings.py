@@ -329,6 +329,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus.choices",
+        "ProductStatusEnum": "catalog.models.ProductStatus.choices",
+    },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
     # no CDN: the docs work offline).
     "SWAGGER_UI_DIST": "SIDECAR",
