@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	fi
 	@echo "Installing requirements into $(VENV) (first run takes a minute or two)"
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)

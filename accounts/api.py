@@ -1,13 +1,14 @@
-"""Accounts over the API: tokens (per device, expiring, revocable), who am I, passwords,
-email verification and change, closing the account. Thin callers of accounts.services."""
+"""Accounts over the API: sign up, tokens (per device, expiring, revocable), who am I,
+passwords, email verification and change, closing the account, and the address book. Thin
+callers of accounts.services and accounts.selectors."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -15,9 +16,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import ApiToken, User
-from accounts.selectors import api_tokens_for_user
+from accounts.models import Address, ApiToken, User
+from accounts.selectors import (
+    address_get_for_user,
+    address_list_for_user,
+    api_tokens_for_user,
+)
 from accounts.serializers import (
+    AddressInputSerializer,
+    AddressSerializer,
     EmailChangeSerializer,
     EmailSerializer,
     LinkTokenSerializer,
@@ -26,16 +33,29 @@ from accounts.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordSerializer,
+    SignupResponseSerializer,
+    SignupSerializer,
     TokenListItemSerializer,
     TokenObtainSerializer,
     TokenSerializer,
 )
 from sellers.selectors import seller_memberships_for_user
+from shop.core.api import ErrorSerializer
 from shop.core.clientip import client_ip
 from shop.core.errors import ValidationError
 
 SENT = "If that address has an account, we have sent it an email."
 SIGN_IN_FAILED = "Unable to sign in with these credentials."
+ADDRESS_EXAMPLE = {
+    "full_name": "Ada Lovelace",
+    "line1": "Invalidenstraße 117",
+    "line2": "",
+    "city": "Berlin",
+    "region": "",
+    "postal_code": "10115",
+    "country": "DE",
+    "phone": "+49 30 2093 0",
+}
 
 
 def _valid(serializer_class, request: Request) -> dict[str, Any]:
@@ -256,6 +276,60 @@ class EmailChangeConfirmView(APIView):
         return Response({"message": "Your email address was changed. Sign in again."})
 
 
+class SignupView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Sign up: create a shopper account and get its API token",
+        description=(
+            "The email must be new; the password passes the same checks as the storefront's "
+            "sign-up form (length, not common, not all digits, not like the email). Errors "
+            "come back per field (`fields.email`, `fields.password`). The token is this "
+            "device's (it expires and can be revoked like any other); a verification email "
+            "goes to the address."
+        ),
+        request=SignupSerializer,
+        responses={201: SignupResponseSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "New shopper",
+                request_only=True,
+                value={
+                    "email": "ada@example.com",
+                    "password": "correct-horse-battery",
+                    "full_name": "Ada Lovelace",
+                },
+            ),
+            OpenApiExample(
+                "Created",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "token": "2c9a1e6b0f5d4c8a9e3b7d1f6a2c4e8b0d9f7a5c3e1b6d4f8a2c0e9b7d5f3a1c",
+                    "email": "ada@example.com",
+                    "full_name": "Ada Lovelace",
+                },
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = SignupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = services.user_sign_up(
+            email=values["email"],
+            password=values["password"],
+            full_name=values.get("full_name", ""),
+        )
+        _, token = services.api_token_create(user=user, name=values.get("device", "") or "app")
+        return Response(
+            {"token": token, "email": user.email, "full_name": user.full_name},
+            status=status.HTTP_201_CREATED,
+        )
+
+
 class MeView(GenericAPIView):
     """The signed-in user (token or session) and the sellers they act for."""
 
@@ -296,3 +370,76 @@ class AccountDeleteView(APIView):
             user=request.user, password=_valid(PasswordSerializer, request)["password"]
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["addresses"])
+class AddressListView(generics.ListAPIView):
+    """My address book, the default first."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = AddressSerializer
+    queryset = Address.objects.none()  # for the schema generator; requests use get_queryset
+
+    def get_queryset(self):
+        return address_list_for_user(user=self.request.user)
+
+    @extend_schema(
+        tags=["addresses"],
+        summary="Add an address (the first one becomes the default)",
+        description=(
+            "`country` is an ISO 3166-1 alpha-2 code; the postal code (and the state or region, "
+            "where the country has a list) must match the country's format where it is known; "
+            "`phone` is checked and stored as E.164 (+4930...). Errors come back per field."
+        ),
+        request=AddressInputSerializer,
+        responses={201: AddressSerializer, 400: ErrorSerializer},
+        examples=[OpenApiExample("A Berlin address", value=ADDRESS_EXAMPLE, request_only=True)],
+    )
+    def post(self, request: Request) -> Response:
+        data = AddressInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        address = services.address_create(user=request.user, **data.validated_data)
+        return Response(AddressSerializer(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["addresses"], summary="One of my addresses", responses=AddressSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AddressSerializer(address_get_for_user(user=request.user, pk=pk)).data)
+
+    @extend_schema(
+        tags=["addresses"],
+        summary="Change an address (fields left out keep their value)",
+        request=AddressInputSerializer,
+        responses={200: AddressSerializer, 400: ErrorSerializer},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        address = address_get_for_user(user=request.user, pk=pk)
+        data = AddressInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        current = AddressInputSerializer(address).data
+        address = services.address_update(address=address, **{**current, **data.validated_data})
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(tags=["addresses"], summary="Remove an address", responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        services.address_delete(address=address_get_for_user(user=request.user, pk=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AddressDefaultView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["addresses"],
+        summary="Make this my default address",
+        request=None,
+        responses=AddressSerializer,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        address = services.address_set_default(
+            address=address_get_for_user(user=request.user, pk=pk)
+        )
+        return Response(AddressSerializer(address).data)

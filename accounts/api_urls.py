@@ -29,4 +29,10 @@ urlpatterns = [
     ),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("me/delete/", api.AccountDeleteView.as_view(), name="api-account-delete"),
+    path("auth/signup/", api.SignupView.as_view(), name="api-signup"),
+    path("addresses/", api.AddressListView.as_view(), name="api-addresses"),
+    path("addresses/<id:pk>/", api.AddressDetailView.as_view(), name="api-address"),
+    path(
+        "addresses/<id:pk>/default/", api.AddressDefaultView.as_view(), name="api-address-default"
+    ),
 ]

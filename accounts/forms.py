@@ -6,6 +6,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import User
+from accounts.services import ADDRESS_FIELDS
+from shop.core.countries import CountryChoiceField
+from shop.core.errors import ServiceError
 from shop.core.fields import max_length_of
 
 PASSWORD_MAX = 4096
@@ -33,9 +36,13 @@ class SignUpForm(forms.Form):
 
     email = _email()
     full_name = forms.CharField(
-        label="Your name", max_length=max_length_of(User, "full_name"), required=False
+        label="Your name",
+        max_length=max_length_of(User, "full_name"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password1 = _password("Password", autocomplete="new-password")
+    password1.help_text = "At least 8 characters, not all digits, not a common password."
     password2 = _password("Password confirmation", autocomplete="new-password")
 
     def clean(self):
@@ -89,3 +96,44 @@ class EmailChangeForm(forms.Form):
 
 class PasswordConfirmForm(forms.Form):
     password = _password("Your password")
+
+
+def _text(label: str, *, required: bool = True, autocomplete: str = "", max_length: int = 200):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.TextInput(attrs={"autocomplete": autocomplete} if autocomplete else {}),
+    )
+
+
+class AddressForm(forms.Form):
+    """An address with a country picker; types and lengths only: the rules (postal code and
+    region per country, phone) are `accounts.services.address_clean`'s, shown beside the
+    fields they concern."""
+
+    full_name = _text("Full name", autocomplete="name")
+    line1 = _text("Address", autocomplete="address-line1")
+    line2 = _text("Address line 2", required=False, autocomplete="address-line2")
+    city = _text("City", autocomplete="address-level2", max_length=100)
+    region = _text("State / region", required=False, autocomplete="address-level1", max_length=100)
+    postal_code = _text("Postal code", required=False, autocomplete="postal-code", max_length=20)
+    country = CountryChoiceField(
+        label="Country", widget=forms.Select(attrs={"autocomplete": "country"})
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        help_text="For the courier, with the country code if it is another country's.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+
+    field_order = list(ADDRESS_FIELDS)
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        """Show a service's refusal beside the fields it names."""
+        if not exc.fields:
+            self.add_error(None, exc.message)
+        for name, errors in exc.fields.items():
+            self.add_error(name if name in self.fields else None, errors)

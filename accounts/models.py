@@ -71,10 +71,13 @@ class Address(BaseModel):
     city = models.CharField(max_length=100)
     region = models.CharField(max_length=100, blank=True, help_text="State, province or county.")
     postal_code = models.CharField(max_length=20)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
-    phone = models.CharField(max_length=40, blank=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 (django-countries).")
+    phone = models.CharField(max_length=40, blank=True, help_text="E.164, e.g. +4930123456.")
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    geocoded_by = models.CharField(
+        max_length=40, blank=True, help_text="What found the coordinates (shop.core.geocoding)."
+    )
     is_default = models.BooleanField(default=False)
 
     class Meta:
@@ -87,8 +90,15 @@ class Address(BaseModel):
             )
         ]
 
+    @property
+    def country_name(self) -> str:
+        from shop.core.countries import country_name
+
+        return country_name(self.country)
+
     def __str__(self) -> str:
-        return f"{self.full_name}, {self.line1}, {self.city} {self.postal_code}, {self.country}"
+        place = " ".join(part for part in (self.postal_code, self.city) if part)
+        return ", ".join(part for part in (self.full_name, self.line1, place, self.country) if part)
 
 
 class ApiToken(AbstractAuthToken):

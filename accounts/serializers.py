@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from accounts.models import Address
 from sellers.models import SellerMember
+from shop.core.fields import max_length_of
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -94,3 +96,60 @@ class PasswordSerializer(serializers.Serializer):
 
 class MessageSerializer(serializers.Serializer):
     message = serializers.CharField()
+
+
+class SignupSerializer(serializers.Serializer):
+    """Input types only; `accounts.services.user_sign_up` checks the rest."""
+
+    email = serializers.CharField(max_length=EMAIL_MAX)
+    password = _password(write_only=True)
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    device = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, help_text="A name for this device."
+    )
+
+
+class SignupResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+
+
+def _address_text(name: str, **options) -> serializers.CharField:
+    """A text field as long as the Address column it fills."""
+    return serializers.CharField(max_length=max_length_of(Address, name), **options)
+
+
+class AddressInputSerializer(serializers.Serializer):
+    """Types and lengths; `accounts.services.address_clean` checks country, postal code,
+    region and phone (one parser for every face)."""
+
+    full_name = _address_text("full_name")
+    line1 = _address_text("line1")
+    line2 = _address_text("line2", required=False, allow_blank=True)
+    city = _address_text("city")
+    region = _address_text(
+        "region", required=False, allow_blank=True, help_text="State (US: IL, CA, ...)."
+    )
+    postal_code = _address_text("postal_code", required=False, allow_blank=True)
+    country = _address_text("country", help_text="ISO 3166-1 alpha-2, e.g. DE.")
+    phone = _address_text("phone", required=False, allow_blank=True)
+
+
+class AddressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "full_name",
+            "line1",
+            "line2",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "phone",
+            "is_default",
+            "latitude",
+            "longitude",
+        ]

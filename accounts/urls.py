@@ -5,6 +5,7 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("", views.account_home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("login/", views.SignInView.as_view(), name="login"),
     path("login/code/", views.login_code, name="login_code"),
@@ -26,4 +27,9 @@ urlpatterns = [
     path("settings/two-factor/", views.two_factor, name="two_factor"),
     path("settings/two-factor/off/", views.two_factor_disable, name="two_factor_disable"),
     path("delete/", views.account_delete, name="delete"),
+    path("addresses/", views.address_list, name="addresses"),
+    path("addresses/new/", views.address_new, name="address_new"),
+    path("addresses/<id:pk>/", views.address_edit, name="address_edit"),
+    path("addresses/<id:pk>/delete/", views.address_delete_view, name="address_delete"),
+    path("addresses/<id:pk>/default/", views.address_default, name="address_default"),
 ]

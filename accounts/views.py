@@ -1,12 +1,14 @@
 """The storefront's account pages: sign up, sign in (with a second step when two-factor is on),
-sign out, password reset, email confirmation and change, account settings (password, API
-tokens, two-factor) and closing the account. Thin callers of accounts.services; service
-errors become form errors."""
+sign out, password reset, email confirmation and change, the account overview, the address
+book, account settings (password, API tokens, two-factor) and closing the account. Thin callers
+of accounts.services; service errors become form errors. Orders and the wishlist have their own
+apps' pages."""
 
 from __future__ import annotations
 
 import time
 from base64 import b32encode
+from typing import cast
 
 import segno
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,6 +27,7 @@ from django_otp import login as otp_login
 
 from accounts import services
 from accounts.forms import (
+    AddressForm,
     CodeForm,
     EmailChangeForm,
     EmailForm,
@@ -34,10 +37,12 @@ from accounts.forms import (
     SignInForm,
     SignUpForm,
 )
-from accounts.models import User
-from accounts.selectors import api_tokens_for_user
+from accounts.models import Address, User
+from accounts.selectors import address_get_for_user, address_list_for_user, api_tokens_for_user
+from accounts.services import ADDRESS_FIELDS
+from orders.selectors import order_list_for_customer
 from shop.core.clientip import client_ip
-from shop.core.errors import ServiceError
+from shop.core.errors import NotFound, ServiceError
 
 SENT = "If that address has an account, we have sent it an email with a link."
 PENDING_KEY = "accounts_two_factor_pending"
@@ -222,6 +227,7 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
 def _settings_page(request: HttpRequest, status: int = 200, **forms: Form) -> HttpResponse:
     user = _me(request)
     context = {
+        "section": "settings",
         "password_form": forms.get("password_form") or PasswordChangeForm(),
         "email_form": forms.get("email_form") or EmailChangeForm(),
         "tokens": api_tokens_for_user(user=user),
@@ -342,6 +348,91 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/accounts/two_factor.html", context)
 
 
+def _account(request: HttpRequest, template: str, section: str, **context) -> HttpResponse:
+    status = context.pop("status", 200)
+    return render(request, template, {"section": section, **context}, status=status)
+
+
+@login_required
+def account_home(request: HttpRequest) -> HttpResponse:
+    return _account(
+        request,
+        "storefront/accounts/home.html",
+        "home",
+        recent_orders=order_list_for_customer(user=request.user)[:3],
+        default_address=address_list_for_user(user=request.user).first(),
+    )
+
+
+@login_required
+def address_list(request: HttpRequest) -> HttpResponse:
+    return _account(
+        request,
+        "storefront/accounts/addresses.html",
+        "addresses",
+        addresses=address_list_for_user(user=request.user),
+    )
+
+
+def _address_or_404(request: HttpRequest, pk: int) -> Address:
+    try:
+        return address_get_for_user(user=request.user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _address_form(request: HttpRequest, address: Address | None) -> HttpResponse:
+    initial = {name: getattr(address, name) for name in ADDRESS_FIELDS} if address else {}
+    form = AddressForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if address is None:
+                services.address_create(
+                    user=cast(User, request.user),
+                    is_default=bool(request.POST.get("is_default")),
+                    **form.cleaned_data,
+                )
+                messages.success(request, "Address added.")
+            else:
+                services.address_update(address=address, **form.cleaned_data)
+                messages.success(request, "Address saved.")
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            return redirect("accounts:addresses")
+    return _account(
+        request,
+        "storefront/accounts/address_form.html",
+        "addresses",
+        form=form,
+        address=address,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def address_new(request: HttpRequest) -> HttpResponse:
+    return _address_form(request, None)
+
+
+@login_required
+def address_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _address_form(request, _address_or_404(request, pk))
+
+
+@login_required
+def address_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST removes."""
+    address = _address_or_404(request, pk)
+    if request.method == "POST":
+        services.address_delete(address=address)
+        messages.success(request, "Address removed.")
+        return redirect("accounts:addresses")
+    return _account(
+        request, "storefront/accounts/address_delete.html", "addresses", address=address
+    )
+
+
 @login_required
 @require_POST
 @sensitive_post_parameters("code")
@@ -372,3 +463,13 @@ def account_delete(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Your account is closed. Goodbye.")
             return redirect("catalog:home")
     return render(request, "storefront/accounts/delete.html", {"form": form})
+
+
+def address_default(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.address_set_default(address=_address_or_404(request, pk))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Default address changed.")
+    return redirect("accounts:addresses")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import CharField, Prefetch, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
 from inventory.selectors import variant_availability
@@ -57,6 +58,19 @@ def cart_lines_to_price(*, cart: Cart) -> list[tuple[int, int, Decimal | None]]:
     with db.hot_cursor() as cursor:
         cursor.execute(_LINES_TO_PRICE_SQL, [cart.pk])
         return cursor.fetchall()
+
+
+def cart_checkout_holders(*, cart: Cart) -> QuerySet:
+    """The stock-hold holders of the cart's open checkouts, as a subquery: what they hold is
+    the shopper's own, so the cart does not call it unavailable ("Only 1 left" while exactly
+    that unit is held for this very cart)."""
+    from orders.models import Checkout, CheckoutStatus
+
+    return (
+        Checkout.objects.filter(cart_id=cart.pk, status=CheckoutStatus.OPEN)
+        .annotate(holder_key=Concat(Value("checkout:"), Cast("token", output_field=CharField())))
+        .values("holder_key")
+    )
 
 
 def cart_get_by_share_token(*, token: str) -> Cart:
@@ -111,7 +125,9 @@ def cart_view(
         currency=settings.SHOP_CURRENCY,
     )
     prices = {p.variant.pk: p for p in totals.lines}
-    available = variant_availability(variant_ids=[x.variant_id for x in lines])
+    available = variant_availability(
+        variant_ids=[x.variant_id for x in lines], holders=cart_checkout_holders(cart=cart)
+    )
     return CartView(
         cart,
         [CartLineView(x, prices[x.variant_id], available[x.variant_id]) for x in lines],
@@ -121,7 +137,21 @@ def cart_view(
 
 
 def wishlist_items(*, user) -> QuerySet[WishlistItem]:
-    return WishlistItem.objects.filter(user=user).select_related("variant__product__seller")
+    """Newest first, with product, seller and the product's first image (`image_list`)."""
+    from catalog.models import ProductImage
+
+    return (
+        WishlistItem.objects.filter(user=user)
+        .select_related("variant__product__seller")
+        .prefetch_related(
+            Prefetch(
+                "variant__product__images",
+                queryset=ProductImage.objects.order_by("position", "id")[:1],
+                to_attr="image_list",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass(frozen=True)

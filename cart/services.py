@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
-from cart.selectors import cart_for_owner
+from cart.selectors import cart_checkout_holders, cart_for_owner
 from catalog.models import ProductVariant
 from catalog.selectors import (
     product_queryset_public,
@@ -56,9 +56,10 @@ def _purchasable_variant(variant_id: Any) -> ProductVariant:
     return variant
 
 
-def _quantity_check(*, variant: ProductVariant, quantity: int) -> int:
+def _quantity_check(*, variant: ProductVariant, quantity: int, cart: Cart | None = None) -> int:
     """Refuse `quantity` of the variant in one line past its per-order limit or what is
-    available now; returns the most one line may hold."""
+    available now (the cart's own checkout hold counts as its own); returns the most one line
+    may hold."""
     limit = variant.max_quantity_per_order
     if quantity > limit:
         raise ValidationError(
@@ -67,7 +68,8 @@ def _quantity_check(*, variant: ProductVariant, quantity: int) -> int:
         )
     if variant.allow_backorder:
         return limit
-    available = variant_availability(variant_ids=[variant.pk])[variant.pk]
+    holders = cart_checkout_holders(cart=cart) if cart is not None else ()
+    available = variant_availability(variant_ids=[variant.pk], holders=holders)[variant.pk]
     if quantity > available:
         message = (
             f"“{variant.product.name}” is out of stock."
@@ -131,7 +133,7 @@ def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine
     limit or what is available)."""
     quantity = quantity_parse(quantity)
     variant = _purchasable_variant(variant_id)
-    limit = _quantity_check(variant=variant, quantity=quantity)
+    limit = _quantity_check(variant=variant, quantity=quantity, cart=cart)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -148,7 +150,7 @@ def cart_line_add(*, cart: Cart, variant_id: Any, quantity: Any = 1) -> CartLine
             row = cursor.fetchone()
         if row is None:
             held = CartLine.objects.get(cart=cart, variant=variant).quantity
-            _quantity_check(variant=variant, quantity=held + quantity)
+            _quantity_check(variant=variant, quantity=held + quantity, cart=cart)
             raise ValidationError(  # stock arrived since the limit was read
                 f"You can add at most {max(limit - held, 0)} more of “{variant.product.name}”.",
                 fields={"quantity": [f"At most {max(limit - held, 0)} more."]},
@@ -175,7 +177,7 @@ def cart_line_update(*, cart: Cart, line_id: Any, quantity: Any) -> CartLine | N
         return None
     quantity = quantity_parse(quantity)
     variant = _purchasable_variant(line.variant_id)
-    _quantity_check(variant=variant, quantity=quantity)
+    _quantity_check(variant=variant, quantity=quantity, cart=cart)
     line.quantity = quantity
     line.save(update_fields=["quantity", "updated_at"])
     _touch(cart)
@@ -192,7 +194,9 @@ def cart_line_save_for_later(*, cart: Cart, line_id: Any, saved: bool) -> CartLi
     """Move a line out of (or back into) what will be bought."""
     line = cart_line_get(cart=cart, line_id=line_id)
     if not saved:
-        _quantity_check(variant=_purchasable_variant(line.variant_id), quantity=line.quantity)
+        _quantity_check(
+            variant=_purchasable_variant(line.variant_id), quantity=line.quantity, cart=cart
+        )
     line.saved_for_later = saved
     line.save(update_fields=["saved_for_later", "updated_at"])
     _touch(cart)

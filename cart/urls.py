@@ -11,4 +11,5 @@ urlpatterns = [
     path("voucher/", views.cart_voucher, name="voucher"),
     path("shared/<str:token>/", views.cart_shared, name="shared"),
     path("wishlist/", views.wishlist, name="wishlist"),
+    path("wishlist/add/", views.wishlist_add_view, name="wishlist_add"),
 ]

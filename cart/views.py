@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.models import Cart
@@ -24,6 +25,7 @@ from cart.services import (
     cart_line_save_for_later,
     cart_line_update,
     cart_voucher_apply,
+    wishlist_add,
     wishlist_move_to_cart,
     wishlist_remove,
 )
@@ -160,5 +162,20 @@ def wishlist(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("cart:wishlist")
     return render(
-        request, "storefront/cart/wishlist.html", {"items": wishlist_items(user=request.user)}
+        request,
+        "storefront/cart/wishlist.html",
+        {"items": wishlist_items(user=request.user), "section": "wishlist"},
     )
+
+
+@login_required
+@require_POST
+def wishlist_add_view(request: HttpRequest) -> HttpResponse:
+    """The product page's "Add to wishlist": the selected variant, then back to the product."""
+    try:
+        item = wishlist_add(user=request.user, variant_id=request.POST.get("variant"))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    product = item.variant.product
+    messages.success(request, f"Saved “{product.name}” to your wishlist.")
+    return redirect(f"{reverse('catalog:product', args=[product.slug])}?variant={item.variant_id}")

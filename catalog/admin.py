@@ -3,7 +3,8 @@ categories are created and moved with `category_create` / `category_move` (the m
 path), images are added with `product_image_add` (validation + thumbnail), products are
 published and archived with their services, sale prices are scheduled with
 `sale_price_schedule`, review changes refresh the product rating with `product_rating_refresh`,
-a changed backorder flag is copied onto the stock rows by `stock_backorder_sync`.
+variants are created and changed with `variant_create` / `variant_update` (SKU, prices, sales
+still to come, backorder policy) and their attribute values set with `variant_attributes_set`.
 Changelists load their foreign keys with `list_select_related`, so a page costs a fixed number of
 queries even over a million products."""
 
@@ -16,12 +17,13 @@ from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.html import format_html
 
 from catalog.models import (
     Attribute,
     AttributeChoice,
+    AttributeType,
     Category,
     Product,
     ProductImage,
@@ -42,10 +44,13 @@ from catalog.services import (
     product_publish,
     product_rating_refresh,
     sale_price_schedule,
+    variant_attributes_set,
+    variant_create,
     variant_price_validate,
+    variant_update,
 )
 from inventory.services import stock_backorder_sync
-from shop.core.admin import ReadOnlyAdmin
+from shop.core.admin import ReadOnlyAdmin, ServiceRefusalAsMessage
 from shop.core.errors import ServiceError
 
 
@@ -170,22 +175,25 @@ class ProductTypeAdmin(admin.ModelAdmin):
 # --- products -----------------------------------------------------------------------------------
 
 
+VARIANT_SERVICE_FIELDS = (
+    "sku",
+    "name",
+    "price",
+    "compare_at_price",
+    "is_active",
+    "weight_grams",
+    "allow_backorder",
+    "max_quantity_per_order",
+)
+
+
 class VariantForm(forms.ModelForm):
+    """What `variant_create` / `variant_update` take (currency is the shop's; the order of
+    variants is the portal's)."""
+
     class Meta:
         model = ProductVariant
-        fields = [
-            "product",
-            "sku",
-            "name",
-            "price",
-            "compare_at_price",
-            "currency",
-            "weight_grams",
-            "is_active",
-            "allow_backorder",
-            "max_quantity_per_order",
-            "position",
-        ]
+        fields = ["product", *VARIANT_SERVICE_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -202,7 +210,7 @@ class VariantForm(forms.ModelForm):
         return data
 
     def _backorder_change_validate(self, *, allow_backorder: bool) -> None:
-        """Validate only, like the sale price form: the stock rows follow in `_backorder_sync`
+        """Validate only, like the sale price form: the stock rows follow in `variant_update`
         once the variant is saved. Turning backorders off is refused while a warehouse has more
         promised than on hand."""
         probe = ProductVariant(pk=self.instance.pk, allow_backorder=allow_backorder)
@@ -214,43 +222,31 @@ class VariantForm(forms.ModelForm):
             self.add_error("allow_backorder", exc.message)
 
 
-def _backorder_sync(variant: ProductVariant, changed_fields: list[str]) -> None:
-    """The admin saves the variant's flag; what can be sold follows the stock rows' copy of it
-    (`inventory.services.stock_backorder_sync`, the same call `variant_update` makes)."""
-    if "allow_backorder" in changed_fields:
-        stock_backorder_sync(variant=variant)
-
-
-class _RefusalAsMessage:
-    """The form checks what a service will refuse, but the state can change between that
-    check and the save (a reservation lands after the backorder form validated): the service
-    refuses then, inside the admin's transaction. The refusal rolls the whole save back and
-    comes back as an error message on the same page, not a server error."""
-
-    def changeform_view(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
-        except ServiceError as exc:
-            messages.error(request, f"Nothing was saved: {exc.message}")
-            return HttpResponseRedirect(request.get_full_path())
+def variant_save_through_services(
+    *, form: forms.ModelForm, product: Product, change: bool
+) -> ProductVariant:
+    """Save an admin variant form with the services the portal and the API use: SKU, price,
+    compare-at price, sales still to come, backorder policy. The form has already copied its
+    values onto `form.instance`, so the variant is read afresh: the service compares against
+    what is stored."""
+    values = {name: form.cleaned_data[name] for name in VARIANT_SERVICE_FIELDS}
+    if change:
+        return variant_update(
+            variant=ProductVariant.objects.select_related("product").get(pk=form.instance.pk),
+            **values,
+        )
+    return variant_create(product=product, **values)
 
 
 class VariantInline(admin.TabularInline):
+    """Saved through the variant services (ProductAdmin.save_formset); variants are
+    deactivated, never deleted (stock and orders refer to them)."""
+
     model = ProductVariant
     form = VariantForm
     extra = 0
-    fields = [
-        "sku",
-        "name",
-        "price",
-        "compare_at_price",
-        "currency",
-        "weight_grams",
-        "is_active",
-        "allow_backorder",
-        "max_quantity_per_order",
-        "position",
-    ]
+    can_delete = False
+    fields = list(VARIANT_SERVICE_FIELDS)
     show_change_link = True  # attribute values and sale prices live on the variant's page
 
 
@@ -293,7 +289,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(_RefusalAsMessage, admin.ModelAdmin):
+class ProductAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
     list_display = [
         "name",
         "seller",
@@ -346,9 +342,19 @@ class ProductAdmin(_RefusalAsMessage, admin.ModelAdmin):
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is ProductVariant:
-            super().save_formset(request, form, formset, change)
-            for variant, changed_fields in formset.changed_objects:
-                _backorder_sync(variant, changed_fields)
+            # what BaseModelFormSet.save() would record, for the admin's change message
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            for variant_form in formset.forms:
+                if not variant_form.has_changed():
+                    continue
+                existing = variant_form.instance.pk is not None
+                variant = variant_save_through_services(
+                    form=variant_form, product=form.instance, change=existing
+                )
+                if existing:
+                    formset.changed_objects.append((variant, variant_form.changed_data))
+                else:
+                    formset.new_objects.append(variant)
             return None
         if formset.model is not ProductImage:
             return super().save_formset(request, form, formset, change)
@@ -392,10 +398,25 @@ class ProductAdmin(_RefusalAsMessage, admin.ModelAdmin):
 
 
 class VariantAttributeValueInline(admin.TabularInline):
+    """Saved as one set with `variant_attributes_set` (ProductVariantAdmin.save_formset): every
+    attribute of the product's type, checked per type."""
+
     model = VariantAttributeValue
     extra = 0
     autocomplete_fields = ["attribute", "choice"]
     fields = ["attribute", "choice", "value_text", "value_number", "value_boolean"]
+
+
+def _attribute_input(form: forms.ModelForm) -> tuple[str, Any]:
+    """(attribute slug, value) from one attribute value row, in the column its type uses."""
+    data = form.cleaned_data
+    attribute: Attribute = data["attribute"]
+    columns: dict[str, str] = {
+        AttributeType.CHOICE: "choice",
+        AttributeType.NUMBER: "value_number",
+        AttributeType.BOOLEAN: "value_boolean",
+    }
+    return attribute.slug, data.get(columns.get(attribute.type, "value_text"))
 
 
 class VariantSalePriceInline(admin.TabularInline):
@@ -412,7 +433,7 @@ class VariantSalePriceInline(admin.TabularInline):
 
 
 @admin.register(ProductVariant)
-class ProductVariantAdmin(_RefusalAsMessage, admin.ModelAdmin):
+class ProductVariantAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
     form = VariantForm
     list_display = ["sku", "product", "name", "price", "compare_at_price", "currency", "is_active"]
     list_filter = ["is_active", "allow_backorder", "currency"]
@@ -423,13 +444,33 @@ class ProductVariantAdmin(_RefusalAsMessage, admin.ModelAdmin):
     show_full_result_count = False
 
     def save_model(self, request: HttpRequest, obj: ProductVariant, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if change:
-            _backorder_sync(obj, form.changed_data)
+        saved = variant_save_through_services(
+            form=form, product=form.cleaned_data["product"], change=change
+        )
+        obj.pk = saved.pk
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not VariantAttributeValue:
+            return super().save_formset(request, form, formset, change)
+        # what BaseModelFormSet.save() would record, for the admin's change message
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        if not formset.has_changed():
+            return None
+        kept = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        variant_attributes_set(
+            variant=ProductVariant.objects.select_related("product__product_type").get(
+                pk=form.instance.pk
+            ),
+            values=dict(_attribute_input(f) for f in kept),
+        )
+        return None
 
 
 @admin.register(VariantAttributeValue)
-class VariantAttributeValueAdmin(admin.ModelAdmin):
+class VariantAttributeValueAdmin(ReadOnlyAdmin):
+    """A list to look values up; they are edited as a set on their variant's page (through
+    `variant_attributes_set`: every attribute of the type, checked per type)."""
+
     list_display = ["variant", "attribute", "display_value"]
     list_filter = ["attribute"]
     search_fields = ["variant__sku", "value_text", "choice__value"]

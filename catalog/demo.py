@@ -48,6 +48,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
+from catalog.search.services import search_index_mark_dirty_batched
 from catalog.services import THUMBNAIL_SIZE, category_create, product_rating_refresh
 from inventory.demo import demo_stock_delete
 from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
@@ -961,8 +962,10 @@ def _reviews_write(
                 )
             )
     Review.objects.bulk_create(reviews)
-    for product in Product.objects.filter(pk__in=candidates):
-        product_rating_refresh(product=product)
+    # the seed rebuilds the whole search index next: flag, queue no refresh per product
+    with search_index_mark_dirty_batched(refresh=False):
+        for product in Product.objects.filter(pk__in=candidates):
+            product_rating_refresh(product=product)
     return len(reviews)
 
 

@@ -89,9 +89,16 @@ _CURRENT_PRICE_SQL = f"""COALESCE((
       AND (sp.ends_at IS NULL OR sp.ends_at > %(at)s)
     ORDER BY sp.sale_price LIMIT 1
 ), v.price)"""  # noqa: S608 - model names
+# the picture a cart or order line shows: the variant's own image, else the product's first
+_LINE_IMAGE_SQL = f"""(
+    SELECT COALESCE(NULLIF(i.thumbnail, ''), i.image) FROM {ProductImage._meta.db_table} i
+    WHERE i.product_id = v.product_id AND (i.variant_id IS NULL OR i.variant_id = v.id)
+    ORDER BY i.variant_id IS NULL, i.position, i.id LIMIT 1
+)"""  # noqa: S608 - model names
 _VARIANTS_PRICED_SQL = f"""
 SELECT {db.columns(ProductVariant, "v")}, {_CURRENT_PRICE_SQL},
-       {db.columns(Product, "p")}, {db.columns(Seller, "s")}, {db.columns(Category, "c")}
+       {db.columns(Product, "p")}, {db.columns(Seller, "s")}, {db.columns(Category, "c")},
+       {_LINE_IMAGE_SQL}
 FROM {ProductVariant._meta.db_table} v
 JOIN {Product._meta.db_table} p ON p.id = v.product_id
 JOIN {Seller._meta.db_table} s ON s.id = p.seller_id
@@ -103,8 +110,9 @@ WHERE v.id = ANY(%(ids)s::bigint[])
 def variants_priced(
     *, variant_ids: Iterable[int], at: datetime | None = None
 ) -> list[ProductVariant]:
-    """The variants with `current_price` (as `variant_queryset_priced`) and their product,
-    seller and category loaded, in one prepared statement (`shop.core.db`): pricing runs it for
+    """The variants with `current_price` (as `variant_queryset_priced`), `image_name` (the
+    storage name of the thumbnail a line shows, or None) and their product, seller and category
+    loaded, in one prepared statement (`shop.core.db`): pricing runs it for
     every cart, checkout and placement, and building the equivalent ORM query cost several
     times more CPU than running it."""
     with db.hot_cursor() as cursor:
@@ -121,6 +129,7 @@ def variants_priced(
         rows, variants, products, sellers, categories, strict=True
     ):
         variant.current_price = row[width[ProductVariant]]  # type: ignore[attr-defined]
+        variant.image_name = row[-1]  # type: ignore[attr-defined]
         product.seller, product.category = seller, category
         variant.product = product
     return variants
@@ -743,3 +752,47 @@ def attribute_filters_for_category(*, category: Category | None) -> QuerySet[Att
         ancestor_ids = [c.pk for c in category_ancestors(category=category)]
         qs = qs.filter(categories__in=ancestor_ids)
     return qs.distinct().prefetch_related("choices").order_by("name")
+
+
+# --- a seller's own catalog (seller API) -------------------------------------------------------
+
+
+def product_list_for_seller(*, seller: Seller) -> QuerySet[Product]:
+    """Every product of the seller, in any status, newest change first, with category, type and
+    variants (attribute values included) loaded."""
+    return (
+        Product.objects.filter(seller=seller)
+        .select_related("category", "product_type")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=ProductVariant.objects.order_by("position", "id").prefetch_related(
+                    Prefetch(
+                        "attribute_values",
+                        queryset=VariantAttributeValue.objects.select_related(
+                            "attribute", "choice"
+                        ),
+                    )
+                ),
+            )
+        )
+        .order_by("-updated_at", "-id")
+    )
+
+
+def product_get_for_seller(*, seller: Seller, pk: object) -> Product:
+    """Fetch-and-check: another seller's product (or none) is not found."""
+    try:
+        return product_list_for_seller(seller=seller).get(pk=int(str(pk)))
+    except (Product.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such product.") from exc
+
+
+def variant_get_for_seller(*, seller: Seller, pk: object) -> ProductVariant:
+    """Fetch-and-check: another seller's variant (or none) is not found."""
+    try:
+        return ProductVariant.objects.select_related("product__product_type").get(
+            product__seller=seller, pk=int(str(pk))
+        )
+    except (ProductVariant.DoesNotExist, ValueError) as exc:
+        raise NotFound("No such variant.") from exc

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models.fields.files import FieldFile
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,6 +14,16 @@ from sellers.models import Seller
 
 # a file URL that is null when there is no file (the schema must say so: the apps read it)
 NULLABLE_URI = serializers.URLField(allow_null=True)
+
+
+def storage_url(context: dict, name: str | None) -> str | None:
+    """The absolute URL of a stored file by its storage name (cart and order lines carry the
+    name of the image they show), or None."""
+    if not name:
+        return None
+    url = default_storage.url(name)
+    request = context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
 
 
 def _absolute_url(context: dict, file: FieldFile | None) -> str | None:
@@ -109,19 +120,48 @@ class AttributeValueSerializer(serializers.ModelSerializer):
 
 class VariantSerializer(serializers.ModelSerializer):
     """A variant from `catalog.selectors.variant_queryset_priced`: `price` is the regular price,
-    `current_price` what a shopper pays now (a running sale applied)."""
+    `current_price` what a shopper pays now (a running sale applied). Availability comes from
+    the product page's selector (`available_quantity`, `backorderable` annotations): the same
+    figures and words the storefront shows."""
 
     current_price = serializers.DecimalField(max_digits=20, decimal_places=2)
     on_sale = serializers.SerializerMethodField()
     attributes = AttributeValueSerializer(source="attribute_values", many=True)
+    available = serializers.IntegerField(
+        source="available_quantity", help_text="Units a shopper can buy now."
+    )
+    stock_status = serializers.SerializerMethodField(
+        help_text="`in_stock`, `low_stock`, `backorder` or `out_of_stock`."
+    )
+    stock_label = serializers.SerializerMethodField(help_text='What to show: "Only 2 left".')
+    can_buy = serializers.SerializerMethodField()
 
     class Meta:
         model = ProductVariant
         fields = ["id", "sku", "name", "price", "current_price", "compare_at_price", "on_sale"]
         fields += ["currency", "weight_grams", "max_quantity_per_order", "attributes"]
+        fields += ["available", "stock_status", "stock_label", "can_buy"]
 
     def get_on_sale(self, obj: ProductVariant) -> bool:
         return obj.current_price < obj.price  # type: ignore[attr-defined]  # annotated
+
+    def _status(self, obj: ProductVariant):
+        from inventory.selectors import variant_stock_status
+
+        return variant_stock_status(
+            available=obj.available_quantity,  # type: ignore[attr-defined]  # annotated
+            backorderable=bool(getattr(obj, "backorderable", False)),
+            low_stock_threshold=obj.product.seller.low_stock_threshold,
+        )
+
+    def get_stock_status(self, obj: ProductVariant) -> str:
+        return self._status(obj).code
+
+    def get_stock_label(self, obj: ProductVariant) -> str:
+        return self._status(obj).label
+
+    def get_can_buy(self, obj: ProductVariant) -> bool:
+        return self._status(obj).can_buy
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -154,7 +194,7 @@ class ProductDetailSerializer(ProductListSerializer):
     """One product from `catalog.selectors.product_get_public`."""
 
     description = serializers.CharField()
-    product_type = serializers.StringRelatedField()
+    product_type = serializers.StringRelatedField(allow_null=True)
     variants = VariantSerializer(source="active_variants", many=True)
     images = ImageSerializer(source="image_list", many=True)
     attributes = serializers.SerializerMethodField()

@@ -490,9 +490,14 @@ def variant_create(
     is_active: bool = True,
     weight_grams: int = 0,
     allow_backorder: bool = False,
+    max_quantity_per_order: int | None = None,
 ) -> ProductVariant:
     variant_price_validate(price=price, compare_at_price=compare_at_price)
+    extra = {}
+    if max_quantity_per_order is not None:
+        extra["max_quantity_per_order"] = _max_quantity_check(max_quantity_per_order)
     return ProductVariant.objects.create(
+        **extra,
         product=product,
         sku=_sku_check(sku=sku),
         name=name.strip(),
@@ -503,6 +508,15 @@ def variant_create(
         allow_backorder=allow_backorder,
         position=product.variants.count(),
     )
+
+
+def _max_quantity_check(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise ValidationError(
+            "The most a shopper may buy at once is a whole number from 1 to 100,000.",
+            fields={"max_quantity_per_order": ["Enter a whole number from 1 to 100,000."]},
+        )
+    return value
 
 
 def _weight_check(weight_grams: int) -> int:
@@ -546,10 +560,12 @@ def variant_update(
     is_active: bool = True,
     weight_grams: int | None = None,
     allow_backorder: bool | None = None,
+    max_quantity_per_order: int | None = None,
 ) -> ProductVariant:
-    """`weight_grams` / `allow_backorder` None keep the current value. Changing the backorder
-    policy also updates the variant's stock rows (`inventory.services.stock_backorder_sync`,
-    which refuses to turn it off while more is promised than on hand)."""
+    """`weight_grams` / `allow_backorder` / `max_quantity_per_order` None keep the current
+    value. Changing the backorder policy also updates the variant's stock rows
+    (`inventory.services.stock_backorder_sync`, which refuses to turn it off while more is
+    promised than on hand)."""
     variant_price_validate(price=price, compare_at_price=compare_at_price)
     if price != variant.price:
         _price_above_sales_check(variant=variant, price=price)
@@ -563,6 +579,8 @@ def variant_update(
     backorder_changed = allow_backorder is not None and allow_backorder != variant.allow_backorder
     if allow_backorder is not None:
         variant.allow_backorder = allow_backorder
+    if max_quantity_per_order is not None:
+        variant.max_quantity_per_order = _max_quantity_check(max_quantity_per_order)
     variant.save(
         update_fields=[
             "sku",
@@ -572,6 +590,7 @@ def variant_update(
             "is_active",
             "weight_grams",
             "allow_backorder",
+            "max_quantity_per_order",
             "updated_at",
         ]
     )

@@ -74,18 +74,39 @@ def _sellable_stocks() -> QuerySet[Stock]:
 
 
 def variant_availability(
-    *, variant_ids: Sequence[int], now: datetime | None = None
+    *,
+    variant_ids: Sequence[int],
+    now: datetime | None = None,
+    holders: QuerySet | Sequence[str] = (),
 ) -> dict[int, int]:
-    """Units a shopper can buy now per variant (0 for variants without stock). One query."""
+    """Units a shopper can buy now per variant (0 for variants without stock). One query; with
+    `holders` (the shopper's own checkout holds, a list or a queryset of holder strings) their
+    live reservations count as the shopper's, not as taken: one more query."""
+    at = now or timezone.now()
     totals = dict(
         _sellable_stocks()
         .filter(variant_id__in=list(variant_ids))
         .order_by()
         .values("variant_id")
-        .annotate(total=Sum(stock_available_expression(now=now)))
+        .annotate(total=Sum(stock_available_expression(now=at)))
         .values_list("variant_id", "total")
     )
-    return {variant_id: totals.get(variant_id, 0) for variant_id in variant_ids}
+    if not isinstance(holders, QuerySet) and not holders:
+        return {variant_id: totals.get(variant_id, 0) for variant_id in variant_ids}
+    own = dict(
+        Reservation.objects.filter(
+            holder__in=holders,
+            expires_at__gt=at,
+            stock__in=_sellable_stocks().filter(variant_id__in=list(variant_ids)),
+        )
+        .order_by()
+        .values("stock__variant_id")
+        .annotate(total=Sum("quantity"))
+        .values_list("stock__variant_id", "total")
+    )
+    return {
+        variant_id: totals.get(variant_id, 0) + own.get(variant_id, 0) for variant_id in variant_ids
+    }
 
 
 def variant_available_subquery(*, variant_ref: str = "pk", now: datetime | None = None) -> Coalesce:

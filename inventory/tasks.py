@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from inventory.services import stock_reconcile, stock_reservations_expire
+from inventory.services import stock_reconcile, stock_reservations_expire, warehouse_geocode
 
 logger = logging.getLogger(__name__)
 
@@ -35,3 +35,9 @@ def inventory_reconcile_task() -> int:
             "\n".join(d.describe() for d in drifts[:50]),
         )
     return len(drifts)
+
+
+@shared_task(acks_late=True)
+def warehouse_geocode_task(*, warehouse_id: int) -> None:
+    """Refine a geocoded warehouse's coordinates with the online geocoder (SHOP_GEOCODER)."""
+    warehouse_geocode(warehouse_id=warehouse_id)

@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django_countries import countries
 
 from orders.models import (
     Checkout,
@@ -12,7 +14,13 @@ from orders.models import (
     Voucher,
     VoucherRedemption,
 )
-from orders.services import order_cancel
+from orders.services import (
+    order_cancel,
+    shipping_method_create,
+    shipping_method_set_active,
+    shipping_method_update,
+)
+from shop.core.admin import RecordAdmin, ServiceRefusalAsMessage
 from shop.core.errors import ServiceError
 
 
@@ -64,16 +72,15 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Status is read-only here: it moves through the transition service (actions), never by
-    editing the field."""
+class OrderAdmin(RecordAdmin):
+    """A record: no add, no delete, no field edited. Status moves only through the order
+    services (the cancel action calls `order_cancel`)."""
 
     list_display = ["number", "email", "status", "total", "currency", "placed_at"]
     list_filter = ["status"]
     search_fields = ["number", "email"]
     date_hierarchy = "placed_at"
     list_select_related = ["user"]
-    readonly_fields = [f.name for f in Order._meta.fields]
     inlines = [SellerOrderInline, OrderLineInline, OrderEventInline]
     actions = ["cancel_orders"]
 
@@ -87,28 +94,28 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(SellerOrder)
-class SellerOrderAdmin(admin.ModelAdmin):
+class SellerOrderAdmin(RecordAdmin):
     list_display = ["order", "seller", "status", "total"]
     list_filter = ["status", "seller"]
     search_fields = ["order__number"]
     list_select_related = ["order", "seller"]
-    readonly_fields = [f.name for f in SellerOrder._meta.fields]
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(RecordAdmin):
     list_display = ["order", "seller_order", "from_status", "to_status", "actor", "created_at"]
     list_filter = ["to_status"]
     search_fields = ["order__number"]
     list_select_related = ["order", "actor"]
-    readonly_fields = [f.name for f in OrderEvent._meta.fields]
 
 
 @admin.register(Checkout)
-class CheckoutAdmin(admin.ModelAdmin):
+class CheckoutAdmin(RecordAdmin):
+    """A record of an attempt to buy: written by the checkout services only."""
+
     list_display = ["token", "user", "email", "status", "reserved_until", "created_at"]
     list_filter = ["status"]
-    raw_id_fields = ["cart", "user", "shipping_address"]
+    list_select_related = ["user"]
 
 
 class VoucherRedemptionInline(ReadOnlyInline):
@@ -147,8 +154,67 @@ class TaxRateAdmin(admin.ModelAdmin):
     list_filter = ["country", "tax_class"]
 
 
+SHIPPING_METHOD_FIELDS = ("seller", "name", "kind", "price", "price_per_kg", "free_above")
+
+
+class ShippingMethodForm(forms.ModelForm):
+    countries = forms.MultipleChoiceField(
+        choices=list(countries),
+        required=False,
+        help_text="Destinations this method ships to; none selected ships everywhere.",
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+    )
+
+    class Meta:
+        model = ShippingMethod
+        fields = [*SHIPPING_METHOD_FIELDS, "is_active"]
+
+
 @admin.register(ShippingMethod)
-class ShippingMethodAdmin(admin.ModelAdmin):
-    list_display = ["name", "seller", "kind", "price", "price_per_kg", "free_above", "is_active"]
+class ShippingMethodAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
+    """Saved with the same services as the seller portal (name unique per seller, prices by
+    kind, zone countries); the order is the seller's (portal: move up/down)."""
+
+    form = ShippingMethodForm
+    list_display = [
+        "name",
+        "seller",
+        "kind",
+        "price",
+        "price_per_kg",
+        "free_above",
+        "zone",
+        "is_active",
+    ]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "seller__name"]
+    list_select_related = ["seller"]
+    autocomplete_fields = ["seller"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["seller"] if obj is not None else []
+
+    @admin.display(description="ships to")
+    def zone(self, obj: ShippingMethod) -> str:
+        if not obj.countries:
+            return "everywhere"
+        shown = ", ".join(obj.countries[:6])
+        return shown + (f" and {len(obj.countries) - 6} more" if len(obj.countries) > 6 else "")
+
+    def save_model(self, request, obj: ShippingMethod, form, change: bool) -> None:
+        data = form.cleaned_data
+        terms = {
+            "name": data["name"],
+            "kind": data["kind"],
+            "price": data["price"],
+            "price_per_kg": data["price_per_kg"],
+            "free_above": data["free_above"],
+            "countries": data["countries"],
+        }
+        if change:
+            saved = shipping_method_update(method=ShippingMethod.objects.get(pk=obj.pk), **terms)
+        else:
+            saved = shipping_method_create(seller=data["seller"], **terms)
+        if saved.is_active != data["is_active"]:
+            shipping_method_set_active(method=saved, is_active=data["is_active"])
+        obj.pk = saved.pk

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.conf import settings
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cart.selectors import cart_for_owner
+from cart.api import CART_TOKEN
+from cart.owner import SignedInOrCartToken, cart_owner_of, owner_cart
 from orders.models import Checkout, Order
 from orders.selectors import (
     order_detail_for_customer,
     order_get_for_customer,
+    order_get_for_guest,
+    order_get_for_guest_token,
+    order_guest_token,
     order_list_for_customer,
+    order_number_normalise,
     shipping_options,
 )
 from orders.serializers import (
     CheckoutSerializer,
     CheckoutUpdateSerializer,
+    GuestOrderLookupSerializer,
     OrderDetailSerializer,
     OrderListSerializer,
     PlaceOrderSerializer,
@@ -33,13 +40,19 @@ from orders.services import (
 )
 from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
-from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
+from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, ErrorSerializer, idempotent_response
+from shop.core.clientip import client_ip
 from shop.core.errors import ValidationError
+from shop.core.ratelimit import rate_limit_hit
 
 
-def checkout_data(checkout: Checkout) -> dict:
+def checkout_data(checkout: Checkout, request: Request | None = None) -> dict:
     totals = checkout_price(checkout=checkout)
-    options = shipping_options(seller_ids=[s.seller_id for s in totals.sellers])
+    address = checkout.shipping_address
+    options = shipping_options(
+        seller_ids=[s.seller_id for s in totals.sellers],
+        country=address.country if address is not None else "",
+    )
     return CheckoutSerializer(
         {
             "token": checkout.token,
@@ -50,47 +63,89 @@ def checkout_data(checkout: Checkout) -> dict:
             "shipping_choices": checkout.shipping_choices,
             "shipping_options": {str(k): v for k, v in options.items()},
             "totals": totals,
-        }
+        },
+        context={"request": request},
     ).data
 
 
+def _checkout_of(request: Request, token: str) -> Checkout:
+    owner = cart_owner_of(request)
+    return checkout_get_for_owner(token=token, user=owner.user, session_key=owner.session_key)
+
+
 class CheckoutListView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedInOrCartToken]
 
     @extend_schema(
         tags=["checkout"],
         summary="Start checkout from the cart (holds stock for every line)",
+        description=(
+            "Signed in, or as a guest with the cart's `X-Cart-Token` (guest checkout: no "
+            "account; the email given with the address receives the confirmation)."
+        ),
+        parameters=[CART_TOKEN],
         request=None,
         responses={201: CheckoutSerializer},
     )
     def post(self, request: Request) -> Response:
-        cart = cart_for_owner(user=request.user)
+        owner = cart_owner_of(request)
+        cart = owner_cart(owner)
         if cart is None:
             raise ValidationError("Your cart is empty.")
-        checkout = checkout_start(cart=cart, user=request.user)
-        return Response(checkout_data(checkout), status=status.HTTP_201_CREATED)
+        checkout = checkout_start(cart=cart, user=owner.user, session_key=owner.session_key)
+        return Response(checkout_data(checkout, request), status=status.HTTP_201_CREATED)
 
 
 class CheckoutDetailView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    def _checkout(self, request: Request, token: str) -> Checkout:
-        return checkout_get_for_owner(token=token, user=request.user)
+    permission_classes = [SignedInOrCartToken]
 
     @extend_schema(
-        tags=["checkout"], summary="A checkout and its totals", responses=CheckoutSerializer
+        tags=["checkout"],
+        summary="A checkout and its totals",
+        parameters=[CART_TOKEN],
+        responses=CheckoutSerializer,
     )
     def get(self, request: Request, token: str) -> Response:
-        return Response(checkout_data(self._checkout(request, token)))
+        return Response(checkout_data(_checkout_of(request, token), request))
 
     @extend_schema(
         tags=["checkout"],
         summary="Set email, shipping address and shipping method per seller",
+        description=(
+            "A new `address` is checked like every address (country code, the country's "
+            "postal code format and regions, phone) and, signed in, saved to the address book; "
+            "or send a saved `address_id`. Changing the address takes the stock hold again for "
+            "the new destination (nearest warehouses) and `shipping_options` then lists the "
+            "methods that ship there."
+        ),
+        parameters=[CART_TOKEN],
         request=CheckoutUpdateSerializer,
         responses=CheckoutSerializer,
+        examples=[
+            OpenApiExample(
+                "Address and email",
+                request_only=True,
+                value={
+                    "email": "ada@example.com",
+                    "address": {
+                        "full_name": "Ada Lovelace",
+                        "line1": "Invalidenstraße 117",
+                        "city": "Berlin",
+                        "postal_code": "10115",
+                        "country": "DE",
+                        "phone": "+49 30 2093 0",
+                    },
+                },
+            ),
+            OpenApiExample(
+                "Shipping per seller ({seller id: method id})",
+                request_only=True,
+                value={"shipping": {"12": 31, "15": 44}},
+            ),
+        ],
     )
     def patch(self, request: Request, token: str) -> Response:
-        checkout = self._checkout(request, token)
+        checkout = _checkout_of(request, token)
         data = CheckoutUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -107,46 +162,63 @@ class CheckoutDetailView(APIView):
             )
         if "shipping" in values:
             checkout = checkout_set_shipping(checkout=checkout, choices=values["shipping"])
-        return Response(checkout_data(checkout))
+        return Response(checkout_data(checkout, request))
 
 
 class CheckoutPlaceView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedInOrCartToken]
 
     @extend_schema(
         tags=["checkout"],
         summary="Place the order (idempotent)",
         description=(
             "Authorises the payment and places one order split per seller. Submitting the same "
-            "checkout again returns the same order. With an `Idempotency-Key` header a retry "
-            "returns the stored response; the same key with a different body is refused with "
-            "409 `idempotency_conflict`."
+            "checkout again returns the same order. An `Idempotency-Key` header (signed in, or "
+            "a guest with its cart token) makes a retry return the stored response; the same "
+            "key with a different body is refused with 409 `idempotency_conflict`. A guest's "
+            "order comes with "
+            "`guest_token`: `GET /api/v1/orders/guest/<guest_token>/` follows it."
         ),
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY_PARAMETER],
         request=PlaceOrderSerializer,
         responses={201: OrderDetailSerializer},
+        examples=[
+            OpenApiExample(
+                "Pay with the test gateway",
+                request_only=True,
+                value={"payment_token": "tok_visa", "expected_total": "57.60"},
+            )
+        ],
     )
     def post(self, request: Request, token: str) -> Response:
         data = PlaceOrderSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        owner = cart_owner_of(request)
 
         def place() -> tuple[int, dict]:
-            checkout = checkout_get_for_owner(token=token, user=request.user)
+            checkout = _checkout_of(request, token)
             order = order_place(
                 checkout=checkout,
                 payment_token=values.get("payment_token", ""),
                 expected_total=values.get("expected_total"),
             )
-            detail = order_detail_for_customer(user=request.user, order=order)
-            return status.HTTP_201_CREATED, OrderDetailSerializer(detail).data
+            if owner.user is not None:
+                detail = order_detail_for_customer(user=owner.user, order=order)
+            else:
+                detail = order
+            context = {"request": request}
+            return status.HTTP_201_CREATED, OrderDetailSerializer(detail, context=context).data
 
         return idempotent_response(
-            request=request, scope=f"checkout-place:{token}", operation=place
+            request=request,
+            scope=f"checkout-place:{token}",
+            operation=place,
+            guest_key=owner.session_key if owner.is_guest else "",
         )
 
 
-@extend_schema(tags=["orders"])
+@extend_schema(tags=["orders"], summary="My orders, newest first")
 class OrderListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = OrderListSerializer
@@ -159,11 +231,14 @@ class OrderListView(generics.ListAPIView):
 class OrderDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["orders"], summary="One of my orders", responses=OrderDetailSerializer)
+    @extend_schema(
+        tags=["orders"],
+        summary="One of my orders: lines, status per seller and the timeline (tracking)",
+        responses=OrderDetailSerializer,
+    )
     def get(self, request: Request, number: str) -> Response:
-        return Response(
-            OrderDetailSerializer(order_get_for_customer(user=request.user, number=number)).data
-        )
+        order = order_get_for_customer(user=request.user, number=number)
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)
 
 
 class OrderCancelView(APIView):
@@ -178,6 +253,74 @@ class OrderCancelView(APIView):
     def post(self, request: Request, number: str) -> Response:
         order = order_get_for_customer(user=request.user, number=number)
         order_cancel(order=order, by=request.user, reason="Cancelled by the customer.")
-        return Response(
-            OrderDetailSerializer(order_get_for_customer(user=request.user, number=number)).data
+        order = order_get_for_customer(user=request.user, number=number)
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)
+
+
+class GuestOrderLookupView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Find a guest order by number and email (rate-limited)",
+        description=(
+            "The same check as the storefront's order finder: one answer for every miss (404), "
+            "attempts limited per client address and per order number (429). Returns the "
+            "order with its `guest_token` for `GET /api/v1/orders/guest/<guest_token>/`."
+        ),
+        request=GuestOrderLookupSerializer,
+        responses={200: OrderDetailSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Order number and email",
+                request_only=True,
+                value={"number": "261207-1A2B3C4D", "email": "guest@example.com"},
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = GuestOrderLookupSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rate_limit_hit(
+            scope="order-lookup",
+            keys=[
+                f"ip:{client_ip(request=request)}",
+                f"number:{order_number_normalise(values['number'])}",
+            ],
+            limit=settings.ORDER_LOOKUP_ATTEMPTS,
+            window_seconds=settings.ORDER_LOOKUP_WINDOW_SECONDS,
         )
+        found = order_get_for_guest(number=values["number"], email=values["email"])
+        order = order_get_for_guest_token(token=order_guest_token(order=found))
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)
+
+
+class GuestOrderDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="A guest order by its guest_token: lines, status and timeline (tracking)",
+        responses={200: OrderDetailSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, token: str) -> Response:
+        order = order_get_for_guest_token(token=token)
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)
+
+
+class GuestOrderCancelView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Cancel a guest order before it ships",
+        request=None,
+        responses={200: OrderDetailSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        order_cancel(
+            order=order_get_for_guest_token(token=token), reason="Cancelled by the customer."
+        )
+        order = order_get_for_guest_token(token=token)
+        return Response(OrderDetailSerializer(order, context={"request": request}).data)

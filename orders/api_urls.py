@@ -9,6 +9,14 @@ urlpatterns = [
         "checkouts/<str:token>/place/", api.CheckoutPlaceView.as_view(), name="api-checkout-place"
     ),
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
+    # guest paths before `orders/<number>/`, which would otherwise match them
+    path("orders/lookup/", api.GuestOrderLookupView.as_view(), name="api-order-lookup"),
+    path("orders/guest/<str:token>/", api.GuestOrderDetailView.as_view(), name="api-guest-order"),
+    path(
+        "orders/guest/<str:token>/cancel/",
+        api.GuestOrderCancelView.as_view(),
+        name="api-guest-order-cancel",
+    ),
     path("orders/<str:number>/", api.OrderDetailView.as_view(), name="api-order"),
     path("orders/<str:number>/cancel/", api.OrderCancelView.as_view(), name="api-order-cancel"),
 ]

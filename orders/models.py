@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -28,9 +29,14 @@ SHIPPING_NAME_TAKEN = "You already have a shipping method with this name."
 # --- pricing rules ------------------------------------------------------------------------------
 
 
+SHIPPING_TAX_CLASS = "shipping"
+
+
 class TaxRate(BaseModel):
     """Rate for a destination and a product tax class. An empty `region` is the country-wide
-    rate; a region-specific row wins over it."""
+    rate; a region-specific row wins over it. The class `shipping` is the rate shipping is taxed
+    at where the destination taxes it (no row: shipping is not taxed there). Loaded from
+    `orders/data/tax_rates.json` by `manage.py tax_rates_load`; staff edit them in the admin."""
 
     country = models.CharField(max_length=2)
     region = models.CharField(max_length=100, blank=True)
@@ -139,6 +145,9 @@ class VoucherRedemption(BaseModel):
     )
     email = models.EmailField()
     amount = money_field()
+    released_at = models.DateTimeField(
+        null=True, blank=True, help_text="The order was cancelled: this use no longer counts."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -151,8 +160,9 @@ class ShippingKind(models.TextChoices):
 
 
 class ShippingMethod(BaseModel):
-    """A seller's way to ship: a flat price, or base + per started kilogram; free when the
-    seller's discounted subtotal reaches `free_above`."""
+    """A seller's way to ship to a zone (`countries`, empty = everywhere): a flat price, or
+    base + per started kilogram; free when the seller's discounted subtotal reaches
+    `free_above`."""
 
     seller = models.ForeignKey(
         "sellers.Seller", on_delete=models.CASCADE, related_name="shipping_methods"
@@ -164,6 +174,12 @@ class ShippingMethod(BaseModel):
     free_above = money_field(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0)
+    countries = ArrayField(
+        models.CharField(max_length=2),
+        default=list,
+        blank=True,
+        help_text="The shipping zone: destination countries (ISO codes); empty ships everywhere.",
+    )
 
     class Meta:
         ordering = ["seller_id", "position", "id"]
@@ -183,6 +199,9 @@ class ShippingMethod(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.seller_id})"
+
+    def ships_to(self, country: str) -> bool:
+        return not self.countries or country.upper() in self.countries
 
 
 # --- checkout -----------------------------------------------------------------------------------
@@ -328,6 +347,12 @@ class SellerOrder(BaseModel, Totals):
 
     def __str__(self) -> str:
         return f"{self.order.number}-{self.seller_id}"
+
+    @property
+    def shipping_tax(self):
+        """The tax on this part's shipping: its tax total less its lines' (uses the prefetched
+        lines)."""
+        return self.tax_total - sum((line.tax for line in self.lines.all()), 0)
 
 
 class OrderLine(BaseModel):

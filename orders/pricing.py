@@ -11,8 +11,12 @@ included). Order of operations, each rounded once with ROUND_HALF_UP (DESIGN.md)
    largest lines first, so line discounts add up exactly to the voucher's amount
 4. tax per line on the discounted line amount, at the destination's rate for the product's
    tax class (prices are tax-exclusive; a region-specific rate wins over the country rate)
-5. shipping per seller with the chosen method; free when the seller's discounted subtotal
-   reaches the method's threshold; shipping is not taxed
+5. shipping per seller with the chosen method, if its zone includes the destination; free when
+   the seller's discounted subtotal reaches the method's threshold; taxed per seller at the
+   destination's `shipping` rate where it has one (where shipping is not taxed, no row)
+
+Rates come from the tax provider (`SHOP_TAX_PROVIDER`, default `TableTaxProvider`: the TaxRate
+table, loaded from `orders/data/tax_rates.json`): the place to plug in a tax service.
 
 Tax-inclusive display (`SHOP_PRICES_INCLUDE_TAX`) changes what is shown, never a total: a unit
 price is shown as `price_with_tax(unit, rate)` (rounded once, ROUND_HALF_UP), a line as its net
@@ -26,13 +30,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from catalog.models import PATH_STEP, Category, ProductVariant
 from catalog.selectors import variant_price_current, variants_priced
 from orders.models import (
+    SHIPPING_TAX_CLASS,
     DiscountKind,
     Promotion,
     ShippingKind,
@@ -108,6 +115,8 @@ class SellerPrice:
     lines: list[LinePrice] = field(default_factory=list)
     shipping_method: ShippingMethod | None = None
     shipping: Decimal = ZERO
+    shipping_tax_rate: Decimal = Decimal("0")
+    shipping_tax: Decimal = ZERO
     weight_grams: int = 0
 
     @property
@@ -119,8 +128,17 @@ class SellerPrice:
         return sum((line.discount for line in self.lines), ZERO)
 
     @property
-    def tax(self) -> Decimal:
+    def goods_tax(self) -> Decimal:
         return sum((line.tax for line in self.lines), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        """The goods' tax and the shipping's."""
+        return self.goods_tax + self.shipping_tax
+
+    @property
+    def shipping_incl_tax(self) -> Decimal:
+        return self.shipping + self.shipping_tax
 
     @property
     def total(self) -> Decimal:
@@ -166,7 +184,15 @@ class PriceBreakdown:
     def goods_total_incl_tax(self) -> Decimal:
         """Goods after discounts with their tax, before shipping (the cart's tax-inclusive
         total)."""
-        return self.net_total + self.tax_total
+        return self.net_total + sum((s.goods_tax for s in self.sellers), ZERO)
+
+    @property
+    def shipping_tax_total(self) -> Decimal:
+        return sum((s.shipping_tax for s in self.sellers), ZERO)
+
+    @property
+    def shipping_total_incl_tax(self) -> Decimal:
+        return self.shipping_total + self.shipping_tax_total
 
     @property
     def shipping_total(self) -> Decimal:
@@ -257,7 +283,7 @@ def voucher_get_usable(
         return voucher, f"The code “{voucher.code}” has been used up."
     if customer_email and voucher.per_customer_limit is not None:
         used = VoucherRedemption.objects.filter(
-            voucher=voucher, email__iexact=customer_email
+            voucher=voucher, email__iexact=customer_email, released_at__isnull=True
         ).count()
         if used >= voucher.per_customer_limit:
             return voucher, f"You have already used the code “{voucher.code}”."
@@ -279,9 +305,32 @@ def tax_rates_for_display(*, destination: Destination | None = None) -> dict[str
     return _tax_rates(tax_display_destination(destination))
 
 
+class TaxProvider(Protocol):
+    """Where rates come from: {tax class: rate} for a destination, with the class `shipping`
+    when the destination taxes shipping. Called once per pricing; a tax service's client goes
+    here (it must answer quickly or from its own cache: pricing runs on every cart view)."""
+
+    def rates(self, *, destination: Destination) -> dict[str, Decimal]: ...
+
+
+class TableTaxProvider:
+    """The TaxRate table (one prepared statement): a region's row wins over the country's."""
+
+    def rates(self, *, destination: Destination) -> dict[str, Decimal]:
+        return _tax_table_rates(destination)
+
+
+def tax_provider_get() -> TaxProvider:
+    return import_string(settings.SHOP_TAX_PROVIDER)()
+
+
 def _tax_rates(destination: Destination | None) -> dict[str, Decimal]:
     if destination is None:
         return {}
+    return tax_provider_get().rates(destination=destination)
+
+
+def _tax_table_rates(destination: Destination) -> dict[str, Decimal]:
     rows = db.hot_select(
         TaxRate,
         # the model's ordering, then id: if "BY" and "by" both exist, the same one always wins
@@ -390,9 +439,15 @@ def pricing_compute(
             ShippingMethod, "WHERE id = ANY(%s::bigint[])", [sorted(set(choices.values()))]
         )
     }
+    shipping_rate = rates.get(SHIPPING_TAX_CLASS, Decimal("0"))
     for seller in breakdown.sellers:
         method = methods.get(choices.get(seller.seller_id, 0))
-        if method is None or method.seller_id != seller.seller_id or not method.is_active:
+        if (
+            method is None
+            or method.seller_id != seller.seller_id
+            or not method.is_active
+            or (destination is not None and not method.ships_to(destination.country))
+        ):
             breakdown.missing_shipping.append(seller.seller_id)
             continue
         seller.shipping_method = method
@@ -401,6 +456,8 @@ def pricing_compute(
             seller_net=seller.subtotal - seller.discount,
             weight_grams=seller.weight_grams,
         )
+        seller.shipping_tax_rate = shipping_rate
+        seller.shipping_tax = quantize(seller.shipping * shipping_rate)
     breakdown.discounts = [
         DiscountApplied(src, name, amt) for (src, name), amt in discounts.items()
     ]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import (
     BooleanField,
+    CharField,
     Count,
     DateTimeField,
     DecimalField,
@@ -21,15 +22,18 @@ from django.db.models import (
     F,
     Func,
     Model,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Round, TruncDate
+from django.db.models.functions import Coalesce, NullIf, Round, TruncDate
 from django.utils import timezone
 
+from catalog.models import ProductImage
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder, ShippingMethod
 from sellers.models import Seller
 from shop.core.errors import NotFound
@@ -55,13 +59,37 @@ def order_list_for_customer(*, user) -> QuerySet[Order]:
     return Order.objects.filter(user=user).order_by("-placed_at", "-id")
 
 
+def _line_image_subquery() -> Subquery:
+    """The storage name of the picture an order line shows: its variant's own image, else the
+    product's first (null when the variant or its images are gone)."""
+    images = (
+        ProductImage.objects.filter(product_id=OuterRef("variant__product_id"))
+        .filter(Q(variant_id__isnull=True) | Q(variant_id=OuterRef("variant_id")))
+        .annotate(
+            shown=Coalesce(NullIf(F("thumbnail"), Value("")), F("image"), output_field=CharField())
+        )
+        .order_by(F("variant_id").asc(nulls_last=True), "position", "id")
+        .values("shown")[:1]
+    )
+    return Subquery(images, output_field=CharField())
+
+
+def order_lines_shaped() -> QuerySet[OrderLine]:
+    """Order lines with `product_slug` and `image_name` (what cart lines carry too)."""
+    return OrderLine.objects.annotate(
+        product_slug=F("variant__product__slug"), image_name=_line_image_subquery()
+    )
+
+
 def _order_detail_queryset() -> QuerySet[Order]:
-    """Orders shaped for the detail page/API: seller orders with seller and lines, and the
-    timeline, in a fixed number of queries."""
+    """Orders shaped for the detail page/API: seller orders with seller and lines (with their
+    product's slug and picture), and the timeline, in a fixed number of queries."""
     return Order.objects.prefetch_related(
         Prefetch(
             "seller_orders",
-            queryset=SellerOrder.objects.select_related("seller").prefetch_related("lines"),
+            queryset=SellerOrder.objects.select_related("seller").prefetch_related(
+                Prefetch("lines", queryset=order_lines_shaped())
+            ),
         ),
         Prefetch("events", queryset=OrderEvent.objects.order_by("created_at", "id")),
     )
@@ -87,6 +115,11 @@ def order_detail_attach(
     """`_order_detail_queryset`'s shape built from rows already in memory: placement has just
     written them, so reading them back (4 queries) would only return the same values. Each
     seller order must carry its `seller`; the orderings are the queryset's."""
+    for line in lines:
+        # placement made the lines from priced variants (product and picture loaded)
+        variant = line.variant
+        line.product_slug = variant.product.slug if variant is not None else None  # type: ignore[attr-defined]
+        line.image_name = getattr(variant, "image_name", None)  # type: ignore[attr-defined]
     for seller_order in seller_orders:
         _prefetched(
             seller_order,
@@ -112,6 +145,12 @@ def order_get_for_customer(*, user, number: str) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def order_get_for_checkout(*, checkout) -> Order | None:
+    """The order a checkout (already fetched and checked for its owner) placed, shaped for its
+    detail, or None."""
+    return _order_detail_queryset().filter(checkout=checkout).first()
 
 
 def order_detail_for_customer(*, user, order: Order) -> Order:
@@ -179,9 +218,14 @@ def order_get_for_guest_token(*, token: str) -> Order:
     return order
 
 
-def shipping_options(*, seller_ids) -> dict[int, list[ShippingMethod]]:
+def shipping_options(*, seller_ids, country: str = "") -> dict[int, list[ShippingMethod]]:
+    """Each seller's active methods in checkout order; with a destination `country`, only those
+    whose zone includes it."""
     options: dict[int, list[ShippingMethod]] = {seller_id: [] for seller_id in seller_ids}
-    for method in ShippingMethod.objects.filter(seller_id__in=list(seller_ids), is_active=True):
+    methods = ShippingMethod.objects.filter(seller_id__in=list(seller_ids), is_active=True)
+    if country:
+        methods = methods.filter(Q(countries=[]) | Q(countries__contains=[country.upper()]))
+    for method in methods.order_by("seller_id", "position", "id"):
         options[method.seller_id].append(method)
     return options
 

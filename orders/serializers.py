@@ -4,12 +4,17 @@ every rule lives in the services."""
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Address
+from accounts.serializers import AddressInputSerializer
+from catalog.serializers import storage_url
 from orders.models import Order, OrderEvent, OrderLine, SellerOrder, ShippingMethod
+from orders.selectors import order_guest_token
+from payments.gateways import payment_method_label
 from shop.core.api import ModelSerializerBuiltOnce
-from shop.core.fields import DecimalApiField, IntegerApiField, max_length_of
+from shop.core.fields import DecimalApiField, IntegerApiField
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 
@@ -18,7 +23,9 @@ class LinePriceSerializer(serializers.Serializer):
     variant_id = IntegerApiField(source="variant.pk")
     sku = serializers.CharField(source="variant.sku")
     product_name = serializers.CharField(source="variant.product.name")
+    product_slug = serializers.CharField(source="variant.product.slug")
     variant_name = serializers.CharField(source="variant.name")
+    thumbnail = serializers.SerializerMethodField()
     quantity = IntegerApiField()
     unit_price = DecimalApiField(**MONEY)
     subtotal = DecimalApiField(**MONEY)
@@ -32,6 +39,10 @@ class LinePriceSerializer(serializers.Serializer):
         **MONEY, help_text="Display only: the unit price with this line's tax rate."
     )
     price_changed = serializers.BooleanField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, line) -> str | None:
+        return storage_url(self.context, getattr(line.variant, "image_name", None))
 
 
 class ShippingMethodSerializer(serializers.ModelSerializer):
@@ -81,22 +92,6 @@ class BreakdownSerializer(serializers.Serializer):
         return settings.SHOP_PRICES_INCLUDE_TAX
 
 
-def _address_text(name: str, **options) -> serializers.CharField:
-    """A text field as long as the Address column it fills."""
-    return serializers.CharField(max_length=max_length_of(Address, name), **options)
-
-
-class AddressInputSerializer(serializers.Serializer):
-    full_name = _address_text("full_name")
-    line1 = _address_text("line1")
-    line2 = _address_text("line2", required=False, allow_blank=True)
-    city = _address_text("city")
-    region = _address_text("region", required=False, allow_blank=True)
-    postal_code = _address_text("postal_code")
-    country = _address_text("country", min_length=2)
-    phone = _address_text("phone", required=False, allow_blank=True)
-
-
 class CheckoutUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False)
     address_id = IntegerApiField(required=False)
@@ -131,11 +126,19 @@ class PlaceOrderSerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(ModelSerializerBuiltOnce):
+    """A line as bought (copied at placement), with where the product is now: `product_slug`
+    and `thumbnail` are null when the product or its images are gone."""
+
+    product_slug = serializers.CharField(allow_null=True, read_only=True)
+    thumbnail = serializers.SerializerMethodField()
+
     class Meta:
         model = OrderLine
         fields = [
             "id",
             "sku",
+            "product_slug",
+            "thumbnail",
             "product_name",
             "variant_name",
             "quantity",
@@ -146,6 +149,10 @@ class OrderLineSerializer(ModelSerializerBuiltOnce):
             "tax",
             "total",
         ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, line: OrderLine) -> str | None:
+        return storage_url(self.context, getattr(line, "image_name", None))
 
 
 class OrderEventSerializer(ModelSerializerBuiltOnce):
@@ -193,9 +200,24 @@ class OrderListSerializer(serializers.ModelSerializer):
         fields = ORDER_FIELDS
 
 
+class GuestOrderLookupSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=20)
+    email = serializers.CharField(max_length=254)
+
+
 class OrderDetailSerializer(ModelSerializerBuiltOnce):
     seller_orders = SellerOrderSerializer(many=True)
     events = OrderEventSerializer(many=True)
+    payment_method = serializers.SerializerMethodField()
+    guest_token = serializers.SerializerMethodField(
+        help_text="Guest orders only: opens the order at GET /api/v1/orders/guest/<token>/."
+    )
+
+    def get_payment_method(self, order: Order) -> str:
+        return payment_method_label(gateway=order.payment_gateway)
+
+    def get_guest_token(self, order: Order) -> str | None:
+        return order_guest_token(order=order) if order.user_id is None else None
 
     class Meta:
         model = Order
@@ -204,6 +226,8 @@ class OrderDetailSerializer(ModelSerializerBuiltOnce):
             "email",
             "shipping_address",
             "voucher_code",
+            "payment_method",
+            "guest_token",
             "seller_orders",
             "events",
         ]

@@ -16,6 +16,8 @@ urlpatterns = [
     path("orders/find/", views.guest_order_lookup, name="guest_lookup"),
     path("orders/guest/<str:token>/", views.guest_order_detail, name="guest_detail"),
     path("orders/guest/<str:token>/cancel/", views.guest_order_cancel, name="guest_cancel"),
+    path("orders/guest/<str:token>/invoice/", views.guest_order_invoice, name="guest_invoice"),
     path("orders/<str:number>/", views.order_detail, name="detail"),
     path("orders/<str:number>/cancel/", views.order_cancel_view, name="cancel"),
+    path("orders/<str:number>/invoice/", views.order_invoice, name="invoice"),
 ]

@@ -15,12 +15,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Address
+from accounts.forms import AddressForm
+from accounts.selectors import address_list_for_user
+from accounts.services import ADDRESS_FIELDS
 from cart.views import cart_session_key, request_cart
 from inventory.services import InsufficientStock
 from orders.links import order_follow_path
 from orders.models import Checkout, CheckoutStatus, Order
 from orders.selectors import (
+    order_get_for_checkout,
     order_get_for_customer,
     order_get_for_guest,
     order_get_for_guest_token,
@@ -37,8 +40,10 @@ from orders.services import (
     order_cancel,
     order_place,
 )
-from orders.services.checkout import ADDRESS_FIELDS, checkout_get_for_owner
+from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
+from orders.services.transitions import CANCELLABLE
+from payments.gateways import payment_method_label
 from shop.core.clientip import client_ip
 from shop.core.errors import (
     NotFound,
@@ -86,37 +91,52 @@ def checkout_address(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     if (done := _open_or_confirmation(checkout)) is not None:
         return done
-    saved = Address.objects.filter(user=request.user) if request.user.is_authenticated else []
-    errors: dict[str, list[str]] = {}
-    values = {k: getattr(checkout.shipping_address, k, "") for k in ADDRESS_FIELDS}
+    saved = list(address_list_for_user(user=request.user)) if request.user.is_authenticated else []
+    current = checkout.shipping_address
+    initial = {k: getattr(current, k, "") for k in ADDRESS_FIELDS} if current else {}
+    chosen = str(current.pk) if current is not None and current.user_id else ""
+    if not chosen and not current and saved:
+        chosen = str(saved[0].pk)  # the default address first
+    form = AddressForm(initial=initial)
+    email_error = ""
     if request.method == "POST":
-        values = {k: request.POST.get(k, "") for k in ADDRESS_FIELDS}
+        chosen = request.POST.get("address_id", "")
+        form = AddressForm(request.POST if not chosen else None, initial=initial)
         try:
-            checkout_set_address(
-                checkout=checkout,
-                email=request.POST.get("email", ""),
-                address_id=request.POST.get("address_id") or None,
-                **values,
-            )
-            return redirect("orders:checkout_shipping", token=checkout.token)
+            if chosen:
+                checkout_set_address(
+                    checkout=checkout, email=request.POST.get("email", ""), address_id=chosen
+                )
+                return redirect("orders:checkout_shipping", token=checkout.token)
+            if form.is_valid():
+                checkout_set_address(
+                    checkout=checkout, email=request.POST.get("email", ""), **form.cleaned_data
+                )
+                return redirect("orders:checkout_shipping", token=checkout.token)
         except NotFound as exc:
             raise Http404(exc.message) from exc
+        except InsufficientStock as exc:
+            messages.error(request, exc.message + " Please update your cart.")
+            return redirect("cart:detail")
         except ServiceError as exc:
-            messages.error(request, exc.message)
-            errors = exc.fields
+            email_error = " ".join(exc.fields.pop("email", []))
+            if exc.fields or not email_error:
+                form.add_service_error(exc)
     return render(
         request,
         "storefront/checkout/address.html",
         {
             "checkout": checkout,
             "saved": saved,
-            "values": values,
-            "errors": errors,
+            "chosen": chosen,
+            "form": form,
+            "email_error": email_error,
             "step": 1,
             "email": request.POST.get("email")
             or checkout.email
             or getattr(request.user, "email", ""),
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -127,7 +147,10 @@ def checkout_shipping(request: HttpRequest, token) -> HttpResponse:
     if checkout.shipping_address_id is None:
         return redirect("orders:checkout_address", token=checkout.token)
     totals = checkout_price(checkout=checkout)
-    options = shipping_options(seller_ids=[s.seller_id for s in totals.sellers])
+    options = shipping_options(
+        seller_ids=[s.seller_id for s in totals.sellers],
+        country=checkout.shipping_address.country if checkout.shipping_address else "",
+    )
     if request.method == "POST":
         choices = {s.seller_id: request.POST.get(f"seller_{s.seller_id}") for s in totals.sellers}
         try:
@@ -194,15 +217,21 @@ def checkout_place(request: HttpRequest, token) -> HttpResponse:
 
 def checkout_confirmation(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
-    order = (
-        Order.objects.filter(checkout=checkout).prefetch_related("seller_orders__seller").first()
-    )
+    order = order_get_for_checkout(checkout=checkout)
     if order is None:
         return redirect("orders:checkout_review", token=checkout.token)
+    order_url = order_follow_path(order=order)
     return render(
         request,
         "storefront/checkout/confirmation.html",
-        {"order": order, "step": 4, "order_url": order_follow_path(order=order)},
+        {
+            "order": order,
+            "checkout": checkout,
+            "step": 4,
+            "order_url": order_url,
+            "invoice_url": order_url.rstrip("/") + "/invoice/",
+            "payment_method": payment_method_label(gateway=order.payment_gateway),
+        },
     )
 
 
@@ -211,20 +240,51 @@ def order_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(order_list_for_customer(user=request.user), 20).get_page(
         request.GET.get("page")
     )
-    return render(request, "storefront/orders/list.html", {"page": page})
+    return render(request, "storefront/orders/list.html", {"page": page, "section": "orders"})
+
+
+def _order_page(request: HttpRequest, order: Order, base: str, template: str) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {
+            "order": order,
+            "section": "orders",
+            "order_url": base,
+            "invoice_url": base + "invoice/",
+            "cancel_url": base + "cancel/",
+            "cancellable": order.status in CANCELLABLE,
+            "payment_method": payment_method_label(gateway=order.payment_gateway),
+        },
+    )
+
+
+def _customer_order(request: HttpRequest, number: str) -> Order:
+    try:
+        return order_get_for_customer(user=request.user, number=number)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _guest_order(token: str) -> Order:
+    try:
+        return order_get_for_guest_token(token=token)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 @login_required
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    try:
-        order = order_get_for_customer(user=request.user, number=number)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return render(
-        request,
-        "storefront/orders/detail.html",
-        {"order": order, "cancel_url": reverse("orders:cancel", args=[order.number])},
-    )
+    order = _customer_order(request, number)
+    base = reverse("orders:detail", args=[order.number])
+    return _order_page(request, order, base, "storefront/orders/detail.html")
+
+
+@login_required
+def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
+    order = _customer_order(request, number)
+    base = reverse("orders:detail", args=[order.number])
+    return _order_page(request, order, base, "storefront/orders/invoice.html")
 
 
 def _customer_cancel(request: HttpRequest, fetch: Callable[[], Order]) -> None:
@@ -245,8 +305,12 @@ def _customer_cancel(request: HttpRequest, fetch: Callable[[], Order]) -> None:
 
 
 @login_required
-@require_POST
 def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    """GET asks "are you sure?"; POST cancels."""
+    if request.method != "POST":
+        order = _customer_order(request, number)
+        base = reverse("orders:detail", args=[order.number])
+        return _order_page(request, order, base, "storefront/orders/cancel.html")
     _customer_cancel(request, lambda: order_get_for_customer(user=request.user, number=number))
     return redirect("orders:detail", number=number)
 
@@ -284,18 +348,19 @@ def guest_order_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def guest_order_detail(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        order = order_get_for_guest_token(token=token)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    return render(
-        request,
-        "storefront/orders/detail.html",
-        {"order": order, "cancel_url": reverse("orders:guest_cancel", args=[token])},
-    )
+    base = reverse("orders:guest_detail", args=[token])
+    return _order_page(request, _guest_order(token), base, "storefront/orders/detail.html")
 
 
-@require_POST
+def guest_order_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    base = reverse("orders:guest_detail", args=[token])
+    return _order_page(request, _guest_order(token), base, "storefront/orders/invoice.html")
+
+
 def guest_order_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks "are you sure?"; POST cancels."""
+    if request.method != "POST":
+        base = reverse("orders:guest_detail", args=[token])
+        return _order_page(request, _guest_order(token), base, "storefront/orders/cancel.html")
     _customer_cancel(request, lambda: order_get_for_guest_token(token=token))
     return redirect("orders:guest_detail", token=token)

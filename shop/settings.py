@@ -7,6 +7,7 @@ console email and the built-in payment test gateway.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "csp",
+    "drf_spectacular_sidecar",
     "shop.core",
     "accounts",
     "sellers",
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "catalog.context_processors.storefront_navigation",
                 "orders.context_processors.tax_display",
+                "accounts.context_processors.account_menu",
             ],
         },
     },
@@ -346,7 +349,8 @@ elif os.environ.get("EMAIL_FILE_PATH"):
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # printed through logging at INFO (a Celery worker logs its stdout as warnings)
+    MAILERS = {"default": {"BACKEND": "shop.core.mail.ConsoleLogEmailBackend"}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Marketplace <no-reply@localhost>")
 
 # --- Search: OPENSEARCH_URL, else PostgreSQL full-text search ----------------------------------
@@ -377,6 +381,8 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
 # the tax of the shopper's destination (SHOP_TAX_DISPLAY_COUNTRY until an address is known).
 SHOP_PRICES_INCLUDE_TAX = env_bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").upper()
+# Where tax rates come from (orders.pricing.TaxProvider): the TaxRate table by default.
+SHOP_TAX_PROVIDER = os.environ.get("SHOP_TAX_PROVIDER", "orders.pricing.TableTaxProvider")
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
 # Prepared statements for the hottest statements (shop/core/db.py: checkout's inventory
 # statements, placement's, the API token lookup); turn off only
@@ -399,7 +405,26 @@ CELERY_BEAT_SCHEDULE["sellers-import-recover"] = {
     "task": "sellers.tasks.catalog_import_recover_task",
     "schedule": 60.0,
 }
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def _site_url_default() -> str:
+    """Where `make run` serves (HOST, PORT), so emails link to the port actually in use. A
+    wildcard bind address is no address to link to: the loopback one is."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    if host in {"0.0.0.0", "::", "[::]", ""}:  # noqa: S104 - read, not bound
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT', '8000')}"
+
+
+# Absolute links in emails; production sets it to the public origin.
+# Coordinates of addresses and warehouses (nearest-warehouse allocation): offline from shipped
+# data, refined by an online geopy geocoder when one is named (shop/core/geocoding.py).
+SHOP_GEOCODER = os.environ.get("SHOP_GEOCODER", "")
+SHOP_GEOCODER_OPTIONS = json.loads(os.environ.get("SHOP_GEOCODER_OPTIONS", "") or "{}")
+SHOP_GEOCODER_TIMEOUT = float(os.environ.get("SHOP_GEOCODER_TIMEOUT", "5"))
+SITE_URL = (os.environ.get("SITE_URL") or _site_url_default()).rstrip("/")
 CART_ABANDON_AFTER_SECONDS = int(os.environ.get("CART_ABANDON_AFTER_SECONDS", str(24 * 3600)))
 ORDER_UNPAID_EXPIRY_SECONDS = int(os.environ.get("ORDER_UNPAID_EXPIRY_SECONDS", "1800"))
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: clients connect
@@ -462,6 +487,15 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
     },
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus.choices",
+        "ProductStatusEnum": "catalog.models.ProductStatus.choices",
+    },
+    # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
+    # no CDN: the docs work offline).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # An outage (database or Redis unreachable) answers 503 with this Retry-After, and is logged

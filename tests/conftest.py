@@ -35,6 +35,19 @@ def _fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _sessions_in_the_cache(request, settings):
+    """The same session store whatever the environment. With REDIS_URL (CI) settings keep
+    sessions in the cache; without it (`make test` on a fresh clone) in the database, which adds
+    a SELECT to every signed-in request and so to the query counts pinned on portal pages. The
+    pinned counts are the pages' own statements: tests keep sessions in the cache (Redis, or
+    local memory without it), so the suite counts the same under both commands. Browser tests
+    keep the configured store: their live server must see the session the test signed in with,
+    which a local-memory cache does not share with it."""
+    if "live_server" not in request.fixturenames:
+        settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+
 @pytest.fixture
 def celery_eager():
     """Run Celery tasks inline in the test (started on commit, see

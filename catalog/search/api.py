@@ -7,17 +7,25 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from catalog.search.base import SearchSort
 from catalog.search.query import search_query_parse
 from catalog.search.services import search_run, search_suggest
 from catalog.search.views import search_products_load
+from catalog.serializers import storage_url
 from shop.core.errors import ValidationError
 
 SUGGEST_MIN_CHARS = 2
@@ -25,6 +33,9 @@ SUGGEST_MAX_CHARS = 100
 
 
 class SearchProductSerializer(serializers.Serializer):
+    """The same fields, under the same names, as a product card of `/api/v1/products/`
+    (`rating`, `thumbnail`), plus `price_was`."""
+
     id = serializers.IntegerField()
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -32,13 +43,21 @@ class SearchProductSerializer(serializers.Serializer):
     price_from = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     price_was = serializers.DecimalField(max_digits=20, decimal_places=2, allow_null=True)
     currency = serializers.SerializerMethodField()
-    rating_avg = serializers.DecimalField(max_digits=3, decimal_places=2)
+    rating = serializers.DecimalField(source="rating_avg", max_digits=3, decimal_places=2)
     rating_count = serializers.IntegerField()
+    thumbnail = serializers.SerializerMethodField()
     seller = serializers.SerializerMethodField()
     category = serializers.SerializerMethodField()
 
     def get_currency(self, obj) -> str:
         return settings.SHOP_CURRENCY
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, obj) -> str | None:
+        images = getattr(obj, "image_list", None) or []
+        if not images:
+            return None
+        return storage_url(self.context, (images[0].thumbnail or images[0].image).name)
 
     def get_seller(self, obj) -> dict[str, str]:
         return {"slug": obj.seller.slug, "name": obj.seller.name}
@@ -68,6 +87,8 @@ SearchResponseSerializer = inline_serializer(
         "facets_sampled": serializers.BooleanField(
             help_text="Facet counts are estimated from a sample (show them as 'about')."
         ),
+        "next": serializers.URLField(allow_null=True, help_text="The next page, as on lists."),
+        "previous": serializers.URLField(allow_null=True),
         "page": serializers.IntegerField(),
         "page_size": serializers.IntegerField(),
         "engine": serializers.ChoiceField(choices=["postgres", "opensearch"]),
@@ -125,16 +146,30 @@ class SearchView(APIView):
         )
         result = search_run(query=query)
         products = search_products_load(result=result)
+        pages = -(-result.total // query.page_size) if query.page_size else 0
+        url = request.build_absolute_uri()
         return Response(
             {
                 "count": result.total,
                 "count_is_estimate": result.total_is_estimate,
                 "facets_sampled": result.facets.sampled,
+                "next": replace_query_param(url, "page", query.page + 1)
+                if query.page < pages
+                else None,
+                "previous": (
+                    None
+                    if query.page <= 1
+                    else remove_query_param(url, "page")
+                    if query.page == 2
+                    else replace_query_param(url, "page", query.page - 1)
+                ),
                 "page": query.page,
                 "page_size": query.page_size,
                 "engine": result.engine,
                 "did_you_mean": result.did_you_mean,
-                "results": SearchProductSerializer(products, many=True).data,
+                "results": SearchProductSerializer(
+                    products, many=True, context={"request": request}
+                ).data,
                 "facets": {
                     key: value for key, value in asdict(result.facets).items() if key != "sampled"
                 },

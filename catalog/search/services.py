@@ -197,14 +197,16 @@ _dirty_batch: ContextVar[_DirtyBatch | None] = ContextVar("search_dirty_batch", 
 
 
 @contextmanager
-def search_index_mark_dirty_batched() -> Iterator[None]:
+def search_index_mark_dirty_batched(*, refresh: bool = True) -> Iterator[None]:
     """For bulk writers (the CSV import): products marked dirty inside the block, by the
     signals or directly, are flagged at its end with one UPDATE and one refresh task after
     commit per REFRESH_BATCH products instead of one of each per save (marks made by condition,
     e.g. an attribute value's, are OR-ed into one: more than REFRESH_BATCH then leaves them to
     the dirty sweep task, as `search_index_mark_dirty` does). Call it inside the writer's
     transaction; if the block raises, nothing is flagged (the transaction rolls back). A nested
-    block joins the outer one."""
+    block joins the outer one. `refresh=False` only flags them: for a writer that rebuilds the
+    whole index next (seed_demo), where a queued refresh would redo work just done (the dirty
+    sweep still catches them if the rebuild never comes)."""
     if _dirty_batch.get() is not None:
         yield
         return
@@ -215,6 +217,12 @@ def search_index_mark_dirty_batched() -> Iterator[None]:
     finally:
         _dirty_batch.reset(token)
     ids = sorted(batch.product_ids)
+    if not refresh:
+        condition = reduce(operator.or_, batch.conditions, Q(pk__in=ids))
+        Product.objects.filter(pk__in=Product.objects.filter(condition).values("pk")).update(
+            search_dirty=True
+        )
+        return
     if batch.conditions:
         search_index_mark_dirty(condition=reduce(operator.or_, batch.conditions, Q(pk__in=ids)))
         return

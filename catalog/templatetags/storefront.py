@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 from shop.core.money import quantize
 
@@ -33,3 +34,27 @@ def thumbnail_url(image) -> str:
         return ""
     field = image.thumbnail if image.thumbnail else image.image
     return field.url if field else ""
+
+
+@register.filter
+def storage_url(name: str | None) -> str:
+    """A stored file's URL by its storage name (cart and order lines carry the name of the
+    picture they show)."""
+    return default_storage.url(name) if name else ""
+
+
+@register.filter
+def country_name(code: str | None) -> str:
+    """`"DE"|country_name` -> "Germany" (django-countries)."""
+    from shop.core.countries import country_name as name
+
+    return name(code) if code else ""
+
+
+@register.filter
+def percent(rate: Decimal | None) -> str:
+    """`Decimal("0.0725")|percent` -> "7.25%"."""
+    if rate is None or rate == "":
+        return ""
+    value = (Decimal(rate) * 100).normalize()
+    return f"{value:f}%"

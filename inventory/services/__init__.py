@@ -48,6 +48,7 @@ from inventory.services.stock import (
     stock_write_off,
     warehouse_create,
     warehouse_delete,
+    warehouse_geocode,
     warehouse_update,
 )
 from inventory.services.strategies import STRATEGIES, Candidate, great_circle_km
@@ -90,5 +91,6 @@ __all__ = [
     "stock_write_off",
     "warehouse_create",
     "warehouse_delete",
+    "warehouse_geocode",
     "warehouse_update",
 ]

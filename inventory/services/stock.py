@@ -32,7 +32,10 @@ from inventory.services.common import (
 )
 from inventory.services.contracts import MAX_LINE_QUANTITY
 from sellers.models import Seller
+from shop.core.countries import country_code_parse
 from shop.core.errors import Conflict, NotFound, ValidationError
+from shop.core.geocoding import geocode_offline, geocode_online, online_geocoder_configured
+from shop.core.outbox import outbox_enqueue
 
 WAREHOUSE_FIELDS = (
     "code",
@@ -52,6 +55,8 @@ def _warehouse_values_check(values: dict[str, Any]) -> None:
     unknown = set(values) - set(WAREHOUSE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown warehouse field(s): {', '.join(sorted(unknown))}.")
+    if values.get("country"):
+        values["country"] = country_code_parse(values["country"])
     for name, bound in (("latitude", 90), ("longitude", 180)):
         value = values.get(name)
         if value is not None and not -bound <= Decimal(value) <= bound:
@@ -61,11 +66,36 @@ def _warehouse_values_check(values: dict[str, Any]) -> None:
             )
 
 
+def _warehouse_locate(warehouse: Warehouse) -> bool:
+    """Coordinates are the seller's to give; left empty, they come from the warehouse's city
+    and postal code (shop.core.geocoding, offline). Returns whether it was geocoded."""
+    if warehouse.latitude is not None and warehouse.longitude is not None:
+        return False
+    point = geocode_offline(
+        country=warehouse.country, city=warehouse.city, postal_code=warehouse.postal_code
+    )
+    warehouse.latitude = point.latitude if point else None
+    warehouse.longitude = point.longitude if point else None
+    return True
+
+
+def _geocode_online_after_commit(warehouse: Warehouse) -> None:
+    if online_geocoder_configured():
+        outbox_enqueue(
+            task="inventory.tasks.warehouse_geocode_task", kwargs={"warehouse_id": warehouse.pk}
+        )
+
+
 def warehouse_create(*, seller: Seller, code: str, name: str, **values: Any) -> Warehouse:
     _warehouse_values_check(values)
+    warehouse = Warehouse(seller=seller, code=code, name=name, **values)
+    geocoded = _warehouse_locate(warehouse)
     try:
         with transaction.atomic():
-            return Warehouse.objects.create(seller=seller, code=code, name=name, **values)
+            warehouse.save()
+            if geocoded:
+                _geocode_online_after_commit(warehouse)
+            return warehouse
     except IntegrityError as exc:
         raise ValidationError(
             f"You already have a warehouse with code {code!r}.",
@@ -77,15 +107,44 @@ def warehouse_update(*, warehouse: Warehouse, **values: Any) -> Warehouse:
     _warehouse_values_check(values)
     for name, value in values.items():
         setattr(warehouse, name, value)
+    geocoded = _warehouse_locate(warehouse)
     try:
         with transaction.atomic():
             warehouse.save()
+            if geocoded:
+                _geocode_online_after_commit(warehouse)
     except IntegrityError as exc:
         raise ValidationError(
             "You already have a warehouse with this code.",
             fields={"code": ["This code is already used by another of your warehouses."]},
         ) from exc
     return warehouse
+
+
+def warehouse_geocode(*, warehouse_id: int) -> None:
+    """Refine a geocoded warehouse's point with the online geocoder (a task: network, no lock).
+    Coordinates the seller typed in are not touched: only ones the offline data gave."""
+    warehouse = Warehouse.objects.filter(pk=warehouse_id).first()
+    if warehouse is None:
+        return
+    offline = geocode_offline(
+        country=warehouse.country, city=warehouse.city, postal_code=warehouse.postal_code
+    )
+    if offline is not None and (warehouse.latitude, warehouse.longitude) != (
+        offline.latitude,
+        offline.longitude,
+    ):
+        return
+    point = geocode_online(
+        country=warehouse.country,
+        city=warehouse.city,
+        postal_code=warehouse.postal_code,
+        line1=warehouse.line1,
+    )
+    if point is not None:
+        Warehouse.objects.filter(pk=warehouse.pk).update(
+            latitude=point.latitude, longitude=point.longitude
+        )
 
 
 def warehouse_delete(*, warehouse: Warehouse) -> None:

@@ -12,27 +12,17 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from accounts.models import Address
+from accounts.selectors import address_get_for_user
+from accounts.services import address_create
 from cart.models import Cart, CartStatus
 from cart.selectors import cart_lines
 from inventory.services import Destination as StockDestination
 from inventory.services import ReserveLine, stock_reserve
 from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
 from shop.core import db
+from shop.core.countries import country_name
 from shop.core.errors import NotFound, ValidationError
-from shop.core.fields import max_length_of
-from shop.core.numbers import id_lookup, id_parse
-
-ADDRESS_FIELDS = (
-    "full_name",
-    "line1",
-    "line2",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "phone",
-)
-REQUIRED_ADDRESS_FIELDS = ("full_name", "line1", "city", "postal_code", "country")
+from shop.core.numbers import id_parse
 
 
 def _stock_destination(address: Address | None) -> StockDestination | None:
@@ -142,38 +132,20 @@ def _require_open(checkout: Checkout) -> None:
 
 
 def checkout_set_address(
-    *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: str
+    *, checkout: Checkout, email: str = "", address_id: Any = None, **fields: Any
 ) -> Checkout:
-    """Use a saved address of the user (`address_id`) or a new one from `fields`."""
+    """Use a saved address of the user (`address_id`) or a new one from `fields` (checked by
+    `accounts.services.address_clean`; a signed-in shopper's goes into their address book). When
+    the destination changes, the stock hold is taken again for it, so the nearest warehouses
+    serve it (raises InsufficientStock, with the address kept, when the cart cannot be served
+    any more)."""
     _require_open(checkout)
     if address_id not in (None, ""):
         if checkout.user_id is None:
             raise NotFound("That address is not yours.")
-        try:
-            address = Address.objects.get(pk=id_lookup(address_id), user_id=checkout.user_id)
-        except (Address.DoesNotExist, TypeError, ValueError):
-            raise NotFound("That address is not yours.") from None
+        address = address_get_for_user(user=checkout.user, pk=address_id)
     else:
-        values = {k: str(fields.get(k) or "").strip() for k in ADDRESS_FIELDS}
-        missing = [k for k in REQUIRED_ADDRESS_FIELDS if not values[k]]
-        if missing:
-            raise ValidationError(
-                "Please fill in the address.",
-                fields={k: ["This field is required."] for k in missing},
-            )
-        too_long = {
-            k: [f"Use at most {limit} characters."]
-            for k in ADDRESS_FIELDS
-            if len(values[k]) > (limit := max_length_of(Address, k))
-        }
-        if too_long:
-            raise ValidationError("Some address lines are too long.", fields=too_long)
-        if len(values["country"]) != 2 or not values["country"].isalpha():
-            raise ValidationError(
-                "Country must be a two-letter code.", fields={"country": ["Use e.g. DE or US."]}
-            )
-        values["country"] = values["country"].upper()
-        address = Address.objects.create(user_id=checkout.user_id, **values)
+        address = address_create(user=checkout.user, **fields)
     email = (email or "").strip() or checkout.email
     if not email:
         raise ValidationError("An email address is required.", fields={"email": ["Required."]})
@@ -183,16 +155,21 @@ def checkout_set_address(
         raise ValidationError(
             "Enter a valid email address.", fields={"email": ["Enter a valid email address."]}
         ) from None
+    moved = checkout.shipping_address is None or _stock_destination(
+        checkout.shipping_address
+    ) != _stock_destination(address)
     with transaction.atomic():
         checkout.shipping_address = address
         checkout.email = email
         checkout.save(update_fields=["shipping_address", "email", "updated_at"])
+    if moved:
+        checkout_refresh_hold(checkout=checkout)
     return checkout
 
 
 def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Checkout:
-    """Pick one active shipping method per seller in the cart. A method of another seller, or
-    for a seller not in the cart, is refused."""
+    """Pick one active shipping method per seller in the cart. A method of another seller, for
+    a seller not in the cart, or whose zone leaves out the destination is refused."""
     _require_open(checkout)
     seller_ids = set(
         cart_lines(cart=checkout.cart).values_list("variant__product__seller_id", flat=True)
@@ -204,10 +181,16 @@ def checkout_set_shipping(*, checkout: Checkout, choices: dict[Any, Any]) -> Che
             raise ValidationError("Choose a shipping method for each seller.")
         if seller_id not in seller_ids:
             raise ValidationError("That seller has nothing in your cart.")
-        if not ShippingMethod.objects.filter(
+        method = ShippingMethod.objects.filter(
             pk=method_id, seller_id=seller_id, is_active=True
-        ).exists():
+        ).first()
+        if method is None:
             raise ValidationError("That shipping method is not offered by this seller.")
+        address = checkout.shipping_address
+        if address is not None and not method.ships_to(address.country):
+            raise ValidationError(
+                f"“{method.name}” does not ship to {country_name(address.country)}."
+            )
         cleaned[str(seller_id)] = method_id
     missing = seller_ids - {int(k) for k in cleaned}
     if missing:

@@ -49,6 +49,7 @@ from orders.models import (
 from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
 from orders.selectors import order_detail_attach
 from orders.services.transitions import CANCELLABLE, order_transition_together
+from orders.services.vouchers import voucher_release
 from payments.gateways import PaymentResult, PaymentStatus, gateway_get
 from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
@@ -140,7 +141,9 @@ def _voucher_redeem(*, order: Order, breakdown: PriceBreakdown) -> None:
     if not used.update(times_used=F("times_used") + 1):
         raise ValidationError(f"The code “{voucher.code}” has been used up.")
     if voucher.per_customer_limit is not None:
-        previous = VoucherRedemption.objects.filter(voucher=voucher, email__iexact=order.email)
+        previous = VoucherRedemption.objects.filter(
+            voucher=voucher, email__iexact=order.email, released_at__isnull=True
+        )
         if previous.count() >= voucher.per_customer_limit:
             raise ValidationError(f"You have already used the code “{voucher.code}”.")
     amount = next(d.amount for d in breakdown.discounts if d.source == "voucher")
@@ -351,6 +354,7 @@ def _cancel_locked(
         reason=reason or "Cancelled.",
     )
     stock_deallocate(order_line_ids=list(order.lines.values_list("pk", flat=True)))
+    voucher_release(order=order)
     if order.payment_reference:
         outbox_enqueue(task=ORDER_PAYMENT_VOID_TASK, kwargs={"order_id": order.pk})
     _email_enqueue(order, "cancelled")

@@ -3,6 +3,7 @@ active ones in `position` order (`orders.selectors.shipping_options`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -10,6 +11,7 @@ from django.db.models import Max
 
 from orders.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from sellers.models import Seller
+from shop.core.countries import country_codes_parse
 from shop.core.errors import ValidationError
 
 ZERO = Decimal("0")
@@ -58,6 +60,7 @@ def shipping_method_create(
     price: Decimal,
     price_per_kg: Decimal = ZERO,
     free_above: Decimal | None = None,
+    countries: Iterable[str] = (),
 ) -> ShippingMethod:
     """A new active method, listed after the seller's existing ones."""
     with transaction.atomic():
@@ -73,6 +76,7 @@ def shipping_method_create(
             price=price,
             price_per_kg=price_per_kg,
             free_above=free_above,
+            countries=countries,
         )
 
 
@@ -84,9 +88,10 @@ def shipping_method_update(
     price: Decimal,
     price_per_kg: Decimal = ZERO,
     free_above: Decimal | None = None,
+    countries: Iterable[str] = (),
 ) -> ShippingMethod:
-    """Set a method's terms (a new, unsaved method is inserted). Placed orders keep the
-    shipping they were charged."""
+    """Set a method's terms and zone (`countries`: destination codes, none = everywhere; a new,
+    unsaved method is inserted). Placed orders keep the shipping they were charged."""
     _require_valid(
         seller_id=method.seller_id,
         name=name,
@@ -101,6 +106,7 @@ def shipping_method_update(
     method.price = price
     method.price_per_kg = price_per_kg
     method.free_above = free_above
+    method.countries = country_codes_parse(countries)
     try:
         with transaction.atomic():
             method.save()

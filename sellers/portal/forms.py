@@ -6,12 +6,14 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django_countries import countries
 
 from catalog.models import Attribute, AttributeType, Category, ProductType, ProductVariant
 from inventory.models import MovementReason
 from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
 from orders.models import ShippingKind
 from sellers.models import MemberRole
+from shop.core.countries import CountryChoiceField
 from shop.core.fields import DecimalFormField, IntegerFormField
 
 
@@ -198,6 +200,14 @@ class ShippingMethodForm(forms.Form):
         label="Free from order value",
         help_text="Shipping is free when your part of the order reaches this; empty = never.",
     )
+    countries = forms.MultipleChoiceField(
+        choices=countries,
+        required=False,
+        label="Ships to",
+        help_text="The countries this method delivers to (hold Ctrl or ⌘ to pick several); "
+        "none picked means everywhere.",
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
 
 
 # --- inventory ------------------------------------------------------------------------------
@@ -234,11 +244,14 @@ class WarehouseForm(forms.Form):
     line1 = forms.CharField(max_length=200, required=False, label="Address")
     city = forms.CharField(max_length=100, required=False)
     postal_code = forms.CharField(max_length=20, required=False)
-    country = forms.CharField(
-        max_length=2, min_length=2, required=False, help_text="Two letters, e.g. DE."
-    )
+    country = CountryChoiceField(required=False, blank_label="—")
     latitude = DecimalFormField(
-        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        help_text="Leave both empty to locate the warehouse from its city and postal code.",
     )
     longitude = DecimalFormField(
         max_digits=9, decimal_places=6, min_value=-180, max_value=180, required=False
@@ -247,12 +260,6 @@ class WarehouseForm(forms.Form):
         min_value=0, max_value=1_000_000, initial=100, help_text="Lower is used first."
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
-
-    def clean_country(self) -> str:
-        country = self.cleaned_data["country"].upper()
-        if country and not country.isalpha():
-            raise forms.ValidationError("Enter a two-letter country code.")
-        return country
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -35,7 +35,7 @@ def _edit(
     if method is not None:
         initial = {
             field: getattr(method, field)
-            for field in ("name", "kind", "price", "price_per_kg", "free_above")
+            for field in ("name", "kind", "price", "price_per_kg", "free_above", "countries")
         }
     form = ShippingMethodForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

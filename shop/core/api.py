@@ -23,7 +23,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from shop.core.errors import ErrorCode, ServiceError
-from shop.core.idempotency import idempotent_call
+from shop.core.idempotency import idempotency_owner, idempotent_call
 
 _DRF_CODES = {
     exceptions.NotAuthenticated: "not_authenticated",
@@ -155,15 +155,22 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 def idempotent_response(
-    *, request: Request, scope: str, operation: Callable[[], tuple[int, Any]]
+    *,
+    request: Request,
+    scope: str,
+    operation: Callable[[], tuple[int, Any]],
+    guest_key: str = "",
 ) -> Response:
     """Run an API write (`operation` returns (status, body)) under the request's
-    Idempotency-Key header when it has one (`shop.core.idempotency`), else plainly."""
+    Idempotency-Key header when it has one (`shop.core.idempotency`), else plainly. Keys are
+    the signed-in user's, or a guest's told apart by `guest_key` (its cart token)."""
     key = request.headers.get("Idempotency-Key")
-    if key is None:
+    owner = idempotency_owner(user=request.user, guest_key=guest_key)
+    if key is None or not owner:
         code, body = operation()
         return Response(body, status=code)
     stored = idempotent_call(
+        owner=owner,
         user=request.user,
         key=key,
         scope=scope,

@@ -28,7 +28,10 @@ class CoreConfig(AppConfig):
         # placements found no task registered).
         from django.utils.module_loading import autodiscover_modules
 
-        from shop.core import schema  # noqa: F401 - registers the OpenAPI extensions
+        from shop.core import (
+            checks,  # noqa: F401 - registers the system checks
+            schema,  # noqa: F401 - registers the OpenAPI extensions
+        )
         from shop.core.outbox import outbox_task_signals_connect
 
         autodiscover_modules("tasks")

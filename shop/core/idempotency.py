@@ -1,10 +1,12 @@
 """Idempotency-Key support for API writes.
 
-A record is keyed by (user, key) and stores a hash of the request and the response that was
-sent. Replaying the same key with the same request returns the stored response; the same key
-with a different request is refused with `idempotency_conflict` (HTTP 409). The record is
-inserted first (unique constraint), so of two concurrent requests with one key only one runs
-the operation; the other is told to retry (409 `conflict`) and then gets the stored result.
+A record is keyed by (owner, key), the owner being a signed-in user (`user:<id>`) or a guest
+known by its cart token (`guest:<digest>`, `idempotency_owner`), and stores a hash of the
+request and the response that was sent. Replaying the same key with the same request returns
+the stored response; the same key with a different request is refused with
+`idempotency_conflict` (HTTP 409). The record is inserted first (unique constraint), so of two
+concurrent requests with one key only one runs the operation; the other is told to retry (409
+`conflict`) and then gets the stored result.
 
 The request that inserted the record holds it under a lease (IDEMPOTENCY_LEASE_SECONDS). A
 request killed mid-way (a web worker killed, the database gone) cannot delete its record, so
@@ -32,7 +34,15 @@ from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 
 
 class IdempotencyRecord(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.CharField(max_length=80)
+    # the signed-in owner (a guest has none); its records go with the account
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     key = models.CharField(max_length=255)
     scope = models.CharField(max_length=100)
     request_hash = models.CharField(max_length=64)
@@ -46,11 +56,11 @@ class IdempotencyRecord(models.Model):
     class Meta:
         app_label = "core"
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="core_idempotency_user_key")
+            models.UniqueConstraint(fields=["owner", "key"], name="core_idempotency_owner_key")
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
+        return f"{self.owner}:{self.key}"
 
 
 logger = logging.getLogger(__name__)
@@ -73,15 +83,26 @@ def request_fingerprint(*, scope: str, payload: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def idempotency_owner(*, user: Any = None, guest_key: str = "") -> str:
+    """Whose keys these are: a signed-in user, else a guest by a secret it holds (its cart
+    token, stored only as a digest); "" when neither (no key can be scoped)."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    if guest_key:
+        return "guest:" + hashlib.sha256(guest_key.encode()).hexdigest()[:64]
+    return ""
+
+
 def idempotent_call(
     *,
-    user: Any,
+    owner: str,
+    user: Any = None,
     key: str,
     scope: str,
     payload: Any,
     operation: Callable[[], tuple[int, Any]],
 ) -> StoredResponse:
-    """Run `operation` (returning (status, json body)) once per (user, key), or again only
+    """Run `operation` (returning (status, json body)) once per (owner, key), or again only
     after the previous run's lease lapsed without a response (it died).
 
     The record is committed before the operation runs and no transaction is held around it,
@@ -94,7 +115,8 @@ def idempotent_call(
     fingerprint = request_fingerprint(scope=scope, payload=payload)
     lease = timedelta(seconds=settings.IDEMPOTENCY_LEASE_SECONDS)
     record = IdempotencyRecord(
-        user=user,
+        owner=owner,
+        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
         key=key,
         scope=scope,
         request_hash=fingerprint,
@@ -104,7 +126,7 @@ def idempotent_call(
         with transaction.atomic():
             hot_insert([record])
     except IntegrityError:
-        record = IdempotencyRecord.objects.get(user=user, key=key)
+        record = IdempotencyRecord.objects.get(owner=owner, key=key)
         if record.request_hash != fingerprint:
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request. "
@@ -144,11 +166,10 @@ def _take_over(record: IdempotencyRecord, lease: timedelta) -> bool:
     )
     if taken:
         logger.warning(
-            "Idempotency-Key %r (%s) of user %s: the previous run left no response; running "
-            "it again.",
+            "Idempotency-Key %r (%s) of %s: the previous run left no response; running it again.",
             record.key,
             record.scope,
-            record.user_id,
+            record.owner,
         )
     return bool(taken)
 

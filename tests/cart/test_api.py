@@ -111,10 +111,12 @@ def test_wishlist_round_trip_to_cart(market, shopper):
     created = shopper.post("/api/v1/wishlist/", {"variant_id": market.b1.pk}, format="json")
     assert created.status_code == 201
     item_id = created.json()["id"]
-    assert [i["variant_id"] for i in shopper.get("/api/v1/wishlist/").json()] == [market.b1.pk]
+    listed = shopper.get("/api/v1/wishlist/").json()
+    assert listed["count"] == 1  # paginated like every list
+    assert [i["variant_id"] for i in listed["results"]] == [market.b1.pk]
     cart = shopper.post(f"/api/v1/wishlist/{item_id}/move-to-cart/").json()
     assert cart["lines"][0]["variant_id"] == market.b1.pk
-    assert shopper.get("/api/v1/wishlist/").json() == []
+    assert shopper.get("/api/v1/wishlist/").json()["results"] == []
 
 
 def test_voucher_apply_and_bad_code(market, shopper):

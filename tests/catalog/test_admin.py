@@ -26,6 +26,7 @@ from catalog.models import (
     Review,
     SearchLexeme,
     SearchSuggestion,
+    VariantAttributeValue,
     VariantSalePrice,
 )
 from catalog.services import category_create
@@ -46,6 +47,7 @@ from tests.factories import (
     SellerMemberFactory,
     UserFactory,
     VariantAttributeValueFactory,
+    product_type_with_each_attribute_type,
 )
 from tests.factories.inventory import stock_with
 
@@ -133,8 +135,10 @@ def test_add_and_change_pages_render(staff_client):
     for model in _our_models():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         # Import jobs are written by the portal's import only, search lexemes by the search
-        # index's writers, API tokens by signing in: staff may look, not add.
-        expected_add = 403 if model in (CatalogImportJob, SearchLexeme, ApiToken) else 200
+        # index's writers, attribute values as a set on their variant's page, API tokens by
+        # signing in: staff may look here, not add.
+        read_only = (CatalogImportJob, SearchLexeme, VariantAttributeValue, ApiToken)
+        expected_add = 403 if model in read_only else 200
         assert staff_client.get(reverse(f"{prefix}_add")).status_code == expected_add, model
         obj = model._default_manager.first()
         url = reverse(f"{prefix}_change", args=[obj.pk])
@@ -416,3 +420,69 @@ def test_a_reservation_landing_after_the_backorder_check_is_a_message_not_an_err
     assert variant.allow_backorder and stock.backorder_allowed
     assert variant.name != "Renamed"
     assert Product.objects.get(pk=variant.product_id).name != "Renamed"
+
+
+def test_variant_edits_in_the_admin_go_through_the_variant_service(staff_client):
+    """Lowering a price to or below a sale still to come is refused as in the portal, and a
+    SKU is checked the same way (stripped, unique)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.services import sale_price_schedule
+
+    variant = ProductVariantFactory(price=Decimal("50.00"), sku="SKU-A")
+    ProductVariantFactory(sku="SKU-B")
+    sale_price_schedule(
+        variant=variant,
+        sale_price=Decimal("40.00"),
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=None,
+    )
+    url = reverse("admin:catalog_productvariant_change", args=[variant.pk])
+    response = _resubmit(staff_client, url, price="35.00")
+    assert response.status_code == 302 and response.url == url
+    shown = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("would not be above a scheduled sale" in m for m in shown), shown
+    variant.refresh_from_db()
+    assert variant.price == Decimal("50.00")
+
+    response = _resubmit(staff_client, url, sku="  SKU-C  ", price="45.00")
+    assert response.status_code == 302
+    variant.refresh_from_db()
+    assert (variant.sku, variant.price) == ("SKU-C", Decimal("45.00"))
+
+    product_url = reverse("admin:catalog_product_change", args=[variant.product_id])
+    response = _resubmit(staff_client, product_url, **{"variants-0-price": "30.00"})
+    assert any("would not be above" in str(m) for m in get_messages(response.wsgi_request))
+    variant.refresh_from_db()
+    assert variant.price == Decimal("45.00")
+
+
+def test_attribute_values_in_the_admin_are_set_through_the_service(staff_client):
+    """A variant's values are saved as a set by `variant_attributes_set`: a value of the wrong
+    kind, or a missing required one, is refused; nothing half-saved."""
+    product_type = product_type_with_each_attribute_type(
+        name="Shirt",
+        choice="Colour",
+        options=("Red", "Blue"),
+        number="Width",
+        unit="cm",
+        boolean="Washable",
+        text="Fabric",
+    )
+    colour = product_type.attributes.get(slug="colour")
+    variant = ProductVariantFactory(product=ProductFactory(product_type=product_type))
+    url = reverse("admin:catalog_productvariant_change", args=[variant.pk])
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    data = {
+        "attribute_values-TOTAL_FORMS": 1,
+        "attribute_values-INITIAL_FORMS": 0,
+        "attribute_values-0-attribute": colour.pk,
+        "attribute_values-0-choice": colour.choices.first().pk,
+    }
+    response = _resubmit(staff_client, url, **data)
+    assert response.status_code == 302 and response.url == url  # refused: the others missing
+    assert any("missing or invalid" in str(m) for m in get_messages(response.wsgi_request))
+    assert not VariantAttributeValue.objects.filter(variant=variant).exists()

@@ -257,6 +257,22 @@ def test_product_detail_has_priced_variants_images_and_attributes(api_client, ca
     assert "/thumbs/" in image["thumbnail"]
 
 
+def test_product_detail_tells_each_variants_availability(api_client, catalog):
+    """What the product page shows per variant, under the same words: units, status, label."""
+    from catalog.models import ProductVariant
+    from tests.factories.inventory import stock_with
+
+    stock_with(variant=ProductVariant.objects.get(sku="AER-128"), on_hand=2)
+    stock_with(variant=ProductVariant.objects.get(sku="AER-512"), on_hand=40)
+    variants = {
+        v["sku"]: v for v in api_client.get("/api/v1/products/aeris-14/").json()["variants"]
+    }
+    assert variants["AER-128"]["available"] == 2
+    assert variants["AER-128"]["stock_status"] == "low_stock"
+    assert variants["AER-128"]["stock_label"] == "Only 2 left"
+    assert variants["AER-512"]["stock_status"] == "in_stock" and variants["AER-512"]["can_buy"]
+
+
 def test_product_detail_query_count_is_fixed(api_client, catalog, django_assert_num_queries):
     # product (+seller, category, type), variants, their attribute values, images
     with django_assert_num_queries(4):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from catalog.demo import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantSalePrice
 from catalog.selectors import product_list
-from sellers.models import SellerMember, SellerStatus
+from sellers.models import Seller, SellerMember, SellerStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,66 @@ def test_vacuum_sets_the_visibility_map_index_only_scans_need():
         )
         all_visible, pages = cursor.fetchone()
     assert pages > 0 and all_visible == pages
+
+
+def test_seed_queues_no_search_refresh_after_rebuilding_the_index(
+    django_capture_on_commit_callbacks,
+):
+    """`make run` seeds, rebuilds the index, then starts the worker: a refresh queued per
+    reviewed product (~200) would only redo the rebuild's work."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _seed("--products", "40")
+    assert callbacks == []
+    assert not Product.objects.filter(search_dirty=True).exists()
+
+
+def test_the_demo_customer_can_buy_from_the_seed_with_shipping_tax_and_a_voucher():
+    """A fresh seed checks out: every approved seller ships to the customer's country, the
+    destination's tax applies (shipping included), the seeded voucher works."""
+    from decimal import Decimal
+
+    from accounts.models import User
+    from cart.services import cart_get_or_create, cart_line_add, cart_voucher_apply
+    from inventory.selectors import variant_availability
+    from orders.models import OrderStatus, Promotion, Voucher
+    from orders.selectors import shipping_options
+    from orders.services import checkout_set_address, checkout_set_shipping, checkout_start
+    from orders.services.placement import checkout_price, order_place
+
+    _seed("--products", "60")
+    assert Voucher.objects.filter(code__in=["WELCOME10", "SAVE5", "NORTHWIND15"]).count() == 3
+    assert Promotion.objects.exists()
+    customer = User.objects.get(email="customer@example.com")
+    address = customer.addresses.get(is_default=True)
+    assert address.country == "DE" and address.latitude is not None
+    for country in ("DE", "US", "GB", "JP"):
+        approved = list(
+            Seller.objects.filter(status=SellerStatus.APPROVED).values_list("pk", flat=True)
+        )
+        options = shipping_options(seller_ids=approved, country=country)
+        assert all(options[pk] for pk in approved), country
+
+    variants = list(
+        ProductVariant.objects.filter(
+            product__seller__status=SellerStatus.APPROVED, product__status="active", is_active=True
+        ).order_by("pk")[:40]
+    )
+    available = variant_availability(variant_ids=[v.pk for v in variants])
+    variant = next(v for v in variants if available[v.pk] >= 2 and v.price >= 25)
+    cart = cart_get_or_create(user=customer)
+    cart_line_add(cart=cart, variant_id=variant.pk, quantity=1)
+    cart_voucher_apply(cart=cart, code="WELCOME10")
+    checkout = checkout_start(cart=cart, user=customer)
+    checkout_set_address(checkout=checkout, email=customer.email, address_id=address.pk)
+    seller_id = variant.product.seller_id
+    method = shipping_options(seller_ids=[seller_id], country="DE")[seller_id][0]
+    checkout_set_shipping(checkout=checkout, choices={seller_id: method.pk})
+    totals = checkout_price(checkout=checkout)
+    assert totals.discount_total > 0
+    assert totals.tax_total > 0
+    if totals.shipping_total:
+        assert totals.shipping_tax_total == (totals.shipping_total * Decimal("0.19")).quantize(
+            Decimal("0.01")
+        )
+    order = order_place(checkout=checkout, payment_token="tok_visa", expected_total=totals.total)
+    assert order.status == OrderStatus.PAID

@@ -14,7 +14,14 @@ pytestmark = pytest.mark.django_db
 def test_insert_then_select_round_trips_like_the_orm():
     user = UserFactory()
     records = [
-        IdempotencyRecord(user=user, key=f"k{i}", scope="s", request_hash="h", response_body=body)
+        IdempotencyRecord(
+            owner=f"user:{user.pk}",
+            user=user,
+            key=f"k{i}",
+            scope="s",
+            request_hash="h",
+            response_body=body,
+        )
         for i, body in enumerate([{"a": [1, "x"]}, None])
     ]
     hot_insert(records)
@@ -33,7 +40,9 @@ def test_an_insert_past_the_bound_parameter_limit_is_split_into_statements():
     (70,000 parameters) go in two statements, every row stored with its id."""
     user = UserFactory()
     records = [
-        IdempotencyRecord(user=user, key=f"k{i}", scope="s", request_hash="h")
+        IdempotencyRecord(
+            owner=f"user:{user.pk}", user=user, key=f"k{i}", scope="s", request_hash="h"
+        )
         for i in range(10_000)
     ]
     hot_insert(records)

@@ -11,6 +11,7 @@ from shop.core.errors import Conflict, ValidationError
 from shop.core.idempotency import (
     IdempotencyConflict,
     IdempotencyRecord,
+    idempotency_owner,
     idempotency_records_prune,
     idempotent_call,
     request_fingerprint,
@@ -18,6 +19,10 @@ from shop.core.idempotency import (
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def own(user) -> str:
+    return idempotency_owner(user=user)
 
 
 def test_same_key_same_request_runs_once_and_replays():
@@ -28,8 +33,12 @@ def test_same_key_same_request_runs_once_and_replays():
         runs.append(1)
         return 201, {"n": len(runs)}
 
-    first = idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=operation)
-    second = idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=operation)
+    first = idempotent_call(
+        owner=own(user), key="k", scope="s", payload={"a": 1}, operation=operation
+    )
+    second = idempotent_call(
+        owner=own(user), key="k", scope="s", payload={"a": 1}, operation=operation
+    )
     assert (first.status, first.body, first.replayed) == (201, {"n": 1}, False)
     assert (second.status, second.body, second.replayed) == (201, {"n": 1}, True)
     assert runs == [1]
@@ -37,10 +46,12 @@ def test_same_key_same_request_runs_once_and_replays():
 
 def test_same_key_different_request_is_a_conflict():
     user = UserFactory()
-    idempotent_call(user=user, key="k", scope="s", payload={"a": 1}, operation=lambda: (200, {}))
+    idempotent_call(
+        owner=own(user), key="k", scope="s", payload={"a": 1}, operation=lambda: (200, {})
+    )
     with pytest.raises(IdempotencyConflict) as excinfo:
         idempotent_call(
-            user=user, key="k", scope="s", payload={"a": 2}, operation=lambda: (200, {})
+            owner=own(user), key="k", scope="s", payload={"a": 2}, operation=lambda: (200, {})
         )
     assert excinfo.value.code == "idempotency_conflict"
     assert excinfo.value.http_status == 409
@@ -48,9 +59,11 @@ def test_same_key_different_request_is_a_conflict():
 
 def test_keys_are_per_user():
     a, b = UserFactory(), UserFactory()
-    idempotent_call(user=a, key="k", scope="s", payload={}, operation=lambda: (200, {"who": "a"}))
+    idempotent_call(
+        owner=own(a), key="k", scope="s", payload={}, operation=lambda: (200, {"who": "a"})
+    )
     result = idempotent_call(
-        user=b, key="k", scope="s", payload={}, operation=lambda: (200, {"who": "b"})
+        owner=own(b), key="k", scope="s", payload={}, operation=lambda: (200, {"who": "b"})
     )
     assert result.body == {"who": "b"}
 
@@ -59,6 +72,7 @@ def test_a_request_still_running_asks_the_client_to_retry():
     user = UserFactory()
     fingerprint = request_fingerprint(scope="s", payload={})
     IdempotencyRecord.objects.create(
+        owner=own(user),
         user=user,
         key="k",
         scope="s",
@@ -66,7 +80,9 @@ def test_a_request_still_running_asks_the_client_to_retry():
         locked_until=timezone.now() + timedelta(seconds=30),
     )
     with pytest.raises(Conflict, match="still being processed") as excinfo:
-        idempotent_call(user=user, key="k", scope="s", payload={}, operation=lambda: (200, {}))
+        idempotent_call(
+            owner=own(user), key="k", scope="s", payload={}, operation=lambda: (200, {})
+        )
     assert 29 <= excinfo.value.retry_after <= 31
 
 
@@ -77,6 +93,7 @@ def test_a_run_that_died_is_taken_over_once_its_lease_is_over(locked_until):
     user = UserFactory()
     fingerprint = request_fingerprint(scope="s", payload={})
     IdempotencyRecord.objects.create(
+        owner=own(user),
         user=user,
         key="k",
         scope="s",
@@ -84,11 +101,11 @@ def test_a_run_that_died_is_taken_over_once_its_lease_is_over(locked_until):
         locked_until=timezone.now() + locked_until if locked_until is not None else None,
     )
     result = idempotent_call(
-        user=user, key="k", scope="s", payload={}, operation=lambda: (201, {"ran": True})
+        owner=own(user), key="k", scope="s", payload={}, operation=lambda: (201, {"ran": True})
     )
     assert (result.status, result.body, result.replayed) == (201, {"ran": True}, False)
     again = idempotent_call(
-        user=user, key="k", scope="s", payload={}, operation=lambda: (500, {"ran": "twice"})
+        owner=own(user), key="k", scope="s", payload={}, operation=lambda: (500, {"ran": "twice"})
     )
     assert (again.body, again.replayed) == ({"ran": True}, True)
 
@@ -96,7 +113,9 @@ def test_a_run_that_died_is_taken_over_once_its_lease_is_over(locked_until):
 def test_old_records_are_pruned_and_recent_ones_kept():
     user = UserFactory()
     for key in ("old", "new"):
-        idempotent_call(user=user, key=key, scope="s", payload={}, operation=lambda: (200, {}))
+        idempotent_call(
+            owner=own(user), key=key, scope="s", payload={}, operation=lambda: (200, {})
+        )
     IdempotencyRecord.objects.filter(key="old").update(
         created_at=timezone.now() - timedelta(days=2)
     )
@@ -111,8 +130,10 @@ def test_a_crash_frees_the_key_for_a_retry():
         raise RuntimeError("worker died")
 
     with pytest.raises(RuntimeError):
-        idempotent_call(user=user, key="k", scope="s", payload={}, operation=crash)
-    result = idempotent_call(user=user, key="k", scope="s", payload={}, operation=lambda: (201, {}))
+        idempotent_call(owner=own(user), key="k", scope="s", payload={}, operation=crash)
+    result = idempotent_call(
+        owner=own(user), key="k", scope="s", payload={}, operation=lambda: (201, {})
+    )
     assert result.status == 201 and not result.replayed
 
 
@@ -122,14 +143,32 @@ def test_service_errors_are_stored_as_responses():
     def refuse():
         raise ValidationError("nope")
 
-    first = idempotent_call(user=user, key="k", scope="s", payload={}, operation=refuse)
+    first = idempotent_call(owner=own(user), key="k", scope="s", payload={}, operation=refuse)
     assert (first.status, first.body["code"]) == (400, "invalid")
-    assert idempotent_call(user=user, key="k", scope="s", payload={}, operation=refuse).replayed
+    assert idempotent_call(
+        owner=own(user), key="k", scope="s", payload={}, operation=refuse
+    ).replayed
 
 
 @pytest.mark.parametrize("key", ["", "   ", "x" * 256])
 def test_bad_keys_are_refused(key):
     with pytest.raises(ValidationError):
         idempotent_call(
-            user=UserFactory(), key=key, scope="s", payload={}, operation=lambda: (200, {})
+            owner=own(UserFactory()), key=key, scope="s", payload={}, operation=lambda: (200, {})
         )
+
+
+def test_a_guest_is_told_apart_by_its_cart_token_and_never_by_nothing():
+    one, two = (idempotency_owner(guest_key=t) for t in ("cart-token-1", "cart-token-2"))
+    assert one != two and one.startswith("guest:") and "cart-token" not in one
+    assert idempotency_owner() == ""
+    first = idempotent_call(
+        owner=one, key="k", scope="s", payload={}, operation=lambda: (201, {"n": 1})
+    )
+    other = idempotent_call(
+        owner=two, key="k", scope="s", payload={}, operation=lambda: (201, {"n": 2})
+    )
+    assert (first.body, other.body) == ({"n": 1}, {"n": 2})
+    assert idempotent_call(
+        owner=one, key="k", scope="s", payload={}, operation=lambda: (500, {})
+    ).replayed

@@ -119,6 +119,13 @@ def test_serves_then_sigterm_stops_every_process(runall):
         "redis-server",
     ):
         assert expected in commands
+    # gunicorn's control socket is this checkout's, not one shared by every run on the machine
+    var_dir = Path(
+        next(p for p in descendants if "gunicorn" in " ".join(p.cmdline())).environ()[
+            "SHOP_VAR_DIR"
+        ]
+    )
+    assert f"--control-socket {var_dir / 'gunicorn.ctl'}" in commands
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=10) as response:
         assert response.status == 200
     log = log_path.read_text()

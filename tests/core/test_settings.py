@@ -54,7 +54,7 @@ def _probe(**env: str) -> dict:
 
 def test_console_mailer_by_default_and_no_deprecated_email_settings():
     probe = _probe()
-    assert probe["backend"] == "django.core.mail.backends.console.EmailBackend"
+    assert probe["backend"] == "shop.core.mail.ConsoleLogEmailBackend"
     assert probe["deprecated"] == []
     assert probe["mail_warnings"] == []
 
@@ -77,3 +77,55 @@ def test_smtp_mailer_from_the_environment():
         "deprecated": [],
         "mail_warnings": [],
     }
+
+
+SITE_URL_PROBE = """
+import django
+django.setup()
+from django.conf import settings
+print(settings.SITE_URL)
+"""
+
+
+def _site_url(**env: str) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "HOST", "PORT"}}
+    clean.update(DATABASE_URL="postgres://probe@127.0.0.1:1/probe", **env)
+    result = subprocess.run(
+        [sys.executable, "-c", SITE_URL_PROBE],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "shop.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_site_url_follows_where_make_run_serves():
+    """Emails link to the port `make run` serves on unless SITE_URL says otherwise."""
+    assert _site_url() == "http://127.0.0.1:8000"
+    assert _site_url(PORT="8031") == "http://127.0.0.1:8031"
+    assert _site_url(HOST="0.0.0.0", PORT="9000") == "http://127.0.0.1:9000"  # noqa: S104
+    assert _site_url(HOST="shop.test", PORT="80") == "http://shop.test:80"
+    assert _site_url(SITE_URL="https://shop.example.com/", PORT="8031") == (
+        "https://shop.example.com"
+    )
+
+
+def test_console_mailer_logs_each_email_at_info(caplog):
+    """Emails of the embedded default are INFO records, not warnings in the worker's log."""
+    from django.core.mail import EmailMessage
+
+    from shop.core.mail import ConsoleLogEmailBackend
+
+    with caplog.at_level("INFO", logger="shop.mail"):
+        sent = ConsoleLogEmailBackend().send_messages(
+            [EmailMessage("Your order", "Thank you.", "shop@example.com", ["a@example.com"])]
+        )
+    assert sent == 1
+    (record,) = caplog.records
+    assert record.levelname == "INFO"
+    assert "Subject: Your order" in record.getMessage()
+    assert "Thank you." in record.getMessage()

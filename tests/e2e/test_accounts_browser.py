@@ -40,6 +40,7 @@ def test_owner_turns_on_two_factor_and_signs_in_with_a_code(live_server, browser
         page.click("form[action='/accounts/settings/two-factor/'] button[type=submit]")
     assert "Two-factor sign-in is on" in page.content()
 
+    page.click("summary:has-text('Account')")  # the account menu
     with page.expect_navigation():
         page.click("text=Sign out")
     page.goto(f"{live_server.url}/accounts/login/")

@@ -178,7 +178,11 @@ def test_sign_up_and_apply_to_sell_in_chromium(shop, live_server, browser, setti
     page.get_by_role("button", name="Create account").click()
 
     page.wait_for_url("**/sellers/apply/")
+    # signed in: the header's account menu (a details element) holds the account links
+    page.locator("[data-account-menu] > summary").click()
     assert page.get_by_role("button", name="Sign out").is_visible()
+    assert page.get_by_role("link", name="My orders").is_visible()
+    page.locator("[data-account-menu] > summary").click()
     page.get_by_label("Shop name").fill("Mia's Makery")
     page.get_by_label("What will you sell?").fill("Hand-thrown pottery.")
     page.screenshot(path=str(tmp_path / "apply.png"), full_page=True)
@@ -188,5 +192,6 @@ def test_sign_up_and_apply_to_sell_in_chromium(shop, live_server, browser, setti
     assert page.get_by_text("Mia's Makery — Pending approval").is_visible()
     page.screenshot(path=str(tmp_path / "apply-done.png"), full_page=True)
 
+    page.locator("[data-account-menu] > summary").click()
     page.get_by_role("button", name="Sign out").click()
     assert page.get_by_role("link", name="Sign in").is_visible()

@@ -239,6 +239,7 @@ def test_a_placement_whose_worker_died_is_finished_by_a_retry_after_the_lease(ma
     order = order_place(checkout=checkout, payment_token="tok_visa")
     body = {"payment_token": "tok_visa"}
     record = IdempotencyRecord.objects.create(
+        owner=f"user:{user.pk}",
         user=user,
         key="died",
         scope=f"checkout-place:{checkout.token}",

@@ -171,6 +171,32 @@ def test_voucher_is_redeemed_once_and_used_up_code_is_refused(market):
     assert Order.objects.count() == 1
 
 
+def test_a_cancelled_order_gives_its_voucher_use_back(market):
+    from orders.models import Voucher
+    from tests.factories import UserFactory
+
+    VoucherFactory(code="ONCE", usage_limit=1, per_customer_limit=1)
+    customer = UserFactory()
+    first = market.ready_checkout(user=customer)
+    first.cart.voucher_code = "ONCE"
+    first.cart.save()
+    order = order_place(checkout=first)
+    assert Voucher.objects.get(code="ONCE").times_used == 1
+
+    order_cancel(order=order, reason="Changed my mind.")
+    voucher = Voucher.objects.get(code="ONCE")
+    assert voucher.times_used == 0
+    order.voucher_redemption.refresh_from_db()
+    assert order.voucher_redemption.released_at is not None  # kept as a record
+
+    # the same customer may use it again: neither limit counts the cancelled order
+    again = market.ready_checkout(user=customer)
+    again.cart.voucher_code = "ONCE"
+    again.cart.save()
+    assert order_place(checkout=again).discount_total == Decimal("4.50")
+    assert Voucher.objects.get(code="ONCE").times_used == 1
+
+
 def test_customer_cancel_releases_stock_and_emails(
     market, celery_eager, django_capture_on_commit_callbacks
 ):

@@ -16,6 +16,14 @@ def test_search_returns_products_facets_and_paging(api_client, catalog):
     assert body["results"][0]["price_was"] == "40.00"
     assert {v["value"]: v["count"] for v in body["facets"]["sellers"]} == {"alpha": 1, "beta": 1}
     assert set(body["facets"]) == {"categories", "prices", "sellers", "attributes"}
+    # the same names as a product card of /api/v1/products/, and the same paging links
+    listed = api_client.get("/api/v1/products/").json()["results"][0]
+    assert set(listed) <= set(body["results"][0])
+    assert body["previous"] is None and body["next"] is None
+    paged = api_client.get("/api/v1/search/", {"q": "shirt", "page_size": 1}).json()
+    assert "page=2" in paged["next"] and paged["previous"] is None
+    second = api_client.get(paged["next"]).json()
+    assert second["next"] is None and second["previous"] is not None
 
 
 @pytest.mark.parametrize(

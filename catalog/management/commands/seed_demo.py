@@ -13,6 +13,7 @@ from catalog.demo import (
 )
 from catalog.models import Product
 from inventory.demo import demo_stock_seed
+from orders.demo import demo_checkout_seed
 
 
 class Command(BaseCommand):
@@ -79,6 +80,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Created {stock.warehouses:,} warehouses, {stock.stocks:,} stock rows and "
             f"{stock.movements:,} opening-stock ledger rows."
+        )
+        self.stdout.write("Shipping methods, tax rates, vouchers and promotions...")
+        checkout = demo_checkout_seed(sellers=result.sellers)
+        self.stdout.write(
+            f"Created {checkout.shipping_methods} shipping methods, {checkout.vouchers} "
+            f"vouchers (WELCOME10, SAVE5, NORTHWIND15) and {checkout.promotions} promotions; "
+            f"loaded {checkout.tax_rates} tax rates."
         )
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")

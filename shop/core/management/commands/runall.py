@@ -179,6 +179,10 @@ class Command(BaseCommand):
                     "4",
                     "--access-logfile",
                     "-",
+                    # gunicorn's default is ~/.gunicorn/gunicorn.ctl, one for the whole user:
+                    # two checkouts (or a second `make run`) would fight over it
+                    "--control-socket",
+                    str(var_dir / "gunicorn.ctl"),
                 ],
             ),
             _Child(

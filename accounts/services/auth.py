@@ -1,4 +1,4 @@
-"""Account writes: sign-up, API tokens, password change and reset, email verification and
+"""Accounts: sign-up, API tokens, password change and reset, email verification and
 change, account deletion, two-factor devices. Every face (storefront, API, admin) calls these.
 
 Links sent by email carry single-use, expiring tokens: a password reset link is Django's
