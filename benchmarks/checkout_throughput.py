@@ -76,6 +76,7 @@ def _django_setup() -> None:
 # How the benchmark serves (and placement_profile.py runs in-process): like production.
 SERVED_ENV = {
     "DJANGO_DEBUG": "0",
+    "SHOP_TEST_PAYMENTS": "1",  # the built-in test gateway, outside debug mode
     "DJANGO_SECRET_KEY": "benchmark-only-not-a-secret",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
     "DATABASE_CONN_MAX_AGE": "60",

@@ -113,6 +113,7 @@ class Stack:
             "REDIS_URL": self.redis.cache_url,
             "CELERY_BROKER_URL": self.redis.url,
             "DJANGO_DEBUG": "0",
+            "SHOP_TEST_PAYMENTS": "1",  # the built-in test gateway, outside debug mode
             "DJANGO_SECRET_KEY": "fault-suite-only-not-a-secret",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "SHOP_VAR_DIR": str(var),

@@ -35,6 +35,7 @@ from sellers.models import SellerMember
 from sellers.selectors import member_require, seller_membership_get
 from shop.core.api import ErrorSerializer
 from shop.core.errors import NotFound
+from shop.core.fields import DecimalApiField, IntegerApiField
 
 SELLER_HEADER = OpenApiParameter(
     "X-Seller-Id",
@@ -100,15 +101,15 @@ class ProductInputSerializer(serializers.Serializer):
 
 class VariantInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=64)
-    price = serializers.DecimalField(max_digits=20, decimal_places=2)
+    price = DecimalApiField(max_digits=20, decimal_places=2)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    compare_at_price = serializers.DecimalField(
+    compare_at_price = DecimalApiField(
         max_digits=20, decimal_places=2, required=False, allow_null=True
     )
     is_active = serializers.BooleanField(required=False)
-    weight_grams = serializers.IntegerField(min_value=0, required=False)
+    weight_grams = IntegerApiField(min_value=0, required=False)
     allow_backorder = serializers.BooleanField(required=False)
-    max_quantity_per_order = serializers.IntegerField(min_value=1, required=False)
+    max_quantity_per_order = IntegerApiField(min_value=1, required=False)
     attributes = serializers.DictField(
         child=serializers.CharField(allow_blank=True),
         required=False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -29,9 +30,12 @@ from orders.serializers import (
     GuestOrderLookupSerializer,
     OrderDetailSerializer,
     OrderListSerializer,
+    PaymentPrepareSerializer,
+    PaymentSerializer,
     PlaceOrderSerializer,
 )
 from orders.services import (
+    checkout_payment_prepare,
     checkout_set_address,
     checkout_set_shipping,
     checkout_start,
@@ -40,9 +44,11 @@ from orders.services import (
 )
 from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
+from payments.models import Payment
+from payments.services import gateway_of
 from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, ErrorSerializer, idempotent_response
 from shop.core.clientip import client_ip
-from shop.core.errors import ValidationError
+from shop.core.errors import NotFound, ValidationError
 from shop.core.ratelimit import rate_limit_hit
 
 
@@ -170,14 +176,20 @@ class CheckoutPlaceView(APIView):
 
     @extend_schema(
         tags=["checkout"],
-        summary="Place the order (idempotent)",
+        summary="Pay and place the order (idempotent)",
         description=(
-            "Authorises the payment and places one order split per seller. Submitting the same "
-            "checkout again returns the same order. An `Idempotency-Key` header (signed in, or "
-            "a guest with its cart token) makes a retry return the stored response; the same "
-            "key with a different body is refused with 409 `idempotency_conflict`. A guest's "
-            "order comes with "
-            "`guest_token`: `GET /api/v1/orders/guest/<guest_token>/` follows it."
+            "Pays and places one order split per seller. Pay with `payment_token` (confirmed "
+            "here), or with `payment_id` when the app confirmed the payment itself (see "
+            "`POST checkouts/<token>/payment/`). 402 `payment_action_required`: the bank asks "
+            "the shopper to authenticate; `details` has `client_secret` (Stripe's SDKs: "
+            "`handleNextAction`) and `action_url` (a browser); then place again with "
+            "`payment_id`. 402 `payment_failed`: declined, pay again with another method while "
+            "the stock hold lasts. 503: the payment service is down, nothing was charged. "
+            "Submitting the same checkout again returns the same order. An `Idempotency-Key` "
+            "header (signed in, or a guest with its cart token) makes a retry return the "
+            "stored response; the same key with a different body is refused with 409 "
+            "`idempotency_conflict`. A guest's order comes with `guest_token`: "
+            "`GET /api/v1/orders/guest/<guest_token>/` follows it."
         ),
         parameters=[CART_TOKEN, IDEMPOTENCY_KEY_PARAMETER],
         request=PlaceOrderSerializer,
@@ -201,7 +213,12 @@ class CheckoutPlaceView(APIView):
             order = order_place(
                 checkout=checkout,
                 payment_token=values.get("payment_token", ""),
+                payment_id=values.get("payment_id"),
                 expected_total=values.get("expected_total"),
+                return_url=values.get("return_url")
+                or settings.SITE_URL
+                + reverse("orders:checkout_payment_return", args=[checkout.token]),
+                client_ip=client_ip(request=request),
             )
             if owner.user is not None:
                 detail = order_detail_for_customer(user=owner.user, order=order)
@@ -216,6 +233,77 @@ class CheckoutPlaceView(APIView):
             operation=place,
             guest_key=owner.session_key if owner.is_guest else "",
         )
+
+
+def _payment_body(payment: Payment, **extra: object) -> dict:
+    order = (
+        Order.objects.filter(pk=payment.order_id).values_list("number", flat=True).first()
+        if payment.order_id is not None
+        else None
+    )
+    return {
+        "id": payment.pk,
+        "gateway": payment.gateway,
+        "status": payment.status,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "failure_message": payment.failure_message,
+        "order_number": order,
+        **extra,
+    }
+
+
+class CheckoutPaymentView(APIView):
+    permission_classes = [SignedInOrCartToken]
+
+    @extend_schema(
+        tags=["checkout"],
+        summary="Prepare the payment an app confirms itself (Stripe PaymentSheet)",
+        description=(
+            "Returns the checkout's payment for its current total, with what Stripe's mobile "
+            "SDKs need: `client_secret`, `publishable_key`, and for a signed-in shopper a "
+            "`customer` with an `ephemeral_key` (saved cards). Confirm it in the app, then "
+            "`POST checkouts/<token>/place/` with `payment_id`; if the app never comes back, "
+            "the gateway's webhook places the order. Calling again returns the same payment "
+            "while the total is unchanged."
+        ),
+        parameters=[CART_TOKEN],
+        request=None,
+        responses={200: PaymentPrepareSerializer},
+    )
+    def post(self, request: Request, token: str) -> Response:
+        checkout = _checkout_of(request, token)
+        payment = checkout_payment_prepare(checkout=checkout, client_ip=client_ip(request=request))
+        gateway = gateway_of(payment)
+        intent = gateway.intent_get(reference=payment.reference)
+        session = None
+        if checkout.user_id is not None:
+            session = gateway.customer_session(email=checkout.email or request.user.email)
+        body = _payment_body(
+            payment,
+            client_secret=intent.client_secret,
+            publishable_key=gateway.publishable_key,
+            customer=session.customer if session else None,
+            ephemeral_key=session.ephemeral_key if session else None,
+        )
+        return Response(PaymentPrepareSerializer(body).data)
+
+
+class PaymentDetailView(APIView):
+    permission_classes = [SignedInOrCartToken]
+
+    @extend_schema(
+        tags=["checkout"],
+        summary="Where a payment stands (to poll after the app confirmed it)",
+        parameters=[CART_TOKEN],
+        responses={200: PaymentSerializer},
+    )
+    def get(self, request: Request, token: str, payment_id: int) -> Response:
+        checkout = _checkout_of(request, token)
+        payment = Payment.objects.filter(pk=payment_id, checkout_id=checkout.pk).first()
+        if payment is None:
+            raise NotFound("No such payment for this checkout.")
+        return Response(PaymentSerializer(_payment_body(payment)).data)
 
 
 @extend_schema(tags=["orders"], summary="My orders, newest first")

@@ -8,6 +8,16 @@ urlpatterns = [
     path(
         "checkouts/<str:token>/place/", api.CheckoutPlaceView.as_view(), name="api-checkout-place"
     ),
+    path(
+        "checkouts/<str:token>/payment/",
+        api.CheckoutPaymentView.as_view(),
+        name="api-checkout-payment",
+    ),
+    path(
+        "checkouts/<str:token>/payments/<id:payment_id>/",
+        api.PaymentDetailView.as_view(),
+        name="api-checkout-payment-detail",
+    ),
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
     # guest paths before `orders/<number>/`, which would otherwise match them
     path("orders/lookup/", api.GuestOrderLookupView.as_view(), name="api-order-lookup"),

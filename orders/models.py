@@ -16,12 +16,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from shop.core.models import BaseModel
-
-
-def money_field(**options) -> models.DecimalField:
-    """An amount: DESIGN.md's DecimalField(max_digits=20, decimal_places=2)."""
-    return models.DecimalField(max_digits=20, decimal_places=2, **options)
-
+from shop.core.money import money_field
 
 SHIPPING_NAME_TAKEN = "You already have a shipping method with this name."
 

@@ -117,7 +117,29 @@ class CheckoutSerializer(serializers.Serializer):
 
 
 class PlaceOrderSerializer(serializers.Serializer):
-    payment_token = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    payment_token = serializers.CharField(
+        max_length=255,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "A payment method the device produced, confirmed by the server: a Stripe "
+            "PaymentMethod id (`pm_...`), or a test gateway token (`tok_visa`, `tok_3ds`, "
+            "`tok_pending`, `tok_decline`, `tok_unavailable`)."
+        ),
+    )
+    payment_id = IntegerApiField(
+        required=False,
+        help_text=(
+            "Or the payment the device confirmed itself (from `POST checkouts/<token>/payment/`"
+            ", confirmed with Stripe's PaymentSheet): its state is read from the gateway."
+        ),
+    )
+    return_url = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        help_text="Where the bank's check (3-D Secure) returns the shopper (the app's URL).",
+    )
     expected_total = DecimalApiField(
         **MONEY,
         required=False,
@@ -231,3 +253,26 @@ class OrderDetailSerializer(ModelSerializerBuiltOnce):
             "seller_orders",
             "events",
         ]
+
+
+class PaymentSerializer(serializers.Serializer):
+    """A payment of a checkout, as a device needs it to pay (and to poll)."""
+
+    id = serializers.IntegerField()
+    gateway = serializers.CharField()
+    status = serializers.CharField(
+        help_text="needs_method, requires_action, processing, authorised, captured, canceled"
+    )
+    amount = DecimalApiField(**MONEY)
+    currency = serializers.CharField()
+    failure_message = serializers.CharField()
+    order_number = serializers.CharField(allow_null=True)
+
+
+class PaymentPrepareSerializer(PaymentSerializer):
+    client_secret = serializers.CharField(
+        help_text="For Stripe's PaymentSheet / Payment Element; never log or store it."
+    )
+    publishable_key = serializers.CharField(help_text='Stripe\'s publishable key ("" for test).')
+    customer = serializers.CharField(allow_null=True)
+    ephemeral_key = serializers.CharField(allow_null=True)

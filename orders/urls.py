@@ -10,6 +10,11 @@ urlpatterns = [
     path("checkout/<uuid:token>/shipping/", views.checkout_shipping, name="checkout_shipping"),
     path("checkout/<uuid:token>/review/", views.checkout_review, name="checkout_review"),
     path("checkout/<uuid:token>/place/", views.checkout_place, name="checkout_place"),
+    path(
+        "checkout/<uuid:token>/payment/return/",
+        views.checkout_payment_return,
+        name="checkout_payment_return",
+    ),
     path("checkout/<uuid:token>/confirmation/", views.checkout_confirmation, name="confirmation"),
     path("orders/", views.order_list, name="list"),
     # guest paths before `orders/<number>/`, which would otherwise match them

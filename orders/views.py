@@ -33,6 +33,7 @@ from orders.selectors import (
     shipping_options,
 )
 from orders.services import (
+    PaymentActionRequired,
     checkout_refresh_hold,
     checkout_set_address,
     checkout_set_shipping,
@@ -43,7 +44,10 @@ from orders.services import (
 from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
 from orders.services.transitions import CANCELLABLE
-from payments.gateways import payment_method_label
+from payments.gateways import gateway_live, payment_method_label
+from payments.gateways.base import to_minor
+from payments.models import Payment
+from payments.web import stripe_js_allowed
 from shop.core.clientip import client_ip
 from shop.core.errors import (
     NotFound,
@@ -187,11 +191,45 @@ def checkout_review(request: HttpRequest, token) -> HttpResponse:
     totals = checkout_price(checkout=checkout)
     if totals.missing_shipping:
         return redirect("orders:checkout_shipping", token=checkout.token)
-    return render(
-        request,
-        "storefront/checkout/review.html",
-        {"checkout": checkout, "totals": totals, "step": 3},
-    )
+    context = {"checkout": checkout, "totals": totals, "step": 3, "gateway": gateway_live()}
+    if context["gateway"] == "stripe":
+        context["stripe_publishable_key"] = settings.STRIPE_PUBLISHABLE_KEY
+        context["amount_minor"] = to_minor(totals.total, totals.currency)
+    return stripe_js_allowed(render(request, "storefront/checkout/review.html", context))
+
+
+def _return_url(request: HttpRequest, checkout: Checkout) -> str:
+    path = reverse("orders:checkout_payment_return", args=[checkout.token])
+    return request.build_absolute_uri(path)
+
+
+def _paid_or_back(request: HttpRequest, checkout: Checkout, pay) -> HttpResponse:
+    """Run a payment step; on to the confirmation, to the bank's check, or back to review."""
+    try:
+        pay()
+    except PaymentActionRequired as exc:
+        details = exc.details or {}
+        payment = Payment.objects.get(pk=details["payment_id"], checkout_id=checkout.pk)
+        if payment.gateway == "test" and details.get("action_url"):
+            return redirect(details["action_url"])
+        # Stripe: the browser finishes the bank's check with Stripe.js, then comes back
+        return stripe_js_allowed(
+            render(
+                request,
+                "storefront/checkout/authenticate.html",
+                {
+                    "checkout": checkout,
+                    "client_secret": details.get("client_secret", ""),
+                    "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                    "return_url": _return_url(request, checkout),
+                    "step": 3,
+                },
+            )
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:checkout_review", token=checkout.token)
+    return redirect("orders:confirmation", token=checkout.token)
 
 
 @require_POST
@@ -203,16 +241,30 @@ def checkout_place(request: HttpRequest, token) -> HttpResponse:
         )
     except NumberError:
         expected = None
-    try:
-        order_place(
+    return _paid_or_back(
+        request,
+        checkout,
+        lambda: order_place(
             checkout=checkout,
-            payment_token=request.POST.get("payment_token", ""),
+            payment_token=request.POST.get("payment_token", "")[:255],
             expected_total=expected,
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-        return redirect("orders:checkout_review", token=checkout.token)
-    return redirect("orders:confirmation", token=checkout.token)
+            return_url=_return_url(request, checkout),
+            client_ip=client_ip(request=request),
+        ),
+    )
+
+
+def checkout_payment_return(request: HttpRequest, token) -> HttpResponse:
+    """Back from the bank's check (3-D Secure) or a redirecting payment method: the gateway
+    says where the payment stands, and the order is placed if it paid."""
+    checkout = _checkout(request, token)
+    if (done := _open_or_confirmation(checkout)) is not None:
+        return done
+    return _paid_or_back(
+        request,
+        checkout,
+        lambda: order_place(checkout=checkout, client_ip=client_ip(request=request)),
+    )
 
 
 def checkout_confirmation(request: HttpRequest, token) -> HttpResponse:

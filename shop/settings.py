@@ -374,6 +374,31 @@ CELERY_BEAT_SCHEDULE["search-refresh-sale-prices"] = {
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# Another base address for Stripe's API (a proxy; the tests' local fake), else Stripe's own.
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+# How old a webhook's signature timestamp may be (clock skew and replays)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# The built-in test gateway takes no money: outside debug mode it is refused (the shop does not
+# start) unless this says so, and then every page says "test mode".
+SHOP_TEST_PAYMENTS = env_bool("SHOP_TEST_PAYMENTS", default=False)
+if not DEBUG and not STRIPE_SECRET_KEY and not SHOP_TEST_PAYMENTS:
+    raise RuntimeError(
+        "No payment gateway: set STRIPE_SECRET_KEY (and STRIPE_PUBLISHABLE_KEY, "
+        "STRIPE_WEBHOOK_SECRET), or SHOP_TEST_PAYMENTS=1 to run on the built-in test gateway, "
+        "which takes no money."
+    )
+# Authorise at placement and capture later (at shipment; staff can capture from the admin), or
+# capture at once. Authorisations lapse at the gateway after about 7 days.
+PAYMENTS_CAPTURE_LATER = env_bool("PAYMENTS_CAPTURE_LATER", default=False)
+# Payments still pending at the gateway after this are asked about (webhooks are not
+# guaranteed): beat's reconciliation.
+PAYMENTS_RECONCILE_AFTER_SECONDS = int(os.environ.get("PAYMENTS_RECONCILE_AFTER_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
+    "task": "orders.tasks.payments_reconcile_task",
+    "schedule": 120.0,
+}
 
 # --- Marketplace rules ------------------------------------------------------------------
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")

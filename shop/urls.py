@@ -13,6 +13,7 @@ urlpatterns = [
     path("seller/", include("sellers.portal.urls")),
     path("sellers/", include("sellers.urls")),
     path("cart/", include("cart.urls")),
+    path("payments/", include("payments.urls")),
     path("", include("orders.urls")),
     path("search/", include("catalog.search.urls")),
     path("", include("catalog.urls")),

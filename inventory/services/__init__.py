@@ -28,6 +28,7 @@ from inventory.services.inbound import (
 from inventory.services.reservations import (
     stock_allocate_reserved,
     stock_deallocate,
+    stock_deallocate_units,
     stock_release,
     stock_reservation_extend,
     stock_reservations_expire,
@@ -77,6 +78,7 @@ __all__ = [
     "stock_backorder_sync",
     "stock_count_set",
     "stock_deallocate",
+    "stock_deallocate_units",
     "stock_receive",
     "stock_reconcile",
     "stock_release",

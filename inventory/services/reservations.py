@@ -476,6 +476,29 @@ def stock_deallocate(*, order_line_ids: Sequence[int]) -> int:
         return released
 
 
+def stock_deallocate_units(*, order_line_id: int, quantity: int) -> int:
+    """Give back up to `quantity` unshipped units of one order line (a line refunded in part
+    before it shipped). Returns the units released (fewer when fewer are still allocated)."""
+    id_validate(order_line_id, field="order_line_id")
+    quantity_validate(quantity)
+    with transaction.atomic():
+        stocks_by_id = {
+            s.pk: s for s in locks.stocks_lock_for_order_lines(order_line_ids=[order_line_id])
+        }
+        released = 0
+        for allocation in Allocation.objects.filter(order_line_id=order_line_id).order_by(
+            "stock_id", "pk"
+        ):
+            take = min(allocation.outstanding, quantity - released)
+            if take <= 0:
+                continue
+            stock_counters_move(stocks_by_id[allocation.stock_id], allocated=-take)
+            allocation.cancelled_quantity += take
+            allocation.save(update_fields=["cancelled_quantity", "updated_at"])
+            released += take
+        return released
+
+
 def stock_ship(*, order_line_id: int, quantity: int | None = None) -> list[StockMovement]:
     """Ship units of an order line: on_hand and allocated go down together, one ledger row per
     warehouse. Without `quantity`, ships everything outstanding (shipping again ships nothing)."""

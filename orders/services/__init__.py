@@ -2,7 +2,9 @@
 
 transitions.py: the one status-transition function and the state machine.
 checkout.py: starting a checkout (stock hold), address, shipping choices.
-placement.py: placing an order idempotently; cancelling; expiring unpaid orders.
+placement.py: paying for and placing an order idempotently; cancelling; expiring unpaid orders.
+payments.py: what a payment's news means for orders (webhooks, reconciliation); refunds of
+seller-order lines.
 shipping.py: a seller's shipping methods (create, edit, activate, reorder).
 """
 
@@ -13,9 +15,12 @@ from orders.services.checkout import (
     checkout_start,
 )
 from orders.services.placement import (
+    PaymentActionRequired,
     PaymentFailed,
+    checkout_payment_prepare,
     order_cancel,
     order_place,
+    order_place_paid,
     orders_expire_unpaid,
 )
 from orders.services.shipping import (
@@ -28,13 +33,16 @@ from orders.services.transitions import ORDER_TRANSITIONS, order_transition
 
 __all__ = [
     "ORDER_TRANSITIONS",
+    "PaymentActionRequired",
     "PaymentFailed",
+    "checkout_payment_prepare",
     "checkout_refresh_hold",
     "checkout_set_address",
     "checkout_set_shipping",
     "checkout_start",
     "order_cancel",
     "order_place",
+    "order_place_paid",
     "order_transition",
     "orders_expire_unpaid",
     "shipping_method_create",

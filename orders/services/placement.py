@@ -2,24 +2,31 @@
 
 Placement order of work, and why:
 1. read and re-validate the checkout and price it fresh (no locks);
-2. authorise the payment with the gateway - no transaction and no row lock is open, so a
-   slow gateway never blocks stock or other shoppers; the gateway is idempotent per
-   checkout, so a doubled submission never holds money twice;
-3. one transaction: lock the checkout row, return its order if one exists (double submit),
+2. pay (`payments.services`, no transaction or row lock open, so a slow gateway never blocks
+   stock or other shoppers): the checkout's payment for this total is started (or the one in
+   flight reused), then confirmed with the method the shopper's device produced, or read back
+   when the device confirmed it itself (Stripe.js, the mobile SDKs). Keys derived from our
+   payment row make a doubled submission hold money once. A payment that needs the shopper to
+   authenticate (3-D Secure) answers PaymentActionRequired and keeps the stock hold; a decline
+   answers PaymentFailed and keeps the checkout payable with another method;
+3. when the hold lapsed while the shopper paid, take it again (from any warehouse that has the
+   stock); if the stock is gone, release the payment and say so;
+4. one transaction: lock the checkout row, return its order if one exists (double submit),
    else create the Order, one SellerOrder per seller and the lines, convert the stock hold to
    allocations (locks stock rows in primary-key order inside inventory), redeem the voucher
-   with a guarded UPDATE, mark the cart converted, and write the confirmation email to the
-   outbox (`shop.core.outbox`);
-4. if step 3 fails, queue the release of the authorisation through the outbox, in a
-   transaction of its own, and re-raise. The release task voids only when the checkout has no
-   order (a commit whose answer was lost may still have placed it), so nothing that happens
-   after a commit can unfund a placed order.
+   with a guarded UPDATE, link the payment to the order, mark the cart converted, and write
+   the confirmation email to the outbox (`shop.core.outbox`);
+5. if step 4 fails, queue the release of the payment through the outbox, in a transaction of
+   its own, and re-raise. The release voids only a payment no order was linked to (a commit
+   whose answer was lost may still have placed it), so nothing that happens after a commit
+   can unfund a placed order.
 Every payment void (a failed placement, a cancellation, an expiry) runs from the outbox as an
 idempotent task, never inline: a gateway or broker outage delays it, never loses it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from datetime import datetime, timedelta
@@ -34,7 +41,12 @@ from django.utils import timezone
 from cart.selectors import cart_lines_to_price
 from cart.services import cart_mark_converted
 from catalog.selectors import product_is_public
-from inventory.services import AllocateLine, stock_allocate_reserved, stock_deallocate
+from inventory.services import (
+    AllocateLine,
+    InsufficientStock,
+    stock_allocate_reserved,
+    stock_deallocate,
+)
 from orders.models import (
     Checkout,
     CheckoutStatus,
@@ -50,16 +62,32 @@ from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_com
 from orders.selectors import order_detail_attach
 from orders.services.transitions import CANCELLABLE, order_transition_together
 from orders.services.vouchers import voucher_release
-from payments.gateways import PaymentResult, PaymentStatus, gateway_get
+from payments.gateways import IntentStatus
+from payments.models import Payment
+from payments.services import (
+    PaymentFailed,
+    payment_confirm,
+    payment_for_order,
+    payment_link_order,
+    payment_refresh,
+    payment_start,
+)
 from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
+PAYMENT_VOID_TASK = "payments.tasks.payment_void_task"
+PAYMENT_RELEASE_UNUSED_TASK = "payments.tasks.payment_release_unused_task"
 
-class PaymentFailed(ServiceError):
-    code = ErrorCode.PAYMENT_FAILED
+
+class PaymentActionRequired(ServiceError):
+    """The shopper must authenticate the payment (3-D Secure) before the order is placed:
+    `details` carries what a browser or app needs (the payment, its client secret, where a
+    browser goes)."""
+
+    code = ErrorCode.PAYMENT_ACTION_REQUIRED
     http_status = 402
 
 
@@ -157,8 +185,7 @@ def _order_create(
     checkout: Checkout,
     address: dict[str, Any],
     breakdown: PriceBreakdown,
-    payment: PaymentResult,
-    gateway: str,
+    payment: Payment,
 ) -> tuple[Order, list[SellerOrder], list[OrderLine], OrderEvent]:
     """Insert the order, its seller orders and lines and the placed event: four INSERTs
     whatever the cart size. Seller orders carry their seller (loaded by pricing)."""
@@ -176,12 +203,12 @@ def _order_create(
         total=breakdown.total,
         shipping_address=address,
         voucher_code=breakdown.voucher.code if breakdown.voucher else "",
-        payment_gateway=gateway,
+        payment_gateway=payment.gateway,
         payment_reference=payment.reference,
         placed_at=now,
         payment_due_at=(
             now + timedelta(seconds=settings.ORDER_UNPAID_EXPIRY_SECONDS)
-            if payment.status == PaymentStatus.PENDING
+            if payment.status == IntentStatus.PROCESSING
             else None
         ),
     )
@@ -243,8 +270,6 @@ def _email_enqueue(order: Order, kind: str) -> None:
 
 
 ORDER_EMAIL_TASK = "orders.tasks.order_email_send_task"
-ORDER_PAYMENT_VOID_TASK = "orders.tasks.order_payment_void_task"
-CHECKOUT_PAYMENT_RELEASE_TASK = "orders.tasks.checkout_payment_release_task"
 
 
 def _placed_order(checkout: Checkout) -> Order | None:
@@ -260,28 +285,100 @@ def order_place(
     *,
     checkout: Checkout,
     payment_token: str = "",
+    payment_id: Any = None,
     expected_total: Decimal | None = None,
+    return_url: str = "",
+    client_ip: str | None = None,
 ) -> Order:
-    """Place the checkout's order, or return the order it already placed. A new order comes
-    shaped for its detail (`orders.selectors.order_detail_attach`) from the rows just written."""
+    """Pay for the checkout and place its order, or return the order it already placed. Pay
+    with `payment_token` (a method the device produced: confirmed here), or name the payment
+    the device confirmed itself (`payment_id`, from `checkout_payment_prepare`). A new order
+    comes shaped for its detail (`orders.selectors.order_detail_attach`) from the rows just
+    written."""
     existing = _placed_order(checkout)
     if existing is not None:
         return existing
     if checkout.status != CheckoutStatus.OPEN:
         raise ValidationError("This checkout is closed. Start again from your cart.")
     breakdown = _validate_for_placement(checkout, expected_total)
-    address = _address_snapshot(checkout)
+    payment = _payment_of(checkout, breakdown, client_ip)
+    if payment_id not in (None, "") and str(payment_id) != str(payment.pk):
+        raise Conflict(
+            "That payment was for another total. Review the order and pay again.",
+            details={"payment_id": payment.pk, "total": str(breakdown.total)},
+        )
+    if not IntentStatus(payment.status).funds_an_order:
+        if payment_token:
+            payment = payment_confirm(payment=payment, method=payment_token, return_url=return_url)
+        else:
+            payment = payment_refresh(payment=payment, kind="returned")
+    return order_place_paid(checkout=checkout, payment=payment, breakdown=breakdown)
 
-    gateway = gateway_get()
-    payment = gateway.authorise(
+
+def _payment_of(checkout: Checkout, breakdown: PriceBreakdown, client_ip: str | None) -> Payment:
+    return payment_start(
+        checkout_id=checkout.pk,
         amount=breakdown.total,
         currency=breakdown.currency,
-        payment_token=payment_token,
-        idempotency_key=f"checkout:{checkout.token}",
+        capture_later=settings.PAYMENTS_CAPTURE_LATER,
+        user_id=checkout.user_id,
+        email=checkout.email,
+        client_ip=client_ip,
     )
-    if not payment.ok:
-        raise PaymentFailed(payment.message or "The payment was not authorised.")
 
+
+def checkout_payment_prepare(*, checkout: Checkout, client_ip: str | None = None) -> Payment:
+    """The payment a device confirms itself (Stripe's Payment Element or PaymentSheet) for the
+    checkout's current total; its client secret goes to the device. The order is then placed
+    with `order_place(payment_id=...)` or, if the shopper never comes back, by the webhook."""
+    if _placed_order(checkout) is not None:
+        raise ValidationError("This checkout's order is placed already.")
+    if checkout.status != CheckoutStatus.OPEN:
+        raise ValidationError("This checkout is closed. Start again from your cart.")
+    breakdown = _validate_for_placement(checkout, None)
+    return _payment_of(checkout, breakdown, client_ip)
+
+
+def order_place_paid(
+    *, checkout: Checkout, payment: Payment, breakdown: PriceBreakdown | None = None
+) -> Order:
+    """Place the checkout's order on a payment the gateway has accepted (authorised, captured
+    or processing); the way in for a shopper back from authenticating and for webhooks. Any
+    other payment answers why it cannot pay (action required, declined)."""
+    existing = _placed_order(checkout)
+    if existing is not None:
+        return existing
+    status = IntentStatus(payment.status)
+    if status == IntentStatus.REQUIRES_ACTION:
+        _hold_extend(checkout)
+        raise PaymentActionRequired(
+            "Your bank asks you to confirm this payment.",
+            details={"payment_id": payment.pk, "status": payment.status, **_action(payment)},
+        )
+    if not status.funds_an_order:
+        raise PaymentFailed(
+            payment.failure_message
+            or (
+                "The payment was cancelled. Please pay again."
+                if status == IntentStatus.CANCELED
+                else "The payment is not complete yet. Please pay to place the order."
+            ),
+            details={"payment_id": payment.pk, "status": payment.status},
+        )
+    breakdown = breakdown or _validate_for_placement(checkout, None)
+    if breakdown.total != payment.amount or breakdown.currency != payment.currency:
+        _payment_release_enqueue(payment=payment)
+        raise Conflict(
+            f"The total changed to {breakdown.total} {breakdown.currency} while you paid "
+            f"{payment.amount}; that payment is released. Please review the order again.",
+            details={"total": str(breakdown.total)},
+        )
+    try:
+        _hold_retake_if_lapsed(checkout)
+    except InsufficientStock:
+        _payment_release_enqueue(payment=payment)
+        raise
+    address = _address_snapshot(checkout)
     try:
         with transaction.atomic():
             (locked,) = hot_select(Checkout, "WHERE id = %s FOR UPDATE", [checkout.pk])
@@ -292,11 +389,7 @@ def order_place(
                 checkout.order = placed_meanwhile[0]
                 return placed_meanwhile[0]
             order, seller_orders, lines, placed = _order_create(
-                checkout=locked,
-                address=address,
-                breakdown=breakdown,
-                payment=payment,
-                gateway=gateway.name,
+                checkout=locked, address=address, breakdown=breakdown, payment=payment
             )
             stock_allocate_reserved(
                 holder=locked.holder,
@@ -308,22 +401,63 @@ def order_place(
             )
             _voucher_redeem(order=order, breakdown=breakdown)
             events = [placed]
-            if payment.status == PaymentStatus.AUTHORISED:
+            if status in (IntentStatus.AUTHORISED, IntentStatus.CAPTURED):
                 events += order_transition_together(
                     order=order,
                     seller_orders=seller_orders,
                     to=OrderStatus.PAID,
-                    reason=f"Payment authorised ({payment.reference}).",
+                    reason=_paid_reason(payment),
                 )
+            payment_link_order(payment=payment, order_id=order.pk)
             hot_execute(_CHECKOUT_PLACED_SQL, [CheckoutStatus.PLACED, order.placed_at, locked.pk])
             cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
             _email_enqueue(order, "placed")
     except Exception:
-        _payment_release_enqueue(checkout=checkout, payment=payment)
+        _payment_release_enqueue(payment=payment)
         raise
     checkout.status = CheckoutStatus.PLACED
     checkout.order = order
     return order_detail_attach(order=order, seller_orders=seller_orders, lines=lines, events=events)
+
+
+def _paid_reason(payment: Payment) -> str:
+    verb = "captured" if payment.status == IntentStatus.CAPTURED else "authorised"
+    return f"Payment {verb} ({payment.reference})."
+
+
+def _action(payment: Payment) -> dict[str, str]:
+    """What a device needs to finish authenticating: the intent's client secret (for Stripe's
+    SDKs; never stored) and where a browser goes (the test gateway's page, a bank's)."""
+    from payments.services import gateway_of
+
+    try:
+        intent = gateway_of(payment).intent_get(reference=payment.reference)
+    except Exception:  # noqa: BLE001 - the device can ask again by placing again
+        logger.warning("Could not read the next action of payment %s.", payment.pk)
+        return {"client_secret": "", "action_url": ""}
+    action_url = intent.action_url
+    if action_url.startswith("/"):
+        action_url = settings.SITE_URL + action_url
+    return {"client_secret": intent.client_secret, "action_url": action_url}
+
+
+def _hold_extend(checkout: Checkout) -> None:
+    """A payment is in flight: the shopper must not lose the stock to the clock meanwhile."""
+    from inventory.services import ReservationExpired, stock_reservation_extend
+
+    # a hold already gone is taken again at placement (from any warehouse), or refused there
+    with contextlib.suppress(ReservationExpired):
+        stock_reservation_extend(holder=checkout.holder)
+
+
+def _hold_retake_if_lapsed(checkout: Checkout) -> None:
+    """The shopper paid after the stock hold ran out: take it again, from whichever warehouses
+    have the stock now; raises InsufficientStock when they do not."""
+    if checkout.reserved_until is not None and checkout.reserved_until > timezone.now():
+        return
+    from orders.services.checkout import checkout_refresh_hold
+
+    checkout_refresh_hold(checkout=checkout)
 
 
 def _cancel_locked(
@@ -355,8 +489,9 @@ def _cancel_locked(
     )
     stock_deallocate(order_line_ids=list(order.lines.values_list("pk", flat=True)))
     voucher_release(order=order)
-    if order.payment_reference:
-        outbox_enqueue(task=ORDER_PAYMENT_VOID_TASK, kwargs={"order_id": order.pk})
+    payment = payment_for_order(order_id=order.pk)
+    if payment is not None:
+        outbox_enqueue(task=PAYMENT_VOID_TASK, kwargs={"payment_id": payment.pk})
     _email_enqueue(order, "cancelled")
     return order
 
@@ -371,62 +506,30 @@ def order_cancel(*, order: Order, by=None, reason: str = "") -> Order:
     return cancelled
 
 
-def order_payment_void(*, order_id: int) -> bool:
-    """Release the payment hold of a cancelled order (the outbox task of a cancellation).
-    Idempotent: the gateway's void is, and an order that is not cancelled is left alone.
-    Called with no transaction or lock open."""
-    order = Order.objects.filter(pk=order_id).first()
-    if order is None or order.status != OrderStatus.CANCELLED or not order.payment_reference:
-        return False
-    gateway_get().void(
-        reference=order.payment_reference, amount=order.total, currency=order.currency
-    )
-    return True
-
-
-def _payment_release_enqueue(*, checkout: Checkout, payment: PaymentResult) -> None:
-    """After a failed placement transaction: queue the release of its authorisation in a
-    transaction of its own. If even that fails (the database is down), the hold lapses at the
-    gateway on its own; it is logged so an operator can release it sooner."""
+def _payment_release_enqueue(*, payment: Payment) -> None:
+    """After a failed placement: queue the release of its payment in a transaction of its
+    own. The task voids only a payment no order was linked to. If even queueing fails (the
+    database is down), the authorisation lapses at the gateway on its own; it is logged so an
+    operator can release it sooner."""
     try:
-        outbox_enqueue(
-            task=CHECKOUT_PAYMENT_RELEASE_TASK,
-            kwargs={
-                "checkout_id": checkout.pk,
-                "reference": payment.reference,
-                "amount": str(payment.amount),
-                "currency": payment.currency,
-            },
-        )
+        outbox_enqueue(task=PAYMENT_RELEASE_UNUSED_TASK, kwargs={"payment_id": payment.pk})
     except Exception:
         logger.exception(
-            "Could not queue the release of payment %s for checkout %s after a failed "
-            "placement; release it by hand if the gateway does not.",
+            "Could not queue the release of payment %s (checkout %s) after a failed placement; "
+            "release it by hand if the gateway does not.",
             payment.reference,
-            checkout.pk,
+            payment.checkout_id,
         )
-
-
-def checkout_payment_release(
-    *, checkout_id: int, reference: str, amount: Decimal, currency: str
-) -> bool:
-    """Void an authorisation taken for a checkout whose placement failed, unless the checkout
-    has an order after all that is not cancelled (the placement committed, its answer was
-    lost). Idempotent; called with no transaction or lock open."""
-    funds_an_order = (
-        Order.objects.filter(checkout_id=checkout_id, payment_reference=reference)
-        .exclude(status=OrderStatus.CANCELLED)
-        .exists()
-    )
-    if funds_an_order:
-        return False
-    gateway_get().void(reference=reference, amount=amount, currency=currency)
-    return True
 
 
 def orders_expire_unpaid(*, now: datetime | None = None, limit: int = 200) -> int:
     """Cancel orders still waiting for payment after their due time; their stock goes back.
+    The gateway is asked first (webhooks are not guaranteed): a payment that succeeded marks
+    the order paid instead, and one still processing (a bank debit) keeps the order and its
+    stock for another due period, so a paying shopper never loses the stock to the clock.
     Each order is re-checked under its row lock, so a payment that lands meanwhile wins."""
+    from orders.services.payments import order_payment_settle
+
     now = now or timezone.now()
     due = list(
         Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_due_at__lte=now)
@@ -435,6 +538,22 @@ def orders_expire_unpaid(*, now: datetime | None = None, limit: int = 200) -> in
     )
     expired = 0
     for order_id in due:
+        payment = payment_for_order(order_id=order_id)
+        if payment is not None:
+            try:
+                payment = order_payment_settle(payment_id=payment.pk)
+            except ServiceError:
+                logger.warning("Could not ask the gateway about payment %s.", payment.pk)
+                continue  # asked again at the next run; nothing is cancelled blind
+            if payment.status == IntentStatus.PROCESSING:
+                Order.objects.filter(pk=order_id, status=OrderStatus.PENDING_PAYMENT).update(
+                    payment_due_at=now + timedelta(seconds=settings.ORDER_UNPAID_EXPIRY_SECONDS)
+                )
+                continue
+            status = Order.objects.values_list("status", flat=True).get(pk=order_id)
+            if status == OrderStatus.CANCELLED:  # its payment failed: cancelled by the settle
+                expired += 1
+                continue
         with transaction.atomic():
             cancelled = _cancel_locked(
                 order_id=order_id,

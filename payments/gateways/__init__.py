@@ -1,24 +1,54 @@
-"""Payment gateways behind one interface (`base.PaymentGateway`)."""
+"""Payment gateways behind one interface (`base.PaymentGateway`): Stripe when STRIPE_SECRET_KEY
+is set, else the built-in test gateway (refused outside debug mode unless SHOP_TEST_PAYMENTS=1,
+see shop.settings). A payment is always handled again by the gateway that created it."""
 
 from __future__ import annotations
 
-from payments.gateways.base import PaymentGateway, PaymentResult, PaymentStatus
-from payments.gateways.test import TestGateway
+from django.conf import settings
+
+from payments.gateways.base import (
+    CardDetails,
+    CustomerSession,
+    GatewayRefused,
+    GatewayUnavailable,
+    IntentResult,
+    IntentStatus,
+    PaymentGateway,
+    RefundResult,
+)
 
 __all__ = [
+    "CardDetails",
+    "CustomerSession",
+    "GatewayRefused",
+    "GatewayUnavailable",
+    "IntentResult",
+    "IntentStatus",
     "PaymentGateway",
-    "PaymentResult",
-    "PaymentStatus",
-    "TestGateway",
+    "RefundResult",
     "gateway_get",
+    "gateway_live",
     "payment_method_label",
 ]
 
 
-def gateway_get() -> PaymentGateway:
-    """The configured gateway. Stripe is added by the payments work; until then every
-    environment uses the built-in test gateway."""
-    return TestGateway()
+def gateway_live() -> str:
+    """The gateway new payments use."""
+    return "stripe" if settings.STRIPE_SECRET_KEY else "test"
+
+
+def gateway_get(name: str | None = None) -> PaymentGateway:
+    """The gateway `name` (a payment's own), or the live one."""
+    name = name or gateway_live()
+    if name == "stripe":
+        from payments.gateways.stripe import StripeGateway
+
+        return StripeGateway()
+    if name == "test":
+        from payments.gateways.test import TestGateway
+
+        return TestGateway()
+    raise ValueError(f"Unknown payment gateway {name!r}.")
 
 
 GATEWAY_LABELS = {

@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     PAYMENT_FAILED = "payment_failed"
+    PAYMENT_ACTION_REQUIRED = "payment_action_required"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import models
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -44,3 +47,8 @@ class Money:
 
     def __str__(self) -> str:
         return f"{quantize(self.amount)} {self.currency}"
+
+
+def money_field(**options: Any) -> models.DecimalField:
+    """An amount: DESIGN.md's DecimalField(max_digits=20, decimal_places=2)."""
+    return models.DecimalField(max_digits=20, decimal_places=2, **options)

@@ -56,7 +56,7 @@ def test_idle_cart_is_marked_reminded_once_and_recovered_on_order(
 
     checkout = market.ready_checkout(user=user)
     assert checkout.cart_id == cart.pk  # coming back revives the abandoned cart
-    order_place(checkout=checkout)
+    order_place(checkout=checkout, payment_token="tok_visa")
     cart.refresh_from_db()
     assert cart.status == CartStatus.CONVERTED
     assert cart.recovered_at is not None
@@ -73,7 +73,7 @@ def test_admin_shows_abandonment_and_recovery_rates(admin_client):
 
 def test_order_admin_pages_render(admin_client):
     market = Market()
-    order = order_place(checkout=market.ready_checkout())
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
     for url in (
         "/admin/orders/order/",
         f"/admin/orders/order/{order.pk}/change/",

@@ -20,6 +20,7 @@ from cart.models import CartLine, WishlistItem
 from cart.services import wishlist_add
 from inventory.models import Stock
 from orders.services import order_place
+from payments.models import Payment
 from sellers.models import MemberRole
 from tests.factories import SellerMemberFactory, UserFactory
 from tests.factories.inventory import WarehouseFactory
@@ -64,7 +65,7 @@ def world(db) -> World:
     market = Market(stock=50)
     customer = UserFactory()
     placed = market.ready_checkout(user=customer, lines=[(market.a1, 1)])
-    order = order_place(checkout=placed)
+    order = order_place(checkout=placed, payment_token="tok_visa")
     checkout = market.ready_checkout(user=customer, lines=[(market.a1, 1), (market.b1, 1)])
     line = CartLine.objects.get(cart=checkout.cart, variant=market.a1)
     item = wishlist_add(user=customer, variant_id=market.a2.pk)
@@ -78,6 +79,7 @@ def world(db) -> World:
         "item_id": item.pk,
         "token": str(checkout.token),
         "number": order.number,
+        "payment_id": Payment.objects.get(order_id=order.pk).pk,
         "id": stock.pk,
         "X-Seller-Id": market.alpha.pk,
         "variant_id": market.a1.pk,

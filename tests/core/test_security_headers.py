@@ -59,6 +59,7 @@ def test_production_settings_send_hsts_and_secure_cookies(monkeypatch):
 
     monkeypatch.setenv("DJANGO_DEBUG", "0")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "test-only-not-a-secret")
+    monkeypatch.setenv("SHOP_TEST_PAYMENTS", "1")
     try:
         production = importlib.reload(shop_settings)
         assert production.SECURE_HSTS_SECONDS >= 365 * 24 * 3600

@@ -24,7 +24,7 @@ def staff_client(client):
 
 @pytest.fixture
 def paid_order(market):
-    return order_place(checkout=market.ready_checkout())
+    return order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
 
 
 @pytest.mark.parametrize("model", ["order", "sellerorder", "orderevent", "checkout"])

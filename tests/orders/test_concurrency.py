@@ -54,7 +54,7 @@ def test_concurrent_submits_of_one_checkout_make_one_order():
     market = Market()
     checkout = market.ready_checkout()
 
-    outcomes = race(8, lambda i: order_place(checkout=checkout).number)
+    outcomes = race(8, lambda i: order_place(checkout=checkout, payment_token="tok_visa").number)
 
     assert Order.objects.count() == 1
     assert outcomes == Counter({Order.objects.get().number: 8})
@@ -74,7 +74,7 @@ def _full_flow(market, cart, user) -> str:
         country="DE",
     )
     checkout_set_shipping(checkout=checkout, choices={market.beta.pk: market.ship_beta.pk})
-    return order_place(checkout=checkout).number
+    return order_place(checkout=checkout, payment_token="tok_visa").number
 
 
 def _carts_with_last_units(market, shoppers: int):
@@ -122,7 +122,9 @@ def test_voucher_usage_limit_holds_under_concurrency():
         checkout.cart.save()
         checkouts.append(checkout)
 
-    outcomes = race(10, lambda i: order_place(checkout=checkouts[i]).number)
+    outcomes = race(
+        10, lambda i: order_place(checkout=checkouts[i], payment_token="tok_visa").number
+    )
 
     assert Voucher.objects.get(code="FIRST3").times_used == 3
     assert VoucherRedemption.objects.count() == 3
@@ -174,7 +176,9 @@ def test_ten_concurrent_checkout_starts_over_the_api_give_one_checkout_and_one_o
 
     def place_then_start_again(i: int) -> str:
         if i % 2:
-            return order_place(checkout=Checkout.objects.get(token=token)).number
+            return order_place(
+                checkout=Checkout.objects.get(token=token), payment_token="tok_visa"
+            ).number
         return str(checkout_start(cart=cart, user=user).token)
 
     outcomes = race(10, place_then_start_again)

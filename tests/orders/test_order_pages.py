@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_order_pages_show_items_addresses_payment_invoice_and_ask_before_cancelling(client, market):
     user = UserFactory()
-    order = order_place(checkout=market.ready_checkout(user=user))
+    order = order_place(checkout=market.ready_checkout(user=user), payment_token="tok_visa")
     client.force_login(user)
     detail = client.get(reverse("orders:detail", args=[order.number])).content.decode()
     assert "Ada Lovelace" in detail and "Germany" in detail

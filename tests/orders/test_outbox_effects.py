@@ -4,7 +4,6 @@ outage at commit never undoes a paid order, and every payment void is a retried 
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -13,13 +12,14 @@ from inventory.models import Reservation, Stock
 from orders.models import Order, OrderStatus
 from orders.services import order_cancel, order_place
 from orders.services.placement import (
-    CHECKOUT_PAYMENT_RELEASE_TASK,
     ORDER_EMAIL_TASK,
-    ORDER_PAYMENT_VOID_TASK,
-    checkout_payment_release,
-    order_payment_void,
+    PAYMENT_RELEASE_UNUSED_TASK,
+    PAYMENT_VOID_TASK,
 )
 from orders.services.transitions import order_transition
+from payments.gateways import IntentStatus
+from payments.models import Payment
+from payments.tasks import payment_release_unused_task, payment_void_task
 from shop.core.errors import ServiceError
 from shop.core.outbox import OutboxMessage, outbox_relay
 from tests.factories import UserFactory
@@ -62,7 +62,7 @@ def test_broker_down_at_commit_leaves_the_order_paid_and_its_email_queued(
     assert OutboxMessage.objects.get().sent_at is not None
 
 
-def test_a_failed_placement_queues_the_release_of_its_authorisation(market):
+def test_a_failed_placement_queues_the_release_of_its_payment(market):
     checkout = market.ready_checkout(lines=[(market.a1, 3)])
     Reservation.objects.all().delete()
     Stock.objects.filter(pk=market.stocks[market.a1.pk].pk).update(reserved=0, allocated=9)
@@ -70,34 +70,32 @@ def test_a_failed_placement_queues_the_release_of_its_authorisation(market):
     with pytest.raises(ServiceError):
         order_place(checkout=checkout, payment_token="tok_visa")
     assert Order.objects.count() == 0
-    assert outbox_tasks() == [CHECKOUT_PAYMENT_RELEASE_TASK]
-    kwargs = OutboxMessage.objects.get().kwargs
-    assert kwargs["checkout_id"] == checkout.pk
-    assert checkout_payment_release(
-        checkout_id=kwargs["checkout_id"],
-        reference=kwargs["reference"],
-        amount=Decimal(kwargs["amount"]),
-        currency=kwargs["currency"],
-    )
+    assert outbox_tasks() == [PAYMENT_RELEASE_UNUSED_TASK]
+    payment = Payment.objects.get()
+    assert OutboxMessage.objects.get().kwargs == {"payment_id": payment.pk}
+    # captured at once (no capture at shipment): released means refunded in full
+    assert payment_release_unused_task.apply(kwargs={"payment_id": payment.pk}).get()
+    payment.refresh_from_db()
+    assert payment.amount_refunded == payment.amount_captured == payment.amount
 
 
-def test_the_release_never_voids_a_payment_that_funds_a_placed_order(market):
+def test_the_release_never_touches_a_payment_that_funds_a_placed_order(market):
     order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
-    assert not checkout_payment_release(
-        checkout_id=order.checkout_id,
-        reference=order.payment_reference,
-        amount=order.total,
-        currency=order.currency,
-    )
+    payment = Payment.objects.get(order_id=order.pk)
+    assert payment_release_unused_task.apply(kwargs={"payment_id": payment.pk}).get() == "kept"
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount_refunded) == (IntentStatus.CAPTURED, 0)
 
 
-def test_cancel_writes_the_void_and_the_email_with_the_cancellation(market):
+def test_cancel_writes_the_void_and_the_email_with_the_cancellation(market, settings):
+    settings.PAYMENTS_CAPTURE_LATER = True  # authorised at placement, nothing taken yet
     order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
+    payment = Payment.objects.get(order_id=order.pk)
     OutboxMessage.objects.all().delete()
     order_cancel(order=order, reason="Changed my mind")
-    assert outbox_tasks() == [ORDER_PAYMENT_VOID_TASK, ORDER_EMAIL_TASK]
-    assert OutboxMessage.objects.first().kwargs == {"order_id": order.pk}
-    assert order_payment_void(order_id=order.pk)
+    assert outbox_tasks() == [PAYMENT_VOID_TASK, ORDER_EMAIL_TASK]
+    assert OutboxMessage.objects.first().kwargs == {"payment_id": payment.pk}
+    assert payment_void_task.apply(kwargs={"payment_id": payment.pk}).get() == "canceled"
 
 
 def test_a_refused_cancel_queues_nothing(market):
@@ -109,8 +107,6 @@ def test_a_refused_cancel_queues_nothing(market):
     with pytest.raises(Exception, match="shipped"):
         order_cancel(order=order)
     assert outbox_tasks() == []
-    # and the void task leaves an order that is not cancelled alone
-    assert not order_payment_void(order_id=order.pk)
 
 
 def test_a_hung_broker_delays_placement_by_seconds_not_minutes(

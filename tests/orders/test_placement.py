@@ -23,7 +23,8 @@ from orders.services import (
     orders_expire_unpaid,
 )
 from orders.services.transitions import IllegalTransition
-from payments.gateways.test import DECLINE_TOKEN, PENDING_TOKEN
+from payments.gateways.test import DECLINE_TOKEN, PENDING_TOKEN, TestGateway
+from payments.models import Payment
 from shop.core.errors import Conflict, ValidationError
 from tests.factories.orders import VoucherFactory
 
@@ -37,7 +38,7 @@ def counters(market, variant):
 
 def test_placement_creates_one_order_split_per_seller_with_copied_prices(market):
     checkout = market.ready_checkout()
-    order = order_place(checkout=checkout)
+    order = order_place(checkout=checkout, payment_token="tok_visa")
 
     assert order.status == OrderStatus.PAID
     # alpha: 2 x 10 + 5 = 25, tax 4.75, ship 4; beta: 20, tax 3.80, ship 6
@@ -72,8 +73,8 @@ def test_placement_creates_one_order_split_per_seller_with_copied_prices(market)
 
 def test_second_submit_of_the_same_checkout_returns_the_same_order(market):
     checkout = market.ready_checkout()
-    first = order_place(checkout=checkout)
-    second = order_place(checkout=checkout)
+    first = order_place(checkout=checkout, payment_token="tok_visa")
+    second = order_place(checkout=checkout, payment_token="tok_visa")
     assert first.pk == second.pk
     assert Order.objects.count() == 1
     assert counters(market, market.a1) == (10, 0, 2)
@@ -90,7 +91,7 @@ def test_declined_payment_creates_nothing_and_keeps_the_hold(market):
 def test_total_changed_since_review_is_refused_without_changes(market):
     checkout = market.ready_checkout()
     with pytest.raises(Conflict, match=r"63\.55"):
-        order_place(checkout=checkout, expected_total=Decimal("1.00"))
+        order_place(checkout=checkout, payment_token="tok_visa", expected_total=Decimal("1.00"))
     assert Order.objects.count() == 0
 
 
@@ -126,9 +127,12 @@ def test_a_pricing_rule_changed_after_review_is_charged_never_stale(market, chan
     fresh = checkout_price(checkout=checkout).total
     assert fresh != reviewed
     with pytest.raises(Conflict, match=str(fresh).replace(".", r"\.")):
-        order_place(checkout=checkout, expected_total=reviewed)
+        order_place(checkout=checkout, payment_token="tok_visa", expected_total=reviewed)
     assert Order.objects.count() == 0
-    assert order_place(checkout=checkout, expected_total=fresh).total == fresh
+    assert (
+        order_place(checkout=checkout, payment_token="tok_visa", expected_total=fresh).total
+        == fresh
+    )
 
 
 def test_product_withdrawn_before_placement_is_refused(market):
@@ -136,7 +140,7 @@ def test_product_withdrawn_before_placement_is_refused(market):
     market.b1.product.status = ProductStatus.ARCHIVED
     market.b1.product.save()
     with pytest.raises(ValidationError, match="no longer sold"):
-        order_place(checkout=checkout)
+        order_place(checkout=checkout, payment_token="tok_visa")
     assert Order.objects.count() == 0
 
 
@@ -148,7 +152,7 @@ def test_stock_gone_after_hold_lapsed_fails_cleanly(market):
     Reservation.objects.all().delete()
     Stock.objects.filter(pk=market.stocks[market.a1.pk].pk).update(allocated=9)
     with pytest.raises(Exception) as excinfo:
-        order_place(checkout=checkout)
+        order_place(checkout=checkout, payment_token="tok_visa")
     assert getattr(excinfo.value, "code", "") in {"insufficient_stock", "reservation_expired"}
     assert Order.objects.count() == 0
     assert OrderLine.objects.count() == 0
@@ -159,7 +163,7 @@ def test_voucher_is_redeemed_once_and_used_up_code_is_refused(market):
     first = market.ready_checkout()
     first.cart.voucher_code = "ONCE"
     first.cart.save()
-    order = order_place(checkout=first)
+    order = order_place(checkout=first, payment_token="tok_visa")
     assert order.discount_total == Decimal("4.50")
     assert order.voucher_redemption.amount == Decimal("4.50")
 
@@ -167,7 +171,7 @@ def test_voucher_is_redeemed_once_and_used_up_code_is_refused(market):
     second.cart.voucher_code = "ONCE"
     second.cart.save()
     with pytest.raises(ValidationError, match="used up"):
-        order_place(checkout=second)
+        order_place(checkout=second, payment_token="tok_visa")
     assert Order.objects.count() == 1
 
 
@@ -180,7 +184,7 @@ def test_a_cancelled_order_gives_its_voucher_use_back(market):
     first = market.ready_checkout(user=customer)
     first.cart.voucher_code = "ONCE"
     first.cart.save()
-    order = order_place(checkout=first)
+    order = order_place(checkout=first, payment_token="tok_visa")
     assert Voucher.objects.get(code="ONCE").times_used == 1
 
     order_cancel(order=order, reason="Changed my mind.")
@@ -193,7 +197,7 @@ def test_a_cancelled_order_gives_its_voucher_use_back(market):
     again = market.ready_checkout(user=customer)
     again.cart.voucher_code = "ONCE"
     again.cart.save()
-    assert order_place(checkout=again).discount_total == Decimal("4.50")
+    assert order_place(checkout=again, payment_token="tok_visa").discount_total == Decimal("4.50")
     assert Voucher.objects.get(code="ONCE").times_used == 1
 
 
@@ -201,7 +205,7 @@ def test_customer_cancel_releases_stock_and_emails(
     market, celery_eager, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        order = order_place(checkout=market.ready_checkout())
+        order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
     assert mail.outbox[-1].subject == f"Your order {order.number} is confirmed"
     with django_capture_on_commit_callbacks(execute=True):
         order_cancel(order=order, by=order.user, reason="Changed my mind")
@@ -216,7 +220,7 @@ def test_customer_cancel_releases_stock_and_emails(
 
 
 def test_shipped_order_cannot_be_cancelled(market):
-    order = order_place(checkout=market.ready_checkout())
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
     so = order.seller_orders.first()
     order_transition(order=order, seller_order=so, to=OrderStatus.PROCESSING)
     order_transition(order=order, seller_order=so, to=OrderStatus.SHIPPED)
@@ -228,7 +232,7 @@ def test_shipped_order_cannot_be_cancelled(market):
 
 
 def test_illegal_transition_is_refused_and_not_recorded(market):
-    order = order_place(checkout=market.ready_checkout())
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
     events = OrderEvent.objects.count()
     with pytest.raises(IllegalTransition):
         order_transition(order=order, to=OrderStatus.DELIVERED)
@@ -239,14 +243,38 @@ def test_illegal_transition_is_refused_and_not_recorded(market):
     assert order.status == OrderStatus.PAID
 
 
-def test_unpaid_order_expires_and_releases_stock(market):
+def _pending_order(market):
     order = order_place(checkout=market.ready_checkout(), payment_token=PENDING_TOKEN)
     assert order.status == OrderStatus.PENDING_PAYMENT
+    return order, Payment.objects.get(order_id=order.pk)
+
+
+def test_an_unpaid_order_whose_payment_failed_expires_and_releases_stock(market):
+    order, payment = _pending_order(market)
     assert orders_expire_unpaid() == 0  # not due yet
+    TestGateway().settle(reference=payment.reference, succeed=False)  # the bank returned it
     assert orders_expire_unpaid(now=timezone.now() + timedelta(hours=1)) == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert counters(market, market.a1) == (10, 0, 0)
+
+
+def test_a_payment_still_processing_keeps_its_order_and_stock_past_the_due_time(market):
+    order, _ = _pending_order(market)
+    later = timezone.now() + timedelta(hours=1)
+    assert orders_expire_unpaid(now=later) == 0
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.payment_due_at > later
+    assert counters(market, market.a1)[2] == 2  # still allocated
+
+
+def test_a_payment_that_settled_unseen_marks_the_order_paid_at_the_due_time(market):
+    order, payment = _pending_order(market)
+    TestGateway().settle(reference=payment.reference, succeed=True)  # no webhook came
+    assert orders_expire_unpaid(now=timezone.now() + timedelta(hours=1)) == 0
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
     assert orders_expire_unpaid(now=timezone.now() + timedelta(hours=1)) == 0
 
 
@@ -257,7 +285,7 @@ def test_changing_the_cart_after_checkout_is_priced_at_placement(market):
     from orders.services import checkout_refresh_hold
 
     checkout_refresh_hold(checkout=checkout)
-    order = order_place(checkout=checkout)
+    order = order_place(checkout=checkout, payment_token="tok_visa")
     assert order.lines.get().quantity == 3
     assert counters(market, market.a1) == (10, 0, 3)
 
