@@ -278,10 +278,23 @@ class Totals(models.Model):
         abstract = True
 
 
+class FraudStatus(models.TextChoices):
+    """Where an order stands with the fraud check (payments' fraud rules, run on Celery after
+    placement). Fulfilment and payouts wait for `approved`."""
+
+    PENDING = "pending", "Not checked yet"
+    APPROVED = "approved", "Approved"
+    REVIEW = "review", "On hold for review"
+    REJECTED = "rejected", "Rejected"
+
+
 class Order(BaseModel, Totals):
     """The customer's order. `checkout` is unique: the database itself refuses a second order
     for the same checkout, whatever races above it."""
 
+    fraud_status = models.CharField(
+        max_length=20, choices=FraudStatus.choices, default=FraudStatus.PENDING, db_index=True
+    )
     number = models.CharField(max_length=20, unique=True)
     checkout = models.OneToOneField(
         Checkout, on_delete=models.PROTECT, null=True, blank=True, related_name="order"
@@ -323,6 +336,8 @@ class Order(BaseModel, Totals):
 
 class SellerOrder(BaseModel, Totals):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="seller_orders")
+    # when its last shipment arrived (the return window and the payout count from it)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     seller = models.ForeignKey(
         "sellers.Seller", on_delete=models.PROTECT, related_name="seller_orders"
     )
