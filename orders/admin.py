@@ -1,5 +1,11 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
 from django_countries import countries
 
 from orders.models import (
@@ -20,8 +26,10 @@ from orders.services import (
     shipping_method_set_active,
     shipping_method_update,
 )
+from orders.services.payments import RefundRequest, order_refund
 from shop.core.admin import RecordAdmin, ServiceRefusalAsMessage
 from shop.core.errors import ServiceError
+from shop.core.fields import DecimalFormField, IntegerFormField
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -93,12 +101,89 @@ class OrderAdmin(RecordAdmin):
                 self.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
 
 
+class RefundForm(forms.Form):
+    """Units per line (with restock or write-off) and shipping: `order_refund` decides."""
+
+    shipping_amount = DecimalFormField(
+        max_digits=20, decimal_places=2, min_value=0, required=False, initial=0
+    )
+    reason = forms.CharField(max_length=255, required=False)
+
+    def __init__(self, *args, lines, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = list(lines)
+        for line in self.lines:
+            self.fields[f"qty_{line.pk}"] = IntegerFormField(
+                label=f"{line.product_name} {line.variant_name} ({line.sku}) of {line.quantity}",
+                min_value=0,
+                max_value=line.quantity,
+                required=False,
+                initial=0,
+            )
+            self.fields[f"restock_{line.pk}"] = forms.BooleanField(
+                label="back in stock (else written off)", required=False, initial=True
+            )
+
+    def requests(self) -> list[RefundRequest]:
+        data = self.cleaned_data
+        return [
+            RefundRequest(
+                order_line_id=line.pk,
+                quantity=data.get(f"qty_{line.pk}") or 0,
+                restock=bool(data.get(f"restock_{line.pk}")),
+            )
+            for line in self.lines
+            if data.get(f"qty_{line.pk}")
+        ]
+
+
 @admin.register(SellerOrder)
 class SellerOrderAdmin(RecordAdmin):
     list_display = ["order", "seller", "status", "total"]
     list_filter = ["status", "seller"]
     search_fields = ["order__number"]
     list_select_related = ["order", "seller"]
+    change_form_template = "admin/orders/sellerorder/change_form.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "<id:pk>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="orders_sellerorder_refund",
+            )
+        ]
+        return own + super().get_urls()
+
+    def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Give money back for units of this seller order's lines and its shipping (through
+        `order_refund`: never more than bought or captured; stock released or returned)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        seller_order = get_object_or_404(SellerOrder.objects.select_related("order"), pk=pk)
+        form = RefundForm(request.POST or None, lines=seller_order.lines.all())
+        if request.method == "POST" and form.is_valid():
+            try:
+                order_refund(
+                    seller_order=seller_order,
+                    lines=form.requests(),
+                    shipping_amount=form.cleaned_data.get("shipping_amount") or Decimal("0"),
+                    reason=form.cleaned_data.get("reason") or "Refunded by staff.",
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                messages.error(request, f"Nothing was refunded: {exc.message}")
+            else:
+                messages.success(request, "The refund is on its way to the customer.")
+                return redirect("admin:orders_sellerorder_change", seller_order.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund {seller_order}",
+            "seller_order": seller_order,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/orders/sellerorder/refund.html", context)
 
 
 @admin.register(OrderEvent)

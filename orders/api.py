@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -45,7 +44,8 @@ from orders.services import (
 from orders.services.checkout import checkout_get_for_owner
 from orders.services.placement import checkout_price
 from payments.models import Payment
-from payments.services import gateway_of
+from payments.services import gateway_of, payment_refresh
+from payments.services.payments import WAITING_STATUSES
 from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, ErrorSerializer, idempotent_response
 from shop.core.clientip import client_ip
 from shop.core.errors import NotFound, ValidationError
@@ -215,9 +215,7 @@ class CheckoutPlaceView(APIView):
                 payment_token=values.get("payment_token", ""),
                 payment_id=values.get("payment_id"),
                 expected_total=values.get("expected_total"),
-                return_url=values.get("return_url")
-                or settings.SITE_URL
-                + reverse("orders:checkout_payment_return", args=[checkout.token]),
+                return_url=values.get("return_url", ""),
                 client_ip=client_ip(request=request),
             )
             if owner.user is not None:
@@ -303,6 +301,8 @@ class PaymentDetailView(APIView):
         payment = Payment.objects.filter(pk=payment_id, checkout_id=checkout.pk).first()
         if payment is None:
             raise NotFound("No such payment for this checkout.")
+        if payment.status in WAITING_STATUSES:  # waiting on the bank: ask the gateway
+            payment = payment_refresh(payment=payment)
         return Response(PaymentSerializer(_payment_body(payment)).data)
 
 

@@ -260,10 +260,15 @@ def checkout_payment_return(request: HttpRequest, token) -> HttpResponse:
     checkout = _checkout(request, token)
     if (done := _open_or_confirmation(checkout)) is not None:
         return done
+    payment = Payment.objects.filter(checkout_id=checkout.pk).order_by("-attempt").first()
+    if payment is None:
+        return redirect("orders:checkout_review", token=checkout.token)
     return _paid_or_back(
         request,
         checkout,
-        lambda: order_place(checkout=checkout, client_ip=client_ip(request=request)),
+        lambda: order_place(
+            checkout=checkout, payment_id=payment.pk, client_ip=client_ip(request=request)
+        ),
     )
 
 

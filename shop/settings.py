@@ -103,6 +103,7 @@ TEMPLATES = [
                 "catalog.context_processors.storefront_navigation",
                 "orders.context_processors.tax_display",
                 "accounts.context_processors.account_menu",
+                "payments.context_processors.payment_mode",
             ],
         },
     },

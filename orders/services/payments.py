@@ -134,6 +134,23 @@ def dispute_assign(*, dispute: Dispute) -> Dispute:
     return dispute
 
 
+def dispute_assign_to(*, dispute: Dispute, seller_order_id: int | None) -> Dispute:
+    """Staff name the seller order a dispute concerns: one of its own order's."""
+    if seller_order_id is not None:
+        order_id = dispute.payment.order_id
+        ours = order_id is not None and (
+            SellerOrder.objects.filter(pk=seller_order_id, order_id=order_id).exists()
+        )
+        if not ours:
+            raise ValidationError(
+                "That seller order is not part of the disputed order.",
+                fields={"seller_order_id": ["Choose one of the order's seller orders."]},
+            )
+    Dispute.objects.filter(pk=dispute.pk).update(seller_order_id=seller_order_id)
+    dispute.seller_order_id = seller_order_id
+    return dispute
+
+
 def payments_reconcile() -> int:
     """Beat: ask the gateway about payments left waiting (webhooks are not guaranteed) and
     settle them. Returns how many were asked about."""

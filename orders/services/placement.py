@@ -309,10 +309,26 @@ def order_place(
         )
     if not IntentStatus(payment.status).funds_an_order:
         if payment_token:
-            payment = payment_confirm(payment=payment, method=payment_token, return_url=return_url)
-        else:
+            payment = payment_confirm(
+                payment=payment,
+                method=payment_token,
+                return_url=return_url or checkout_payment_return_url(checkout=checkout),
+            )
+        elif payment_id not in (None, ""):
             payment = payment_refresh(payment=payment, kind="returned")
+        else:
+            raise ValidationError(
+                "Choose how to pay.", fields={"payment_token": ["Choose how to pay."]}
+            )
     return order_place_paid(checkout=checkout, payment=payment, breakdown=breakdown)
+
+
+def checkout_payment_return_url(*, checkout: Checkout) -> str:
+    """Where the bank's check (3-D Secure) sends a browser back: the storefront's return page,
+    which reads the payment and places the order."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("orders:checkout_payment_return", args=[checkout.token])
 
 
 def _payment_of(checkout: Checkout, breakdown: PriceBreakdown, client_ip: str | None) -> Payment:

@@ -26,6 +26,7 @@ __all__ = [
     "IntentStatus",
     "PaymentGateway",
     "RefundResult",
+    "gateway_describe",
     "gateway_get",
     "gateway_live",
     "payment_method_label",
@@ -35,6 +36,14 @@ __all__ = [
 def gateway_live() -> str:
     """The gateway new payments use."""
     return "stripe" if settings.STRIPE_SECRET_KEY else "test"
+
+
+def gateway_describe() -> str:
+    """Which gateway takes the money, for the startup log and /readyz (never a secret)."""
+    if gateway_live() == "stripe":
+        mode = "live" if settings.STRIPE_SECRET_KEY.startswith(("sk_live", "rk_live")) else "test"
+        return f"Stripe ({mode} keys)"
+    return "the built-in test gateway (no money moves)"
 
 
 def gateway_get(name: str | None = None) -> PaymentGateway:

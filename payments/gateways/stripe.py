@@ -78,13 +78,14 @@ def _call(what: str, operation: Callable[[], Any]) -> Any:
         raise GatewayRefused(str(exc.user_message or exc), code=exc.code or "") from exc
 
 
-def _intent(pi: Any) -> IntentResult:
-    currency = str(pi.currency).upper()
+def _intent(obj: Any) -> IntentResult:
+    pi: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    currency = str(pi["currency"]).upper()
     charge = pi.get("latest_charge")
     card = CardDetails()
     risk_level, risk_score, charge_id = "", None, ""
     if charge is not None and not isinstance(charge, str):
-        charge_id = charge.id
+        charge_id = charge["id"]
         details = (charge.get("payment_method_details") or {}).get("card") or {}
         card = CardDetails(
             brand=details.get("brand") or "",
@@ -101,9 +102,9 @@ def _intent(pi: Any) -> IntentResult:
     next_action = pi.get("next_action") or {}
     redirect = next_action.get("redirect_to_url") or {}
     return IntentResult(
-        reference=pi.id,
-        status=STATUSES.get(pi.status, IntentStatus.NEEDS_METHOD),
-        amount=from_minor(pi.amount, currency),
+        reference=pi["id"],
+        status=STATUSES.get(pi["status"], IntentStatus.NEEDS_METHOD),
+        amount=from_minor(pi["amount"], currency),
         currency=currency,
         amount_capturable=from_minor(pi.get("amount_capturable") or 0, currency),
         amount_received=from_minor(pi.get("amount_received") or 0, currency),
@@ -241,13 +242,14 @@ class StripeGateway:
                 params, options={"idempotency_key": idempotency_key}
             ),
         )
-        status = refund.get("status") or ""
+        data = refund.to_dict()
+        status = data.get("status") or ""
         return RefundResult(
-            reference=refund.id,
-            amount=from_minor(refund.amount, current.currency),
+            reference=data["id"],
+            amount=from_minor(data["amount"], current.currency),
             succeeded=status == "succeeded",
             pending=status in {"pending", "requires_action"},
-            failure_message=refund.get("failure_reason") or "",
+            failure_message=data.get("failure_reason") or "",
         )
 
     def customer_session(self, *, email: str, customer: str = "") -> CustomerSession | None:

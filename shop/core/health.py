@@ -96,9 +96,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
         from catalog.search.opensearch import opensearch_health
 
         results["search"] = opensearch_health()
+    from payments.gateways import gateway_describe
+
     body: dict[str, object] = {
         "status": "ok" if healthy else "degraded" if ready else "unavailable",
         "checks": results,
+        "payments": gateway_describe(),
     }
     if ready:
         backlog = outbox_backlog()
