@@ -8,10 +8,12 @@ from django.template.loader import render_to_string
 
 from orders.links import order_follow_path
 from orders.models import Order
+from orders.selectors import order_refunds
 
 SUBJECTS = {
     "placed": "Your order {number} is confirmed",
     "cancelled": "Your order {number} was cancelled",
+    "refunded": "A refund for your order {number}",
 }
 
 
@@ -29,6 +31,8 @@ def order_email_send(*, order_id: int, kind: str) -> None:
         "order": order,
         "order_url": settings.SITE_URL + order_follow_path(order=order),
     }
+    if kind == "refunded":
+        context["refunds"] = order_refunds(order=order)
     send_mail(
         subject=SUBJECTS[kind].format(number=order.number),
         message=render_to_string(f"emails/order_{kind}.txt", context),

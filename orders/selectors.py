@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from catalog.models import ProductImage
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder, ShippingMethod
+from payments.models import Refund, RefundStatus
 from sellers.models import Seller
 from shop.core.errors import NotFound
 from shop.core.numbers import id_lookup
@@ -159,6 +160,15 @@ def order_detail_for_customer(*, user, order: Order) -> Order:
     if user.is_authenticated and order.user_id == user.pk and _detail_loaded(order):
         return order
     return order_get_for_customer(user=user, number=order.number)
+
+
+def order_refunds(*, order: Order) -> list[Refund]:
+    """The money given back on an order (failed attempts left out), oldest first."""
+    return list(
+        Refund.objects.filter(order_id=order.pk)
+        .exclude(status=RefundStatus.FAILED)
+        .order_by("created_at", "pk")
+    )
 
 
 GUEST_ORDER_NOT_FOUND = "No order matches that order number and email address."

@@ -30,6 +30,7 @@ from orders.selectors import (
     order_guest_token,
     order_list_for_customer,
     order_number_normalise,
+    order_refunds,
     shipping_options,
 )
 from orders.services import (
@@ -289,6 +290,7 @@ def checkout_confirmation(request: HttpRequest, token) -> HttpResponse:
             "order_url": order_url,
             "invoice_url": order_url.rstrip("/") + "/invoice/",
             "payment_method": payment_method_label(gateway=order.payment_gateway),
+            "refunds": order_refunds(order=order),
         },
     )
 
@@ -313,6 +315,7 @@ def _order_page(request: HttpRequest, order: Order, base: str, template: str) ->
             "cancel_url": base + "cancel/",
             "cancellable": order.status in CANCELLABLE,
             "payment_method": payment_method_label(gateway=order.payment_gateway),
+            "refunds": order_refunds(order=order),
         },
     )
 

@@ -50,6 +50,39 @@ def checkout_refresh_hold(*, checkout: Checkout) -> Checkout:
     return checkout
 
 
+def checkout_rehold_what_is_left(*, checkout: Checkout, attempts: int = 3) -> dict[int, int]:
+    """The hold lapsed while the shopper paid: take it again for as much of each line as the
+    warehouses still have. Returns the units per variant that could not be held (sold
+    meanwhile); raises InsufficientStock when none of the cart could be held."""
+    from inventory.services import InsufficientStock
+
+    ordered = {x.variant_id: x.quantity for x in cart_lines(cart=checkout.cart)}
+    short: dict[int, int] = {}
+    refused: InsufficientStock | None = None
+    for _attempt in range(attempts):
+        wanted = {v: q - short.get(v, 0) for v, q in ordered.items() if q > short.get(v, 0)}
+        if not wanted:
+            break
+        try:
+            result = stock_reserve(
+                holder=checkout.holder,
+                lines=[ReserveLine(variant_id=v, quantity=q) for v, q in wanted.items()],
+                destination=_stock_destination(checkout.shipping_address),
+                ttl_seconds=settings.INVENTORY_RESERVATION_TTL_SECONDS,
+            )
+        except InsufficientStock as exc:
+            refused = refused or exc
+            for line in exc.details or []:
+                variant_id = line["variant_id"]
+                left = max(0, min(int(line["available"]), ordered[variant_id]))
+                short[variant_id] = ordered[variant_id] - left
+            continue
+        checkout.reserved_until = result.expires_at
+        checkout.save(update_fields=["reserved_until", "updated_at"])
+        return short
+    raise refused or InsufficientStock([])
+
+
 def checkout_start(*, cart: Cart, user=None, session_key: str = "") -> Checkout:
     """Open the cart's checkout, or reuse its open one, and hold stock for all its lines.
 

@@ -20,6 +20,7 @@ from django.db.models import Sum
 from inventory.services import stock_deallocate_units, stock_return
 from orders.models import Checkout, Order, OrderLine, OrderStatus, SellerOrder
 from orders.services.placement import (
+    ORDER_EMAIL_TASK,
     PAYMENT_RELEASE_UNUSED_TASK,
     PAYMENT_VOID_TASK,
     order_cancel,
@@ -174,6 +175,8 @@ class RefundRequest:
     order_line_id: int
     quantity: int
     restock: bool = True
+    # False for units never allocated (sold while the shopper paid): no stock moves
+    allocated: bool = True
 
 
 def _refunded_units(line_ids: Sequence[int]) -> dict[int, int]:
@@ -230,7 +233,8 @@ def order_refund(
                     f"“{line.product_name}”: at most {left} more can be refunded.",
                     fields={"quantity": [f"At most {left}."]},
                 )
-            _restock(line=line, quantity=request.quantity, restock=request.restock, by=by)
+            if request.allocated:
+                _restock(line=line, quantity=request.quantity, restock=request.restock, by=by)
             specs.append(
                 RefundLineSpec(
                     order_line_id=line.pk,
@@ -254,6 +258,7 @@ def order_refund(
             by=by,
         )
         _refund_status_follow(seller_order=locked, by=by, reason=reason)
+        outbox_enqueue(task=ORDER_EMAIL_TASK, kwargs={"order_id": order.pk, "kind": "refunded"})
     order.refresh_from_db()
     return order
 

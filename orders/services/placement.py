@@ -59,7 +59,7 @@ from orders.models import (
     VoucherRedemption,
 )
 from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
-from orders.selectors import order_detail_attach
+from orders.selectors import order_detail_attach, order_get_for_checkout
 from orders.services.transitions import CANCELLABLE, order_transition_together
 from orders.services.vouchers import voucher_release
 from payments.gateways import IntentStatus
@@ -389,8 +389,10 @@ def order_place_paid(
             f"{payment.amount}; that payment is released. Please review the order again.",
             details={"total": str(breakdown.total)},
         )
+    money_taken = status in (IntentStatus.AUTHORISED, IntentStatus.CAPTURED)
     try:
-        _hold_retake_if_lapsed(checkout)
+        # money taken: what sold meanwhile is refunded below, the rest is placed
+        short = _hold_retake_if_lapsed(checkout, partly=money_taken)
     except InsufficientStock:
         _payment_release_enqueue(payment=payment)
         raise
@@ -411,8 +413,9 @@ def order_place_paid(
                 holder=locked.holder,
                 order_lines=[
                     # variant_id is set: the lines were just made from live variants
-                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=x.quantity)  # type: ignore[arg-type]
+                    AllocateLine(order_line_id=x.pk, variant_id=x.variant_id, quantity=kept)  # type: ignore[arg-type]
                     for x in lines
+                    if (kept := x.quantity - short.get(x.variant_id or 0, 0)) > 0
                 ],
             )
             _voucher_redeem(order=order, breakdown=breakdown)
@@ -425,6 +428,8 @@ def order_place_paid(
                     reason=_paid_reason(payment),
                 )
             payment_link_order(payment=payment, order_id=order.pk)
+            if short:
+                _sold_meanwhile_refund(order=order, seller_orders=seller_orders, short=short)
             hot_execute(_CHECKOUT_PLACED_SQL, [CheckoutStatus.PLACED, order.placed_at, locked.pk])
             cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
             _email_enqueue(order, "placed")
@@ -433,7 +438,43 @@ def order_place_paid(
         raise
     checkout.status = CheckoutStatus.PLACED
     checkout.order = order
+    if short:  # refunds moved statuses: read the detail back
+        return order_get_for_checkout(checkout=checkout) or order
     return order_detail_attach(order=order, seller_orders=seller_orders, lines=lines, events=events)
+
+
+SOLD_MEANWHILE = "Sold out while you paid: refunded automatically."
+
+
+def _sold_meanwhile_refund(
+    *, order: Order, seller_orders: list[SellerOrder], short: dict[int, int]
+) -> None:
+    """Refund the units sold while the shopper paid (never allocated, so no stock moves), and
+    the shipping of a seller order left with nothing to ship; the shopper is told by email."""
+    from orders.services.payments import RefundRequest, order_refund
+
+    for seller_order in seller_orders:
+        lines = list(seller_order.lines.all())
+        requests = [
+            RefundRequest(
+                order_line_id=line.pk,
+                quantity=min(line.quantity, short.get(line.variant_id or 0, 0)),
+                allocated=False,
+            )
+            for line in lines
+            if short.get(line.variant_id or 0)
+        ]
+        if not requests:
+            continue
+        nothing_left = sum(r.quantity for r in requests) == sum(x.quantity for x in lines)
+        seller_order.order = order
+        order_refund(
+            seller_order=seller_order,
+            lines=requests,
+            shipping_amount=seller_order.shipping_total if nothing_left else Decimal("0"),
+            reason=SOLD_MEANWHILE,
+        )
+    logger.warning("Order %s placed without units sold meanwhile: %s", order.number, short)
 
 
 def _paid_reason(payment: Payment) -> str:
@@ -466,14 +507,19 @@ def _hold_extend(checkout: Checkout) -> None:
         stock_reservation_extend(holder=checkout.holder)
 
 
-def _hold_retake_if_lapsed(checkout: Checkout) -> None:
+def _hold_retake_if_lapsed(checkout: Checkout, *, partly: bool) -> dict[int, int]:
     """The shopper paid after the stock hold ran out: take it again, from whichever warehouses
-    have the stock now; raises InsufficientStock when they do not."""
+    have the stock now. With `partly`, as much of each line as is left (returns the units per
+    variant sold meanwhile); else all of it. Raises InsufficientStock when nothing (or, not
+    `partly`, not everything) can be held."""
     if checkout.reserved_until is not None and checkout.reserved_until > timezone.now():
-        return
-    from orders.services.checkout import checkout_refresh_hold
+        return {}
+    from orders.services.checkout import checkout_refresh_hold, checkout_rehold_what_is_left
 
+    if partly:
+        return checkout_rehold_what_is_left(checkout=checkout)
     checkout_refresh_hold(checkout=checkout)
+    return {}
 
 
 def _cancel_locked(

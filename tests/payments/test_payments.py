@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from accounts.services import api_token_create
 from inventory.models import Stock
+from inventory.services import InsufficientStock
 from orders.models import Checkout, Order, OrderStatus, SellerOrder
-from orders.services import order_place
+from orders.services import PaymentActionRequired, order_place
 from orders.services.payments import RefundRequest, order_refund, payments_reconcile
 from payments.gateways import IntentStatus
 from payments.gateways.test import TestGateway
@@ -215,6 +216,79 @@ def test_the_reconciliation_finds_a_settled_payment_no_webhook_reported(market, 
 
 
 # --- refunds -------------------------------------------------------------------------------------
+
+
+def _pay_with_bank_check(market, lines):
+    """A shopper pays with 3-D Secure and their stock hold runs out while they are at the bank."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from inventory.models import Reservation
+
+    checkout = market.ready_checkout(lines=lines)
+    with pytest.raises(PaymentActionRequired):
+        order_place(checkout=checkout, payment_token="tok_3ds")
+    payment = Payment.objects.get(checkout_id=checkout.pk)
+    past = timezone.now() - timedelta(seconds=1)
+    Reservation.objects.filter(holder=checkout.holder).update(expires_at=past)
+    Checkout.objects.filter(pk=checkout.pk).update(reserved_until=past)
+    return Checkout.objects.get(pk=checkout.pk), payment
+
+
+def test_stock_sold_while_the_shopper_paid_is_refunded_and_the_rest_placed(
+    market, mailoutbox, celery_eager, django_capture_on_commit_callbacks
+):
+    checkout, payment = _pay_with_bank_check(market, [(market.a1, 3), (market.b1, 1)])
+    # another buyer takes the lapsed units: 1 of a1 is left, none of b1
+    market.ready_checkout(lines=[(market.a1, 9), (market.b1, 10)])
+    TestGateway().authenticate(reference=payment.reference, succeed=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order = order_place(checkout=checkout, payment_id=payment.pk)
+
+    alpha = order.seller_orders.get(seller=market.alpha)
+    beta = order.seller_orders.get(seller=market.beta)
+    assert (alpha.status, beta.status) == (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+    assert order.status == OrderStatus.PARTIALLY_REFUNDED
+    # hand-computed: 2 x 10.00 + 19% = 23.80 for a1; b1 20.00 + 19% = 23.80 plus its shipping
+    refunds = {r.seller_order_id: r for r in Refund.objects.all()}
+    assert refunds[alpha.pk].amount == Decimal("23.80")
+    assert refunds[beta.pk].amount == Decimal("23.80") + beta.shipping_total
+    assert refunds[beta.pk].shipping_amount == beta.shipping_total
+    a1 = Stock.objects.get(pk=market.stocks[market.a1.pk].pk)
+    b1 = Stock.objects.get(pk=market.stocks[market.b1.pk].pk)
+    assert (a1.allocated, a1.reserved, b1.allocated, b1.reserved) == (1, 9, 0, 10)
+    assert a1.on_hand - a1.allocated - a1.reserved == 0  # nothing sold twice
+    subjects = [m.subject for m in mailoutbox]
+    assert f"A refund for your order {order.number}" in subjects
+    refunded = next(m for m in mailoutbox if m.subject.startswith("A refund"))
+    assert "Sold out while you paid" in refunded.body
+    refunded_total = refunds[alpha.pk].amount + refunds[beta.pk].amount
+    assert Payment.objects.get(pk=payment.pk).amount_refunded == refunded_total
+
+
+def test_stock_kept_elsewhere_after_the_hold_lapsed_places_the_whole_order(market):
+    checkout, payment = _pay_with_bank_check(market, [(market.a1, 2), (market.b1, 1)])
+    TestGateway().authenticate(reference=payment.reference, succeed=True)
+    order = order_place(checkout=checkout, payment_id=payment.pk)
+    assert order.status == OrderStatus.PAID
+    assert not Refund.objects.exists()
+    assert Stock.objects.get(pk=market.stocks[market.a1.pk].pk).allocated == 2
+
+
+def test_nothing_left_after_the_hold_lapsed_places_nothing_and_releases_the_payment(
+    market, celery_eager, django_capture_on_commit_callbacks
+):
+    checkout, payment = _pay_with_bank_check(market, [(market.b1, 2)])
+    market.ready_checkout(lines=[(market.b1, 10)])
+    TestGateway().authenticate(reference=payment.reference, succeed=True)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(InsufficientStock):
+        order_place(checkout=checkout, payment_id=payment.pk)
+    assert not Order.objects.exists()
+    payment.refresh_from_db()  # the money was taken at the bank's check: all of it goes back
+    assert payment.status == IntentStatus.CAPTURED
+    assert payment.amount_refunded == payment.amount
 
 
 def test_refunds_never_give_back_more_units_or_shipping_than_were_bought(market):
