@@ -10,7 +10,7 @@ from django.db.models import CharField, Prefetch, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
-from inventory.selectors import variant_availability
+from inventory.selectors import variant_supply
 from orders.pricing import (
     LinePrice,
     PriceBreakdown,
@@ -85,10 +85,11 @@ class CartLineView:
     line: CartLine
     price: LinePrice
     available: int
+    backorderable: bool = False  # may be bought past `available` (inventory.variant_supply)
 
     @property
     def low_stock(self) -> bool:
-        return self.available < self.line.quantity + 5
+        return not self.backorderable and self.available < self.line.quantity + 5
 
 
 @dataclass
@@ -125,12 +126,20 @@ def cart_view(
         currency=settings.SHOP_CURRENCY,
     )
     prices = {p.variant.pk: p for p in totals.lines}
-    available = variant_availability(
+    supply = variant_supply(
         variant_ids=[x.variant_id for x in lines], holders=cart_checkout_holders(cart=cart)
     )
     return CartView(
         cart,
-        [CartLineView(x, prices[x.variant_id], available[x.variant_id]) for x in lines],
+        [
+            CartLineView(
+                x,
+                prices[x.variant_id],
+                supply[x.variant_id].available,
+                supply[x.variant_id].backorderable,
+            )
+            for x in lines
+        ],
         saved,
         totals,
     )

@@ -28,6 +28,9 @@ class CartLineSerializer(serializers.Serializer):
     available = IntegerApiField(
         help_text="Units this cart can have (its own checkout hold counts as its own)."
     )
+    backorderable = serializers.BooleanField(
+        help_text="More than `available` may be bought: the rest ships on backorder."
+    )
     price = LinePriceSerializer()
 
     @extend_schema_field(OpenApiTypes.URI)

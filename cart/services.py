@@ -18,7 +18,7 @@ from catalog.selectors import (
     variant_price_current,
     variant_queryset_priced,
 )
-from inventory.selectors import variant_availability
+from inventory.selectors import variant_supply
 from orders.pricing import voucher_get_usable
 from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
@@ -66,10 +66,11 @@ def _quantity_check(*, variant: ProductVariant, quantity: int, cart: Cart | None
             f"You can buy at most {limit} of “{variant.product.name}” per order.",
             fields={"quantity": [f"At most {limit}."]},
         )
-    if variant.allow_backorder:
-        return limit
     holders = cart_checkout_holders(cart=cart) if cart is not None else ()
-    available = variant_availability(variant_ids=[variant.pk], holders=holders)[variant.pk]
+    supply = variant_supply(variant_ids=[variant.pk], holders=holders)[variant.pk]
+    if supply.backorderable:
+        return limit
+    available = supply.available
     if quantity > available:
         message = (
             f"“{variant.product.name}” is out of stock."
@@ -223,7 +224,7 @@ def _merge_lines(*, source: Cart, target: Cart) -> list[str]:
     notes: list[str] = []
     incoming = list(source.lines.select_related("variant__product"))
     existing = {line.variant_id: line for line in target.lines.all()}
-    available = variant_availability(variant_ids=[line.variant_id for line in incoming])
+    supply = variant_supply(variant_ids=[line.variant_id for line in incoming])
     for line in incoming:
         variant = line.variant
         public = product_queryset_public().filter(pk=variant.product_id).exists()
@@ -233,8 +234,8 @@ def _merge_lines(*, source: Cart, target: Cart) -> list[str]:
         current = existing.get(line.variant_id)
         wanted = line.quantity + (current.quantity if current else 0)
         cap = variant.max_quantity_per_order
-        if not variant.allow_backorder:
-            cap = min(cap, available[line.variant_id])
+        if not supply[line.variant_id].backorderable:
+            cap = min(cap, supply[line.variant_id].available)
         quantity = min(wanted, cap)
         if quantity < wanted:
             notes.append(f"“{variant.product.name}”: quantity reduced to {quantity}.")

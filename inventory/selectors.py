@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.postgres.aggregates import BoolOr
 from django.db.models import (
     BooleanField,
     Count,
@@ -73,40 +74,67 @@ def _sellable_stocks() -> QuerySet[Stock]:
     )
 
 
+@dataclass(frozen=True)
+class VariantSupply:
+    """What a shopper may buy of a variant now: `available` units, or any number when
+    `backorderable` (a sellable stock row of it takes backorders). The variant's own backorder
+    flag alone does not decide: without such a row nothing can be reserved at checkout."""
+
+    available: int
+    backorderable: bool
+
+
+def variant_supply(
+    *,
+    variant_ids: Sequence[int],
+    now: datetime | None = None,
+    holders: QuerySet | Sequence[str] = (),
+) -> dict[int, VariantSupply]:
+    """Per variant (nothing for variants without stock): one query; with `holders` (the
+    shopper's own checkout holds, a list or a queryset of holder strings) their live
+    reservations count as the shopper's, not as taken: one more query."""
+    at = now or timezone.now()
+    rows = (
+        _sellable_stocks()
+        .filter(variant_id__in=list(variant_ids))
+        .order_by()
+        .values("variant_id")
+        .annotate(
+            total=Sum(stock_available_expression(now=at)), backorder=BoolOr("backorder_allowed")
+        )
+        .values_list("variant_id", "total", "backorder")
+    )
+    totals = {variant_id: (total, backorder) for variant_id, total, backorder in rows}
+    own: dict[int, int] = {}
+    if isinstance(holders, QuerySet) or holders:
+        own = dict(
+            Reservation.objects.filter(
+                holder__in=holders,
+                expires_at__gt=at,
+                stock__in=_sellable_stocks().filter(variant_id__in=list(variant_ids)),
+            )
+            .order_by()
+            .values("stock__variant_id")
+            .annotate(total=Sum("quantity"))
+            .values_list("stock__variant_id", "total")
+        )
+    supply = {}
+    for variant_id in variant_ids:
+        total, backorder = totals.get(variant_id, (0, False))
+        supply[variant_id] = VariantSupply(total + own.get(variant_id, 0), bool(backorder))
+    return supply
+
+
 def variant_availability(
     *,
     variant_ids: Sequence[int],
     now: datetime | None = None,
     holders: QuerySet | Sequence[str] = (),
 ) -> dict[int, int]:
-    """Units a shopper can buy now per variant (0 for variants without stock). One query; with
-    `holders` (the shopper's own checkout holds, a list or a queryset of holder strings) their
-    live reservations count as the shopper's, not as taken: one more query."""
-    at = now or timezone.now()
-    totals = dict(
-        _sellable_stocks()
-        .filter(variant_id__in=list(variant_ids))
-        .order_by()
-        .values("variant_id")
-        .annotate(total=Sum(stock_available_expression(now=at)))
-        .values_list("variant_id", "total")
-    )
-    if not isinstance(holders, QuerySet) and not holders:
-        return {variant_id: totals.get(variant_id, 0) for variant_id in variant_ids}
-    own = dict(
-        Reservation.objects.filter(
-            holder__in=holders,
-            expires_at__gt=at,
-            stock__in=_sellable_stocks().filter(variant_id__in=list(variant_ids)),
-        )
-        .order_by()
-        .values("stock__variant_id")
-        .annotate(total=Sum("quantity"))
-        .values_list("stock__variant_id", "total")
-    )
-    return {
-        variant_id: totals.get(variant_id, 0) + own.get(variant_id, 0) for variant_id in variant_ids
-    }
+    """Units a shopper can buy now per variant (0 for variants without stock); see
+    `variant_supply`, which also says which variants take backorders."""
+    supply = variant_supply(variant_ids=variant_ids, now=now, holders=holders)
+    return {variant_id: s.available for variant_id, s in supply.items()}
 
 
 def variant_available_subquery(*, variant_ref: str = "pk", now: datetime | None = None) -> Coalesce:
