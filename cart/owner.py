@@ -1,12 +1,15 @@
-"""Whose cart an API request is about: the signed-in user's, or a guest's named by the
-`X-Cart-Token` header (the token `POST /api/v1/carts/` hands out; no account needed). The cart
-and checkout API views resolve it here, once."""
+"""Whose cart a request is about: the signed-in user's, or a guest's. API requests name a guest's
+cart with the `X-Cart-Token` header (the token `POST /api/v1/carts/` hands out; no account
+needed); storefront requests keep its key in the session. The cart and checkout views of both
+faces resolve it here, once."""
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 
+from django.http import HttpRequest
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -14,6 +17,27 @@ from cart.models import Cart
 from cart.selectors import cart_for_owner
 from cart.services import cart_get_or_create
 from shop.core.errors import NotFound
+
+SESSION_CART_KEY = "cart_key"
+
+
+def cart_session_key(request: HttpRequest, *, create: bool = False) -> str:
+    """The anonymous cart's key. Kept in the session's data (not the session id, which Django
+    rotates at sign-in) so the merge at sign-in can still find the cart."""
+    key = request.session.get(SESSION_CART_KEY, "")
+    if not key and create:
+        key = secrets.token_urlsafe(24)
+        request.session[SESSION_CART_KEY] = key
+    return key
+
+
+def request_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
+    user = request.user if request.user.is_authenticated else None
+    key = "" if user else cart_session_key(request, create=create)
+    if create:
+        return cart_get_or_create(user=user, session_key=key)
+    return cart_for_owner(user=user, session_key=key)
+
 
 CART_TOKEN_HEADER = "X-Cart-Token"  # noqa: S105 - a header name
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")

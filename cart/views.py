@@ -4,8 +4,6 @@ Every form works without JavaScript; with it, static/js/cart.js posts the same f
 
 from __future__ import annotations
 
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,11 +12,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from cart.models import Cart
-from cart.selectors import cart_for_owner, cart_get_by_share_token, cart_view, wishlist_items
+from cart.owner import request_cart
+from cart.selectors import cart_get_by_share_token, cart_view, wishlist_items
 from cart.services import (
     cart_copy_shared,
-    cart_get_or_create,
     cart_line_add,
     cart_line_move_to_wishlist,
     cart_line_remove,
@@ -30,26 +27,6 @@ from cart.services import (
     wishlist_remove,
 )
 from shop.core.errors import NotFound, ServiceError
-
-SESSION_CART_KEY = "cart_key"
-
-
-def cart_session_key(request: HttpRequest, *, create: bool = False) -> str:
-    """The anonymous cart's key. Kept in the session's data (not the session id, which Django
-    rotates at sign-in) so the merge at sign-in can still find the cart."""
-    key = request.session.get(SESSION_CART_KEY, "")
-    if not key and create:
-        key = secrets.token_urlsafe(24)
-        request.session[SESSION_CART_KEY] = key
-    return key
-
-
-def request_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
-    user = request.user if request.user.is_authenticated else None
-    key = "" if user else cart_session_key(request, create=create)
-    if create:
-        return cart_get_or_create(user=user, session_key=key)
-    return cart_for_owner(user=user, session_key=key)
 
 
 def _is_fetch(request: HttpRequest) -> bool:

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import AddressForm
 from accounts.selectors import address_list_for_user
 from accounts.services import ADDRESS_FIELDS
-from cart.views import cart_session_key, request_cart
+from cart.owner import cart_session_key, request_cart
 from inventory.services import InsufficientStock
 from orders.links import order_follow_path
 from orders.models import Checkout, CheckoutStatus, Order
