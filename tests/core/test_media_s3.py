@@ -109,3 +109,14 @@ def test_check_fails_on_a_bad_endpoint_and_deploy_check_on_a_missing_bucket(
 
 def test_local_media_needs_no_check(settings):
     assert run_checks(include_deployment_checks=True, tags=["files"]) == []
+
+
+def test_check_fails_when_the_s3_libraries_are_missing(s3_server, aws_keys, settings, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "boto3", None)  # `import boto3` raises ImportError
+    settings.STORAGES = _s3_storages(s3_server)
+    errors = run_checks(tags=["files"])
+    assert errors and {e.id for e in errors} == {"shop.E001"}
+    assert "boto3 cannot be imported" in errors[0].msg
+    assert "make install" in errors[0].hint
