@@ -84,8 +84,8 @@ class OrderAdmin(RecordAdmin):
     """A record: no add, no delete, no field edited. Status moves only through the order
     services (the cancel action calls `order_cancel`)."""
 
-    list_display = ["number", "email", "status", "total", "currency", "placed_at"]
-    list_filter = ["status"]
+    list_display = ["number", "email", "status", "fraud_status", "total", "currency", "placed_at"]
+    list_filter = ["status", "fraud_status"]
     search_fields = ["number", "email"]
     date_hierarchy = "placed_at"
     list_select_related = ["user"]
