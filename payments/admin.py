@@ -315,7 +315,7 @@ class FraudCheckAdmin(RecordAdmin):
         from orders.models import Order
         from orders.services.fraud import order_fraud_review
 
-        if not self.has_view_permission(request):
+        if not self.has_change_permission(request):
             raise PermissionDenied
         check = get_object_or_404(FraudCheck, pk=pk)
         order = get_object_or_404(Order, pk=check.order_id)

@@ -222,6 +222,20 @@ def test_a_decision_without_a_note_or_a_choice_changes_nothing(
     assert FraudCheck.objects.get(pk=check.pk).status == FraudCheckStatus.REVIEW
 
 
+def test_staff_who_may_only_look_cannot_decide(market, celery_eager, review_weights, client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_fraudcheck"))
+    client.force_login(viewer)
+    order = place(market)
+    check = FraudCheck.objects.get(order_id=order.pk)
+    url = reverse("admin:payments_fraudcheck_decide", args=[check.pk])
+    assert client.get(reverse("admin:payments_fraudcheck_changelist")).status_code == 200
+    assert client.post(url, {"note": "Fine.", "decision": "Approve"}).status_code == 403
+    assert Order.objects.get(pk=order.pk).fraud_status == FraudStatus.REVIEW
+
+
 def test_rejecting_an_order_refunded_in_part_refunds_the_rest(
     market, celery_eager, review_weights, django_capture_on_commit_callbacks
 ):
