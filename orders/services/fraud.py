@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import Q
 
 from orders.models import FraudStatus, Order, OrderStatus
 from orders.services.payments import order_refund_rest
@@ -53,16 +52,7 @@ _FRAUD_STATUS_OF: dict[str, str] = {
 
 
 def order_fraud_facts(*, order: Order) -> OrderFacts:
-    """What orders knows of the order for the rules: amount, destination, who, their history."""
-    customer = Q(email__iexact=order.email)
-    if order.user_id is not None:
-        customer |= Q(user_id=order.user_id)
-    previous = (
-        Order.objects.filter(customer, placed_at__lt=order.placed_at, currency=order.currency)
-        .exclude(pk=order.pk)
-        .filter(status__in=[s for s in OrderStatus if s not in _NOT_CHECKED])
-        .values_list("total", flat=True)
-    )
+    """What orders knows of the order for the rules: amount, destination, who."""
     return OrderFacts(
         order_id=order.pk,
         checkout_id=order.checkout_id,
@@ -73,7 +63,6 @@ def order_fraud_facts(*, order: Order) -> OrderFacts:
         user_id=order.user_id,
         email=order.email,
         account_created_at=order.user.date_joined if order.user is not None else None,
-        previous_amounts=tuple(previous),
     )
 
 

@@ -19,6 +19,7 @@ from orders.services.placement import ORDER_FRAUD_CHECK_TASK
 from orders.tasks import order_fraud_check_task
 from payments.gateways.test import TestGateway
 from payments.models import FraudCheck, FraudCheckStatus, FraudOutcome, Payment
+from payments.services.fraud import fraud_facts
 from sellers.models import MemberRole
 from shop.core.errors import ValidationError
 from shop.core.outbox import OutboxMessage
@@ -93,12 +94,29 @@ def test_velocity_and_history_are_counted_from_earlier_paid_orders(market, celer
     assert check.rules.get(rule="velocity_ip").reason.startswith(f"3 other paid orders from {IP}")
     assert (check.score, check.status) == (80, FraudCheckStatus.REVIEW)
     assert fourth.fraud_status == FraudStatus.REVIEW
-    # the history is the customer's earlier paid orders; a similar amount does not trip
+    # the history is what the customer paid for earlier orders; a similar amount does not trip
     assert not check.rules.get(rule="amount_above_history").tripped
     earlier = Order.objects.filter(user=user).exclude(pk=fourth.pk).order_by("pk")
-    facts = order_fraud_facts(order=Order.objects.select_related("user").get(pk=fourth.pk))
-    assert sorted(facts.previous_amounts) == sorted(o.total for o in earlier)
-    assert facts.account_created_at == user.date_joined
+    facts = fraud_facts(
+        order=order_fraud_facts(order=Order.objects.select_related("user").get(pk=fourth.pk)),
+        payment=Payment.objects.get(order_id=fourth.pk),
+    )
+    assert facts.previous_amounts == tuple(o.total for o in earlier)
+    assert facts.order.account_created_at == user.date_joined
+    assert (facts.orders_by_customer, facts.orders_by_ip, facts.orders_by_card) == (3, 3, 3)
+
+
+def test_an_order_five_times_the_customers_usual_is_held(market, celery_eager):
+    user = UserFactory()
+    usual = [place(market, user=user) for _ in range(2)]
+    big = place(market, user=user, lines=[(market.b1, 5)])
+    assert big.total >= 5 * sum(o.total for o in usual) / 2
+    check = FraudCheck.objects.get(order_id=big.pk)
+    assert tripped(check) == {"amount_above_history", "country_mismatch"}
+    assert big.fraud_status == FraudStatus.REVIEW
+    # another customer's history is not this one's
+    stranger = place(market, lines=[(market.b1, 4)])
+    assert "amount_above_history" not in tripped(FraudCheck.objects.get(order_id=stranger.pk))
 
 
 def test_declined_attempts_before_paying_count(market, celery_eager):
@@ -157,6 +175,8 @@ def test_the_queue_lists_orders_in_review_and_shows_their_reasons(
     assert f"order {held.pk}" in queue and queue.count("Approve or reject") == 1
     everything = staff_client.get(reverse("admin:payments_fraudcheck_changelist") + "?status=all")
     assert everything.content.decode().count('class="field-score"') == 2
+    order_page = staff_client.get(reverse("admin:orders_order_change", args=[held.pk]))
+    assert f"score {check.score}, review" in order_page.content.decode()
     page = staff_client.get(reverse("admin:payments_fraudcheck_decide", args=[check.pk]))
     assert page.status_code == 200
     assert "Shipping to DE; the card&#x27;s issuing country is US." in page.content.decode()

@@ -26,8 +26,8 @@ QUIET = FraudFacts(
         user_id=7,
         email="ada@example.com",
         account_created_at=PLACED - timedelta(days=400),
-        previous_amounts=(Decimal("35.00"), Decimal("45.00")),
     ),
+    previous_amounts=(Decimal("35.00"), Decimal("45.00")),
     client_ip="203.0.113.9",
     card_fingerprint="fp_1",
     card_country="DE",
@@ -36,8 +36,9 @@ QUIET = FraudFacts(
 )
 
 
-def order(**changes) -> FraudFacts:
-    return replace(QUIET, order=replace(QUIET.order, **changes))
+def order(previous_amounts=None, **changes) -> FraudFacts:
+    facts = replace(QUIET, order=replace(QUIET.order, **changes))
+    return facts if previous_amounts is None else replace(facts, previous_amounts=previous_amounts)
 
 
 # rule -> (facts that trip it, facts just short of it), with the default settings
