@@ -397,10 +397,15 @@ def seller_orders_to_ship(*, seller: Seller, now: datetime | None = None) -> Que
 
 
 def seller_orders_to_ship_counts(*, seller: Seller, now: datetime | None = None) -> dict[str, int]:
-    """{"total": orders to ship, "late": of which past their ship-by time}. One query."""
+    """{"total": orders to ship, "late": of which past their ship-by time, "on_hold": of which
+    the fraud check has not approved}. One query."""
     now = now or timezone.now()
     return (
         SellerOrder.objects.filter(seller=seller, status__in=TO_SHIP_STATUSES)
         .alias(ship_by=handling_deadline_expression())
-        .aggregate(total=Count("pk"), late=Count("pk", filter=Q(ship_by__lt=now)))
+        .aggregate(
+            total=Count("pk"),
+            late=Count("pk", filter=Q(ship_by__lt=now)),
+            on_hold=Count("pk", filter=ON_HOLD),
+        )
     )

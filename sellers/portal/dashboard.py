@@ -66,10 +66,8 @@ def home(request: HttpRequest, membership: SellerMember) -> HttpResponse:
     seller = membership.seller
     now = timezone.now()
     low_stock = stock_low_for_seller(seller=seller, now=now)
-    to_ship = list(seller_orders_to_ship(seller=seller, now=now)[:PANEL_ROWS])
     extra: dict[str, object] = {
-        "to_ship": to_ship,
-        "to_ship_held": any(so.on_hold for so in to_ship),
+        "to_ship": seller_orders_to_ship(seller=seller, now=now)[:PANEL_ROWS],
         "to_ship_counts": seller_orders_to_ship_counts(seller=seller, now=now),
         "low_stock": low_stock[:PANEL_ROWS],
         "low_stock_count": low_stock.count(),

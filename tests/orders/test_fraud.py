@@ -288,9 +288,13 @@ def test_the_seller_sees_on_hold_without_reasons(market, celery_eager, review_we
     for secret in ("country", "score", "fraud", "review"):
         assert secret not in page.split('id="ship-heading"')[1].split("</section>")[0].lower()
 
+    assert "still checking the order" in page
+
     order_fraud_review(check=check, approve=True, by=None, note="Fine.")
-    page = client.get(reverse("portal:home")).content.decode()
+    response = client.get(reverse("portal:home"))
+    page = response.content.decode()
     assert held.number in page and "On hold" not in page
+    assert response.context["to_ship_counts"]["on_hold"] == 0
 
 
 def test_the_shopper_sees_nothing_of_the_check(market, celery_eager, review_weights):
