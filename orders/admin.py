@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django_countries import countries
 
 from orders.models import (
@@ -84,13 +85,26 @@ class OrderAdmin(RecordAdmin):
     """A record: no add, no delete, no field edited. Status moves only through the order
     services (the cancel action calls `order_cancel`)."""
 
-    list_display = ["number", "email", "status", "total", "currency", "placed_at"]
-    list_filter = ["status"]
+    list_display = ["number", "email", "status", "fraud_status", "total", "currency", "placed_at"]
+    list_filter = ["status", "fraud_status"]
     search_fields = ["number", "email"]
     date_hierarchy = "placed_at"
     list_select_related = ["user"]
     inlines = [SellerOrderInline, OrderLineInline, OrderEventInline]
     actions = ["cancel_orders"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "fraud_check"]
+
+    @admin.display(description="fraud check")
+    def fraud_check(self, order: Order) -> str:
+        from payments.models import FraudCheck
+
+        check = FraudCheck.objects.filter(order_id=order.pk).first()
+        if check is None:
+            return "not checked yet"
+        url = reverse("admin:payments_fraudcheck_change", args=[check.pk])
+        return format_html('<a href="{}">score {}, {}</a>', url, check.score, check.status)
 
     @admin.action(description="Cancel selected orders (releases stock, voids payment)")
     def cancel_orders(self, request, queryset):

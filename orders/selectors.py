@@ -34,7 +34,15 @@ from django.db.models.functions import Coalesce, NullIf, Round, TruncDate
 from django.utils import timezone
 
 from catalog.models import ProductImage
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder, ShippingMethod
+from orders.models import (
+    FraudStatus,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    SellerOrder,
+    ShippingMethod,
+)
 from payments.models import Refund, RefundStatus
 from sellers.models import Seller
 from shop.core.errors import NotFound
@@ -369,24 +377,35 @@ def seller_earnings_unpaid(*, seller: Seller) -> Earnings:
     )
 
 
+# a seller order whose order the fraud check has not approved (yet) is on hold: not to ship
+ON_HOLD = ~Q(order__fraud_status=FraudStatus.APPROVED)
+
+
 def seller_orders_to_ship(*, seller: Seller, now: datetime | None = None) -> QuerySet[SellerOrder]:
-    """Paid, not fully shipped seller orders, the most overdue first, with `ship_by` and
-    `is_late` (ship_by passed)."""
+    """Paid, not fully shipped seller orders, the most overdue first, with `ship_by`, `late`
+    (ship_by passed) and `on_hold` (the order's fraud check has not approved it: not to be
+    shipped yet; why is never the seller's to see)."""
     now = now or timezone.now()
     return (
         SellerOrder.objects.filter(seller=seller, status__in=TO_SHIP_STATUSES)
         .select_related("order")
         .annotate(ship_by=handling_deadline_expression())
         .annotate(late=ExpressionWrapper(Q(ship_by__lt=now), output_field=BooleanField()))
+        .annotate(on_hold=ExpressionWrapper(ON_HOLD, output_field=BooleanField()))
         .order_by("ship_by", "pk")
     )
 
 
 def seller_orders_to_ship_counts(*, seller: Seller, now: datetime | None = None) -> dict[str, int]:
-    """{"total": orders to ship, "late": of which past their ship-by time}. One query."""
+    """{"total": orders to ship, "late": of which past their ship-by time, "on_hold": of which
+    the fraud check has not approved}. One query."""
     now = now or timezone.now()
     return (
         SellerOrder.objects.filter(seller=seller, status__in=TO_SHIP_STATUSES)
         .alias(ship_by=handling_deadline_expression())
-        .aggregate(total=Count("pk"), late=Count("pk", filter=Q(ship_by__lt=now)))
+        .aggregate(
+            total=Count("pk"),
+            late=Count("pk", filter=Q(ship_by__lt=now)),
+            on_hold=Count("pk", filter=ON_HOLD),
+        )
     )

@@ -4,11 +4,21 @@ test gateway's intents. Records, never edited; actions go through the services."
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from payments.gateways.test import TestGateway
 from payments.models import (
     Dispute,
+    FraudCheck,
+    FraudCheckEvent,
+    FraudCheckStatus,
+    FraudRuleResult,
     Payment,
     PaymentEvent,
     Refund,
@@ -217,3 +227,126 @@ class TestIntentAdmin(ReadOnlyAdmin):
     @admin.action(description="The bank returns these processing payments")
     def settle_returned(self, request, queryset):
         self._settle(request, queryset, False)
+
+
+# --- fraud checks: the review queue -------------------------------------------------------------
+
+
+class FraudRuleResultInline(_ReadOnlyInline):
+    model = FraudRuleResult
+    fields = readonly_fields = ("rule", "tripped", "weight", "reason")
+
+
+class FraudCheckEventInline(_ReadOnlyInline):
+    model = FraudCheckEvent
+    fields = readonly_fields = ("created_at", "kind", "actor", "score", "status", "note")
+
+
+class FraudQueueFilter(admin.SimpleListFilter):
+    """The queue by default: checks waiting for staff, oldest first."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [*FraudCheckStatus.choices, ("all", "All")]
+
+    def value(self):
+        return super().value() or FraudCheckStatus.REVIEW
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+class FraudDecisionForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=2000,
+        help_text="Why: kept in the check's history.",
+    )
+
+
+@admin.register(FraudCheck)
+class FraudCheckAdmin(RecordAdmin):
+    """The fraud review queue: orders the rules held for review, to approve or reject with a
+    note (through `orders.services.fraud.order_fraud_review`); every other check, for the
+    record."""
+
+    list_display = ["id", "order_link", "score", "outcome", "status", "created_at", "decide"]
+    list_filter = [FraudQueueFilter, "outcome"]
+    search_fields = ["=order_id"]
+    inlines = [FraudRuleResultInline, FraudCheckEventInline]
+    change_form_template = "admin/payments/fraudcheck/change_form.html"
+    ordering = ["created_at", "id"]  # a queue: the longest waiting first
+
+    @admin.display(description="order")
+    def order_link(self, check: FraudCheck) -> str:
+        url = reverse("admin:orders_order_change", args=[check.order_id])
+        return format_html('<a href="{}">order {}</a>', url, check.order_id)
+
+    @admin.display(description="")
+    def decide(self, check: FraudCheck) -> str:
+        if check.status != FraudCheckStatus.REVIEW:
+            return ""
+        url = reverse("admin:payments_fraudcheck_decide", args=[check.pk])
+        return format_html('<a href="{}">Approve or reject…</a>', url)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<id:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="payments_fraudcheck_decide",
+            )
+        ]
+        return own + super().get_urls()
+
+    def decide_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from orders.models import Order
+        from orders.services.fraud import order_fraud_review
+
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        check = get_object_or_404(FraudCheck, pk=pk)
+        order = get_object_or_404(Order, pk=check.order_id)
+        form = FraudDecisionForm(request.POST or None)
+        decision = request.POST.get("decision")
+        if request.method == "POST" and decision not in ("Approve", "Reject"):
+            form.add_error(None, "Choose Approve or Reject.")
+        if request.method == "POST" and form.is_valid():
+            approve = decision == "Approve"
+            try:
+                order_fraud_review(
+                    check=check, approve=approve, by=request.user, note=form.cleaned_data["note"]
+                )
+            except ServiceError as exc:
+                messages.error(request, f"Nothing was changed: {exc.message}")
+            else:
+                messages.success(
+                    request,
+                    f"Order {order.number} approved: its sellers may ship it."
+                    if approve
+                    else f"Order {order.number} rejected: cancelled and refunded.",
+                )
+                return redirect("admin:payments_fraudcheck_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Fraud check of order {order.number}",
+            "check": check,
+            "order": order,
+            "form": form,
+            "review_score": settings.FRAUD_REVIEW_SCORE,
+            "reject_score": settings.FRAUD_REJECT_SCORE,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/payments/fraudcheck/decide.html", context)

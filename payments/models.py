@@ -54,6 +54,8 @@ class Payment(BaseModel):
     card_last4 = models.CharField(max_length=4, blank=True)
     card_country = models.CharField(max_length=2, blank=True)
     card_fingerprint = models.CharField(max_length=100, blank=True, db_index=True)
+    # the country of the billing address the shopper gave, when the gateway has one
+    billing_country = models.CharField(max_length=2, blank=True)
     risk_level = models.CharField(max_length=20, blank=True)
     risk_score = models.PositiveSmallIntegerField(null=True, blank=True)
     charge_reference = models.CharField(max_length=100, blank=True)
@@ -212,6 +214,86 @@ class Dispute(BaseModel):
 
     def __str__(self) -> str:
         return f"dispute {self.reference} ({self.status})"
+
+
+# --- fraud checks (payments.services.fraud; docs/fraud.md) ----------------------------------------
+
+
+class FraudOutcome(models.TextChoices):
+    """What the rules say: the score against the thresholds in settings."""
+
+    APPROVE = "approve", "Approve"
+    REVIEW = "review", "Review"
+    REJECT = "reject", "Reject"
+
+
+class FraudCheckStatus(models.TextChoices):
+    """Where a check stands: decided by the rules, or waiting for staff (the review queue)."""
+
+    REVIEW = "review", "Waiting for review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class FraudCheck(BaseModel):
+    """The fraud check of one paid order: its score, what the rules said, every rule's reason
+    and weight (`rules`), and where it stands (`status`; staff decide those in review). The
+    order's own `fraud_status` follows it, set by orders in the same transaction."""
+
+    order_id = models.BigIntegerField(unique=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="fraud_checks"
+    )
+    score = models.IntegerField()
+    outcome = models.CharField(max_length=10, choices=FraudOutcome.choices)
+    status = models.CharField(max_length=10, choices=FraudCheckStatus.choices, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"fraud check of order {self.order_id}: {self.score} ({self.status})"
+
+
+class FraudRuleResult(models.Model):
+    """One rule's verdict in a check: whether it tripped, the weight it added, and why."""
+
+    fraud_check = models.ForeignKey(FraudCheck, on_delete=models.CASCADE, related_name="rules")
+    rule = models.CharField(max_length=40)
+    tripped = models.BooleanField()
+    weight = models.IntegerField()
+    reason = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.weight}"
+
+
+class FraudCheckEvent(models.Model):
+    """What happened to a check, in order, never edited: scored, scored again (an early fraud
+    warning), approved or rejected by staff with their note."""
+
+    fraud_check = models.ForeignKey(FraudCheck, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    score = models.IntegerField()
+    status = models.CharField(max_length=10, choices=FraudCheckStatus.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.fraud_check_id}: {self.kind}"
 
 
 class TestIntent(models.Model):

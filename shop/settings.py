@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -400,6 +401,29 @@ CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
     "task": "orders.tasks.payments_reconcile_task",
     "schedule": 120.0,
 }
+
+# --- Fraud checks: every paid order is scored before a seller may ship it (docs/fraud.md) -------
+# A score at or above FRAUD_REVIEW_SCORE holds the order for staff review; at or above
+# FRAUD_REJECT_SCORE it is cancelled and refunded. Each tripped rule adds its weight
+# (FRAUD_WEIGHTS, JSON, overrides some: {"country_mismatch": 10}).
+FRAUD_REVIEW_SCORE = int(os.environ.get("FRAUD_REVIEW_SCORE", "50"))
+FRAUD_REJECT_SCORE = int(os.environ.get("FRAUD_REJECT_SCORE", "100"))
+if not 0 < FRAUD_REVIEW_SCORE <= FRAUD_REJECT_SCORE:
+    raise RuntimeError("FRAUD_REVIEW_SCORE must be above 0 and at most FRAUD_REJECT_SCORE.")
+FRAUD_WEIGHTS: dict[str, int] = json.loads(os.environ.get("FRAUD_WEIGHTS", "") or "{}")
+# Velocity: more paid orders than this per customer, client address or card in the window trips
+FRAUD_VELOCITY_WINDOW_SECONDS = int(os.environ.get("FRAUD_VELOCITY_WINDOW_SECONDS", "3600"))
+FRAUD_VELOCITY_CUSTOMER = int(os.environ.get("FRAUD_VELOCITY_CUSTOMER", "3"))
+FRAUD_VELOCITY_IP = int(os.environ.get("FRAUD_VELOCITY_IP", "5"))
+FRAUD_VELOCITY_CARD = int(os.environ.get("FRAUD_VELOCITY_CARD", "3"))
+# An order this many times the customer's average paid order (with enough history) trips
+FRAUD_HISTORY_FACTOR = Decimal(os.environ.get("FRAUD_HISTORY_FACTOR", "5"))
+FRAUD_HISTORY_MIN_ORDERS = int(os.environ.get("FRAUD_HISTORY_MIN_ORDERS", "2"))
+# An account younger than this placing an order of at least this amount trips
+FRAUD_NEW_ACCOUNT_DAYS = int(os.environ.get("FRAUD_NEW_ACCOUNT_DAYS", "7"))
+FRAUD_HIGH_VALUE = Decimal(os.environ.get("FRAUD_HIGH_VALUE", "500"))
+# Declined payment attempts (this checkout's, and the customer's in the velocity window)
+FRAUD_FAILED_ATTEMPTS = int(os.environ.get("FRAUD_FAILED_ATTEMPTS", "3"))
 
 # --- Marketplace rules ------------------------------------------------------------------
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")

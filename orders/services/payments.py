@@ -21,6 +21,7 @@ from inventory.services import stock_deallocate_units, stock_return
 from orders.models import Checkout, Order, OrderLine, OrderStatus, SellerOrder
 from orders.services.placement import (
     ORDER_EMAIL_TASK,
+    ORDER_FRAUD_CHECK_TASK,
     PAYMENT_RELEASE_UNUSED_TASK,
     PAYMENT_VOID_TASK,
     order_cancel,
@@ -45,6 +46,8 @@ from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 CENT = Decimal("0.01")
+# the card issuer warned of fraud: the order's fraud check scores it again (orders.services.fraud)
+ORDER_FRAUD_WARNING_TASK = "orders.tasks.order_fraud_warning_task"
 
 
 def order_payment_settle(*, payment_id: int) -> Payment:
@@ -100,6 +103,7 @@ def order_mark_paid(*, order: Order, payment: Payment) -> Order:
             reason=f"Payment {verb} ({payment.reference}).",
         )
         Order.objects.filter(pk=locked.pk).update(payment_due_at=None)
+        outbox_enqueue(task=ORDER_FRAUD_CHECK_TASK, kwargs={"order_id": locked.pk})
     return locked
 
 
@@ -116,6 +120,8 @@ def payment_webhook_process(*, event_id: int) -> None:
     dispute = webhook_money_apply(event=event, payment=payment)
     if dispute is not None:
         dispute_assign(dispute=dispute)
+    if event.type == "radar.early_fraud_warning.created":
+        outbox_enqueue(task=ORDER_FRAUD_WARNING_TASK, kwargs={"payment_id": payment.pk})
     if event.type.startswith("payment_intent."):
         order_payment_settle(payment_id=payment.pk)
     webhook_mark_processed(event=event)
@@ -261,6 +267,29 @@ def order_refund(
         outbox_enqueue(task=ORDER_EMAIL_TASK, kwargs={"order_id": order.pk, "kind": "refunded"})
     order.refresh_from_db()
     return order
+
+
+def order_refund_rest(*, seller_order: SellerOrder, reason: str, by=None) -> None:
+    """Refund whatever of a seller order is not refunded yet: every unit left and the rest of
+    its shipping (a rejected order that could no longer be cancelled)."""
+    if seller_order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
+        return
+    lines = list(seller_order.lines.all())
+    refunded = _refunded_units([line.pk for line in lines])
+    requests = [
+        RefundRequest(order_line_id=line.pk, quantity=left)
+        for line in lines
+        if (left := line.quantity - refunded.get(line.pk, 0)) > 0
+    ]
+    shipping = seller_order.shipping_total - _shipping_refunded(seller_order)
+    if requests or shipping > 0:
+        order_refund(
+            seller_order=seller_order,
+            lines=requests,
+            shipping_amount=max(shipping, Decimal("0")),
+            reason=reason,
+            by=by,
+        )
 
 
 def _shipping_refunded(seller_order: SellerOrder) -> Decimal:

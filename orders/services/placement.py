@@ -74,12 +74,14 @@ from payments.services import (
 )
 from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
-from shop.core.outbox import outbox_enqueue
+from shop.core.outbox import outbox_enqueue, outbox_enqueue_many
 
 logger = logging.getLogger(__name__)
 
 PAYMENT_VOID_TASK = "payments.tasks.payment_void_task"
 PAYMENT_RELEASE_UNUSED_TASK = "payments.tasks.payment_release_unused_task"
+# every paid order is scored before a seller may ship it (orders.services.fraud)
+ORDER_FRAUD_CHECK_TASK = "orders.tasks.order_fraud_check_task"
 
 
 class PaymentActionRequired(ServiceError):
@@ -432,7 +434,10 @@ def order_place_paid(
                 _sold_meanwhile_refund(order=order, seller_orders=seller_orders, short=short)
             hot_execute(_CHECKOUT_PLACED_SQL, [CheckoutStatus.PLACED, order.placed_at, locked.pk])
             cart_mark_converted(cart_id=locked.cart_id, at=order.placed_at)
-            _email_enqueue(order, "placed")
+            placed_tasks = [(ORDER_EMAIL_TASK, {"order_id": order.pk, "kind": "placed"})]
+            if money_taken:  # paid: scored before anyone ships it
+                placed_tasks.append((ORDER_FRAUD_CHECK_TASK, {"order_id": order.pk}))
+            outbox_enqueue_many(tasks=placed_tasks)
     except Exception:
         _payment_release_enqueue(payment=payment)
         raise

@@ -52,8 +52,9 @@ class GatewayRefused(Exception):
 class CardDetails:
     brand: str = ""
     last4: str = ""
-    country: str = ""
+    country: str = ""  # where the card was issued
     fingerprint: str = ""
+    billing_country: str = ""  # of the billing address the shopper gave, if any
 
 
 @dataclass(frozen=True)

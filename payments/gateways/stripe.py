@@ -92,6 +92,10 @@ def _intent(obj: Any) -> IntentResult:
             last4=details.get("last4") or "",
             country=details.get("country") or "",
             fingerprint=details.get("fingerprint") or "",
+            billing_country=((charge.get("billing_details") or {}).get("address") or {}).get(
+                "country"
+            )
+            or "",
         )
         outcome = charge.get("outcome") or {}
         risk_level = outcome.get("risk_level") or ""

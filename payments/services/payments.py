@@ -174,11 +174,14 @@ def payment_record(
         if card.fingerprint or card.last4:
             locked.card_brand, locked.card_last4 = card.brand[:20], card.last4[:4]
             locked.card_country, locked.card_fingerprint = card.country[:2], card.fingerprint
+            locked.billing_country = card.billing_country[:2].upper()
         if intent.risk_level:
             locked.risk_level, locked.risk_score = intent.risk_level[:20], intent.risk_score
         locked.charge_reference = locked.charge_reference or intent.charge_reference
         locked.save()
-        if (locked.status, locked.amount_captured, locked.reference) != before:
+        # a decline leaves the status where it was, but is news: fraud checks count them
+        declined = kind == "confirmed" and bool(intent.failure_code)
+        if declined or (locked.status, locked.amount_captured, locked.reference) != before:
             PaymentEvent.objects.create(
                 payment=locked,
                 kind=kind,

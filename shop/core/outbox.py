@@ -97,21 +97,37 @@ def outbox_enqueue(
     transaction commits; nothing is started if it rolls back. Outside a transaction the row
     commits at once. `kwargs` must be JSON (ids, not objects). With a `delay` (zero included)
     the relay publishes it when due, instead of this process right after the commit."""
-    _task_get(task)
-    now = timezone.now()
-    message = OutboxMessage(
-        task=task,
-        kwargs=kwargs or {},
-        queue=queue,
-        created_at=now,
-        available_at=now if delay is None else now + delay,
-        claimed_until=now + WRITER_CLAIM if delay is None else None,
-        attempts=1 if delay is None else 0,
-    )
-    hot_insert([message])
-    if delay is None:
-        transaction.on_commit(lambda: _publish_after_commit(message), robust=True)
+    (message,) = outbox_enqueue_many(tasks=[(task, kwargs or {})], queue=queue, delay=delay)
     return message
+
+
+def outbox_enqueue_many(
+    *,
+    tasks: Sequence[tuple[str, dict[str, Any]]],
+    queue: str = "",
+    delay: timedelta | None = None,
+) -> list[OutboxMessage]:
+    """`outbox_enqueue` for several tasks (name, kwargs) of one change: one INSERT, and after
+    the commit one "sent" mark for all of them (placement starts two tasks on its hot path)."""
+    for task, _ in tasks:
+        _task_get(task)
+    now = timezone.now()
+    messages = [
+        OutboxMessage(
+            task=task,
+            kwargs=kwargs,
+            queue=queue,
+            created_at=now,
+            available_at=now if delay is None else now + delay,
+            claimed_until=now + WRITER_CLAIM if delay is None else None,
+            attempts=1 if delay is None else 0,
+        )
+        for task, kwargs in tasks
+    ]
+    hot_insert(messages)
+    if delay is None:
+        transaction.on_commit(lambda: _publish_after_commit(messages), robust=True)
+    return messages
 
 
 def _task_get(name: str) -> Task:
@@ -123,22 +139,32 @@ def _task_get(name: str) -> Task:
     return app.tasks[name]
 
 
-def _publish_after_commit(message: OutboxMessage) -> None:
-    """Publish right away; on any failure leave the row to the relay (which retries it once
-    this process's claim has expired). Never raises: the business change has committed."""
-    try:
-        _publish(message, retry=False)
-    except Exception as exc:  # noqa: BLE001 - whatever failed, the relay will publish it
+def _publish_after_commit(messages: Sequence[OutboxMessage]) -> None:
+    """Publish right away; on a failure leave that row and the rest to the relay (which
+    retries them once this process's claim has expired): the broker is most likely down, and a
+    shopper's request should not wait on it once per row. Never raises: the business change
+    has committed."""
+    sent: list[int] = []
+    failure: Exception | None = None
+    for message in messages:
+        if failure is None:
+            try:
+                _publish(message, retry=False)
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the relay will publish it
+                failure = exc
+            else:
+                sent.append(message.pk)
+                continue
         logger.warning(
             "Could not publish %s #%s after commit (%s: %s); the outbox relay will.",
             message.task,
             message.pk,
-            type(exc).__name__,
-            exc,
+            type(failure).__name__,
+            failure,
         )
-        _failed_mark(message.pk, exc, attempts=message.attempts)
-        return
-    _sent_mark([message.pk])
+        _failed_mark(message.pk, failure, attempts=message.attempts)
+    if sent:
+        _sent_mark(sent)
 
 
 def _publish(message: OutboxMessage, *, retry: bool) -> None:

@@ -191,3 +191,17 @@ def test_ten_concurrent_checkout_starts_over_the_api_give_one_checkout_and_one_o
     assert not Checkout.objects.filter(cart=cart, status=CheckoutStatus.OPEN).exists()
     stock = Stock.objects.get(pk=market.stocks[market.b1.pk].pk)
     assert (stock.on_hand, stock.allocated) == (1, 1)
+
+
+def test_concurrent_fraud_checks_of_one_order_record_one_check():
+    from orders.services.fraud import order_fraud_check
+    from payments.models import FraudCheck, FraudCheckEvent
+
+    market = Market()
+    order = order_place(checkout=market.ready_checkout(), payment_token="tok_visa")
+
+    outcomes = race(6, lambda i: order_fraud_check(order_id=order.pk).status)
+
+    assert outcomes == Counter({"approved": 6})
+    assert FraudCheck.objects.count() == 1 and FraudCheckEvent.objects.count() == 1
+    assert Order.objects.get(pk=order.pk).fraud_status == "approved"

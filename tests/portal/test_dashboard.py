@@ -128,7 +128,9 @@ def test_orders_to_ship_list_late_ones_first(owner, other_owner, portal_client):
     rows = list(response.context["to_ship"])
     assert [so.pk for so in rows] == [very_late.pk, just_late.pk, fresh.pk]
     assert [so.late for so in rows] == [True, True, False]
-    assert response.context["to_ship_counts"] == {"total": 3, "late": 2}
+    # none of them was approved by a fraud check yet: all on hold
+    assert response.context["to_ship_counts"] == {"total": 3, "late": 2, "on_hold": 3}
+    assert [so.on_hold for so in rows] == [True, True, True]
     assert b'data-figure="late">2 late' in response.content
     assert other_owner.seller.name.encode() not in response.content
 
