@@ -8,6 +8,7 @@ from celery import shared_task
 from orders.emails import order_email_send
 from orders.services import orders_expire_unpaid
 from orders.services.payments import payment_webhook_process, payments_reconcile
+from orders.services.payouts import payouts_run
 
 
 @shared_task(acks_late=True)
@@ -28,3 +29,9 @@ def payments_reconcile_task() -> int:
 @shared_task(acks_late=True)
 def orders_expire_unpaid_task() -> int:
     return orders_expire_unpaid()
+
+
+@shared_task(acks_late=True)
+def payouts_run_task() -> int:
+    """Beat: pay out the seller orders that became payable (orders.services.payouts)."""
+    return payouts_run()

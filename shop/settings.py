@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "payments",
+    "ledger",
 ]
 
 MIDDLEWARE = [
@@ -399,6 +400,16 @@ PAYMENTS_RECONCILE_AFTER_SECONDS = int(os.environ.get("PAYMENTS_RECONCILE_AFTER_
 CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
     "task": "orders.tasks.payments_reconcile_task",
     "schedule": 120.0,
+}
+
+# Payouts (orders.services.payouts, ledger): a seller order is paid out this many days after
+# delivery (the return window), once its order is approved and nothing disputes it; beat runs
+# the payouts every PAYOUT_RUN_SECONDS.
+PAYOUT_RETURN_WINDOW_DAYS = int(os.environ.get("PAYOUT_RETURN_WINDOW_DAYS", "14"))
+PAYOUT_RUN_SECONDS = float(os.environ.get("PAYOUT_RUN_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["payouts-run"] = {
+    "task": "orders.tasks.payouts_run_task",
+    "schedule": PAYOUT_RUN_SECONDS,
 }
 
 # --- Marketplace rules ------------------------------------------------------------------
