@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from ledger.models import Payout
+from ledger.models import Payout, PayoutStatus
 from ledger.selectors import seller_orders_owed
 from ledger.services import PayoutTarget, payout_send, payouts_retry_pending
 from orders.models import FraudStatus, OrderStatus, SellerOrder
@@ -47,7 +47,7 @@ def seller_orders_payable(*, now: datetime | None = None) -> QuerySet[SellerOrde
 
 def payouts_run(*, now: datetime | None = None, limit: int = 500) -> int:
     """Beat: pay every payable seller order what the ledger owes on it, and send again the
-    payouts an outage left pending. Returns how many payouts were sent."""
+    payouts an outage left pending. Returns how many payouts were sent (a refused one is not)."""
     payouts_retry_pending()
     owed = seller_orders_owed()
     if not owed:
@@ -76,6 +76,6 @@ def payouts_run(*, now: datetime | None = None, limit: int = 500) -> int:
                 charge=payment.charge_reference,
             )
         )
-        if payout is not None:
+        if payout is not None and payout.status != PayoutStatus.FAILED:
             sent += 1
     return sent
