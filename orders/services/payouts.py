@@ -11,17 +11,20 @@ charge, grouped by order; a test transfer with the built-in test gateway."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from ledger.models import Payout, PayoutStatus
-from ledger.selectors import seller_orders_owed
+from ledger.selectors import seller_orders_owed, seller_owed_by_seller_order
 from ledger.services import PayoutTarget, payout_send, payouts_retry_pending
 from orders.models import FraudStatus, OrderStatus, SellerOrder
 from payments.models import Dispute, DisputeStatus, Payment
+from sellers.models import Seller
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +82,37 @@ def payouts_run(*, now: datetime | None = None, limit: int = 500) -> int:
         if payout is not None and payout.status != PayoutStatus.FAILED:
             sent += 1
     return sent
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What the platform owes a seller now, from the ledger: `available` on seller orders that
+    may be paid out (the next payout run sends it) and postings on no seller order
+    (adjustments); `pending` on seller orders still in their return window, waiting for
+    delivery or the fraud check, or disputed."""
+
+    currency: str
+    pending: Decimal
+    available: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.pending + self.available
+
+
+def seller_balance(*, seller: Seller, now: datetime | None = None) -> Balance:
+    """Two queries whatever the number of orders: the seller's balance per seller order, then
+    which of those are payable."""
+    owed = seller_owed_by_seller_order(seller=seller)
+    payable = set(
+        seller_orders_payable(now=now)
+        .filter(seller=seller, pk__in=[pk for pk in owed if pk is not None])
+        .values_list("pk", flat=True)
+    )
+    available, pending = Decimal("0.00"), Decimal("0.00")
+    for pk, amount in owed.items():
+        if pk is None or pk in payable:
+            available += amount
+        else:
+            pending += amount
+    return Balance(currency=settings.SHOP_CURRENCY, pending=pending, available=available)
