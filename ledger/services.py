@@ -33,7 +33,15 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from ledger.models import Account, EntryKind, LedgerEntry, Payout, PayoutKind, PayoutStatus
+from ledger.models import (
+    Account,
+    CommissionRule,
+    EntryKind,
+    LedgerEntry,
+    Payout,
+    PayoutKind,
+    PayoutStatus,
+)
 from payments.gateways import GatewayRefused, GatewayUnavailable, gateway_get
 from payments.models import Dispute, DisputeStatus, Refund, RefundStatus
 from sellers.models import Seller
@@ -621,3 +629,31 @@ def connect_account_status(*, seller: Seller):
     except (GatewayUnavailable, GatewayRefused):
         logger.warning("Could not read seller %s's payout account.", seller.pk)
         return None
+
+
+# --- commission rules ----------------------------------------------------------------------------
+
+
+def commission_rule_save(*, rule: CommissionRule) -> CommissionRule:
+    """Create or change a rule (staff, in the admin). Orders placed before keep the commission
+    frozen on their lines. One active rule per seller and category pair."""
+    if not (ZERO <= rule.rate <= 1) or rule.fixed < 0:
+        raise ValidationError(
+            "The rate is a fraction between 0 and 1; the fixed part is not negative."
+        )
+    clash = CommissionRule.objects.filter(
+        is_active=True,
+        seller__isnull=rule.seller_id is None,
+        category__isnull=rule.category_id is None,
+    ).exclude(pk=rule.pk)
+    if rule.seller_id is not None:
+        clash = clash.filter(seller_id=rule.seller_id)
+    if rule.category_id is not None:
+        clash = clash.filter(category_id=rule.category_id)
+    if rule.is_active and clash.exists():
+        raise ValidationError(
+            "An active rule for this seller and category exists already: change that one.",
+            fields={"category": ["Another active rule covers it."]},
+        )
+    rule.save()
+    return rule

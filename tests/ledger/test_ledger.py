@@ -232,3 +232,17 @@ def test_adjustments_need_a_reason_and_post_both_sides(ledger_market):
     )
     assert seller_balance(ledger_market.alpha) == D("-2.50")
     assert account_total(Account.ADJUSTMENTS) == D("2.50")
+
+
+def test_the_rule_service_refuses_a_clashing_or_out_of_bounds_rule(ledger_market):
+    from ledger.models import CommissionRule
+    from ledger.services import commission_rule_save
+    from shop.core.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="exists already"):
+        commission_rule_save(rule=CommissionRule(seller=ledger_market.beta, rate=D("0.2")))
+    with pytest.raises(ValidationError, match="between 0 and 1"):
+        commission_rule_save(rule=CommissionRule(seller=ledger_market.alpha, rate=D("1.5")))
+    assert CommissionRule.objects.count() == 4
+    saved = commission_rule_save(rule=CommissionRule(seller=ledger_market.alpha, rate=D("0.07")))
+    assert saved.pk is not None
