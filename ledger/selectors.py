@@ -10,7 +10,14 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet, Sum
 
 from ledger.models import Account, EntryKind, LedgerEntry, Payout, PayoutStatus
-from payments.models import Dispute, DisputeStatus, Payment, Refund, RefundStatus
+from payments.models import (
+    Dispute,
+    DisputeStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
 from sellers.models import Seller
 from shop.core.errors import NotFound
 from shop.core.money import ZERO
@@ -94,7 +101,8 @@ class Reconciliation:
 def ledger_reconcile() -> Reconciliation:
     """Check the ledger against the payments, to the cent:
     - every journal's legs sum to zero;
-    - every order's sales are what its payment took (the amount paid or authorised);
+    - every order's sales are what its payment took (the amount paid or authorised; nothing
+      for a voided authorisation);
     - every refund that succeeded is posted, for its amount;
     - every dispute assigned to a seller order is posted (taken; given back if won);
     - every payout's posting is its amount (and a refused one is posted back)."""
@@ -121,22 +129,26 @@ def ledger_reconcile() -> Reconciliation:
             continue
         seen.add(payment.order_id)
         taken = -sales[payment.order_id]
-        if taken != payment.amount:
+        # a voided authorisation took nothing: its cancellation unwound the sales
+        expected = ZERO if payment.status == PaymentStatus.CANCELED else payment.amount
+        if taken != expected:
             found.differences.append(
                 f"order {payment.order_id}: sales posted {taken}, payment {payment.pk} took "
-                f"{payment.amount}"
+                f"{expected}"
             )
     for order_id in set(sales) - seen:
         found.differences.append(f"order {order_id}: sales posted without a payment")
     found.orders = len(sales)
 
-    refunds = {
-        row["journal"]: row["total"]
-        for row in LedgerEntry.objects.filter(kind=EntryKind.REFUND, journal__startswith="refund:")
+    refunds: dict[str, Decimal] = {}
+    for refund_row in (
+        LedgerEntry.objects.filter(kind=EntryKind.REFUND, journal__startswith="refund:")
         .exclude(account=Account.FUNDS)
         .values("journal")
         .annotate(total=Sum("amount"))
-    }
+    ):
+        refund_key = ":".join(refund_row["journal"].split(":")[:2])  # refund:<id>[:so:<id>]
+        refunds[refund_key] = refunds.get(refund_key, ZERO) + refund_row["total"]
     for refund in Refund.objects.filter(status=RefundStatus.SUCCEEDED).only("pk", "amount"):
         posted = -refunds.pop(f"refund:{refund.pk}", ZERO)
         if posted != refund.amount:

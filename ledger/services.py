@@ -28,6 +28,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
@@ -205,22 +206,61 @@ def _seller_order_of_order(order_id: int) -> int | None:
     return ids.pop() if len(ids) == 1 else None
 
 
+@dataclass(frozen=True)
+class _Refunded:
+    """A line's part of a refund."""
+
+    order_line_id: int
+    amount: Decimal
+    quantity: int | None = None
+
+
 def ledger_post_refund(*, refund_id: int) -> None:
     """Post a refund that succeeded (the outbox task payments writes when it does), then take
-    back from the seller what was already paid out and is now owed. Idempotent."""
+    back from the seller what was already paid out and is now owed. Idempotent.
+
+    A refund of seller-order lines posts to that seller order. A refund naming no seller order
+    (a cancelled order's payment refunded, a refund made in Stripe's dashboard) that gives back
+    everything still unrefunded is split over the order's seller orders, line by line, with
+    all their commission; any other posts to the order's only seller order, or, with several,
+    to the platform's adjustments until staff adjust a seller."""
     refund = Refund.objects.prefetch_related("lines").get(pk=refund_id)
     if refund.status != RefundStatus.SUCCEEDED:
         return
-    journal = f"refund:{refund.pk}"
-    seller_order_id = refund.seller_order_id or _seller_order_of_order(refund.order_id)
-    sold = _sold(seller_order_id) if seller_order_id else None
-    if sold is None:
-        # no seller order to charge it to (a refund made at the gateway on an order of several
-        # sellers): the platform bears it until staff post an adjustment
+    lines = [_Refunded(x.order_line_id, x.amount, x.quantity) for x in refund.lines.all()]
+    targets: list[tuple[int, list[_Refunded], Decimal]] = []
+    if refund.seller_order_id is not None:
+        rest = refund.amount - sum((x.amount for x in lines), ZERO)
+        targets = [(refund.seller_order_id, lines, rest)]
+    elif refund.order_id:
+        targets = _whole_order_refund(order_id=refund.order_id, amount=refund.amount)
+        if not targets:
+            single = _seller_order_of_order(refund.order_id)
+            targets = [(single, [], refund.amount)] if single else []
+    postings = []
+    for seller_order_id, refunded, rest in targets:
+        sold = _sold(seller_order_id)
+        if sold is None:
+            continue
+        journal = f"refund:{refund.pk}"
+        if len(targets) > 1:
+            journal += f":so:{seller_order_id}"
+        postings.append(
+            _refund_posting(
+                journal=journal,
+                currency=refund.currency,
+                sold=sold,
+                seller_order_id=seller_order_id,
+                lines=refunded,
+                rest=rest,
+                shipping=refund.shipping_amount,
+            )
+        )
+    if not postings:
         ledger_post(
             postings=[
                 Posting(
-                    journal=journal,
+                    journal=f"refund:{refund.pk}",
                     currency=refund.currency,
                     order_id=refund.order_id or None,
                     legs=(
@@ -231,17 +271,32 @@ def ledger_post_refund(*, refund_id: int) -> None:
             ]
         )
         return
-    assert seller_order_id is not None
-    lines = list(refund.lines.all())
+    ledger_post(postings=postings)
+    for posting in postings:
+        assert posting.seller_order_id is not None
+        payout_claw_back(seller_order_id=posting.seller_order_id)
+
+
+def _refund_posting(
+    *,
+    journal: str,
+    currency: str,
+    sold: _SoldOrder,
+    seller_order_id: int,
+    lines: list[_Refunded],
+    rest: Decimal,
+    shipping: Decimal,
+) -> Posting:
     legs: list[Leg] = []
     returned = _commission_returned(seller_order_id=seller_order_id, journal=journal, lines=lines)
     for line in lines:
+        units = f"{line.quantity} unit(s)" if line.quantity else "the line"
         legs += _pair(
             EntryKind.REFUND,
             -line.amount,
             Account.FUNDS,
             order_line_id=line.order_line_id,
-            memo=f"Refund of {line.quantity} unit(s)",
+            memo=f"Refund of {units}",
         )
         legs += _pair(
             EntryKind.COMMISSION,
@@ -250,27 +305,110 @@ def ledger_post_refund(*, refund_id: int) -> None:
             order_line_id=line.order_line_id,
             memo="Commission returned on the refund",
         )
-    rest = refund.amount - sum((line.amount for line in lines), ZERO)
     legs += _pair(
         EntryKind.REFUND,
         -rest,
         Account.FUNDS,
-        memo="Refund of shipping" if refund.shipping_amount == rest else "Refund",
+        memo="Refund of shipping" if shipping == rest else "Refund",
     )
-    ledger_post(
-        postings=[
-            Posting(
-                journal=journal,
-                currency=refund.currency,
-                legs=tuple(legs),
-                seller_id=sold.seller_id,
-                order_id=sold.order_id,
-                order_number=sold.order_number,
-                seller_order_id=seller_order_id,
-            )
-        ]
+    return Posting(
+        journal=journal,
+        currency=currency,
+        legs=tuple(legs),
+        seller_id=sold.seller_id,
+        order_id=sold.order_id,
+        order_number=sold.order_number,
+        seller_order_id=seller_order_id,
     )
-    payout_claw_back(seller_order_id=seller_order_id)
+
+
+def _left_to_refund(*, order_id: int) -> dict[int, tuple[dict[int, Decimal], Decimal]]:
+    """Per seller order of the order: what each line and the shipping sold for, less what was
+    refunded of them (one grouped query)."""
+    rows = (
+        LedgerEntry.objects.filter(
+            order_id=order_id,
+            account=Account.SELLER,
+            kind__in=(EntryKind.SALE, EntryKind.REFUND),
+            seller_order_id__isnull=False,
+        )
+        .values("seller_order_id", "order_line_id")
+        .annotate(left=Sum("amount"))
+    )
+    left: dict[int, tuple[dict[int, Decimal], Decimal]] = {}
+    for row in rows:
+        so_id = row["seller_order_id"] or 0
+        lines, shipping = left.get(so_id, ({}, ZERO))
+        if row["order_line_id"] is None:
+            shipping += row["left"]
+        else:
+            lines[row["order_line_id"]] = row["left"]
+        left[so_id] = (lines, shipping)
+    return left
+
+
+def _whole_order_refund(
+    *, order_id: int, amount: Decimal
+) -> list[tuple[int, list[_Refunded], Decimal]]:
+    """When `amount` is everything still unrefunded on the order, its split per seller order
+    (each line's remainder and the shipping's); else nothing."""
+    left = _left_to_refund(order_id=order_id)
+    total = sum((sum(lines.values(), ZERO) + shipping for lines, shipping in left.values()), ZERO)
+    if not left or total != amount:
+        return []
+    return [
+        (
+            so_id,
+            [_Refunded(line_id, value) for line_id, value in lines.items() if value > 0],
+            shipping,
+        )
+        for so_id, (lines, shipping) in sorted(left.items())
+    ]
+
+
+def ledger_post_cancellation(*, seller_order_ids: Sequence[int]) -> None:
+    """A paid seller order cancelled before its money was taken (an authorisation voided):
+    everything posted on it is unwound (one journal per seller order, idempotent)."""
+    rows = (
+        LedgerEntry.objects.filter(seller_order_id__in=list(seller_order_ids))
+        .values(
+            "seller_order_id",
+            "seller_id",
+            "order_id",
+            "order_number",
+            "currency",
+            "kind",
+            "account",
+            "order_line_id",
+        )
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+    )
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row["seller_order_id"] or 0].append(row)
+    postings = [
+        Posting(
+            journal=f"cancel:so:{seller_order_id}",
+            currency=found[0]["currency"],
+            seller_id=found[0]["seller_id"],
+            order_id=found[0]["order_id"],
+            order_number=found[0]["order_number"],
+            seller_order_id=seller_order_id,
+            legs=tuple(
+                Leg(
+                    kind=row["kind"],
+                    account=row["account"],
+                    amount=-row["total"],
+                    order_line_id=row["order_line_id"],
+                    memo="Order cancelled before payment was taken",
+                )
+                for row in found
+            ),
+        )
+        for seller_order_id, found in grouped.items()
+    ]
+    ledger_post(postings=postings)
 
 
 def _commission_returned(*, seller_order_id: int, journal: str, lines) -> dict[int, Decimal]:

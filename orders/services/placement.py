@@ -48,7 +48,7 @@ from inventory.services import (
     stock_deallocate,
 )
 from ledger.commission import CommissionLine, commission_amount, commission_terms_for
-from ledger.services import Sale, SaleLine, ledger_post_sales
+from ledger.services import Sale, SaleLine, ledger_post_cancellation, ledger_post_sales
 from orders.models import (
     Checkout,
     CheckoutStatus,
@@ -611,6 +611,10 @@ def _cancel_locked(
     voucher_release(order=order)
     payment = payment_for_order(order_id=order.pk)
     if payment is not None:
+        if payment.status == IntentStatus.AUTHORISED:
+            # the hold is voided: no money is taken, so the sale is unwound (a captured
+            # payment is refunded instead, and the refund posts)
+            ledger_post_cancellation(seller_order_ids=[so.pk for so in seller_orders])
         outbox_enqueue(task=PAYMENT_VOID_TASK, kwargs={"payment_id": payment.pk})
     _email_enqueue(order, "cancelled")
     return order

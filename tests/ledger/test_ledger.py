@@ -246,3 +246,41 @@ def test_the_rule_service_refuses_a_clashing_or_out_of_bounds_rule(ledger_market
     assert CommissionRule.objects.count() == 4
     saved = commission_rule_save(rule=CommissionRule(seller=ledger_market.alpha, rate=D("0.07")))
     assert saved.pk is not None
+
+
+def test_a_cancelled_paid_order_is_refunded_whole_and_split_over_its_sellers(
+    ledger_market, django_capture_on_commit_callbacks, celery_eager
+):
+    from orders.services import order_cancel
+
+    m = ledger_market
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(m)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order=order, reason="Changed my mind")
+    # the payment's void refunds all 63.55 with no seller order named: split per seller order
+    # (Alpha 33.75, Beta 29.80), every commission given back
+    assert seller_balance(m.alpha) == seller_balance(m.beta) == D("0")
+    assert account_total(Account.COMMISSION) == D("0")
+    assert account_total(Account.ADJUSTMENTS) == D("0")
+    refunds = LedgerEntry.objects.filter(account=Account.SELLER, kind=EntryKind.REFUND)
+    assert sum(e.amount for e in refunds) == D("-63.55")
+    assert ledger_reconcile().ok
+
+
+def test_a_cancelled_authorisation_unwinds_the_sale(
+    ledger_market, settings, django_capture_on_commit_callbacks, celery_eager
+):
+    from orders.services import order_cancel
+
+    settings.PAYMENTS_CAPTURE_LATER = True
+    m = ledger_market
+    with django_capture_on_commit_callbacks(execute=True):
+        order = place(m)
+    assert seller_balance(m.alpha) == D("29.55")  # owed once paid (authorised)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel(order=order)
+    assert Payment.objects.get(order_id=order.pk).status == "canceled"
+    assert seller_balance(m.alpha) == seller_balance(m.beta) == D("0")
+    assert account_total(Account.COMMISSION) == account_total(Account.FUNDS) == D("0")
+    assert ledger_reconcile().ok
