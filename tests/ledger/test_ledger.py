@@ -284,3 +284,19 @@ def test_a_cancelled_authorisation_unwinds_the_sale(
     assert seller_balance(m.alpha) == seller_balance(m.beta) == D("0")
     assert account_total(Account.COMMISSION) == account_total(Account.FUNDS) == D("0")
     assert ledger_reconcile().ok
+
+
+def test_a_bank_debit_posts_the_sale_when_the_money_arrives(ledger_market):
+    from orders.services.payments import order_payment_settle
+    from payments.gateways.test import TestGateway
+
+    order = order_place(checkout=ledger_market.ready_checkout(), payment_token="tok_pending")
+    assert order.status == "pending_payment"
+    assert not LedgerEntry.objects.exists()  # nothing is owed on money not received
+    payment = Payment.objects.get(order_id=order.pk)
+    TestGateway().settle(reference=payment.reference, succeed=True)
+    order_payment_settle(payment_id=payment.pk)
+    order_payment_settle(payment_id=payment.pk)  # a second report changes nothing
+    assert seller_balance(ledger_market.alpha) == D("29.55")
+    assert seller_balance(ledger_market.beta) == D("28.80")
+    assert ledger_reconcile().ok
