@@ -4,7 +4,8 @@ A seller order is payable once the shopper can no longer return it and nothing m
 its money back: delivered (`delivered_at`, set by fulfilment) more than
 PAYOUT_RETURN_WINDOW_DAYS ago, its order approved by the fraud check
 (`Order.fraud_status == approved`), no open dispute on it (nor an open dispute on its order
-not yet assigned to a seller order), and the ledger owes the seller something on it. The
+not yet assigned to a seller order), its payment captured, and the ledger owes the seller
+something on it. The
 ledger (`ledger.services.payout_send`) pays it: a Stripe Connect transfer from the order's
 charge, grouped by order; a test transfer with the built-in test gateway."""
 
@@ -23,6 +24,7 @@ from ledger.models import Payout, PayoutStatus
 from ledger.selectors import seller_orders_owed, seller_owed_by_seller_order
 from ledger.services import PayoutTarget, payout_send, payouts_retry_pending
 from orders.models import FraudStatus, OrderStatus, SellerOrder
+from payments.gateways import IntentStatus
 from payments.models import Dispute, DisputeStatus, Payment
 from sellers.models import Seller
 
@@ -70,8 +72,8 @@ def payouts_run(*, now: datetime | None = None, limit: int = 500) -> int:
     sent = 0
     for seller_order_id, order_id in payable:
         payment = payments.get(order_id)
-        if payment is None:
-            continue
+        if payment is None or payment.status != IntentStatus.CAPTURED:
+            continue  # never pay out money not taken (an authorisation not captured yet)
         payout: Payout | None = payout_send(
             target=PayoutTarget(
                 seller_order_id=seller_order_id,

@@ -300,3 +300,14 @@ def test_a_bank_debit_posts_the_sale_when_the_money_arrives(ledger_market):
     assert seller_balance(ledger_market.alpha) == D("29.55")
     assert seller_balance(ledger_market.beta) == D("28.80")
     assert ledger_reconcile().ok
+
+
+def test_money_only_authorised_is_not_paid_out(ledger_market, settings):
+    settings.PAYMENTS_CAPTURE_LATER = True
+    order = place(ledger_market)
+    deliver_and_approve(order)
+    assert payouts_run() == 0
+    from payments.services import payment_capture
+
+    payment_capture(payment=Payment.objects.get(order_id=order.pk))
+    assert payouts_run() == 2
