@@ -163,3 +163,26 @@ def test_admin_refuses_a_second_active_rule_for_the_same_scope(placed, admin_cli
     # the form checks the one-active-rule constraint; the service checks it again on save
     assert "<title>Error: Add commission rule" in response.content.decode()
     assert CommissionRule.objects.filter(seller=placed.beta, category=None).count() == 1
+
+
+def test_seller_api_lists_make_a_fixed_number_of_queries(
+    placed, api_client, django_assert_max_num_queries
+):
+    member = SellerMemberFactory(seller=placed.alpha, role=MemberRole.OWNER)
+    api_client.force_authenticate(member.user)
+    for url in ("/api/v1/seller/ledger/", "/api/v1/seller/payouts/"):
+        api_client.get(url)
+        with django_assert_max_num_queries(8) as few:
+            api_client.get(url)
+        order = order_place(checkout=placed.ready_checkout(), payment_token="tok_visa")
+        deliver_and_approve(order)
+        payouts_run()
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert api_client.get(url).status_code == 200
+
+
+def test_fulfilment_staff_get_no_money_over_the_api(placed, api_client):
+    member = SellerMemberFactory(seller=placed.alpha, role=MemberRole.FULFILMENT)
+    api_client.force_authenticate(member.user)
+    assert api_client.get("/api/v1/seller/balance/").status_code == 403
+    assert api_client.get("/api/v1/seller/ledger/export/").status_code == 403

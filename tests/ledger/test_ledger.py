@@ -311,3 +311,28 @@ def test_money_only_authorised_is_not_paid_out(ledger_market, settings):
 
     payment_capture(payment=Payment.objects.get(order_id=order.pk))
     assert payouts_run() == 2
+
+
+def test_a_dispute_after_the_payout_takes_it_back_and_a_win_pays_it_again(ledger_market):
+    from ledger.services import ledger_post_dispute
+
+    m = ledger_market
+    order = place(m, lines=[(m.a1, 1)])  # Alpha: 11.90 + 4.00 shipping, commission 1.80
+    deliver_and_approve(order)
+    assert payouts_run() == 1
+    payment = Payment.objects.get(order_id=order.pk)
+    dispute = Dispute.objects.create(
+        payment=payment, reference="dp_after", amount=D("15.90"), currency=payment.currency
+    )
+    dispute_assign_to(dispute=dispute, seller_order_id=order.seller_orders.get().pk)
+    # owed 14.10 - 15.90 = -1.80 after the dispute: all 14.10 of the transfer is taken back
+    # (never more than was sent), the platform carries the other 1.80 as the seller's debt
+    reversal = Payout.objects.get(kind=PayoutKind.REVERSAL)
+    assert reversal.amount == D("14.10")
+    assert seller_balance(m.alpha) == D("-1.80")
+    Dispute.objects.filter(pk=dispute.pk).update(status=DisputeStatus.WON)
+    ledger_post_dispute(dispute_id=dispute.pk)
+    assert seller_balance(m.alpha) == D("14.10")
+    assert payouts_run() == 1
+    assert seller_balance(m.alpha) == D("0")
+    assert ledger_reconcile().ok
