@@ -4,11 +4,28 @@ ledger entries (read-only: a balance is corrected by an adjustment, never an edi
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
 
 from ledger.models import CommissionRule, LedgerEntry, Payout, PayoutStatus
-from ledger.services import commission_rule_save, payout_execute
+from ledger.services import commission_rule_save, ledger_post_adjustment, payout_execute
+from sellers.models import Seller
 from shop.core.admin import ReadOnlyAdmin, RecordAdmin, ServiceRefusalAsMessage
+from shop.core.errors import ServiceError
+from shop.core.fields import DecimalFormField
+
+
+class AdjustmentForm(forms.Form):
+    seller = forms.ModelChoiceField(queryset=Seller.objects.order_by("name"))
+    amount = DecimalFormField(
+        max_digits=20, decimal_places=2, help_text="Positive: owed to the seller; negative: taken."
+    )
+    memo = forms.CharField(max_length=255, label="Reason")
 
 
 @admin.register(CommissionRule)
@@ -44,6 +61,44 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     list_select_related = ["seller"]
     search_fields = ["journal", "order_number", "=seller_order_id", "seller__name"]
     date_hierarchy = "created_at"
+    change_list_template = "admin/ledger/ledgerentry/change_list.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "adjust/",
+                self.admin_site.admin_view(self.adjust_view),
+                name="ledger_ledgerentry_adjust",
+            )
+        ]
+        return own + super().get_urls()
+
+    def adjust_view(self, request: HttpRequest) -> HttpResponse:
+        """Post an adjustment (`ledger_post_adjustment`); staff with the ledger's "add entry"
+        permission only (the entries themselves stay read-only)."""
+        if not request.user.has_perm("ledger.add_ledgerentry"):  # type: ignore[union-attr]
+            raise PermissionDenied
+        form = AdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                ledger_post_adjustment(
+                    seller=form.cleaned_data["seller"],
+                    amount=form.cleaned_data["amount"],
+                    currency=settings.SHOP_CURRENCY,
+                    memo=form.cleaned_data["memo"],
+                )
+            except ServiceError as exc:
+                messages.error(request, f"Nothing was posted: {exc.message}")
+            else:
+                messages.success(request, "The adjustment is posted.")
+                return redirect("admin:ledger_ledgerentry_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Adjust a seller's balance",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/ledger/ledgerentry/adjust.html", context)
 
 
 @admin.register(Payout)

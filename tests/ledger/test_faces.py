@@ -186,3 +186,35 @@ def test_fulfilment_staff_get_no_money_over_the_api(placed, api_client):
     api_client.force_authenticate(member.user)
     assert api_client.get("/api/v1/seller/balance/").status_code == 403
     assert api_client.get("/api/v1/seller/ledger/export/").status_code == 403
+
+
+def test_staff_post_an_adjustment_from_the_admin_and_bad_input_posts_nothing(placed, admin_client):
+    url = reverse("admin:ledger_ledgerentry_adjust")
+    assert (
+        "Adjust a seller"
+        in admin_client.get(reverse("admin:ledger_ledgerentry_changelist")).content.decode()
+    )
+    before = LedgerEntry.objects.count()
+    for bad in ({"amount": "1e400"}, {"amount": "0"}, {"amount": "5", "memo": ""}):
+        data = {"seller": placed.alpha.pk, "memo": "Damaged parcel", **bad}
+        response = admin_client.post(url, data)
+        assert response.status_code == 200
+    assert LedgerEntry.objects.count() == before
+    response = admin_client.post(
+        url, {"seller": placed.alpha.pk, "amount": "-2.50", "memo": "Damaged parcel"}
+    )
+    assert response.status_code == 302
+    posted = LedgerEntry.objects.get(kind="adjustment", account="seller")
+    assert (posted.seller_id, posted.amount, posted.memo) == (
+        placed.alpha.pk,
+        D("-2.50"),
+        "Damaged parcel",
+    )
+
+
+def test_staff_without_the_permission_cannot_adjust(placed, client):
+    from tests.factories import UserFactory
+
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert client.get(reverse("admin:ledger_ledgerentry_adjust")).status_code == 403
