@@ -102,7 +102,7 @@ class LedgerEntry(models.Model):
     seller = models.ForeignKey(
         "sellers.Seller", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    order_id = models.BigIntegerField(null=True, blank=True)
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     seller_order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     order_line_id = models.BigIntegerField(null=True, blank=True)
     order_number = models.CharField(max_length=20, blank=True)
