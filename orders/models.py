@@ -383,6 +383,11 @@ class OrderLine(BaseModel):
     tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=0)
     tax = money_field(default=0)
     total = money_field()
+    # the platform's commission, frozen at placement (ledger.commission): the terms that
+    # applied and the amount they gave
+    commission_rate = models.DecimalField(max_digits=5, decimal_places=4, default=0)
+    commission_fixed = money_field(default=0)
+    commission = money_field(default=0)
 
     class Meta:
         ordering = ["seller_order_id", "id"]

@@ -7,7 +7,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core import signing
@@ -16,7 +16,6 @@ from django.db.models import (
     CharField,
     Count,
     DateTimeField,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -30,7 +29,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, NullIf, Round, TruncDate
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from catalog.models import ProductImage
@@ -336,45 +335,6 @@ def seller_sales_by_day(
             )
         )
     return SalesSummary(currency=settings.SHOP_CURRENCY, days=series)
-
-
-@dataclass(frozen=True)
-class Earnings:
-    """Earned, not yet paid out: there are no payouts yet, so this is everything sold."""
-
-    currency: str
-    sales: Decimal
-    commission: Decimal
-    rate: Decimal
-
-    @property
-    def net(self) -> Decimal:
-        return self.sales - self.commission
-
-    @property
-    def rate_percent(self) -> Decimal:
-        return (self.rate * 100).normalize()
-
-
-def seller_earnings_unpaid(*, seller: Seller) -> Earnings:
-    """Sold seller-order totals minus commission at the seller's rate, rounded per order line
-    (half up) as DESIGN.md fixes; shipping and tax are not commissioned. Two queries."""
-    sold = Q(status__in=SOLD_STATUSES, currency=settings.SHOP_CURRENCY)
-    sales = SellerOrder.objects.filter(sold, seller=seller).aggregate(total=Sum("total"))["total"]
-    rate = seller.commission_rate
-    commission = OrderLine.objects.filter(
-        seller_order__in=SellerOrder.objects.filter(sold, seller=seller)
-    ).aggregate(
-        total=Sum(
-            Round(ExpressionWrapper(F("total") * Value(rate), output_field=DecimalField()), 2)
-        )
-    )["total"]
-    return Earnings(
-        currency=settings.SHOP_CURRENCY,
-        sales=(sales or Decimal("0")).quantize(CENT),
-        commission=(commission or Decimal("0")).quantize(CENT, rounding=ROUND_HALF_UP),
-        rate=rate,
-    )
 
 
 # a seller order whose order the fraud check has not approved (yet) is on hold: not to ship

@@ -9,6 +9,7 @@ from orders.emails import order_email_send
 from orders.services import orders_expire_unpaid
 from orders.services.fraud import order_fraud_check, order_fraud_warning
 from orders.services.payments import payment_webhook_process, payments_reconcile
+from orders.services.payouts import payouts_run
 from payments.models import Payment
 
 
@@ -44,3 +45,8 @@ def order_fraud_warning_task(*, payment_id: int) -> str:
     """The card issuer warned of fraud on a payment: its order is scored again."""
     check = order_fraud_warning(payment=Payment.objects.get(pk=payment_id))
     return check.status if check is not None else "not checked"
+
+
+def payouts_run_task() -> int:
+    """Beat: pay out the seller orders that became payable (orders.services.payouts)."""
+    return payouts_run()

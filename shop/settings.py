@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "payments",
+    "ledger",
 ]
 
 MIDDLEWARE = [
@@ -424,6 +425,15 @@ FRAUD_NEW_ACCOUNT_DAYS = int(os.environ.get("FRAUD_NEW_ACCOUNT_DAYS", "7"))
 FRAUD_HIGH_VALUE = Decimal(os.environ.get("FRAUD_HIGH_VALUE", "500"))
 # Declined payment attempts (this checkout's, and the customer's in the velocity window)
 FRAUD_FAILED_ATTEMPTS = int(os.environ.get("FRAUD_FAILED_ATTEMPTS", "3"))
+# Payouts (orders.services.payouts, ledger): a seller order is paid out this many days after
+# delivery (the return window), once its order is approved and nothing disputes it; beat runs
+# the payouts every PAYOUT_RUN_SECONDS.
+PAYOUT_RETURN_WINDOW_DAYS = int(os.environ.get("PAYOUT_RETURN_WINDOW_DAYS", "14"))
+PAYOUT_RUN_SECONDS = float(os.environ.get("PAYOUT_RUN_SECONDS", "3600"))
+CELERY_BEAT_SCHEDULE["payouts-run"] = {
+    "task": "orders.tasks.payouts_run_task",
+    "schedule": PAYOUT_RUN_SECONDS,
+}
 
 # --- Marketplace rules ------------------------------------------------------------------
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")

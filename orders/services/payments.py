@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from inventory.services import stock_deallocate_units, stock_return
+from ledger.services import ledger_post_dispute, ledger_post_sales
 from orders.models import Checkout, Order, OrderLine, OrderStatus, SellerOrder
 from orders.services.placement import (
     ORDER_EMAIL_TASK,
@@ -26,6 +27,7 @@ from orders.services.placement import (
     PAYMENT_VOID_TASK,
     order_cancel,
     order_place_paid,
+    order_sales,
 )
 from orders.services.transitions import order_transition, order_transition_together
 from payments.gateways import IntentStatus
@@ -104,6 +106,13 @@ def order_mark_paid(*, order: Order, payment: Payment) -> Order:
         )
         Order.objects.filter(pk=locked.pk).update(payment_due_at=None)
         outbox_enqueue(task=ORDER_FRAUD_CHECK_TASK, kwargs={"order_id": locked.pk})
+        ledger_post_sales(
+            sales=order_sales(
+                order=locked,
+                seller_orders=seller_orders,
+                lines=list(OrderLine.objects.filter(order_id=locked.pk)),
+            )
+        )
     return locked
 
 
@@ -119,7 +128,8 @@ def payment_webhook_process(*, event_id: int) -> None:
         return
     dispute = webhook_money_apply(event=event, payment=payment)
     if dispute is not None:
-        dispute_assign(dispute=dispute)
+        dispute = dispute_assign(dispute=dispute)
+        ledger_post_dispute(dispute_id=dispute.pk)
     if event.type == "radar.early_fraud_warning.created":
         outbox_enqueue(task=ORDER_FRAUD_WARNING_TASK, kwargs={"payment_id": payment.pk})
     if event.type.startswith("payment_intent."):
@@ -155,6 +165,7 @@ def dispute_assign_to(*, dispute: Dispute, seller_order_id: int | None) -> Dispu
             )
     Dispute.objects.filter(pk=dispute.pk).update(seller_order_id=seller_order_id)
     dispute.seller_order_id = seller_order_id
+    ledger_post_dispute(dispute_id=dispute.pk)
     return dispute
 
 

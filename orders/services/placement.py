@@ -47,6 +47,8 @@ from inventory.services import (
     stock_allocate_reserved,
     stock_deallocate,
 )
+from ledger.commission import CommissionLine, commission_amount, commission_terms_for
+from ledger.services import Sale, SaleLine, ledger_post_cancellation, ledger_post_sales
 from orders.models import (
     Checkout,
     CheckoutStatus,
@@ -251,6 +253,7 @@ def _order_create(
         for seller, seller_order in zip(breakdown.sellers, seller_orders, strict=True)
         for price in seller.lines
     ]
+    _commission_freeze(lines)
     hot_insert(lines)
     placed = OrderEvent(
         order=order,
@@ -260,6 +263,58 @@ def _order_create(
     )
     hot_insert([placed])
     return order, seller_orders, lines, placed
+
+
+def _commission_freeze(lines: list[OrderLine]) -> None:
+    """Each line keeps the commission terms that apply now and their amount (on its amount
+    before tax): a rule changed later never changes the order (one query)."""
+    terms = commission_terms_for(
+        lines=[
+            CommissionLine(
+                seller_id=line.seller_order.seller_id,
+                seller_rate=line.seller_order.seller.commission_rate,
+                category_path=line.variant.product.category.path
+                if line.variant and line.variant.product.category_id
+                else "",
+            )
+            for line in lines
+        ]
+    )
+    for line, term in zip(lines, terms, strict=True):
+        line.commission_rate, line.commission_fixed = term.rate, term.fixed
+        line.commission = commission_amount(
+            terms=term, base=line.total - line.tax, quantity=line.quantity
+        )
+
+
+def order_sales(
+    *, order: Order, seller_orders: list[SellerOrder], lines: list[OrderLine]
+) -> list[Sale]:
+    """What the seller ledger records when an order is paid: per seller order, its lines (with
+    their frozen commission) and its shipping."""
+    by_seller_order: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        by_seller_order.setdefault(line.seller_order_id, []).append(line)
+    return [
+        Sale(
+            seller_id=seller_order.seller_id,
+            order_id=order.pk,
+            order_number=order.number,
+            seller_order_id=seller_order.pk,
+            currency=seller_order.currency,
+            shipping=seller_order.shipping_total,
+            lines=tuple(
+                SaleLine(
+                    order_line_id=line.pk,
+                    amount=line.total,
+                    commission=line.commission,
+                    label=f"{line.quantity} x {line.product_name}"[:200],
+                )
+                for line in by_seller_order.get(seller_order.pk, [])
+            ),
+        )
+        for seller_order in seller_orders
+    ]
 
 
 _CHECKOUT_PLACED_SQL = (
@@ -429,6 +484,9 @@ def order_place_paid(
                     to=OrderStatus.PAID,
                     reason=_paid_reason(payment),
                 )
+                ledger_post_sales(
+                    sales=order_sales(order=order, seller_orders=seller_orders, lines=lines)
+                )
             payment_link_order(payment=payment, order_id=order.pk)
             if short:
                 _sold_meanwhile_refund(order=order, seller_orders=seller_orders, short=short)
@@ -558,6 +616,10 @@ def _cancel_locked(
     voucher_release(order=order)
     payment = payment_for_order(order_id=order.pk)
     if payment is not None:
+        if payment.status == IntentStatus.AUTHORISED:
+            # the hold is voided: no money is taken, so the sale is unwound (a captured
+            # payment is refunded instead, and the refund posts)
+            ledger_post_cancellation(seller_order_ids=[so.pk for so in seller_orders])
         outbox_enqueue(task=PAYMENT_VOID_TASK, kwargs={"payment_id": payment.pk})
     _email_enqueue(order, "cancelled")
     return order

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from payments.gateways.base import (
     CardDetails,
+    ConnectAccount,
     CustomerSession,
     GatewayRefused,
     GatewayUnavailable,
@@ -15,10 +16,12 @@ from payments.gateways.base import (
     IntentStatus,
     PaymentGateway,
     RefundResult,
+    TransferResult,
 )
 
 __all__ = [
     "CardDetails",
+    "ConnectAccount",
     "CustomerSession",
     "GatewayRefused",
     "GatewayUnavailable",
@@ -26,6 +29,7 @@ __all__ = [
     "IntentStatus",
     "PaymentGateway",
     "RefundResult",
+    "TransferResult",
     "gateway_describe",
     "gateway_get",
     "gateway_live",

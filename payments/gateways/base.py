@@ -97,6 +97,27 @@ class CustomerSession:
     ephemeral_key: str
 
 
+@dataclass(frozen=True)
+class TransferResult:
+    """Money sent to a seller's connected account (a Stripe Connect transfer), or taken back
+    from it (a transfer reversal): the gateway's id for it and the amount."""
+
+    reference: str
+    amount: Decimal
+    test: bool = False  # the built-in test gateway's: recorded, no money moved
+
+
+@dataclass(frozen=True)
+class ConnectAccount:
+    """A seller's connected account (Stripe Connect Express) as the gateway has it now."""
+
+    reference: str
+    details_submitted: bool
+    payouts_enabled: bool
+    transfers_active: bool
+    currently_due: tuple[str, ...] = ()
+
+
 class PaymentGateway(Protocol):
     name: str
     # the key the shopper's device uses (Stripe's publishable key); "" for the test gateway
@@ -153,6 +174,42 @@ class PaymentGateway(Protocol):
     def customer_session(self, *, email: str, customer: str = "") -> CustomerSession | None:
         """A customer and an ephemeral key for the mobile SDKs; None when the gateway has no
         saved customers (the test gateway)."""
+        ...
+
+    # --- payouts: Stripe Connect, separate charges and transfers --------------------------------
+
+    def transfer_create(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        source_transaction: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        """Send `amount` to a connected account, funded by the order's charge
+        (`source_transaction`) and grouped by order (`transfer_group`)."""
+        ...
+
+    def transfer_reverse(
+        self, *, transfer: str, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> TransferResult:
+        """Take `amount` of a transfer back from the connected account (a later refund)."""
+        ...
+
+    def connect_account_create(
+        self, *, email: str, country: str, idempotency_key: str
+    ) -> ConnectAccount | None:
+        """A connected account (Express) for a seller; None when the gateway pays sellers
+        without one (the test gateway records test transfers)."""
+        ...
+
+    def connect_account_get(self, *, account: str) -> ConnectAccount | None: ...
+
+    def connect_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        """A one-time onboarding link (Stripe's hosted onboarding) for the account."""
         ...
 
 

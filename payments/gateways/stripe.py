@@ -24,12 +24,14 @@ from django.conf import settings
 
 from payments.gateways.base import (
     CardDetails,
+    ConnectAccount,
     CustomerSession,
     GatewayRefused,
     GatewayUnavailable,
     IntentResult,
     IntentStatus,
     RefundResult,
+    TransferResult,
     from_minor,
     to_minor,
 )
@@ -273,3 +275,103 @@ class StripeGateway:
             ),
         )
         return CustomerSession(customer=customer, ephemeral_key=key.secret)
+
+    # --- payouts: Connect with separate charges and transfers ------------------------------
+
+    def transfer_create(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        source_transaction: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        params: Any = {
+            "amount": to_minor(amount, currency),
+            "currency": currency.lower(),
+            "destination": destination,
+            "transfer_group": transfer_group,
+            "metadata": metadata,
+        }
+        if source_transaction:
+            # funded by the order's charge: it runs even before the charge's money is
+            # available, and never from other orders' money
+            params["source_transaction"] = source_transaction
+        transfer = _call(
+            "paying a seller",
+            lambda: self.client.v1.transfers.create(
+                params, options={"idempotency_key": idempotency_key}
+            ),
+        )
+        return TransferResult(reference=transfer.id, amount=from_minor(transfer.amount, currency))
+
+    def transfer_reverse(
+        self, *, transfer: str, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> TransferResult:
+        current = _call("reading a transfer", lambda: self.client.v1.transfers.retrieve(transfer))
+        currency = str(current.currency).upper()
+        reversal = _call(
+            "taking a transfer back",
+            lambda: self.client.v1.transfers.reversals.create(
+                transfer,
+                {"amount": to_minor(amount, currency), "metadata": metadata},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return TransferResult(reference=reversal.id, amount=from_minor(reversal.amount, currency))
+
+    def connect_account_create(
+        self, *, email: str, country: str, idempotency_key: str
+    ) -> ConnectAccount | None:
+        params: Any = {
+            "type": "express",
+            "capabilities": {"transfers": {"requested": True}},
+        }
+        if email:
+            params["email"] = email
+        if country:
+            params["country"] = country.upper()
+        account = _call(
+            "creating a seller's payout account",
+            lambda: self.client.v1.accounts.create(
+                params, options={"idempotency_key": idempotency_key}
+            ),
+        )
+        return _account(account)
+
+    def connect_account_get(self, *, account: str) -> ConnectAccount | None:
+        found = _call(
+            "reading a seller's payout account",
+            lambda: self.client.v1.accounts.retrieve(account),
+        )
+        return _account(found)
+
+    def connect_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        link = _call(
+            "starting a seller's payout onboarding",
+            lambda: self.client.v1.account_links.create(
+                {
+                    "account": account,
+                    "type": "account_onboarding",
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                }
+            ),
+        )
+        return str(link.url)
+
+
+def _account(obj: Any) -> ConnectAccount:
+    data: dict[str, Any] = obj.to_dict() if hasattr(obj, "to_dict") else obj
+    capabilities = data.get("capabilities") or {}
+    requirements = data.get("requirements") or {}
+    return ConnectAccount(
+        reference=data["id"],
+        details_submitted=bool(data.get("details_submitted")),
+        payouts_enabled=bool(data.get("payouts_enabled")),
+        transfers_active=capabilities.get("transfers") == "active",
+        currently_due=tuple(requirements.get("currently_due") or ()),
+    )

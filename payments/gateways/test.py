@@ -26,12 +26,14 @@ from django.urls import reverse
 
 from payments.gateways.base import (
     CardDetails,
+    ConnectAccount,
     CustomerSession,
     GatewayRefused,
     GatewayUnavailable,
     IntentResult,
     IntentStatus,
     RefundResult,
+    TransferResult,
 )
 
 SUCCEED_TOKEN = "tok_visa"  # noqa: S105 - test cards, not secrets
@@ -211,6 +213,43 @@ class TestGateway:
 
     def customer_session(self, *, email: str, customer: str = "") -> CustomerSession | None:
         return None
+
+    # --- payouts: test transfers, recorded only; sellers need no connected account ---------
+
+    def transfer_create(
+        self,
+        *,
+        amount: Decimal,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        source_transaction: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+    ) -> TransferResult:
+        if amount <= 0:
+            raise GatewayRefused("A transfer needs an amount above zero.", code="amount_too_small")
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return TransferResult(reference=f"test_tr_{digest}", amount=amount, test=True)
+
+    def transfer_reverse(
+        self, *, transfer: str, amount: Decimal, metadata: dict[str, str], idempotency_key: str
+    ) -> TransferResult:
+        if amount <= 0:
+            raise GatewayRefused("A reversal needs an amount above zero.", code="amount_too_small")
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return TransferResult(reference=f"test_trr_{digest}", amount=amount, test=True)
+
+    def connect_account_create(
+        self, *, email: str, country: str, idempotency_key: str
+    ) -> ConnectAccount | None:
+        return None
+
+    def connect_account_get(self, *, account: str) -> ConnectAccount | None:
+        return None
+
+    def connect_account_link(self, *, account: str, refresh_url: str, return_url: str) -> str:
+        raise GatewayRefused("The test gateway has no connected accounts.")
 
     # --- what the shopper's bank would do (the test gateway's own pages and the admin) -----
 

@@ -26,6 +26,9 @@ from shop.core.outbox import outbox_enqueue
 logger = logging.getLogger(__name__)
 
 REFUND_EXECUTE_TASK = "payments.tasks.refund_execute_task"
+# the seller ledger posts a refund once it succeeded (ledger sits above payments: named, not
+# imported)
+LEDGER_REFUND_TASK = "ledger.tasks.ledger_refund_post_task"
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,9 @@ def refund_book(
             amount=amount,
             detail={"refund": refund.pk, "reason": reason[:255]},
         )
-        if not before_capture:
+        if before_capture:
+            outbox_enqueue(task=LEDGER_REFUND_TASK, kwargs={"refund_id": refund.pk})
+        else:
             outbox_enqueue(task=REFUND_EXECUTE_TASK, kwargs={"refund_id": refund.pk})
     return refund
 
@@ -155,4 +160,5 @@ def refund_execute(*, refund_id: int) -> Refund:
                 amount=refund.amount,
                 detail={"refund": refund.pk, "reference": result.reference},
             )
+            outbox_enqueue(task=LEDGER_REFUND_TASK, kwargs={"refund_id": refund.pk})
     return Refund.objects.get(pk=refund.pk)

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 # orders owns what payment events do to orders (payments does not import orders)
 PROCESS_TASK = "orders.tasks.payment_webhook_process_task"
+LEDGER_REFUND_TASK = "ledger.tasks.ledger_refund_post_task"
 
 
 class WebhookRejected(ServiceError):
@@ -124,7 +125,7 @@ def _refunds_made_at_gateway(*, payment: Payment, charge: dict[str, Any]) -> Non
         extra = refunded - ours
         if extra <= 0:
             return
-        Refund.objects.create(
+        made = Refund.objects.create(
             payment=locked,
             order_id=locked.order_id or 0,
             amount=extra,
@@ -138,6 +139,7 @@ def _refunds_made_at_gateway(*, payment: Payment, charge: dict[str, Any]) -> Non
         PaymentEvent.objects.create(
             payment=locked, kind="refunded_at_gateway", status=locked.status, amount=extra
         )
+        outbox_enqueue(task=LEDGER_REFUND_TASK, kwargs={"refund_id": made.pk})
 
 
 _DISPUTE_STATUSES = {"won": DisputeStatus.WON, "lost": DisputeStatus.LOST}

@@ -14,11 +14,11 @@ from django.utils import timezone
 from inventory.selectors import stock_low_for_seller
 from orders.selectors import (
     SalesSummary,
-    seller_earnings_unpaid,
     seller_orders_to_ship,
     seller_orders_to_ship_counts,
     seller_sales_by_day,
 )
+from orders.services.payouts import seller_balance
 from sellers.models import SellerMember
 from sellers.portal.views import _ctx, portal_view
 from sellers.scorecard import seller_scorecard
@@ -83,7 +83,7 @@ def home(request: HttpRequest, membership: SellerMember) -> HttpResponse:
             "chart_width": CHART_WIDTH,
             "chart_height": CHART_HEIGHT,
             "peak_day": max(sales.days, key=lambda d: d.total),
-            "earnings": seller_earnings_unpaid(seller=seller),
+            "balance": seller_balance(seller=seller, now=now),
         }
     return render(request, "portal/home.html", _ctx(request, membership, **extra))
 

@@ -11,6 +11,7 @@ from django_countries import countries
 from catalog.models import Attribute, AttributeType, Category, ProductType, ProductVariant
 from inventory.models import MovementReason
 from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
+from ledger.models import EntryKind
 from orders.models import ShippingKind
 from sellers.models import MemberRole
 from shop.core.countries import CountryChoiceField
@@ -397,3 +398,18 @@ class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file", help_text="UTF-8 (with or without a byte-order mark), comma-separated."
     )
+
+
+class LedgerFilterForm(forms.Form):
+    """The seller ledger's filters (portal page and CSV export)."""
+
+    kind = forms.ChoiceField(choices=[("", "Any"), *EntryKind.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=_DateInput)
+    date_to = forms.DateField(required=False, label="To (inclusive)", widget=_DateInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

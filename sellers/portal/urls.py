@@ -1,12 +1,26 @@
 from django.urls import path
 
-from sellers.portal import bulk, dashboard, inventory, products, sale_prices, shipping, views
+from sellers.portal import (
+    bulk,
+    dashboard,
+    finance,
+    inventory,
+    products,
+    sale_prices,
+    shipping,
+    views,
+)
 
 app_name = "portal"
 
 urlpatterns = [
     path("", dashboard.home, name="home"),
     path("performance/", dashboard.scorecard, name="scorecard"),
+    path("finance/", finance.finance_home, name="finance"),
+    path("finance/connect/", finance.connect_onboard, name="finance_connect"),
+    path("finance/ledger/", finance.ledger_list, name="ledger"),
+    path("finance/ledger/export/", finance.ledger_export, name="ledger_export"),
+    path("finance/payouts/", finance.payout_list, name="payouts"),
     path("shipping/", shipping.method_list, name="shipping"),
     path("shipping/new/", shipping.method_new, name="shipping_new"),
     path("shipping/<id:method_id>/", shipping.method_edit, name="shipping_edit"),

@@ -101,6 +101,7 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
                 "settings",
                 "members",
                 "shipping",
+                "finance",
             )
         },
         "is_pending": seller.status == SellerStatus.PENDING,

@@ -33,6 +33,9 @@ PAGES = [
     "portal:inbound_new",
     "portal:members",
     "portal:settings",
+    "portal:finance",
+    "portal:ledger",
+    "portal:payouts",
 ]
 
 

@@ -1,5 +1,5 @@
 """Portal home: sales (shop time zone, window edges), orders to ship (late first), low stock,
-returns shown as not available, earnings after commission, roles, bounded queries."""
+returns shown as not available, the ledger balance, roles, bounded queries."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from ledger.services import Sale, SaleLine, ledger_post_sales
 from orders.models import OrderStatus as S
-from orders.selectors import seller_earnings_unpaid, seller_sales_by_day
+from orders.selectors import seller_sales_by_day
 from sellers.models import MemberRole
 from tests.factories import ProductFactory, ProductVariantFactory, SellerMemberFactory
 from tests.factories.inventory import WarehouseFactory, stock_with
@@ -64,38 +65,37 @@ def test_days_follow_the_shop_time_zone_at_midnight(owner, settings):
     assert summary.days[-2].total == Decimal("4.00")
 
 
-def test_earned_not_paid_out_is_sales_minus_commission_rounded_per_line(owner):
-    seller = owner.seller
-    seller.commission_rate = Decimal("0.1000")
-    seller.save(update_fields=["commission_rate"])
-    now = timezone.now()
-    # 10% of 33.35 is 3.335 -> 3.34 and of 66.65 is 6.665 -> 6.67: 10.01, not 10.00.
-    sold_seller_order(
-        seller=seller, placed_at=now, total=Decimal("38.35"), line_total=Decimal("33.35")
-    )
-    sold_seller_order(
-        seller=seller,
-        placed_at=now - 200 * DAY,
-        total=Decimal("71.65"),
-        line_total=Decimal("66.65"),
-        status=S.COMPLETED,
-    )
-    sold_seller_order(seller=seller, placed_at=now, total=Decimal("500"), status=S.CANCELLED)
-    earnings = seller_earnings_unpaid(seller=seller)
-    assert (earnings.sales, earnings.commission, earnings.net) == (
-        Decimal("110.00"),
-        Decimal("10.01"),
-        Decimal("99.99"),
+def post_sale(seller_order, *, commission: Decimal) -> None:
+    """What placement posts to the seller ledger for a paid seller order."""
+    ledger_post_sales(
+        sales=[
+            Sale(
+                seller_id=seller_order.seller_id,
+                order_id=seller_order.order_id,
+                order_number=seller_order.order.number,
+                seller_order_id=seller_order.pk,
+                currency=seller_order.currency,
+                shipping=Decimal("0"),
+                lines=tuple(
+                    SaleLine(order_line_id=line.pk, amount=line.total, commission=commission)
+                    for line in seller_order.lines.all()
+                ),
+            )
+        ]
     )
 
 
 def test_owner_sees_money_panels_and_an_accessible_svg_chart(owner, portal_client):
-    sold_seller_order(seller=owner.seller, placed_at=timezone.now(), total=Decimal("12.00"))
+    seller_order = sold_seller_order(
+        seller=owner.seller, placed_at=timezone.now(), total=Decimal("12.00")
+    )
+    post_sale(seller_order, commission=Decimal("1.20"))
     body = portal_client(owner).get(reverse("portal:home")).content.decode()
     assert 'data-figure="sales-today">USD 12.00<' in body
     assert 'data-figure="sales-30">USD 12.00<' in body
-    assert 'data-figure="earned">USD 10.80<' in body  # 12.00 minus 10%
-    assert "Earned, not yet paid out" in body
+    # from the ledger: 12.00 sold less 1.20 commission, not delivered yet
+    assert 'data-figure="pending">USD 10.80<' in body
+    assert 'data-figure="available">USD 0.00<' in body
     assert '<svg role="img" aria-labelledby="sales-chart-title sales-chart-desc"' in body
     assert body.count('class="chart-bar"') == 30
     assert "Sales per day as a table" in body
@@ -166,19 +166,25 @@ def test_pending_returns_are_shown_as_not_available(owner, portal_client):
 def test_dashboard_queries_do_not_grow_with_data(owner, portal_client, django_assert_num_queries):
     client = portal_client(owner)
     client.get(reverse("portal:home"))
-    with django_assert_num_queries(10) as empty:
+    with django_assert_num_queries(9) as empty:
         client.get(reverse("portal:home"))
     seller = owner.seller
     warehouse = WarehouseFactory(seller=seller)
     now = timezone.now()
     for days_ago in range(25):
-        sold_seller_order(seller=seller, placed_at=now - days_ago * DAY)
+        post_sale(
+            sold_seller_order(seller=seller, placed_at=now - days_ago * DAY),
+            commission=Decimal("1.00"),
+        )
         stock_with(
             variant=ProductVariantFactory(product=ProductFactory(seller=seller)),
             warehouse=warehouse,
             on_hand=1,
         )
-    with django_assert_num_queries(len(empty.captured_queries)):
+    # one more once the ledger owes something: which of the owed seller orders are payable
+    # (with nothing owed that query is not made)
+    with django_assert_num_queries(len(empty.captured_queries) + 1):
         response = client.get(reverse("portal:home"))
+    assert response.context["balance"].pending == Decimal("225.00")  # 25 x (10.00 - 1.00)
     assert response.context["to_ship_counts"]["total"] == 25
     assert len(response.context["to_ship"]) == 10
