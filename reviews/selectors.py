@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 from catalog.models import Product
+from catalog.selectors import product_queryset_public
 from orders.models import OrderLine, OrderStatus, SellerOrder
 from reviews.models import Answer, ContentStatus, ProductRatingSummary, Question, Review
 from sellers.models import SellerMember
@@ -32,6 +33,14 @@ def purchase_completed_q(*, prefix: str = "") -> Q:
     """Q over SellerOrder (or, with `prefix`, a model reaching one) for a purchase that lets
     its buyer review the products and rate the seller."""
     return Q(**{f"{prefix}status__in": _BOUGHT_STATUSES})
+
+
+def product_get_reviewable(*, slug: str) -> Product:
+    """A product shoppers can see (the only ones reviewed and asked about), seller loaded."""
+    try:
+        return product_queryset_public().select_related("seller").get(slug=slug)
+    except Product.DoesNotExist:
+        raise NotFound("This product is not available.") from None
 
 
 def purchase_completed(seller_order: SellerOrder) -> bool:
@@ -122,6 +131,11 @@ def review_get_public(*, pk: int) -> Review:
         return Review.objects.select_related("product").get(pk=pk, status=ContentStatus.PUBLISHED)
     except Review.DoesNotExist:
         raise NotFound("Review not found.") from None
+
+
+def review_shaped(*, pk: int) -> Review:
+    """One review loaded like the lists (the API's answer after a write)."""
+    return _review_shape(Review.objects.filter(pk=pk)).get()
 
 
 def review_get_own(*, user: User, pk: int) -> Review:
