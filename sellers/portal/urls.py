@@ -1,6 +1,15 @@
 from django.urls import path
 
-from sellers.portal import bulk, dashboard, inventory, products, sale_prices, shipping, views
+from sellers.portal import (
+    bulk,
+    dashboard,
+    inventory,
+    products,
+    reviews,
+    sale_prices,
+    shipping,
+    views,
+)
 
 app_name = "portal"
 
@@ -13,6 +22,10 @@ urlpatterns = [
     path("shipping/<id:method_id>/active/", shipping.method_active, name="shipping_active"),
     path("shipping/<id:method_id>/move/", shipping.method_move, name="shipping_move"),
     path("switch/", views.switch, name="switch"),
+    path("reviews/", reviews.review_list, name="reviews"),
+    path("reviews/<id:review_id>/reply/", reviews.review_reply_new, name="review_reply"),
+    path("questions/", reviews.question_list, name="questions"),
+    path("questions/<id:question_id>/answer/", reviews.question_answer, name="question_answer"),
     path("settings/", views.shop_settings, name="settings"),
     path("members/", views.members, name="members"),
     path("members/<id:member_id>/role/", views.member_role, name="member_role"),
