@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from reviews.models import Review
+from reviews.models import Question, Review
 from reviews.selectors import (
     ReviewSort,
     answer_get_public,
@@ -75,6 +75,7 @@ class ProductReviewsView(generics.ListAPIView):
     serializer_class = ReviewSerializer
     permission_classes = [IsAuthenticatedOrReadOnly]
     parser_classes = PARSERS
+    queryset = Review.objects.none()  # the schema's model; get_queryset answers requests
 
     @extend_schema(
         parameters=[
@@ -196,6 +197,7 @@ class ProductQuestionsView(generics.ListAPIView):
 
     serializer_class = QuestionSerializer
     permission_classes = [IsAuthenticatedOrReadOnly]
+    queryset = Question.objects.none()  # the schema's model; get_queryset answers requests
 
     def get_queryset(self):
         return questions_public(product_id=product_get_reviewable(slug=self.kwargs["slug"]).pk)

@@ -517,6 +517,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus.choices",
         "ProductStatusEnum": "catalog.models.ProductStatus.choices",
+        "ContentStatusEnum": "reviews.models.ContentStatus.choices",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
     # no CDN: the docs work offline).
