@@ -3,15 +3,24 @@ whatever the number of rows), and the one rule of who counts as a buyer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 
 from accounts.models import User
 from catalog.models import Product
 from catalog.selectors import product_queryset_public
 from orders.models import OrderLine, OrderStatus, SellerOrder
-from reviews.models import Answer, ContentStatus, ProductRatingSummary, Question, Review
+from reviews.models import (
+    Answer,
+    ContentStatus,
+    ProductRatingSummary,
+    Question,
+    Review,
+    SellerRating,
+)
 from sellers.models import SellerMember
 from shop.core.errors import NotFound
 
@@ -226,3 +235,29 @@ def question_get_for_seller(*, seller_id: int, pk: int) -> Question:
         )
     except Question.DoesNotExist:
         raise NotFound("Question not found.") from None
+
+
+# --- seller ratings --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SellerRatingSummary:
+    count: int
+    shipping_speed: Decimal | None
+    item_as_described: Decimal | None
+    communication: Decimal | None
+
+
+def seller_rating_summary(*, seller_id: int) -> SellerRatingSummary:
+    """Buyers' average of each seller rating (one query; None without ratings)."""
+    fields = ("shipping_speed", "item_as_described", "communication")
+    row = SellerRating.objects.filter(seller_id=seller_id).aggregate(
+        count=Count("pk"), **{f: Avg(f) for f in fields}
+    )
+
+    def one_decimal(value: object) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    return SellerRatingSummary(row["count"], *(one_decimal(row[f]) for f in fields))

@@ -18,6 +18,7 @@ from reviews.selectors import (
     rating_summary,
     review_of_user,
     reviews_public,
+    seller_rating_summary,
     user_has_bought,
     user_sells,
 )
@@ -82,3 +83,8 @@ def product_reviews(context: template.Context) -> dict:
         "questions": questions_public(product_id=product.pk)[:QUESTIONS_SHOWN],
         "report_reasons": ReportReason.choices,
     }
+
+
+@register.inclusion_tag("storefront/reviews/_seller_ratings.html")
+def seller_ratings(seller) -> dict:
+    return {"summary": seller_rating_summary(seller_id=seller.pk)}

@@ -223,3 +223,28 @@ def test_the_seller_rating_form(client, shop):
     rating = SellerRating.objects.get()
     assert (rating.shipping_speed, rating.item_as_described, rating.communication) == (5, 4, 3)
     assert "You rated this seller" in client.get(url).content.decode()
+
+
+def test_the_seller_page_shows_buyers_average_ratings(client, shop):
+    from reviews.services import seller_rate
+
+    url = reverse("catalog:seller", args=[shop.product.seller.slug])
+    assert b"data-seller-ratings" not in client.get(url).content
+    seller_rate(
+        seller_order=shop.seller_order,
+        user=shop.buyer,
+        shipping_speed=5,
+        item_as_described=4,
+        communication=3,
+    )
+    other = shop.buyer_new()
+    seller_rate(
+        seller_order=other.orders.get().seller_orders.get(),
+        user=other,
+        shipping_speed=4,
+        item_as_described=4,
+        communication=4,
+    )
+    body = client.get(url).content.decode()
+    assert "<dt>Shipping speed</dt><dd>4.5 / 5</dd>" in body
+    assert "<dt>Communication</dt><dd>3.5 / 5</dd>" in body
