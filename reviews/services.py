@@ -51,6 +51,7 @@ REPLY_MAX = 2000
 NOTE_MAX = 500
 
 Moderatable = Review | Question | Answer
+REPEATED = "Same text as another account's"
 
 
 # --- shared checks ---------------------------------------------------------------------------
@@ -102,12 +103,30 @@ def _moderation_state(*, user: User, texts: Sequence[str], model: type[Moderatab
         and fingerprint
         and model.objects.filter(fingerprint=fingerprint).exclude(user=user).exists()
     ):
-        reason = "Same text as another account's"
+        reason = REPEATED
     return {
         "status": ContentStatus.HELD if reason else ContentStatus.PUBLISHED,
         "status_reason": reason,
         "fingerprint": fingerprint,
     }
+
+
+def _copies_hold(item: Moderatable) -> None:
+    """A text repeated across accounts: the other accounts' published copies are held too (the
+    first copy of a ring is as suspect as the rest), and the ratings they counted in recounted
+    in product order."""
+    if item.status_reason != REPEATED:
+        return
+    model = type(item)
+    copies = model.objects.filter(
+        fingerprint=item.fingerprint, status=ContentStatus.PUBLISHED
+    ).exclude(user_id=item.user_id)
+    product_ids = (
+        sorted(set(copies.values_list("product_id", flat=True))) if model is Review else []
+    )
+    copies.update(status=ContentStatus.HELD, status_reason=REPEATED, updated_at=timezone.now())
+    for product_id in product_ids:
+        product_rating_recount(product_id=product_id)
 
 
 # --- the rating ------------------------------------------------------------------------------
@@ -281,6 +300,7 @@ def review_create(
             "You have already reviewed this product: edit your review instead."
         ) from None
     _photos_store(review, photos)
+    _copies_hold(review)
     product_rating_recount(product_id=product.pk)
     return review
 
@@ -327,6 +347,7 @@ def review_update(
     review.photo_count = review.photos.count()
     review.edited_at = timezone.now()
     review.save()
+    _copies_hold(review)
     product_rating_recount(product_id=review.product_id)
     return review
 
@@ -431,12 +452,14 @@ def question_ask(*, user: User, product: Product, body: str) -> Question:
     if user_sells(user=user, seller_id=product.seller_id):
         raise PermissionDenied("Answer questions about your products from the seller portal.")
     _throttle(user)
-    return Question.objects.create(
+    question = Question.objects.create(
         product=product,
         user=user,
         body=body,
         **_moderation_state(user=user, texts=(body,), model=Question),
     )
+    _copies_hold(question)
+    return question
 
 
 @transaction.atomic
@@ -453,13 +476,15 @@ def answer_post(
     elif not user_has_bought(user=user, product=product):
         raise PermissionDenied("Only the seller and customers who bought it can answer.")
     _throttle(user)
-    return Answer.objects.create(
+    answer = Answer.objects.create(
         question=question,
         user=user,
         by_seller=seller_id is not None,
         body=body,
         **_moderation_state(user=user, texts=(body,), model=Answer),
     )
+    _copies_hold(answer)
+    return answer
 
 
 # --- reports and moderation ------------------------------------------------------------------

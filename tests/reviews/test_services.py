@@ -229,13 +229,18 @@ def test_ordinary_text_is_not_held(shop, body):
     assert review.status == ContentStatus.PUBLISHED
 
 
-def test_the_same_text_from_another_account_is_held(shop):
+def test_the_same_text_from_another_account_holds_every_copy(shop):
     text = "Absolutely the best purchase I have made this year, five stars!!"
     first = review_create(user=shop.buyer, product=shop.product, rating=5, body=text)
     second = review_create(
         user=shop.buyer_new(), product=shop.product, rating=5, body=text.upper() + " "
     )
-    assert first.status == ContentStatus.PUBLISHED
+    first.refresh_from_db()
+    assert (first.status, first.status_reason) == (
+        ContentStatus.HELD,
+        "Same text as another account's",
+    )
+    assert Product.objects.get(pk=shop.product.pk).rating_count == 0
     assert (second.status, second.status_reason) == (
         ContentStatus.HELD,
         "Same text as another account's",
