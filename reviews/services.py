@@ -122,7 +122,15 @@ def _copies_hold(item: Moderatable) -> None:
         fingerprint=item.fingerprint, status=ContentStatus.PUBLISHED
     ).exclude(user_id=item.user_id)
     product_ids = (
-        sorted(set(copies.values_list("product_id", flat=True))) if model is Review else []
+        sorted(
+            set(
+                Review.objects.filter(pk__in=copies.values("pk")).values_list(
+                    "product_id", flat=True
+                )
+            )
+        )
+        if isinstance(item, Review)
+        else []
     )
     copies.update(status=ContentStatus.HELD, status_reason=REPEATED, updated_at=timezone.now())
     for product_id in product_ids:
