@@ -117,24 +117,16 @@ def _copies_hold(item: Moderatable) -> None:
     in product order."""
     if item.status_reason != REPEATED:
         return
-    model = type(item)
-    copies = model.objects.filter(
-        fingerprint=item.fingerprint, status=ContentStatus.PUBLISHED
-    ).exclude(user_id=item.user_id)
-    product_ids = (
-        sorted(
-            set(
-                Review.objects.filter(pk__in=copies.values("pk")).values_list(
-                    "product_id", flat=True
-                )
-            )
-        )
-        if isinstance(item, Review)
-        else []
-    )
-    copies.update(status=ContentStatus.HELD, status_reason=REPEATED, updated_at=timezone.now())
-    for product_id in product_ids:
-        product_rating_recount(product_id=product_id)
+    held = {"status": ContentStatus.HELD, "status_reason": REPEATED, "updated_at": timezone.now()}
+    published = {"fingerprint": item.fingerprint, "status": ContentStatus.PUBLISHED}
+    if isinstance(item, Review):
+        copies = Review.objects.filter(**published).exclude(user_id=item.user_id)
+        product_ids = sorted(set(copies.values_list("product_id", flat=True)))
+        copies.update(**held)
+        for product_id in product_ids:
+            product_rating_recount(product_id=product_id)
+    else:
+        type(item).objects.filter(**published).exclude(user_id=item.user_id).update(**held)
 
 
 # --- the rating ------------------------------------------------------------------------------
