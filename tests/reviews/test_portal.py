@@ -54,10 +54,12 @@ def test_a_role_without_products_is_refused(client, shop):
 
 def test_the_seller_answers_questions(client, shop):
     question = question_ask(user=UserFactory(), product=shop.product, body="Which size?")
+    question_ask(user=UserFactory(full_name=XSS), product=shop.product, body=XSS)
     client.force_login(shop.member.user)
-    assert b"Which size?" in client.get(reverse("portal:questions")).content
+    page = client.get(reverse("portal:questions")).content.decode()
+    assert "Which size?" in page and XSS not in page and "&lt;script&gt;" in page
     client.post(reverse("portal:question_answer", args=[question.pk]), {"body": "Take M"})
-    answer = Answer.objects.get()
+    answer = Answer.objects.get(question=question)
     assert answer.by_seller and answer.body == "Take M"
 
 
