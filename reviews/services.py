@@ -9,7 +9,7 @@ the catalog's dirty flag and its outbox task."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -140,21 +140,40 @@ class RatingFigures:
     stars: tuple[int, int, int, int, int]  # 1..5
 
 
-def rating_figures_counted(*, product_id: int) -> RatingFigures:
-    """What the published reviews say now (one aggregate query)."""
-    counts = Review.objects.filter(product_id=product_id, status=ContentStatus.PUBLISHED).aggregate(
-        **{f"s{n}": Count("pk", filter=Q(rating=n)) for n in range(1, 6)}
-    )
-    stars = tuple(counts[f"s{n}"] for n in range(1, 6))
+def _figures(product_id: int, stars: tuple[int, int, int, int, int]) -> RatingFigures:
     total = sum(stars)
+    weighted = sum(n * c for n, c in zip(range(1, 6), stars, strict=True))
     average = (
-        (Decimal(sum(n * c for n, c in zip(range(1, 6), stars, strict=True))) / total).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
+        (Decimal(weighted) / total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if total
         else Decimal("0.00")
     )
-    return RatingFigures(product_id, average, total, stars)  # type: ignore[arg-type]
+    return RatingFigures(product_id, average, total, stars)
+
+
+def ratings_counted(*, product_ids: Sequence[int]) -> dict[int, RatingFigures]:
+    """What the published reviews of these products say now (one grouped query)."""
+    counted = {pk: _figures(pk, (0, 0, 0, 0, 0)) for pk in product_ids}
+    rows = (
+        Review.objects.filter(product_id__in=product_ids, status=ContentStatus.PUBLISHED)
+        .values("product_id")
+        .annotate(
+            s1=Count("pk", filter=Q(rating=1)),
+            s2=Count("pk", filter=Q(rating=2)),
+            s3=Count("pk", filter=Q(rating=3)),
+            s4=Count("pk", filter=Q(rating=4)),
+            s5=Count("pk", filter=Q(rating=5)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        stars = (row["s1"], row["s2"], row["s3"], row["s4"], row["s5"])
+        counted[row["product_id"]] = _figures(row["product_id"], stars)
+    return counted
+
+
+def rating_figures_counted(*, product_id: int) -> RatingFigures:
+    return ratings_counted(product_ids=[product_id])[product_id]
 
 
 @transaction.atomic
@@ -188,47 +207,51 @@ class RatingDrift:
     counted: RatingFigures
 
 
-def ratings_drift_find(*, repair: bool = False, batch_size: int = 2000) -> list[RatingDrift]:
+def ratings_drift_find(
+    *,
+    repair: bool = False,
+    batch_size: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RatingDrift]:
     """Products whose stored rating differs from a recount of their reviews (and, with
-    `repair`, recounted). Products with reviews or a non-zero stored rating are checked."""
-    drifts: list[RatingDrift] = []
-    ids = (
-        Product.objects.filter(Q(rating_count__gt=0) | Q(reviews__isnull=False))
+    `repair`, recounted through `product_rating_recount`). Products with reviews, a stored
+    rating or a per-star row are checked, in batches of three queries."""
+    id_list = list(
+        Product.objects.filter(
+            Q(rating_count__gt=0) | Q(reviews__isnull=False) | Q(rating_summary__isnull=False)
+        )
         .values_list("pk", flat=True)
         .distinct()
         .order_by("pk")
     )
-    id_list = list(ids)
+    drifts: list[RatingDrift] = []
     for start in range(0, len(id_list), batch_size):
         chunk = id_list[start : start + batch_size]
-        products = {
+        stored = {
             p["pk"]: p
             for p in Product.objects.filter(pk__in=chunk).values("pk", "rating_avg", "rating_count")
         }
         summaries = {
             s.product_id: s for s in ProductRatingSummary.objects.filter(product_id__in=chunk)
         }
+        counted = ratings_counted(product_ids=chunk)
         for product_id in chunk:
-            counted = rating_figures_counted(product_id=product_id)
             summary = summaries.get(product_id) or ProductRatingSummary(product_id=product_id)
-            stored_stars = tuple(getattr(summary, f"stars_{n}") for n in range(1, 6))
-            stored = products[product_id]
-            if (stored["rating_avg"], stored["rating_count"], stored_stars) != (
-                counted.average,
-                counted.count,
-                counted.stars,
+            stars = tuple(getattr(summary, f"stars_{n}") for n in range(1, 6))
+            row, now = stored[product_id], counted[product_id]
+            if (row["rating_avg"], row["rating_count"], stars) == (
+                now.average,
+                now.count,
+                now.stars,
             ):
-                drifts.append(
-                    RatingDrift(
-                        product_id,
-                        stored["rating_avg"],
-                        stored["rating_count"],
-                        stored_stars,
-                        counted,
-                    )
-                )
-                if repair:
-                    product_rating_recount(product_id=product_id)
+                continue
+            drifts.append(
+                RatingDrift(product_id, row["rating_avg"], row["rating_count"], stars, now)
+            )
+            if repair:
+                product_rating_recount(product_id=product_id)
+        if progress is not None:
+            progress(min(start + batch_size, len(id_list)), len(id_list))
     return drifts
 
 

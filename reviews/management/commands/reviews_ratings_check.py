@@ -14,7 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--repair", action="store_true", help="Rewrite drifted figures.")
 
     def handle(self, *args, repair: bool = False, **options):
-        drifts = ratings_drift_find(repair=repair)
+        def progress(done: int, total: int) -> None:
+            self.stderr.write(f"\r  checked {done:,}/{total:,} products", ending="")
+            self.stderr.flush()
+
+        drifts = ratings_drift_find(repair=repair, progress=progress)
+        self.stderr.write("")
         for drift in drifts:
             self.stdout.write(
                 f"product {drift.product_id}: stored {drift.stored_average} × "
