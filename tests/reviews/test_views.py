@@ -248,3 +248,19 @@ def test_the_seller_page_shows_buyers_average_ratings(client, shop):
     body = client.get(url).content.decode()
     assert "<dt>Shipping speed</dt><dd>4.5 / 5</dd>" in body
     assert "<dt>Communication</dt><dd>3.5 / 5</dd>" in body
+
+
+def test_questions_and_answers_can_be_reported_from_the_page(client, shop, settings):
+    from reviews.services import answer_post
+
+    settings.SHOP_REVIEWS_REPORTS_TO_HOLD = 1
+    question = question_ask(user=UserFactory(), product=shop.product, body="Real question")
+    answer = answer_post(question=question, user=shop.buyer, body="Buy elsewhere cheaper")
+    client.force_login(UserFactory())
+    body = client.get(product_url(shop)).content.decode()
+    assert reverse("reviews:question_report", args=[question.pk]) in body
+    assert reverse("reviews:answer_report", args=[answer.pk]) in body
+    client.post(reverse("reviews:answer_report", args=[answer.pk]), {"reason": "spam"})
+    answer.refresh_from_db()
+    assert answer.status == ContentStatus.HELD
+    assert "Buy elsewhere cheaper" not in client.get(product_url(shop)).content.decode()
