@@ -9,15 +9,18 @@ the catalog's dirty flag and its outbox task."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from PIL import ImageOps
 
 from accounts.models import User
 from catalog.models import Product
@@ -258,26 +261,40 @@ def ratings_drift_find(
 # --- reviews ---------------------------------------------------------------------------------
 
 
-def _photos_validate(photos: Sequence[UploadedFile], *, already: int = 0) -> None:
+def _photos_clean(photos: Sequence[UploadedFile], *, already: int = 0) -> list[ContentFile]:
+    """Validate every photo (`catalog.services.image_validate`: format, size, dimensions),
+    then re-encode it without its metadata: a phone's EXIF carries where the shopper lives.
+    The orientation it records is applied first; a GIF keeps its first frame, as a PNG."""
     if already + len(photos) > MAX_PHOTOS:
         raise ValidationError(
             "Too many photos.",
             fields={"photos": [f"A review may have at most {MAX_PHOTOS} photos."]},
         )
+    cleaned = []
     for upload in photos:
         try:
-            image_validate(upload=upload)
+            image = image_validate(upload=upload)
         except ValidationError as exc:
             raise ValidationError(
                 exc.message, fields={"photos": exc.fields.get("image", [exc.message])}
             ) from exc
+        fmt = "PNG" if image.format == "GIF" else image.format or "PNG"
+        upright = ImageOps.exif_transpose(image)
+        if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+            upright = upright.convert("RGB")
+        out = io.BytesIO()
+        upright.save(out, format=fmt, **({"quality": 90} if fmt in ("JPEG", "WEBP") else {}))
+        stem = (upload.name or "photo").rsplit("/", 1)[-1].rsplit(".", 1)[0][:80] or "photo"
+        extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt]
+        cleaned.append(ContentFile(out.getvalue(), name=f"{stem}.{extension}"))
+    return cleaned
 
 
-def _photos_store(review: Review, photos: Sequence[UploadedFile]) -> None:
+def _photos_store(review: Review, photos: Sequence[ContentFile]) -> None:
     position = review.photos.count()
-    for upload in photos:
+    for content in photos:
         photo = ReviewPhoto(review=review, position=position)
-        photo.image.save(upload.name or "photo", upload, save=False)
+        photo.image.save(content.name or "photo.png", content, save=False)
         photo.save()
         position += 1
 
@@ -298,7 +315,7 @@ def review_create(
     rating = _stars(rating)
     title = _text(title, field="title", max_length=TITLE_MAX)
     body = _text(body, field="body", max_length=BODY_MAX)
-    _photos_validate(photos)
+    cleaned_photos = _photos_clean(photos)
     if user_sells(user=user, seller_id=product.seller_id):
         raise PermissionDenied("You cannot review your own shop's products.")
     line = purchase_lines(user=user, product=product).first()
@@ -322,7 +339,7 @@ def review_create(
         raise Conflict(
             "You have already reviewed this product: edit your review instead."
         ) from None
-    _photos_store(review, photos)
+    _photos_store(review, cleaned_photos)
     _copies_hold(review)
     product_rating_recount(product_id=product.pk)
     return review
@@ -348,7 +365,7 @@ def review_update(
     title = _text(title, field="title", max_length=TITLE_MAX)
     body = _text(body, field="body", max_length=BODY_MAX)
     removing = list(review.photos.filter(pk__in=photo_ids_remove))
-    _photos_validate(photos_add, already=review.photo_count - len(removing))
+    cleaned_photos = _photos_clean(photos_add, already=review.photo_count - len(removing))
     _throttle(user)
     ReviewRevision.objects.create(
         review=review,
@@ -365,7 +382,7 @@ def review_update(
     for photo in removing:
         photo.image.delete(save=False)
         photo.delete()
-    _photos_store(review, photos_add)
+    _photos_store(review, cleaned_photos)
     review.rating, review.title, review.body = rating, title, body
     review.photo_count = review.photos.count()
     review.edited_at = timezone.now()

@@ -398,3 +398,25 @@ def test_questions_are_answered_by_the_seller_or_buyers_only(shop):
 def test_questions_with_links_are_held(shop):
     question = question_ask(user=UserFactory(), product=shop.product, body="Cheaper at x.com?")
     assert question.status == ContentStatus.HELD
+
+
+def test_photos_are_stored_without_their_metadata_and_upright(shop):
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° to display
+    exif[0x010F] = "PhoneMaker"  # camera make
+    out = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 120, 200)).save(out, format="JPEG", exif=exif)
+    upload = SimpleUploadedFile("IMG_0001.JPG", out.getvalue(), content_type="image/jpeg")
+
+    review = review_create(user=shop.buyer, product=shop.product, rating=5, photos=[upload])
+
+    photo = review.photos.get()
+    with photo.image.open("rb") as stored, Image.open(stored) as image:
+        assert image.format == "JPEG"
+        assert not image.getexif()
+        assert image.size == (200, 300)  # the recorded orientation is applied
+    assert photo.image.name.endswith(".jpg") and (photo.width, photo.height) == (200, 300)
