@@ -2,7 +2,7 @@
 categories are created and moved with `category_create` / `category_move` (the materialized
 path), images are added with `product_image_add` (validation + thumbnail), products are
 published and archived with their services, sale prices are scheduled with
-`sale_price_schedule`, review changes refresh the product rating with `product_rating_refresh`,
+`sale_price_schedule` (reviews are moderated in the reviews app's admin),
 variants are created and changed with `variant_create` / `variant_update` (SKU, prices, sales
 still to come, backorder policy) and their attribute values set with `variant_attributes_set`.
 Changelists load their foreign keys with `list_select_related`, so a page costs a fixed number of
@@ -29,7 +29,6 @@ from catalog.models import (
     ProductImage,
     ProductType,
     ProductVariant,
-    Review,
     SearchLexeme,
     SearchSuggestion,
     VariantAttributeValue,
@@ -42,7 +41,6 @@ from catalog.services import (
     product_archive,
     product_image_add,
     product_publish,
-    product_rating_refresh,
     sale_price_schedule,
     variant_attributes_set,
     variant_create,
@@ -574,49 +572,6 @@ class ProductImageAdmin(admin.ModelAdmin):
             position=obj.position,
         )
         obj.pk = created.pk
-
-
-@admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
-    """Moderation: every change refreshes the product's rating through its service."""
-
-    list_display = ["product", "user", "rating", "title", "is_published", "created_at"]
-    list_filter = ["is_published", "rating"]
-    search_fields = ["title", "body", "product__name", "user__email"]
-    list_select_related = ["product", "user"]
-    raw_id_fields = ["product", "user"]
-    actions = ["publish", "unpublish"]
-    show_full_result_count = False
-
-    def save_model(self, request: HttpRequest, obj: Review, form, change: bool) -> None:
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            product_rating_refresh(product=obj.product)
-
-    def delete_model(self, request: HttpRequest, obj: Review) -> None:
-        with transaction.atomic():
-            super().delete_model(request, obj)
-            product_rating_refresh(product=obj.product)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
-        self._refresh_after(
-            queryset, lambda: super(ReviewAdmin, self).delete_queryset(request, queryset)
-        )
-
-    @admin.action(description="Publish selected reviews")
-    def publish(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
-        self._refresh_after(queryset, lambda: queryset.update(is_published=True))
-
-    @admin.action(description="Unpublish selected reviews")
-    def unpublish(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
-        self._refresh_after(queryset, lambda: queryset.update(is_published=False))
-
-    def _refresh_after(self, queryset: QuerySet[Review], change) -> None:
-        with transaction.atomic():
-            product_ids = set(queryset.values_list("product_id", flat=True))
-            change()
-            for product in Product.objects.filter(pk__in=product_ids).order_by("pk"):
-                product_rating_refresh(product=product)
 
 
 @admin.register(SearchSuggestion)

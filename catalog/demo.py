@@ -44,13 +44,14 @@ from catalog.models import (
     ProductStatus,
     ProductType,
     ProductVariant,
-    Review,
     VariantAttributeValue,
     VariantSalePrice,
 )
 from catalog.search.services import search_index_mark_dirty_batched
-from catalog.services import THUMBNAIL_SIZE, category_create, product_rating_refresh
+from catalog.services import THUMBNAIL_SIZE, category_create
 from inventory.demo import demo_stock_delete
+from reviews.models import Review
+from reviews.services import product_rating_recount
 from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
 
 DEMO_PASSWORD = "marketplace-demo"  # noqa: S105 (public demo accounts, documented)
@@ -964,8 +965,8 @@ def _reviews_write(
     Review.objects.bulk_create(reviews)
     # the seed rebuilds the whole search index next: flag, queue no refresh per product
     with search_index_mark_dirty_batched(refresh=False):
-        for product in Product.objects.filter(pk__in=candidates):
-            product_rating_refresh(product=product)
+        for product_id in candidates:
+            product_rating_recount(product_id=product_id)
     return len(reviews)
 
 

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -340,31 +339,6 @@ class ProductImage(BaseModel):
 
     def __str__(self) -> str:
         return self.alt_text or self.image.name or ""
-
-
-class Review(BaseModel):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews"
-    )
-    rating = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)]
-    )
-    title = models.CharField(max_length=200, blank=True)
-    body = models.TextField(blank=True)
-    is_published = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["product", "user"], name="catalog_review_one_per_user"),
-            models.CheckConstraint(
-                condition=Q(rating__gte=1) & Q(rating__lte=5), name="catalog_review_rating_range"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.rating}★ {self.product} by {self.user}"
 
 
 class SearchLexeme(models.Model):

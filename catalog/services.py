@@ -12,7 +12,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Avg, CharField, Count, F, Max, Q, Value
+from django.db.models import CharField, F, Max, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.text import slugify
@@ -29,7 +29,6 @@ from catalog.models import (
     ProductStatus,
     ProductType,
     ProductVariant,
-    Review,
     TaxClass,
     VariantAttributeValue,
     VariantSalePrice,
@@ -348,17 +347,6 @@ def product_images_reorder(*, product: Product, image_ids: Sequence[int]) -> lis
         image.position = position
     ProductImage.objects.bulk_update(ordered, ["position"])
     return ordered
-
-
-@transaction.atomic
-def product_rating_refresh(*, product: Product) -> Product:
-    stats = Review.objects.filter(product=product, is_published=True).aggregate(
-        avg=Avg("rating"), count=Count("id")
-    )
-    product.rating_avg = Decimal(stats["avg"] or 0).quantize(Decimal("0.01"))
-    product.rating_count = stats["count"]
-    product.save(update_fields=["rating_avg", "rating_count", "updated_at"])
-    return product
 
 
 # --- Product and variant writes (seller portal, CSV import) ---------------------------------

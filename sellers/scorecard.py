@@ -28,9 +28,9 @@ from typing import Any
 from django.db.models import Aggregate, Avg, Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from catalog.models import Review
 from orders.models import OrderEvent, OrderLine, OrderStatus, SellerOrder
 from orders.selectors import TO_SHIP_STATUSES, handling_deadline_expression
+from reviews.models import ContentStatus, Review
 
 S = OrderStatus
 WINDOWS = (30, 90)
@@ -183,7 +183,7 @@ def seller_scorecards(
     }
 
     reviews = Review.objects.filter(
-        is_published=True, created_at__gte=since[max(windows)], created_at__lte=now
+        status=ContentStatus.PUBLISHED, created_at__gte=since[max(windows)], created_at__lte=now
     )
     if ids is not None:
         reviews = reviews.filter(product__seller_id__in=ids)

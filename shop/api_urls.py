@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("orders.api_urls")),
     path("", include("payments.api_urls")),
     path("", include("sellers.api_urls")),
+    path("", include("reviews.api_urls")),
 ]

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "ledger",
+    "reviews",
 ]
 
 MIDDLEWARE = [
@@ -550,6 +551,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus.choices",
         "ProductStatusEnum": "catalog.models.ProductStatus.choices",
+        "ContentStatusEnum": "reviews.models.ContentStatus.choices",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
     # no CDN: the docs work offline).
@@ -627,3 +629,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Reviews, ratings and questions (reviews app, docs/reviews.md): writes (reviews, edits,
+# questions, answers, votes, reports) one user may make per hour, and the distinct shoppers'
+# abuse reports that hold a published review, question or answer for staff.
+SHOP_REVIEWS_WRITES_PER_HOUR = int(os.environ.get("SHOP_REVIEWS_WRITES_PER_HOUR", "30"))
+SHOP_REVIEWS_REPORTS_TO_HOLD = int(os.environ.get("SHOP_REVIEWS_REPORTS_TO_HOLD", "3"))

@@ -23,7 +23,6 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductStatus,
-    Review,
     SearchLexeme,
     SearchSuggestion,
     VariantAttributeValue,
@@ -36,6 +35,7 @@ from inventory.services import (
     stock_backorder_sync,
     stock_reserve,
 )
+from reviews.models import Review
 from sellers.models import CatalogImportJob
 from tests.factories import (
     AttributeChoiceFactory,
@@ -274,24 +274,6 @@ def test_sale_price_add_refuses_overlaps(staff_client):
     response = post("60.00", now + timedelta(days=30))
     assert response.status_code == 200 and b"below the regular price" in response.content
     assert VariantSalePrice.objects.filter(variant=variant).count() == 1
-
-
-def test_unpublishing_a_review_refreshes_the_rating(staff_client):
-    product = ProductFactory()
-    Review.objects.create(product=product, user=UserFactory(), rating=5)
-    low = Review.objects.create(product=product, user=UserFactory(), rating=1)
-    staff_client.post(
-        reverse("admin:catalog_review_changelist"),
-        {"action": "publish", "_selected_action": [low.pk]},
-    )
-    product.refresh_from_db()
-    assert product.rating_avg == Decimal("3.00") and product.rating_count == 2
-    staff_client.post(
-        reverse("admin:catalog_review_changelist"),
-        {"action": "unpublish", "_selected_action": [low.pk]},
-    )
-    product.refresh_from_db()
-    assert product.rating_avg == Decimal("5.00") and product.rating_count == 1
 
 
 def test_non_staff_cannot_open_the_admin(client):

@@ -41,9 +41,12 @@ CATEGORY_PAGE_QUERIES = 15
 # nav, featured categories, then for featured and new products: approved sellers' ids, the
 # products, their images
 HOME_QUERIES = 8
-PRODUCT_PAGE_QUERIES = 6  # product, variants, their attribute values, images, breadcrumbs, nav
-# seller, nav, approved sellers' ids, page count, page of products, first images
-SELLER_PAGE_QUERIES = 6
+# product, variants, their attribute values, images, breadcrumbs, nav; the reviews section's
+# review count, per-star distribution and questions (tests/reviews pins it with reviews shown)
+PRODUCT_PAGE_QUERIES = 9
+# seller, nav, approved sellers' ids, page count, page of products, first images, the buyers'
+# seller ratings (reviews' `seller_ratings` tag)
+SELLER_PAGE_QUERIES = 7
 
 
 def make_product(*, price="19.99", variant_kwargs=None, **kwargs):

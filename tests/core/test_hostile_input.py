@@ -21,6 +21,7 @@ from cart.services import wishlist_add
 from inventory.models import Stock
 from orders.services import order_place
 from payments.models import Payment
+from reviews.services import answer_post, question_ask, review_create
 from sellers.models import MemberRole
 from tests.factories import SellerMemberFactory, UserFactory
 from tests.factories.inventory import WarehouseFactory
@@ -73,7 +74,14 @@ def world(db) -> World:
     stock = Stock.objects.filter(variant=market.a1).first()
     spare = WarehouseFactory(seller=market.alpha)
     api_token, _ = api_token_create(user=customer, name="phone")
+    review = review_create(user=customer, product=market.a1.product, rating=4)
+    question = question_ask(user=customer, product=market.a1.product, body="Which size?")
+    answer = answer_post(question=question, user=customer, body="M fits")
     values = {
+        "review_id": review.pk,
+        "question_id": question.pk,
+        "answer_id": answer.pk,
+        "seller_order_id": order.seller_orders.first().pk,
         "token_id": api_token.token_key,
         "line_id": line.pk,
         "item_id": item.pk,

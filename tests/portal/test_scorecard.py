@@ -11,8 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import Review
 from orders.models import OrderStatus as S
+from reviews.models import Review
 from sellers.models import MemberRole, SellerStatus
 from sellers.scorecard import seller_scorecard, seller_scorecards
 from tests.factories import ProductFactory, ProductVariantFactory, SellerMemberFactory, UserFactory
