@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "cart",
     "orders",
     "payments",
+    "fulfilment",
 ]
 
 MIDDLEWARE = [
@@ -399,6 +400,21 @@ PAYMENTS_RECONCILE_AFTER_SECONDS = int(os.environ.get("PAYMENTS_RECONCILE_AFTER_
 CELERY_BEAT_SCHEDULE["payments-reconcile"] = {
     "task": "orders.tasks.payments_reconcile_task",
     "schedule": 120.0,
+}
+
+# --- Fulfilment (docs/fulfilment.md) --------------------------------------------------------------
+# the simulated carrier ("sim") moves a parcel one tracking step (in transit, out for delivery,
+# delivered) this long after the last
+FULFILMENT_SIMULATED_STEP_SECONDS = int(os.environ.get("FULFILMENT_SIMULATED_STEP_SECONDS", "600"))
+# carriers sign tracking webhooks with this shared secret (HMAC-SHA256 of "<timestamp>.<body>");
+# empty refuses every webhook
+FULFILMENT_TRACKING_WEBHOOK_SECRET = os.environ.get("FULFILMENT_TRACKING_WEBHOOK_SECRET", "")
+FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS = int(
+    os.environ.get("FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS", "300")
+)
+CELERY_BEAT_SCHEDULE["fulfilment-track"] = {
+    "task": "fulfilment.tasks.shipments_track_task",
+    "schedule": 60.0,
 }
 
 # --- Marketplace rules ------------------------------------------------------------------

@@ -499,9 +499,12 @@ def stock_deallocate_units(*, order_line_id: int, quantity: int) -> int:
         return released
 
 
-def stock_ship(*, order_line_id: int, quantity: int | None = None) -> list[StockMovement]:
+def stock_ship(
+    *, order_line_id: int, quantity: int | None = None, warehouse_id: int | None = None
+) -> list[StockMovement]:
     """Ship units of an order line: on_hand and allocated go down together, one ledger row per
-    warehouse. Without `quantity`, ships everything outstanding (shipping again ships nothing)."""
+    warehouse. Without `quantity`, ships everything outstanding (shipping again ships nothing).
+    With `warehouse_id`, only that warehouse's allocations ship (a parcel leaves one place)."""
     id_validate(order_line_id, field="order_line_id")
     if quantity is not None:
         quantity_validate(quantity)
@@ -509,9 +512,13 @@ def stock_ship(*, order_line_id: int, quantity: int | None = None) -> list[Stock
         stocks_by_id = {
             s.pk: s for s in locks.stocks_lock_for_order_lines(order_line_ids=[order_line_id])
         }
-        allocations = list(Allocation.objects.filter(order_line_id=order_line_id).order_by("pk"))
+        rows = Allocation.objects.filter(order_line_id=order_line_id).order_by("pk")
+        if warehouse_id is not None:
+            rows = rows.filter(stock__warehouse_id=warehouse_id)
+        allocations = list(rows)
         if not allocations:
-            raise ValidationError(f"Order line {order_line_id} has no stock allocated.")
+            where = "" if warehouse_id is None else f" in warehouse {warehouse_id}"
+            raise ValidationError(f"Order line {order_line_id} has no stock allocated{where}.")
         outstanding = sum(a.outstanding for a in allocations)
         remaining = outstanding if quantity is None else quantity
         if remaining > outstanding:

@@ -1,0 +1,47 @@
+"""Fulfilment writes. Import from here.
+
+shipments.py: packing and shipping (per warehouse, partial), capture at shipment, fraud gate.
+tracking.py: carrier news (beat polling, signed webhook), delivery.
+returns.py: return requests, decisions, receipt with restock and refund.
+status.py: order and seller-order statuses following shipments.
+"""
+
+from fulfilment.services.returns import (
+    ReturnLineSpec,
+    return_approve,
+    return_receive,
+    return_reject,
+    return_request_create,
+    return_window_ends,
+    units_returnable,
+)
+from fulfilment.services.shipments import (
+    ShipLine,
+    fulfilment_ready_check,
+    seller_order_pack,
+    shipment_create,
+)
+from fulfilment.services.tracking import (
+    shipment_tracking_apply,
+    shipments_track,
+    tracking_signature,
+    tracking_webhook_receive,
+)
+
+__all__ = [
+    "ReturnLineSpec",
+    "ShipLine",
+    "fulfilment_ready_check",
+    "return_approve",
+    "return_receive",
+    "return_reject",
+    "return_request_create",
+    "return_window_ends",
+    "seller_order_pack",
+    "shipment_create",
+    "shipment_tracking_apply",
+    "shipments_track",
+    "tracking_signature",
+    "tracking_webhook_receive",
+    "units_returnable",
+]
