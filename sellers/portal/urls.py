@@ -1,6 +1,15 @@
 from django.urls import path
 
-from sellers.portal import bulk, dashboard, inventory, products, sale_prices, shipping, views
+from sellers.portal import (
+    bulk,
+    dashboard,
+    inventory,
+    orders,
+    products,
+    sale_prices,
+    shipping,
+    views,
+)
 
 app_name = "portal"
 
@@ -12,6 +21,14 @@ urlpatterns = [
     path("shipping/<id:method_id>/", shipping.method_edit, name="shipping_edit"),
     path("shipping/<id:method_id>/active/", shipping.method_active, name="shipping_active"),
     path("shipping/<id:method_id>/move/", shipping.method_move, name="shipping_move"),
+    path("orders/", orders.order_list, name="orders"),
+    path("orders/<id:seller_order_id>/", orders.order_detail, name="order_detail"),
+    path("orders/<id:seller_order_id>/pick-list/", orders.order_pick_list, name="order_pick_list"),
+    path("orders/<id:seller_order_id>/pack/", orders.order_pack, name="order_pack"),
+    path("orders/<id:seller_order_id>/ship/", orders.order_ship, name="order_ship"),
+    path("returns/<id:return_id>/approve/", orders.return_approve_view, name="return_approve"),
+    path("returns/<id:return_id>/reject/", orders.return_reject_view, name="return_reject"),
+    path("returns/<id:return_id>/receive/", orders.return_receive_view, name="return_receive"),
     path("switch/", views.switch, name="switch"),
     path("settings/", views.shop_settings, name="settings"),
     path("members/", views.members, name="members"),
