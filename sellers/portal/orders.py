@@ -6,6 +6,7 @@ seller (another seller's id is a 404). Views call fulfilment's services and sele
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django import forms
 from django.contrib import messages
@@ -58,7 +59,9 @@ class ShipForm(forms.Form):
         warehouses = Warehouse.objects.filter(seller_id=seller_order.seller_id).order_by(
             "priority", "pk"
         )
-        self.fields["warehouse"].choices = [(w.pk, f"{w.name} ({w.code})") for w in warehouses]
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = [
+            (w.pk, f"{w.name} ({w.code})") for w in warehouses
+        ]
         self.line_fields = []
         for row in progress:
             name = f"qty_{row.line.pk}"
