@@ -16,6 +16,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from fulfilment.models import (
@@ -86,6 +87,11 @@ def _detail_queryset() -> QuerySet[SellerOrder]:
     return (
         SellerOrder.objects.select_related("order", "seller")
         .annotate(ship_by=handling_deadline_expression())
+        .annotate(
+            late=ExpressionWrapper(
+                Q(ship_by__lt=Now()) & Q(status__in=TO_SHIP_STATUSES), output_field=BooleanField()
+            )
+        )
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
             Prefetch(

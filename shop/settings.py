@@ -532,6 +532,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus.choices",
         "ProductStatusEnum": "catalog.models.ProductStatus.choices",
+        "ShipmentStatusEnum": "fulfilment.models.ShipmentStatus.choices",
+        "ReturnStatusEnum": "fulfilment.models.ReturnStatus.choices",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
     # no CDN: the docs work offline).

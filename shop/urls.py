@@ -14,6 +14,7 @@ urlpatterns = [
     path("sellers/", include("sellers.urls")),
     path("cart/", include("cart.urls")),
     path("payments/", include("payments.urls")),
+    path("", include("fulfilment.urls")),
     path("", include("orders.urls")),
     path("search/", include("catalog.search.urls")),
     path("", include("catalog.urls")),

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from fulfilment import views
+
+app_name = "fulfilment"
+
+urlpatterns = [
+    path("orders/<str:number>/returns/", views.return_request, name="return_request"),
+]
