@@ -365,3 +365,18 @@ def test_another_customers_seller_order_is_not_found(placed, market):
             reason="x",
             key=key(),
         )
+
+
+def test_the_scorecards_valid_tracking_rate_counts_parcels_the_carrier_confirmed(placed, settings):
+    from sellers.scorecard import seller_scorecard
+
+    settings.FULFILMENT_SIMULATED_STEP_SECONDS = 60
+    ship_all_alpha(placed)
+    thirty, _ = seller_scorecard(seller_id=placed.market.alpha.pk)
+    assert (thirty.metric("valid_tracking").count, thirty.metric("valid_tracking").out_of) == (
+        0,
+        1,
+    )
+    shipments_track(now=timezone.now() + timedelta(minutes=2))
+    thirty, _ = seller_scorecard(seller_id=placed.market.alpha.pk)
+    assert thirty.metric("valid_tracking").rate == 100
