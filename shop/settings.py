@@ -412,6 +412,15 @@ FULFILMENT_TRACKING_WEBHOOK_SECRET = os.environ.get("FULFILMENT_TRACKING_WEBHOOK
 FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS = int(
     os.environ.get("FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS", "300")
 )
+# a seller order with nothing shipped this many days after placement is cancelled and refunded
+# (late is earlier: past the seller's handling time, shown in the portal and the scorecard)
+FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS = int(
+    os.environ.get("FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS", "10")
+)
+CELERY_BEAT_SCHEDULE["fulfilment-cancel-unshipped"] = {
+    "task": "fulfilment.tasks.seller_orders_cancel_unshipped_task",
+    "schedule": 3600.0,
+}
 CELERY_BEAT_SCHEDULE["fulfilment-track"] = {
     "task": "fulfilment.tasks.shipments_track_task",
     "schedule": 60.0,

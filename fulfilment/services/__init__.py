@@ -4,8 +4,10 @@ shipments.py: packing and shipping (per warehouse, partial), capture at shipment
 tracking.py: carrier news (beat polling, signed webhook), delivery.
 returns.py: return requests, decisions, receipt with restock and refund.
 status.py: order and seller-order statuses following shipments.
+cancel.py: cancelling unshipped units (the seller, a line) and unshipped seller orders (beat).
 """
 
+from fulfilment.services.cancel import seller_order_line_cancel, seller_orders_cancel_unshipped
 from fulfilment.services.returns import (
     ReturnLineSpec,
     return_approve,
@@ -37,7 +39,9 @@ __all__ = [
     "return_reject",
     "return_request_create",
     "return_window_ends",
+    "seller_order_line_cancel",
     "seller_order_pack",
+    "seller_orders_cancel_unshipped",
     "shipment_create",
     "shipment_tracking_apply",
     "shipments_track",

@@ -29,6 +29,7 @@ from fulfilment.services import (
     return_approve,
     return_receive,
     return_reject,
+    seller_order_line_cancel,
     seller_order_pack,
     shipment_create,
 )
@@ -39,6 +40,7 @@ from sellers.models import SellerMember
 from sellers.portal.views import _ctx, _form_error, portal_view
 from shop.core.errors import ServiceError
 from shop.core.fields import IntegerFormField
+from shop.core.numbers import NumberError, integer_parse
 
 PAGE_SIZE = 50
 
@@ -209,6 +211,30 @@ def order_ship(
             )
             return redirect("portal:order_detail", seller_order.pk)
     return _detail(request, membership, seller_order, form=form, status=400)
+
+
+@require_POST
+@portal_view("fulfil")
+def order_line_cancel(
+    request: HttpRequest, membership: SellerMember, seller_order_id: int, line_id: int
+) -> HttpResponse:
+    seller_order = seller_order_get_for_seller(seller=membership.seller, pk=seller_order_id)
+    try:
+        quantity = integer_parse(request.POST.get("quantity", ""), min_value=1, max_value=None)
+        seller_order_line_cancel(
+            seller_order=seller_order,
+            order_line_id=line_id,
+            quantity=quantity,
+            by=request.user,
+            reason=request.POST.get("reason", "")[:200],
+        )
+    except NumberError as exc:
+        messages.error(request, f"Quantity: {exc}")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Cancelled {quantity}; the shopper is refunded.")
+    return redirect("portal:order_detail", seller_order.pk)
 
 
 def _return_done(request: HttpRequest, seller_order_id: int, text: str) -> HttpResponse:

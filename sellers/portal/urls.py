@@ -26,6 +26,11 @@ urlpatterns = [
     path("orders/<id:seller_order_id>/pick-list/", orders.order_pick_list, name="order_pick_list"),
     path("orders/<id:seller_order_id>/pack/", orders.order_pack, name="order_pack"),
     path("orders/<id:seller_order_id>/ship/", orders.order_ship, name="order_ship"),
+    path(
+        "orders/<id:seller_order_id>/lines/<id:line_id>/cancel/",
+        orders.order_line_cancel,
+        name="order_line_cancel",
+    ),
     path("returns/<id:return_id>/approve/", orders.return_approve_view, name="return_approve"),
     path("returns/<id:return_id>/reject/", orders.return_reject_view, name="return_reject"),
     path("returns/<id:return_id>/receive/", orders.return_receive_view, name="return_receive"),

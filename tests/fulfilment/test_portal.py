@@ -138,3 +138,16 @@ def test_a_fulfilment_member_packs_and_a_seller_handles_a_return(placed):
     assert "Received and refunded" in page and "restocked" in page
     printable = client.get(f"/seller/orders/{placed.alpha_order.pk}/pick-list/")
     assert printable.status_code == 200
+
+
+def test_a_seller_cancels_a_line_from_the_portal_and_not_another_sellers(placed, market):
+    client = signed_in(placed.alpha_user)
+    url = f"/seller/orders/{placed.alpha_order.pk}/lines/{placed.a2_line.pk}/cancel/"
+    assert client.post(url, {"quantity": "x"}).status_code == 302
+    assert Stock.objects.get(pk=placed.stock[market.a2.pk].pk).allocated == 1
+    assert client.post(url, {"quantity": "1"}).status_code == 302
+    assert Stock.objects.get(pk=placed.stock[market.a2.pk].pk).allocated == 0
+    other = signed_in(placed.beta_user)
+    foreign = f"/seller/orders/{placed.alpha_order.pk}/lines/{placed.a1_line.pk}/cancel/"
+    assert other.post(foreign, {"quantity": "1"}).status_code == 404
+    assert Stock.objects.get(pk=placed.stock[market.a1.pk].pk).allocated == 2

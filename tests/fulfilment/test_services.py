@@ -380,3 +380,43 @@ def test_the_scorecards_valid_tracking_rate_counts_parcels_the_carrier_confirmed
     shipments_track(now=timezone.now() + timedelta(minutes=2))
     thirty, _ = seller_scorecard(seller_id=placed.market.alpha.pk)
     assert thirty.metric("valid_tracking").rate == 100
+
+
+def test_an_order_not_shipped_in_time_is_cancelled_refunded_and_released_once(
+    placed, market, settings
+):
+    from fulfilment.services import seller_orders_cancel_unshipped
+
+    settings.FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS = 10
+    ship_all_alpha(placed)  # alpha shipped; beta did not
+    assert seller_orders_cancel_unshipped() == 0  # not due yet
+    later = timezone.now() + timedelta(days=11)
+    assert seller_orders_cancel_unshipped(now=later) == 1
+    assert seller_orders_cancel_unshipped(now=later) == 0  # run again: nothing more
+    placed.refresh()
+    assert placed.beta_order.status == S.REFUNDED
+    assert placed.alpha_order.status == S.SHIPPED
+    stock = Stock.objects.get(pk=placed.stock[market.b1.pk].pk)
+    assert (stock.on_hand, stock.allocated) == (10, 0)
+    refund = Refund.objects.get()
+    assert refund.amount == placed.beta_order.total
+    assert "refunded" in emails()
+    assert stock_reconcile() == []
+
+
+def test_a_seller_cancels_unshipped_units_of_a_line(placed, market):
+    from fulfilment.services import seller_order_line_cancel
+
+    with pytest.raises(ValidationError, match="At most 2"):
+        seller_order_line_cancel(
+            seller_order=placed.alpha_order, order_line_id=placed.a1_line.pk, quantity=3
+        )
+    seller_order_line_cancel(
+        seller_order=placed.alpha_order, order_line_id=placed.a1_line.pk, quantity=1
+    )
+    stock = Stock.objects.get(pk=placed.stock[market.a1.pk].pk)
+    assert (stock.on_hand, stock.allocated) == (10, 1)
+    with pytest.raises(NotFound):
+        seller_order_line_cancel(
+            seller_order=placed.alpha_order, order_line_id=placed.b1_line.pk, quantity=1
+        )
