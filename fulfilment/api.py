@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -55,7 +56,7 @@ from orders.selectors import order_get_for_customer
 from sellers.models import SellerMember
 from sellers.selectors import member_require, seller_membership_get
 from shop.core.api import ErrorSerializer, PageNumberPagination
-from shop.core.errors import NotFound
+from shop.core.errors import NotFound, ValidationError
 
 SELLER_HEADER = OpenApiParameter(
     "X-Seller-Id",
@@ -342,8 +343,12 @@ class TrackingWebhookView(APIView):
         responses={200: ShipmentSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
     )
     def post(self, request: Request) -> Response:
+        try:
+            body = request.body
+        except RawPostDataException as exc:  # a form body, already parsed: not a JSON event
+            raise ValidationError("Send the tracking event as JSON.") from exc
         shipment = tracking_webhook_receive(
-            body=request.body,
+            body=body,
             timestamp=request.headers.get("X-Tracking-Timestamp", ""),
             signature=request.headers.get("X-Tracking-Signature", ""),
         )
