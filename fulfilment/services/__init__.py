@@ -20,6 +20,7 @@ from fulfilment.services.returns import (
 from fulfilment.services.shipments import (
     ShipLine,
     fulfilment_ready_check,
+    seller_order_line_reroute,
     seller_order_pack,
     shipment_create,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "return_request_create",
     "return_window_ends",
     "seller_order_line_cancel",
+    "seller_order_line_reroute",
     "seller_order_pack",
     "seller_orders_cancel_unshipped",
     "shipment_create",

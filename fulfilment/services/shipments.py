@@ -23,8 +23,8 @@ from fulfilment.carriers import carrier_get
 from fulfilment.models import Shipment, ShipmentLine
 from fulfilment.services.status import seller_order_follow, status_advance
 from inventory.models import Warehouse
-from inventory.services import stock_ship
-from orders.models import FraudStatus, Order, OrderStatus, SellerOrder
+from inventory.services import stock_reallocate, stock_ship
+from orders.models import FraudStatus, Order, OrderEvent, OrderStatus, SellerOrder
 from payments.gateways import IntentStatus
 from payments.services.payments import payment_capture, payment_for_order
 from shop.core.errors import Conflict, NotFound, ValidationError
@@ -186,3 +186,43 @@ def shipment_create(
         )
         outbox_enqueue(task=ORDER_EMAIL_TASK, kwargs={"order_id": order.pk, "kind": "shipped"})
     return shipment
+
+
+def seller_order_line_reroute(
+    *,
+    seller_order: SellerOrder,
+    order_line_id: int,
+    from_warehouse_id: int,
+    to_warehouse_id: int,
+    quantity: int,
+    by=None,
+) -> SellerOrder:
+    """Ship unshipped units of a line from another of the seller's warehouses: the allocation
+    moves through `inventory.services.stock_reallocate` (both stock rows locked, the target's
+    free units re-checked: no oversell), and the order's history notes it."""
+    with transaction.atomic():
+        locked = SellerOrder.objects.select_for_update().get(pk=seller_order.pk)
+        order = Order.objects.select_for_update().get(pk=locked.order_id)
+        if locked.status not in SHIPPABLE:
+            raise Conflict(f"A {locked.get_status_display().lower()} order cannot be re-routed.")
+        line = locked.lines.filter(pk=order_line_id).first()
+        if line is None:
+            raise NotFound("That line is not part of this order.")
+        if not Warehouse.objects.filter(pk=to_warehouse_id, seller_id=locked.seller_id).exists():
+            raise NotFound("No such warehouse.")
+        stock_reallocate(
+            order_line_id=line.pk,
+            from_warehouse_id=from_warehouse_id,
+            to_warehouse_id=to_warehouse_id,
+            quantity=quantity,
+        )
+        target = Warehouse.objects.get(pk=to_warehouse_id)
+        OrderEvent.objects.create(
+            order=order,
+            seller_order=locked,
+            actor=by if by is not None and by.is_authenticated else None,
+            from_status=locked.status,
+            to_status=locked.status,
+            reason=f"{quantity} × {line.sku} re-routed to {target.name}."[:255],
+        )
+    return locked

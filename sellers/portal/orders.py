@@ -30,6 +30,7 @@ from fulfilment.services import (
     return_receive,
     return_reject,
     seller_order_line_cancel,
+    seller_order_line_reroute,
     seller_order_pack,
     shipment_create,
 )
@@ -40,7 +41,7 @@ from sellers.models import SellerMember
 from sellers.portal.views import _ctx, _form_error, portal_view
 from shop.core.errors import ServiceError
 from shop.core.fields import IntegerFormField
-from shop.core.numbers import NumberError, integer_parse
+from shop.core.numbers import NumberError, id_lookup, integer_parse
 
 PAGE_SIZE = 50
 
@@ -134,6 +135,9 @@ def _detail(
             order=seller_order.order,
             progress=progress,
             pick_lists=seller_order_pick_lists(seller_order=seller_order),
+            warehouses=Warehouse.objects.filter(
+                seller_id=seller_order.seller_id, is_active=True
+            ).order_by("priority", "pk"),
             form=form,
             can_ship=any(row.to_ship for row in progress),
         ),
@@ -234,6 +238,31 @@ def order_line_cancel(
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Cancelled {quantity}; the shopper is refunded.")
+    return redirect("portal:order_detail", seller_order.pk)
+
+
+@require_POST
+@portal_view("fulfil")
+def order_line_reroute(
+    request: HttpRequest, membership: SellerMember, seller_order_id: int, line_id: int
+) -> HttpResponse:
+    seller_order = seller_order_get_for_seller(seller=membership.seller, pk=seller_order_id)
+    try:
+        quantity = integer_parse(request.POST.get("quantity", ""), min_value=1, max_value=None)
+        seller_order_line_reroute(
+            seller_order=seller_order,
+            order_line_id=line_id,
+            from_warehouse_id=id_lookup(request.POST.get("from_warehouse")),
+            to_warehouse_id=id_lookup(request.POST.get("to_warehouse")),
+            quantity=quantity,
+            by=request.user,
+        )
+    except NumberError as exc:
+        messages.error(request, f"Quantity: {exc}")
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Re-routed {quantity} unit(s).")
     return redirect("portal:order_detail", seller_order.pk)
 
 

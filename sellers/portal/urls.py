@@ -27,6 +27,11 @@ urlpatterns = [
     path("orders/<id:seller_order_id>/pack/", orders.order_pack, name="order_pack"),
     path("orders/<id:seller_order_id>/ship/", orders.order_ship, name="order_ship"),
     path(
+        "orders/<id:seller_order_id>/lines/<id:line_id>/reroute/",
+        orders.order_line_reroute,
+        name="order_line_reroute",
+    ),
+    path(
         "orders/<id:seller_order_id>/lines/<id:line_id>/cancel/",
         orders.order_line_cancel,
         name="order_line_cancel",

@@ -151,3 +151,23 @@ def test_a_seller_cancels_a_line_from_the_portal_and_not_another_sellers(placed,
     foreign = f"/seller/orders/{placed.alpha_order.pk}/lines/{placed.a1_line.pk}/cancel/"
     assert other.post(foreign, {"quantity": "1"}).status_code == 404
     assert Stock.objects.get(pk=placed.stock[market.a1.pk].pk).allocated == 2
+
+
+def test_a_seller_reroutes_a_line_in_the_portal_and_not_to_another_sellers_warehouse(
+    placed, market
+):
+    from tests.factories.inventory import stock_with
+
+    other = stock_with(variant=market.a1, warehouse=placed.w_a2, on_hand=5)
+    client = signed_in(placed.alpha_user)
+    page = client.get(f"/seller/orders/{placed.alpha_order.pk}/").content.decode()
+    assert "Re-route" in page
+    url = f"/seller/orders/{placed.alpha_order.pk}/lines/{placed.a1_line.pk}/reroute/"
+    data = {"from_warehouse": placed.w_a1.pk, "to_warehouse": placed.w_b1.pk, "quantity": "2"}
+    client.post(url, data)
+    other.refresh_from_db()
+    assert other.allocated == 0
+    client.post(url, {**data, "to_warehouse": placed.w_a2.pk})
+    other.refresh_from_db()
+    assert other.allocated == 2
+    assert Stock.objects.get(pk=placed.stock[market.a1.pk].pk).allocated == 0

@@ -420,3 +420,50 @@ def test_a_seller_cancels_unshipped_units_of_a_line(placed, market):
         seller_order_line_cancel(
             seller_order=placed.alpha_order, order_line_id=placed.b1_line.pk, quantity=1
         )
+
+
+def test_rerouting_moves_the_allocation_without_overselling(placed, market):
+    from fulfilment.services import seller_order_line_reroute
+    from inventory.services import InsufficientStock
+    from tests.factories.inventory import stock_with
+
+    other = stock_with(variant=market.a1, warehouse=placed.w_a2, on_hand=1)
+    with pytest.raises(InsufficientStock):
+        seller_order_line_reroute(
+            seller_order=placed.alpha_order,
+            order_line_id=placed.a1_line.pk,
+            from_warehouse_id=placed.w_a1.pk,
+            to_warehouse_id=placed.w_a2.pk,
+            quantity=2,
+        )
+    with pytest.raises(NotFound):  # beta's warehouse
+        seller_order_line_reroute(
+            seller_order=placed.alpha_order,
+            order_line_id=placed.a1_line.pk,
+            from_warehouse_id=placed.w_a1.pk,
+            to_warehouse_id=placed.w_b1.pk,
+            quantity=1,
+        )
+    seller_order_line_reroute(
+        seller_order=placed.alpha_order,
+        order_line_id=placed.a1_line.pk,
+        from_warehouse_id=placed.w_a1.pk,
+        to_warehouse_id=placed.w_a2.pk,
+        quantity=1,
+    )
+    source = Stock.objects.get(pk=placed.stock[market.a1.pk].pk)
+    other.refresh_from_db()
+    assert (source.allocated, other.allocated, other.available) == (1, 1, 0)
+    # the parcel from the new warehouse ships the moved unit
+    shipment_create(
+        seller_order=placed.alpha_order,
+        warehouse_id=placed.w_a2.pk,
+        lines=[ShipLine(placed.a1_line.pk, 1)],
+        carrier="sim",
+        tracking_number="SIM000009",
+        key=key(),
+    )
+    other.refresh_from_db()
+    assert (other.on_hand, other.allocated) == (0, 0)
+    assert stock_reconcile() == []
+    assert placed.alpha_order.events.filter(reason__contains="re-routed").exists()
