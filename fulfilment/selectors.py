@@ -229,3 +229,12 @@ def order_fulfilment_for_customer(
             )
         )
     return result
+
+
+def returns_open_for_seller(*, seller: Seller) -> QuerySet[ReturnRequest]:
+    """Returns waiting for the seller (asked for, or approved and not received), oldest first."""
+    return (
+        ReturnRequest.objects.filter(seller_order__seller=seller, status__in=OPEN_RETURNS)
+        .select_related("seller_order__order")
+        .order_by("created_at", "pk")
+    )

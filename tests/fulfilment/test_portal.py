@@ -171,3 +171,26 @@ def test_a_seller_reroutes_a_line_in_the_portal_and_not_to_another_sellers_wareh
     other.refresh_from_db()
     assert other.allocated == 2
     assert Stock.objects.get(pk=placed.stock[market.a1.pk].pk).allocated == 0
+
+
+def test_the_dashboard_lists_returns_waiting_for_the_seller(placed):
+    shipment_create(
+        seller_order=placed.alpha_order,
+        warehouse_id=placed.w_a1.pk,
+        lines=[ShipLine(placed.a1_line.pk, 2)],
+        carrier="sim",
+        tracking_number="SIM000001",
+        key=key(),
+    )
+    return_request_create(
+        order=placed.order,
+        seller_order_id=placed.alpha_order.pk,
+        lines=[ReturnLineSpec(placed.a1_line.pk, 1)],
+        reason="Wrong colour",
+        key=key(),
+    )
+    body = signed_in(placed.alpha_user).get("/seller/").content.decode()
+    assert '<span data-figure="returns">1</span> waiting' in body
+    assert f"/seller/orders/{placed.alpha_order.pk}/" in body
+    other = signed_in(placed.beta_user).get("/seller/").content.decode()
+    assert '<span data-figure="returns">0</span> waiting' in other
