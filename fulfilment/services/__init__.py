@@ -4,9 +4,11 @@ shipments.py: packing and shipping (per warehouse, partial), capture at shipment
 tracking.py: carrier news (beat polling, signed webhook), delivery.
 returns.py: return requests, decisions, receipt with restock and refund.
 status.py: order and seller-order statuses following shipments.
+bulk.py: shipping from a CSV of tracking numbers.
 cancel.py: cancelling unshipped units (the seller, a line) and unshipped seller orders (beat).
 """
 
+from fulfilment.services.bulk import BulkShipResult, shipments_import_csv
 from fulfilment.services.cancel import seller_order_line_cancel, seller_orders_cancel_unshipped
 from fulfilment.services.returns import (
     ReturnLineSpec,
@@ -32,6 +34,7 @@ from fulfilment.services.tracking import (
 )
 
 __all__ = [
+    "BulkShipResult",
     "ReturnLineSpec",
     "ShipLine",
     "fulfilment_ready_check",
@@ -46,6 +49,7 @@ __all__ = [
     "seller_orders_cancel_unshipped",
     "shipment_create",
     "shipment_tracking_apply",
+    "shipments_import_csv",
     "shipments_track",
     "tracking_signature",
     "tracking_webhook_receive",

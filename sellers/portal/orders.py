@@ -33,6 +33,7 @@ from fulfilment.services import (
     seller_order_line_reroute,
     seller_order_pack,
     shipment_create,
+    shipments_import_csv,
 )
 from inventory.models import Warehouse
 from inventory.services import MAX_LINE_QUANTITY
@@ -93,6 +94,39 @@ class RejectForm(forms.Form):
 
 class ApproveForm(forms.Form):
     instructions = forms.CharField(max_length=500, required=False)
+
+
+class ShipCsvForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+
+@portal_view("fulfil")
+def orders_ship_csv(request: HttpRequest, membership: SellerMember) -> HttpResponse:
+    """Ship several parcels from a CSV of tracking numbers (fulfilment.services.bulk)."""
+    form = ShipCsvForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > 1_000_000:
+                raise ServiceError("The file is larger than 1 MB; split it.")
+            text = upload.read().decode("utf-8-sig")
+            result = shipments_import_csv(seller=membership.seller, text=text, by=request.user)
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not UTF-8 text.")
+        except ServiceError as exc:
+            form.add_error("file", exc.message)
+        if result is None or result.errors:
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "portal/orders/ship_csv.html",
+        _ctx(request, membership, form=form, result=result),
+        status=status,
+    )
 
 
 @portal_view("orders")

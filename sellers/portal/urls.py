@@ -22,6 +22,7 @@ urlpatterns = [
     path("shipping/<id:method_id>/active/", shipping.method_active, name="shipping_active"),
     path("shipping/<id:method_id>/move/", shipping.method_move, name="shipping_move"),
     path("orders/", orders.order_list, name="orders"),
+    path("orders/ship-csv/", orders.orders_ship_csv, name="orders_ship_csv"),
     path("orders/<id:seller_order_id>/", orders.order_detail, name="order_detail"),
     path("orders/<id:seller_order_id>/pick-list/", orders.order_pick_list, name="order_pick_list"),
     path("orders/<id:seller_order_id>/pack/", orders.order_pack, name="order_pack"),

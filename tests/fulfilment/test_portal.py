@@ -194,3 +194,44 @@ def test_the_dashboard_lists_returns_waiting_for_the_seller(placed):
     assert f"/seller/orders/{placed.alpha_order.pk}/" in body
     other = signed_in(placed.beta_user).get("/seller/").content.decode()
     assert '<span data-figure="returns">0</span> waiting' in other
+
+
+def test_bulk_ship_from_a_csv_ships_once_and_a_bad_row_ships_nothing(placed, market):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = signed_in(placed.alpha_user)
+    number = placed.order.number
+    a1, a2 = placed.a1_line.sku, placed.a2_line.sku
+    good = (
+        "order_number,sku,quantity,warehouse,carrier,tracking_number\n"
+        f"{number},{a1},2,{placed.w_a1.code},sim,SIM100001\n"
+        f"{number},{a2},1,{placed.w_a2.code},sim,SIM100002\n"
+    )
+    bad = good + f"{number},{placed.b1_line.sku},1,{placed.w_b1.code},ups,12\n"
+
+    def upload(text: str):
+        return client.post(
+            "/seller/orders/ship-csv/",
+            {"file": SimpleUploadedFile("ship.csv", text.encode(), content_type="text/csv")},
+        )
+
+    response = upload(bad)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "row 4" in body and "Nothing was shipped" in body
+    assert not Shipment.objects.exists()
+    assert "2 parcels shipped" in upload(good).content.decode()
+    again = upload(good).content.decode()  # each parcel is found by its tracking number
+    assert "0 parcels shipped. 2 already shipped" in again
+    assert Shipment.objects.count() == 2
+    placed.refresh()
+    assert placed.alpha_order.status == OrderStatus.SHIPPED
+    assert Stock.objects.get(pk=placed.stock[market.a1.pk].pk).on_hand == 8
+    # beta sells in the same order but neither alpha's lines nor its warehouses are beta's
+    other = signed_in(placed.beta_user)
+    body = other.post(
+        "/seller/orders/ship-csv/",
+        {"file": SimpleUploadedFile("s.csv", good.encode(), content_type="text/csv")},
+    ).content.decode()
+    assert "no such warehouse code" in body and "is not in order" in body
+    assert Shipment.objects.count() == 2
