@@ -78,3 +78,32 @@ def test_seller_ships_shopper_tracks_and_returns_seller_receives(live_server, br
     assert Refund.objects.get().amount == placed.a1_line.total / 2
     shopper.reload()
     assert shopper.locator("[data-return-status]").inner_text() == "Received and refunded"
+
+
+NO_OVERFLOW = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def test_fulfilment_pages_fit_a_phone(live_server, browser):
+    from tests.factories.inventory import stock_with
+
+    market = Market()
+    placed = Placed(market)
+    stock_with(variant=market.a1, warehouse=placed.w_a2, on_hand=3)  # something to re-route to
+    seller = _context(browser, live_server, placed.alpha_user)
+    seller.set_viewport_size({"width": 360, "height": 800})
+    wide = []
+    for path in (
+        "/seller/orders/",
+        f"/seller/orders/{placed.alpha_order.pk}/",
+        "/seller/orders/ship-csv/",
+        "/seller/",
+    ):
+        seller.goto(f"{live_server.url}{path}")
+        if not seller.evaluate(NO_OVERFLOW):
+            wide.append(path)
+    shopper = _context(browser, live_server, placed.customer)
+    shopper.set_viewport_size({"width": 360, "height": 800})
+    shopper.goto(f"{live_server.url}/orders/{placed.order.number}/")
+    if not shopper.evaluate(NO_OVERFLOW):
+        wide.append("order page")
+    assert wide == []

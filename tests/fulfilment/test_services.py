@@ -467,3 +467,24 @@ def test_rerouting_moves_the_allocation_without_overselling(placed, market):
     assert (other.on_hand, other.allocated) == (0, 0)
     assert stock_reconcile() == []
     assert placed.alpha_order.events.filter(reason__contains="re-routed").exists()
+
+
+def test_the_fulfilment_emails_render_parcels_and_returns(placed, mailoutbox):
+    from orders.emails import order_email_send
+
+    ship_all_alpha(placed)
+    request = return_request_create(
+        order=placed.order,
+        seller_order_id=placed.alpha_order.pk,
+        lines=[ReturnLineSpec(placed.a1_line.pk, 1)],
+        reason="Too small",
+        key=key(),
+    )
+    return_approve(return_request=request, instructions="Use the prepaid label")
+    for kind in ("shipped", "out_for_delivery", "delivered", "delivery_exception", "return"):
+        order_email_send(order_id=placed.order.pk, kind=kind)
+    assert len(mailoutbox) == 5
+    shipped, *_, returned = mailoutbox
+    assert "on its way" in shipped.subject and "SIM000001" in shipped.body
+    assert "SIM000001" in shipped.alternatives[0][0]
+    assert "Approved: send it back (Use the prepaid label)" in returned.body
