@@ -203,3 +203,15 @@ def test_the_signed_tracking_webhook_is_replay_safe(placed, settings):
     unknown = _signed(client, {**event, "id": "evt-3", "tracking_number": "1Z999AA10123456799"})
     assert unknown.status_code == 404
     assert _signed(client, {"id": "x"}).status_code == 400
+
+
+def test_the_seller_order_list_api_makes_a_fixed_number_of_queries(
+    placed, market, django_assert_max_num_queries
+):
+    client = api(placed.alpha_user)
+    client.get("/api/v1/seller/orders/")
+    for _ in range(4):
+        Placed(market)
+    with django_assert_max_num_queries(8):
+        response = client.get("/api/v1/seller/orders/")
+    assert response.json()["count"] == 5

@@ -488,3 +488,38 @@ def test_the_fulfilment_emails_render_parcels_and_returns(placed, mailoutbox):
     assert "on its way" in shipped.subject and "SIM000001" in shipped.body
     assert "SIM000001" in shipped.alternatives[0][0]
     assert "Approved: send it back (Use the prepaid label)" in returned.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_return_requests_never_exceed_the_shipped_units(market):
+    placed = Placed(market)
+    ship_all_alpha(placed)  # 2 units of a1 shipped
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def ask(n: int) -> None:
+        barrier.wait()
+        try:
+            results.append(
+                return_request_create(
+                    order=placed.order,
+                    seller_order_id=placed.alpha_order.pk,
+                    lines=[ReturnLineSpec(placed.a1_line.pk, 1)],
+                    reason="race",
+                    key=f"r{n}",
+                )
+            )
+        except (ValidationError, Conflict) as exc:
+            results.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from fulfilment.models import ReturnRequest
+
+    assert sum(isinstance(r, ReturnRequest) for r in results) == 2
+    assert ReturnRequest.objects.count() == 2
