@@ -22,7 +22,7 @@ from django.utils import timezone
 from fulfilment.carriers import carrier_get
 from fulfilment.models import Shipment, ShipmentLine
 from fulfilment.services.status import seller_order_follow, status_advance
-from inventory.models import Warehouse
+from inventory.models import Allocation, Warehouse
 from inventory.services import stock_reallocate, stock_ship
 from orders.models import FraudStatus, Order, OrderEvent, OrderStatus, SellerOrder
 from payments.gateways import IntentStatus
@@ -31,7 +31,13 @@ from shop.core.errors import Conflict, NotFound, ValidationError
 from shop.core.outbox import outbox_enqueue
 
 ORDER_EMAIL_TASK = "orders.tasks.order_email_send_task"
-SHIPPABLE = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.PARTIALLY_SHIPPED)
+SHIPPABLE = (
+    OrderStatus.PAID,
+    OrderStatus.PROCESSING,
+    OrderStatus.PARTIALLY_SHIPPED,
+    # some units refunded (a line cancelled in part): the rest still ships
+    OrderStatus.PARTIALLY_REFUNDED,
+)
 MAX_KEY = 64
 
 
@@ -116,6 +122,23 @@ def _lines_parse(seller_order: SellerOrder, lines: Sequence[ShipLine]) -> list[S
     return wanted
 
 
+def _units_check(lines: Sequence[ShipLine], warehouse: Warehouse) -> None:
+    waiting: dict[int, int] = {}
+    for allocation in Allocation.objects.filter(
+        order_line_id__in=[x.order_line_id for x in lines], stock__warehouse=warehouse
+    ):
+        waiting[allocation.order_line_id] = (
+            waiting.get(allocation.order_line_id, 0) + allocation.outstanding
+        )
+    for line in lines:
+        left = waiting.get(line.order_line_id, 0)
+        if line.quantity > left:
+            raise ValidationError(
+                f"Only {left} unit(s) of that line wait to ship from {warehouse.name}.",
+                fields={"lines": [f"At most {left} from {warehouse.name}."]},
+            )
+
+
 def shipment_create(
     *,
     seller_order: SellerOrder,
@@ -146,6 +169,7 @@ def shipment_create(
     fulfilment_ready_check(order=order)
     if seller_order.status not in SHIPPABLE:
         raise Conflict(f"A {seller_order.get_status_display().lower()} order cannot ship.")
+    _units_check(wanted, warehouse)  # before the money is taken; again under the lock
     _capture_before_shipping(order)
     with transaction.atomic():
         locked = SellerOrder.objects.select_for_update().get(pk=seller_order.pk)

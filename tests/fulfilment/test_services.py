@@ -161,7 +161,7 @@ def test_more_than_allocated_or_a_foreign_warehouse_or_line_is_refused(placed):
         "tracking_number": "SIM000001",
         "key": key(),
     }
-    with pytest.raises(ValidationError, match="only 2"):
+    with pytest.raises(ValidationError, match="Only 2 unit"):
         shipment_create(warehouse_id=placed.w_a1.pk, lines=[ShipLine(placed.a1_line.pk, 3)], **base)
     with pytest.raises(NotFound):  # beta's warehouse
         shipment_create(warehouse_id=placed.w_b1.pk, lines=[ShipLine(placed.a1_line.pk, 1)], **base)
@@ -523,3 +523,41 @@ def test_concurrent_return_requests_never_exceed_the_shipped_units(market):
 
     assert sum(isinstance(r, ReturnRequest) for r in results) == 2
     assert ReturnRequest.objects.count() == 2
+
+
+def test_after_cancelling_part_of_a_line_the_rest_still_ships_and_nothing_is_captured_early(
+    market, settings
+):
+    from fulfilment.services import seller_order_line_cancel
+
+    settings.PAYMENTS_CAPTURE_LATER = True
+    placed = Placed(market)
+    seller_order_line_cancel(
+        seller_order=placed.alpha_order, order_line_id=placed.a1_line.pk, quantity=1
+    )
+    placed.refresh()
+    assert placed.alpha_order.status == S.PARTIALLY_REFUNDED
+    payment = Payment.objects.get(order_id=placed.order.pk)
+    with pytest.raises(ValidationError, match="Only 1 unit"):
+        shipment_create(
+            seller_order=placed.alpha_order,
+            warehouse_id=placed.w_a1.pk,
+            lines=[ShipLine(placed.a1_line.pk, 2)],
+            carrier="sim",
+            tracking_number="SIM000001",
+            key=key(),
+        )
+    payment.refresh_from_db()
+    assert payment.status == IntentStatus.AUTHORISED  # a refused parcel takes no money
+    shipment_create(
+        seller_order=placed.alpha_order,
+        warehouse_id=placed.w_a1.pk,
+        lines=[ShipLine(placed.a1_line.pk, 1)],
+        carrier="sim",
+        tracking_number="SIM000001",
+        key=key(),
+    )
+    payment.refresh_from_db()
+    assert payment.status == IntentStatus.CAPTURED
+    assert payment.amount_captured == payment.amount - placed.a1_line.total / 2
+    assert stock_reconcile() == []
