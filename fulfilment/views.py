@@ -1,7 +1,10 @@
-"""Storefront: a signed-in shopper asks to return items of their own order (another customer's
-order number is a 404). The order page shows parcels and returns (templatetags/fulfilment.py)."""
+"""Storefront: a shopper asks to return items of their own order, signed in (another customer's
+order number is a 404) or as a guest through the order's signed link. The order page shows
+parcels and returns (templatetags/fulfilment.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,16 +13,15 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from fulfilment.services import ReturnLineSpec, return_request_create
-from orders.selectors import order_get_for_customer
+from orders.models import Order
+from orders.selectors import order_get_for_customer, order_get_for_guest_token
 from shop.core.errors import NotFound, ServiceError
 from shop.core.numbers import NumberError, id_lookup, integer_parse
 
 
-@require_POST
-@login_required
-def return_request(request: HttpRequest, number: str) -> HttpResponse:
+def _return_request(request: HttpRequest, fetch: Callable[[], Order]) -> Order:
     try:
-        order = order_get_for_customer(user=request.user, number=number)
+        order = fetch()
     except NotFound as exc:
         raise Http404(exc.message) from exc
     lines = []
@@ -39,7 +41,7 @@ def return_request(request: HttpRequest, number: str) -> HttpResponse:
             lines=lines,
             reason=request.POST.get("reason", ""),
             key=request.POST.get("key", ""),
-            by=request.user,
+            by=request.user if request.user.is_authenticated else None,
         )
     except NumberError as exc:
         messages.error(request, f"Quantities: {exc}")
@@ -51,4 +53,19 @@ def return_request(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(
             request, f"Return {created.pk} requested. The seller will answer by email."
         )
+    return order
+
+
+@require_POST
+@login_required
+def return_request(request: HttpRequest, number: str) -> HttpResponse:
+    order = _return_request(
+        request, lambda: order_get_for_customer(user=request.user, number=number)
+    )
     return redirect("orders:detail", number=order.number)
+
+
+@require_POST
+def guest_return_request(request: HttpRequest, token: str) -> HttpResponse:
+    _return_request(request, lambda: order_get_for_guest_token(token=token))
+    return redirect("orders:guest_detail", token=token)

@@ -215,3 +215,29 @@ def test_the_seller_order_list_api_makes_a_fixed_number_of_queries(
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/seller/orders/")
     assert response.json()["count"] == 5
+
+
+def test_a_guest_asks_for_a_return_through_the_orders_signed_link(placed):
+    import re
+
+    from orders.models import Order
+    from orders.selectors import order_guest_token
+
+    Order.objects.filter(pk=placed.order.pk).update(user=None)
+    placed.order.refresh_from_db()
+    ship_a1(placed)
+    token = order_guest_token(order=placed.order)
+    client = Client()
+    page = client.get(f"/orders/guest/{token}/").content.decode()
+    assert "SIM000001" in page and f"/orders/guest/{token}/returns/" in page
+    form_key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
+    data = {
+        "seller_order": placed.alpha_order.pk,
+        "key": form_key,
+        f"qty_{placed.a1_line.pk}": "1",
+        "reason": "Not as described",
+    }
+    assert client.post(f"/orders/guest/{token}/returns/", data).status_code == 302
+    assert ReturnRequest.objects.get().requested_by is None
+    assert client.post(f"/orders/guest/{token}x/returns/", data).status_code == 404
+    assert ReturnRequest.objects.count() == 1
