@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from fulfilment.models import ReturnLine, ReturnRequest, Shipment, ShipmentLine, TrackingEvent
+from fulfilment.models import (
+    ReturnLine,
+    ReturnPhoto,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 from fulfilment.services import (
     return_approve,
     return_receive,
@@ -84,13 +91,18 @@ class ReturnLineInline(_ReadOnlyInline):
     fields = readonly_fields = ("order_line", "quantity", "restocked")
 
 
+class ReturnPhotoInline(_ReadOnlyInline):
+    model = ReturnPhoto
+    fields = readonly_fields = ("image", "created_at")
+
+
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(RecordAdmin):
     list_display = ["id", "seller_order", "status", "reason", "created_at", "decided_at"]
     list_filter = ["status"]
     search_fields = ["seller_order__order__number", "reason"]
     list_select_related = ["seller_order__order"]
-    inlines = [ReturnLineInline]
+    inlines = [ReturnLineInline, ReturnPhotoInline]
     actions = ["approve_override", "reject", "receive_restock", "receive_write_off"]
 
     @admin.action(description="Approve (staff override: also a rejected return)")

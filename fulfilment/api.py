@@ -151,7 +151,9 @@ class OrderReturnsView(APIView):
             key=_key(request),
             by=request.user,
         )
-        created = ReturnRequest.objects.prefetch_related("lines__order_line").get(pk=created.pk)
+        created = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(
+            pk=created.pk
+        )
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
@@ -251,7 +253,7 @@ class SellerShipmentCreateView(APIView):
 
 
 def _return_answer(found: ReturnRequest) -> Response:
-    found = ReturnRequest.objects.prefetch_related("lines__order_line").get(pk=found.pk)
+    found = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(pk=found.pk)
     return Response(ReturnSerializer(found).data)
 
 

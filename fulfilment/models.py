@@ -167,3 +167,19 @@ class ReturnLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x line {self.order_line_id}"
+
+
+class ReturnPhoto(models.Model):
+    """A picture the shopper attached to a return request (checked like product images)."""
+
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.ImageField(upload_to="returns/%Y/%m/")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of return {self.return_request_id}"

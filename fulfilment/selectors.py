@@ -106,7 +106,8 @@ def _detail_queryset() -> QuerySet[SellerOrder]:
             Prefetch(
                 "returns",
                 queryset=ReturnRequest.objects.prefetch_related(
-                    Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+                    Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line")),
+                    "photos",
                 ),
             ),
             Prefetch(

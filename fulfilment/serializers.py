@@ -56,6 +56,7 @@ class ReturnLineSerializer(serializers.ModelSerializer):
 
 class ReturnSerializer(serializers.ModelSerializer):
     lines = ReturnLineSerializer(many=True)
+    photos = serializers.SerializerMethodField(help_text="URLs of the shopper's photos.")
 
     class Meta:
         model = ReturnRequest
@@ -69,7 +70,11 @@ class ReturnSerializer(serializers.ModelSerializer):
             "decided_at",
             "received_at",
             "lines",
+            "photos",
         ]
+
+    def get_photos(self, obj: ReturnRequest) -> list[str]:
+        return [photo.image.url for photo in obj.photos.all()]
 
 
 class ReturnableLineSerializer(serializers.Serializer):

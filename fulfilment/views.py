@@ -42,6 +42,7 @@ def _return_request(request: HttpRequest, fetch: Callable[[], Order]) -> Order:
             reason=request.POST.get("reason", ""),
             key=request.POST.get("key", ""),
             by=request.user if request.user.is_authenticated else None,
+            photos=request.FILES.getlist("photos"),
         )
     except NumberError as exc:
         messages.error(request, f"Quantities: {exc}")

@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from fulfilment.models import ReturnLine, ReturnRequest, ReturnStatus, ShipmentLine
+from catalog.services import image_validate
+from fulfilment.models import ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus, ShipmentLine
 from inventory.services import stock_return
 from orders.models import Order, SellerOrder
 from orders.services.payments import RefundRequest, order_refund
@@ -32,6 +34,7 @@ from shop.core.outbox import outbox_enqueue
 
 ORDER_EMAIL_TASK = "orders.tasks.order_email_send_task"
 MAX_TEXT = 500
+MAX_PHOTOS = 5
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,11 @@ def return_request_create(
     key: str,
     by=None,
     now: datetime | None = None,
+    photos: Sequence[UploadedFile] = (),
 ) -> ReturnRequest:
     """The shopper asks to return units of one seller order of `order` (an order the caller
-    fetched for this shopper). Within the seller's return window, shipped units only."""
+    fetched for this shopper). Within the seller's return window, shipped units only; up to
+    MAX_PHOTOS pictures, checked like product images."""
     key = str(key or "").strip()[:64]
     if not key:
         raise ValidationError("A return request needs a request key.")
@@ -118,6 +123,18 @@ def return_request_create(
     if existing is not None:
         return existing
     reason = _text(reason, field="reason", required=True, label="why you are returning it")
+    if len(photos) > MAX_PHOTOS:
+        raise ValidationError(
+            f"Attach at most {MAX_PHOTOS} photos.", fields={"photos": [f"At most {MAX_PHOTOS}."]}
+        )
+    for photo in photos:
+        try:
+            image_validate(upload=photo)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"{photo.name}: {' '.join(exc.fields.get('image', [exc.message]))}",
+                fields={"photos": exc.fields.get("image", [exc.message])},
+            ) from exc
     wanted = [line for line in lines if line.quantity]
     if not wanted:
         raise ValidationError(
@@ -159,6 +176,8 @@ def return_request_create(
             ReturnLine(return_request=request, order_line_id=x.order_line_id, quantity=x.quantity)
             for x in wanted
         )
+        for photo in photos:
+            ReturnPhoto.objects.create(return_request=request, image=photo)
         _email(locked_order.pk)
     return request
 

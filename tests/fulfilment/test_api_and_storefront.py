@@ -241,3 +241,40 @@ def test_a_guest_asks_for_a_return_through_the_orders_signed_link(placed):
     assert ReturnRequest.objects.get().requested_by is None
     assert client.post(f"/orders/guest/{token}x/returns/", data).status_code == 404
     assert ReturnRequest.objects.count() == 1
+
+
+def test_return_photos_are_checked_stored_and_shown_to_the_seller(placed):
+    import io
+    import re
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    ship_a1(placed)
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), (200, 30, 30)).save(buffer, format="PNG")
+    client = Client()
+    client.force_login(placed.customer)
+    page = client.get(f"/orders/{placed.order.number}/").content.decode()
+    form_key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
+    data = {
+        "seller_order": placed.alpha_order.pk,
+        "key": form_key,
+        f"qty_{placed.a1_line.pk}": "1",
+        "reason": "Broken on arrival",
+    }
+    url = f"/orders/{placed.order.number}/returns/"
+    not_an_image = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
+    client.post(url, {**data, "photos": [not_an_image]})
+    assert not ReturnRequest.objects.exists()  # a bad photo: nothing asked
+    photo = SimpleUploadedFile("broken.png", buffer.getvalue(), content_type="image/png")
+    assert client.post(url, {**data, "photos": [photo]}).status_code == 302
+    request = ReturnRequest.objects.get()
+    assert request.photos.count() == 1
+    seller = Client()
+    seller.force_login(placed.alpha_user)
+    detail = seller.get(f"/seller/orders/{placed.alpha_order.pk}/").content.decode()
+    assert request.photos.get().image.url in detail
+    parts = api(placed.customer).get(f"/api/v1/orders/{placed.order.number}/fulfilment/").json()
+    alpha = next(p for p in parts if p["seller_order_id"] == placed.alpha_order.pk)
+    assert alpha["returns"][0]["photos"] == [request.photos.get().image.url]
