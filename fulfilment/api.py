@@ -30,6 +30,8 @@ from fulfilment.selectors import (
     seller_orders_for_seller,
 )
 from fulfilment.serializers import (
+    LineCancelSerializer,
+    LineRerouteSerializer,
     OrderPartSerializer,
     ReturnApproveSerializer,
     ReturnCreateSerializer,
@@ -48,6 +50,8 @@ from fulfilment.services import (
     return_receive,
     return_reject,
     return_request_create,
+    seller_order_line_cancel,
+    seller_order_line_reroute,
     seller_order_pack,
     shipment_create,
     tracking_webhook_receive,
@@ -250,6 +254,57 @@ class SellerShipmentCreateView(APIView):
             pk=shipment.pk
         )
         return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+
+
+class SellerLineCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["seller orders"],
+        summary="Cancel unshipped units of a line: refunded, stock released",
+        parameters=[SELLER_HEADER],
+        request=LineCancelSerializer,
+        responses={200: SellerOrderDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int, line_id: int) -> Response:
+        membership = _membership(request, "fulfil")
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        data = LineCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seller_order_line_cancel(
+            seller_order=seller_order,
+            order_line_id=line_id,
+            quantity=data.validated_data["quantity"],
+            reason=data.validated_data["reason"],
+            by=request.user,
+        )
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        return Response(SellerOrderDetailSerializer(seller_order).data)
+
+
+class SellerLineRerouteView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["seller orders"],
+        summary="Ship unshipped units of a line from another of my warehouses (no oversell)",
+        parameters=[SELLER_HEADER],
+        request=LineRerouteSerializer,
+        responses={200: SellerOrderDetailSerializer, **ERRORS},
+    )
+    def post(self, request: Request, pk: int, line_id: int) -> Response:
+        membership = _membership(request, "fulfil")
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        data = LineRerouteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        seller_order_line_reroute(
+            seller_order=seller_order,
+            order_line_id=line_id,
+            by=request.user,
+            **data.validated_data,
+        )
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        return Response(SellerOrderDetailSerializer(seller_order).data)
 
 
 def _return_answer(found: ReturnRequest) -> Response:

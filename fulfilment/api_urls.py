@@ -22,6 +22,16 @@ urlpatterns = [
         name="api-seller-order-ship",
     ),
     path(
+        "seller/orders/<id:pk>/lines/<id:line_id>/cancel/",
+        api.SellerLineCancelView.as_view(),
+        name="api-seller-order-line-cancel",
+    ),
+    path(
+        "seller/orders/<id:pk>/lines/<id:line_id>/reroute/",
+        api.SellerLineRerouteView.as_view(),
+        name="api-seller-order-line-reroute",
+    ),
+    path(
         "seller/returns/<id:pk>/approve/",
         api.SellerReturnApproveView.as_view(),
         name="api-seller-return-approve",

@@ -157,3 +157,14 @@ class SellerOrderDetailSerializer(SellerOrderListSerializer):
     lines = SellerOrderLineSerializer(many=True)
     shipments = ShipmentSerializer(many=True)
     returns = ReturnSerializer(many=True)
+
+
+class LineCancelSerializer(serializers.Serializer):
+    quantity = IntegerApiField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LineRerouteSerializer(serializers.Serializer):
+    from_warehouse_id = IntegerApiField(min_value=1, max_value=2**63 - 1)
+    to_warehouse_id = IntegerApiField(min_value=1, max_value=2**63 - 1)
+    quantity = IntegerApiField(min_value=1, max_value=MAX_LINE_QUANTITY)

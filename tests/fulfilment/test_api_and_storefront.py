@@ -278,3 +278,25 @@ def test_return_photos_are_checked_stored_and_shown_to_the_seller(placed):
     parts = api(placed.customer).get(f"/api/v1/orders/{placed.order.number}/fulfilment/").json()
     alpha = next(p for p in parts if p["seller_order_id"] == placed.alpha_order.pk)
     assert alpha["returns"][0]["photos"] == [request.photos.get().image.url]
+
+
+def test_the_seller_api_cancels_and_reroutes_lines_of_its_own_orders_only(placed, market):
+    from tests.factories.inventory import stock_with
+
+    other = stock_with(variant=market.a1, warehouse=placed.w_a2, on_hand=5)
+    client = api(placed.alpha_user)
+    base = f"/api/v1/seller/orders/{placed.alpha_order.pk}/lines/{placed.a1_line.pk}"
+    moved = client.post(
+        f"{base}/reroute/",
+        {"from_warehouse_id": placed.w_a1.pk, "to_warehouse_id": placed.w_a2.pk, "quantity": 1},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    other.refresh_from_db()
+    assert other.allocated == 1
+    cancelled = client.post(f"{base}/cancel/", {"quantity": 1}, format="json")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == OrderStatus.PARTIALLY_REFUNDED
+    assert client.post(f"{base}/cancel/", {"quantity": 5}, format="json").status_code == 400
+    stranger = api(placed.beta_user)
+    assert stranger.post(f"{base}/cancel/", {"quantity": 1}, format="json").status_code == 404
