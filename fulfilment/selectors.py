@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Sum,
 )
-from django.db.models.functions import Now
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from fulfilment.models import (
@@ -27,7 +29,6 @@ from fulfilment.models import (
     ShipmentLine,
     TrackingEvent,
 )
-from fulfilment.services.returns import return_window_ends, units_returnable
 from inventory.models import Allocation, Warehouse
 from orders.models import FraudStatus, Order, OrderEvent, OrderLine, OrderStatus, SellerOrder
 from orders.selectors import TO_SHIP_STATUSES, handling_deadline_expression
@@ -239,3 +240,35 @@ def returns_open_for_seller(*, seller: Seller) -> QuerySet[ReturnRequest]:
         .select_related("seller_order__order")
         .order_by("created_at", "pk")
     )
+
+
+def return_window_ends(*, seller_order: SellerOrder) -> datetime | None:
+    """The last moment a return may be asked for: the seller's return window counted from
+    delivery (`SellerOrder.delivered_at`), or, before everything arrived, from the latest
+    parcel's delivery or shipping. None: nothing shipped yet."""
+    start = seller_order.delivered_at
+    if start is None:
+        start = seller_order.shipments.aggregate(at=Max(Coalesce("delivered_at", "shipped_at")))[
+            "at"
+        ]
+    if start is None:
+        return None
+    return start + timedelta(days=seller_order.seller.return_window_days)
+
+
+def units_returnable(*, seller_order: SellerOrder) -> dict[int, int]:
+    """Per order line: units shipped less units in returns not rejected."""
+    shipped = dict(
+        ShipmentLine.objects.filter(shipment__seller_order_id=seller_order.pk)
+        .values("order_line_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_line_id", "units")
+    )
+    claimed = dict(
+        ReturnLine.objects.filter(return_request__seller_order_id=seller_order.pk)
+        .exclude(return_request__status=ReturnStatus.REJECTED)
+        .values("order_line_id")
+        .annotate(units=Sum("quantity"))
+        .values_list("order_line_id", "units")
+    )
+    return {line_id: units - claimed.get(line_id, 0) for line_id, units in shipped.items()}

@@ -16,8 +16,6 @@ from fulfilment.services.returns import (
     return_receive,
     return_reject,
     return_request_create,
-    return_window_ends,
-    units_returnable,
 )
 from fulfilment.services.shipments import (
     ShipLine,
@@ -42,7 +40,6 @@ __all__ = [
     "return_receive",
     "return_reject",
     "return_request_create",
-    "return_window_ends",
     "seller_order_line_cancel",
     "seller_order_line_reroute",
     "seller_order_pack",
@@ -53,5 +50,4 @@ __all__ = [
     "shipments_track",
     "tracking_signature",
     "tracking_webhook_receive",
-    "units_returnable",
 ]

@@ -15,16 +15,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max, Sum
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from catalog.services import image_validate
-from fulfilment.models import ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus, ShipmentLine
+from fulfilment.models import ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus
+from fulfilment.selectors import return_window_ends, units_returnable
 from inventory.services import stock_return
 from orders.models import Order, SellerOrder
 from orders.services.payments import RefundRequest, order_refund
@@ -41,38 +40,6 @@ MAX_PHOTOS = 5
 class ReturnLineSpec:
     order_line_id: int
     quantity: int
-
-
-def return_window_ends(*, seller_order: SellerOrder) -> datetime | None:
-    """The last moment a return may be asked for: the seller's return window counted from
-    delivery (`SellerOrder.delivered_at`), or, before everything arrived, from the latest
-    parcel's delivery or shipping. None: nothing shipped yet."""
-    start = seller_order.delivered_at
-    if start is None:
-        start = seller_order.shipments.aggregate(at=Max(Coalesce("delivered_at", "shipped_at")))[
-            "at"
-        ]
-    if start is None:
-        return None
-    return start + timedelta(days=seller_order.seller.return_window_days)
-
-
-def units_returnable(*, seller_order: SellerOrder) -> dict[int, int]:
-    """Per order line: units shipped less units in returns not rejected."""
-    shipped = dict(
-        ShipmentLine.objects.filter(shipment__seller_order_id=seller_order.pk)
-        .values("order_line_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("order_line_id", "units")
-    )
-    claimed = dict(
-        ReturnLine.objects.filter(return_request__seller_order_id=seller_order.pk)
-        .exclude(return_request__status=ReturnStatus.REJECTED)
-        .values("order_line_id")
-        .annotate(units=Sum("quantity"))
-        .values_list("order_line_id", "units")
-    )
-    return {line_id: units - claimed.get(line_id, 0) for line_id, units in shipped.items()}
 
 
 def _text(value: object, *, field: str, required: bool, label: str) -> str:
