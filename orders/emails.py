@@ -14,6 +14,12 @@ SUBJECTS = {
     "placed": "Your order {number} is confirmed",
     "cancelled": "Your order {number} was cancelled",
     "refunded": "A refund for your order {number}",
+    # fulfilment (fulfilment.services): the templates read the order's shipments and returns
+    "shipped": "Your order {number} is on its way",
+    "out_for_delivery": "Your order {number} is out for delivery",
+    "delivered": "Your order {number} was delivered",
+    "delivery_exception": "A problem delivering your order {number}",
+    "return": "Your return for order {number}",
 }
 
 

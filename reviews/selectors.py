@@ -24,9 +24,9 @@ from reviews.models import (
 from sellers.models import SellerMember
 from shop.core.errors import NotFound
 
-# A seller order counts as bought once it is placed and paid and not cancelled or refunded in
-# full. When fulfilment records `SellerOrder.delivered_at`, the rule becomes "delivered" here,
-# and only here.
+# A seller order counts as bought once it was delivered (fulfilment records
+# `SellerOrder.delivered_at`: the buyer has had the goods in hand) and is not cancelled or refunded
+# in full. This is the one place that says so.
 _BOUGHT_STATUSES = (
     OrderStatus.PAID,
     OrderStatus.PROCESSING,
@@ -41,7 +41,7 @@ _BOUGHT_STATUSES = (
 def purchase_completed_q(*, prefix: str = "") -> Q:
     """Q over SellerOrder (or, with `prefix`, a model reaching one) for a purchase that lets
     its buyer review the products and rate the seller."""
-    return Q(**{f"{prefix}status__in": _BOUGHT_STATUSES})
+    return Q(**{f"{prefix}status__in": _BOUGHT_STATUSES, f"{prefix}delivered_at__isnull": False})
 
 
 def product_get_reviewable(*, slug: str) -> Product:
@@ -54,7 +54,7 @@ def product_get_reviewable(*, slug: str) -> Product:
 
 def purchase_completed(seller_order: SellerOrder) -> bool:
     """The same rule as `purchase_completed_q`, for a seller order already loaded."""
-    return seller_order.status in _BOUGHT_STATUSES
+    return seller_order.status in _BOUGHT_STATUSES and seller_order.delivered_at is not None
 
 
 def purchase_lines(*, user: User, product: Product) -> QuerySet[OrderLine]:

@@ -461,7 +461,7 @@ def seller_rate(
     if seller_order.order.user_id != user.pk:
         raise NotFound("Order not found.")
     if not SellerOrder.objects.filter(purchase_completed_q(), pk=seller_order.pk).exists():
-        raise PermissionDenied("You can rate the seller once the order is paid and on its way.")
+        raise PermissionDenied("You can rate the seller once the order has been delivered.")
     values = {
         "shipping_speed": _stars(shipping_speed, field="shipping_speed"),
         "item_as_described": _stars(item_as_described, field="item_as_described"),

@@ -14,7 +14,8 @@ Definitions (docs/seller-portal.md repeats them for sellers):
 - late shipment: of the orders due (shipped, or past the ship-by time and still to ship), those
   first marked shipped after placed_at + handling time, or still unshipped past it.
 - pre-fulfilment cancel: cancelled by a member of the seller from paid or processing.
-- valid tracking: no tracking numbers are recorded yet, so there is no figure.
+- valid tracking: of the orders with parcels shipped (fulfilment's shipments), those whose
+  every parcel's tracking number the carrier confirmed with at least one tracking event.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from django.db.models import Aggregate, Avg, Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from fulfilment.models import Shipment, TrackingEvent
 from orders.models import OrderEvent, OrderLine, OrderStatus, SellerOrder
 from orders.selectors import TO_SHIP_STATUSES, handling_deadline_expression
 from reviews.models import ContentStatus, Review
@@ -62,7 +64,7 @@ LABELS = {
     "cancel": "Pre-fulfilment cancel rate",
     "valid_tracking": "Valid tracking rate",
 }
-NO_TRACKING_DATA = "No data: tracking numbers are not recorded yet."
+NO_TRACKING_DATA = "No data: no parcels shipped with tracking in this window."
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,11 @@ class Scorecard:
         return next(m for m in self.metrics if m.key == key)
 
 
+def _tracking_metric(tracked: int, shipped: int) -> Metric:
+    reason = "" if shipped else NO_TRACKING_DATA
+    return Metric("valid_tracking", tracked, shipped, no_data_reason=reason)
+
+
 def _order_facts(*, now: datetime, since: datetime, seller_ids: list[int] | None):
     events = OrderEvent.objects.filter(seller_order=OuterRef("pk"))
     bought_products = OrderLine.objects.filter(seller_order_id=OuterRef(OuterRef("pk"))).values(
@@ -143,6 +150,12 @@ def _order_facts(*, now: datetime, since: datetime, seller_ids: list[int] | None
             .values("created_at")[:1]
         ),
         ship_by=handling_deadline_expression(),
+        has_parcels=Exists(Shipment.objects.filter(seller_order=OuterRef("pk"))),
+        untracked_parcel=Exists(
+            Shipment.objects.filter(seller_order=OuterRef("pk")).exclude(
+                Exists(TrackingEvent.objects.filter(shipment=OuterRef("pk")))
+            )
+        ),
     ).filter(paid=True)
 
 
@@ -173,6 +186,10 @@ def seller_scorecards(
             f"due_{days}": Count("pk", filter=in_window & due),
             f"late_shipment_{days}": Count("pk", filter=in_window & late),
             f"cancel_{days}": Count("pk", filter=in_window & Q(seller_cancelled=True)),
+            f"parcels_{days}": Count("pk", filter=in_window & Q(has_parcels=True)),
+            f"tracked_{days}": Count(
+                "pk", filter=in_window & Q(has_parcels=True, untracked_parcel=False)
+            ),
         }
     order_rows: dict[int, dict[str, Any]] = {
         row["seller_id"]: row
@@ -220,7 +237,9 @@ def seller_scorecards(
                             orders.get(f"due_{days}", 0),
                         ),
                         Metric("cancel", orders.get(f"cancel_{days}", 0), placed),
-                        Metric("valid_tracking", 0, 0, no_data_reason=NO_TRACKING_DATA),
+                        _tracking_metric(
+                            orders.get(f"tracked_{days}", 0), orders.get(f"parcels_{days}", 0)
+                        ),
                     ),
                     rating_average=(
                         None

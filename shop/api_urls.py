@@ -48,4 +48,5 @@ urlpatterns = [
     path("", include("payments.api_urls")),
     path("", include("sellers.api_urls")),
     path("", include("reviews.api_urls")),
+    path("", include("fulfilment.api_urls")),
 ]

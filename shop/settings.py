@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "payments",
     "ledger",
     "reviews",
+    "fulfilment",
 ]
 
 MIDDLEWARE = [
@@ -436,6 +437,30 @@ CELERY_BEAT_SCHEDULE["payouts-run"] = {
     "schedule": PAYOUT_RUN_SECONDS,
 }
 
+# --- Fulfilment (docs/fulfilment.md) --------------------------------------------------------------
+# the simulated carrier ("sim") moves a parcel one tracking step (in transit, out for delivery,
+# delivered) this long after the last
+FULFILMENT_SIMULATED_STEP_SECONDS = int(os.environ.get("FULFILMENT_SIMULATED_STEP_SECONDS", "600"))
+# carriers sign tracking webhooks with this shared secret (HMAC-SHA256 of "<timestamp>.<body>");
+# empty refuses every webhook
+FULFILMENT_TRACKING_WEBHOOK_SECRET = os.environ.get("FULFILMENT_TRACKING_WEBHOOK_SECRET", "")
+FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS = int(
+    os.environ.get("FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS", "300")
+)
+# a seller order with nothing shipped this many days after placement is cancelled and refunded
+# (late is earlier: past the seller's handling time, shown in the portal and the scorecard)
+FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS = int(
+    os.environ.get("FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS", "10")
+)
+CELERY_BEAT_SCHEDULE["fulfilment-cancel-unshipped"] = {
+    "task": "fulfilment.tasks.seller_orders_cancel_unshipped_task",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["fulfilment-track"] = {
+    "task": "fulfilment.tasks.shipments_track_task",
+    "schedule": 60.0,
+}
+
 # --- Marketplace rules ------------------------------------------------------------------
 SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
 # Prices are stored and computed tax-exclusive; with this on, storefront and API show them with
@@ -552,6 +577,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orders.models.OrderStatus.choices",
         "ProductStatusEnum": "catalog.models.ProductStatus.choices",
         "ContentStatusEnum": "reviews.models.ContentStatus.choices",
+        "ShipmentStatusEnum": "fulfilment.models.ShipmentStatus.choices",
+        "ReturnStatusEnum": "fulfilment.models.ReturnStatus.choices",
     },
     # Swagger UI and ReDoc from drf-spectacular-sidecar's static files (pinned with the package,
     # no CDN: the docs work offline).

@@ -15,6 +15,7 @@ urlpatterns = [
     path("cart/", include("cart.urls")),
     path("payments/", include("payments.urls")),
     path("reviews/", include("reviews.urls")),
+    path("", include("fulfilment.urls")),
     path("", include("orders.urls")),
     path("search/", include("catalog.search.urls")),
     path("", include("catalog.urls")),

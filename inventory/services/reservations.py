@@ -15,7 +15,14 @@ from django.utils import timezone
 
 from catalog.models import ProductVariant
 from inventory import locks
-from inventory.models import Allocation, MovementReason, Reservation, Stock, StockMovement
+from inventory.models import (
+    Allocation,
+    MovementReason,
+    Reservation,
+    Stock,
+    StockMovement,
+    Warehouse,
+)
 from inventory.services.common import (
     expired_reservations_release,
     holder_validate,
@@ -27,6 +34,7 @@ from inventory.services.common import (
     reservations_release,
     reservations_take,
     stock_counters_move,
+    stock_get_or_create,
 )
 from inventory.services.contracts import (
     MAX_LINE_QUANTITY,
@@ -41,7 +49,7 @@ from inventory.services.contracts import (
 )
 from inventory.services.strategies import STRATEGIES, Candidate, Plan, Strategy
 from shop.core import db
-from shop.core.errors import Conflict, ErrorCode, ValidationError
+from shop.core.errors import Conflict, ErrorCode, NotFound, ValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -499,9 +507,12 @@ def stock_deallocate_units(*, order_line_id: int, quantity: int) -> int:
         return released
 
 
-def stock_ship(*, order_line_id: int, quantity: int | None = None) -> list[StockMovement]:
+def stock_ship(
+    *, order_line_id: int, quantity: int | None = None, warehouse_id: int | None = None
+) -> list[StockMovement]:
     """Ship units of an order line: on_hand and allocated go down together, one ledger row per
-    warehouse. Without `quantity`, ships everything outstanding (shipping again ships nothing)."""
+    warehouse. Without `quantity`, ships everything outstanding (shipping again ships nothing).
+    With `warehouse_id`, only that warehouse's allocations ship (a parcel leaves one place)."""
     id_validate(order_line_id, field="order_line_id")
     if quantity is not None:
         quantity_validate(quantity)
@@ -509,9 +520,13 @@ def stock_ship(*, order_line_id: int, quantity: int | None = None) -> list[Stock
         stocks_by_id = {
             s.pk: s for s in locks.stocks_lock_for_order_lines(order_line_ids=[order_line_id])
         }
-        allocations = list(Allocation.objects.filter(order_line_id=order_line_id).order_by("pk"))
+        rows = Allocation.objects.filter(order_line_id=order_line_id).order_by("pk")
+        if warehouse_id is not None:
+            rows = rows.filter(stock__warehouse_id=warehouse_id)
+        allocations = list(rows)
         if not allocations:
-            raise ValidationError(f"Order line {order_line_id} has no stock allocated.")
+            where = "" if warehouse_id is None else f" in warehouse {warehouse_id}"
+            raise ValidationError(f"Order line {order_line_id} has no stock allocated{where}.")
         outstanding = sum(a.outstanding for a in allocations)
         remaining = outstanding if quantity is None else quantity
         if remaining > outstanding:
@@ -618,3 +633,70 @@ def stock_reservations_expire(*, now: datetime | None = None, batch_size: int = 
             released += expired_reservations_release(stocks_by_id=stocks_by_id, now=at)
         if len(stocks_by_id) < batch_size:
             return released
+
+
+def stock_reallocate(
+    *, order_line_id: int, from_warehouse_id: int, to_warehouse_id: int, quantity: int
+) -> Allocation:
+    """Re-route unshipped units of an order line to another warehouse of the same seller: the
+    allocation moves (allocated down in one row, up in the other) with both rows locked in pk
+    order and the target's free units re-checked under the lock, so nothing is oversold. No
+    on_hand changes, so no ledger row. Returns the target's allocation."""
+    id_validate(order_line_id, field="order_line_id")
+    quantity_validate(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise ValidationError(
+            "Choose another warehouse.", fields={"warehouse": ["Choose another warehouse."]}
+        )
+    source = (
+        Allocation.objects.filter(
+            order_line_id=order_line_id, stock__warehouse_id=from_warehouse_id
+        )
+        .select_related("stock__variant__product", "stock__warehouse")
+        .first()
+    )
+    if source is None:
+        raise ValidationError(
+            f"Nothing of this line is allocated in warehouse {from_warehouse_id}."
+        )
+    target_warehouse = Warehouse.objects.filter(
+        pk=to_warehouse_id, seller_id=source.stock.warehouse.seller_id, is_active=True
+    ).first()
+    if target_warehouse is None:
+        raise NotFound("No such warehouse.")
+    with transaction.atomic():
+        target_stock = stock_get_or_create(warehouse=target_warehouse, variant=source.stock.variant)
+        stocks = {s.pk: s for s in locks.stocks_lock(stock_ids=[source.stock_id, target_stock.pk])}
+        source = Allocation.objects.get(pk=source.pk)
+        if quantity > source.outstanding:
+            raise ValidationError(
+                f"Only {source.outstanding} unit(s) of this line wait in that warehouse.",
+                fields={"quantity": [f"At most {source.outstanding}."]},
+            )
+        target = stocks[target_stock.pk]
+        if not target.backorder_allowed and target.available < quantity:
+            raise InsufficientStock(
+                [
+                    {
+                        "variant_id": target.variant_id,
+                        "sku": source.stock.variant.sku,
+                        "requested": quantity,
+                        "available": max(target.available, 0),
+                    }
+                ],
+                message=f"Only {max(target.available, 0)} free in {target_warehouse.name}.",
+            )
+        stock_counters_move(stocks[source.stock_id], allocated=-quantity)
+        stock_counters_move(target, allocated=quantity)
+        if source.quantity == quantity:  # nothing shipped or cancelled from it: the row goes
+            source.delete()
+        else:
+            source.quantity -= quantity
+            source.save(update_fields=["quantity", "updated_at"])
+        moved, created = Allocation.objects.get_or_create(
+            order_line_id=order_line_id, stock=target, defaults={"quantity": quantity}
+        )
+        if not created:
+            moved.quantity += quantity
+            moved.save(update_fields=["quantity", "updated_at"])
+        return moved

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from fulfilment.selectors import returns_open_for_seller
 from inventory.selectors import stock_low_for_seller
 from orders.selectors import (
     SalesSummary,
@@ -66,11 +67,14 @@ def home(request: HttpRequest, membership: SellerMember) -> HttpResponse:
     seller = membership.seller
     now = timezone.now()
     low_stock = stock_low_for_seller(seller=seller, now=now)
+    returns_open = returns_open_for_seller(seller=seller)
     extra: dict[str, object] = {
         "to_ship": seller_orders_to_ship(seller=seller, now=now)[:PANEL_ROWS],
         "to_ship_counts": seller_orders_to_ship_counts(seller=seller, now=now),
         "low_stock": low_stock[:PANEL_ROWS],
         "low_stock_count": low_stock.count(),
+        "returns_open": returns_open[:PANEL_ROWS],
+        "returns_open_count": returns_open.count(),
         "panel_rows": PANEL_ROWS,
         "show_money": member_can(membership=membership, action="finance"),
         "time_zone": timezone.get_current_timezone_name(),

@@ -98,6 +98,7 @@ def _ctx(request: HttpRequest, membership: SellerMember, **extra: object) -> dic
                 "inventory_view",
                 "inventory_receive",
                 "orders",
+                "fulfil",
                 "settings",
                 "members",
                 "shipping",

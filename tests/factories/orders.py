@@ -69,9 +69,10 @@ def sold_seller_order(
     user=None,
     variant=None,
     currency: str = "USD",
+    delivered_at=None,
 ):
     """An order placed at `placed_at` with one seller order of `total` (one line of
-    `line_total`, default the whole total), paid at placement: the paid event is recorded
+    `line_total`, default the whole total; delivered at `delivered_at` if given), paid at placement: the paid event is recorded
     like `order_place` does. Further status events: `seller_order_event`."""
     from orders.models import Order, OrderLine, OrderStatus, SellerOrder
     from tests.factories import ProductFactory, ProductVariantFactory, UserFactory
@@ -88,7 +89,13 @@ def sold_seller_order(
         status=OrderStatus.PAID,
     )
     seller_order = SellerOrder.objects.create(
-        order=order, seller=seller, currency=currency, subtotal=total, total=total, status=status
+        order=order,
+        seller=seller,
+        currency=currency,
+        subtotal=total,
+        total=total,
+        status=status,
+        delivered_at=delivered_at,
     )
     OrderLine.objects.create(
         order=order,

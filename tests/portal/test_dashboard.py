@@ -1,5 +1,5 @@
 """Portal home: sales (shop time zone, window edges), orders to ship (late first), low stock,
-returns shown as not available, the ledger balance, roles, bounded queries."""
+pending returns, the ledger balance, roles, bounded queries."""
 
 from __future__ import annotations
 
@@ -157,16 +157,16 @@ def test_low_stock_lists_the_sellers_own_rows_at_or_below_the_threshold(
     assert response.context["low_stock_count"] == 2
 
 
-def test_pending_returns_are_shown_as_not_available(owner, portal_client):
+def test_pending_returns_are_counted(owner, portal_client):
     body = portal_client(owner).get(reverse("portal:home")).content.decode()
     assert "Pending returns" in body
-    assert "Not available yet" in body
+    assert '<span data-figure="returns">0</span> waiting for you' in body
 
 
 def test_dashboard_queries_do_not_grow_with_data(owner, portal_client, django_assert_num_queries):
     client = portal_client(owner)
     client.get(reverse("portal:home"))
-    with django_assert_num_queries(9) as empty:
+    with django_assert_num_queries(11) as empty:
         client.get(reverse("portal:home"))
     seller = owner.seller
     warehouse = WarehouseFactory(seller=seller)

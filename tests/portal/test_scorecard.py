@@ -164,7 +164,7 @@ def test_portal_page_shows_the_sellers_own_figures(book, owner, other_owner, por
     # left that window; the 90-day column is stable.
     assert "30.00%" in body and "(3 of 10)" in body
     assert "10.00%" in body and "(1 of 10)" in body
-    assert "No data: tracking numbers are not recorded yet." in body
+    assert "No data: no parcels shipped with tracking in this window." in body
     assert "&lt; 1%" in body and "&gt; 95%" in body
     other = portal_client(other_owner).get(reverse("portal:scorecard")).content.decode()
     assert "100.00%" in other and "(1 of 1)" in other

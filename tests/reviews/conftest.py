@@ -24,7 +24,7 @@ class Shop:
     buyer: object
     seller_order: object
 
-    def buyer_new(self, *, status: str = "paid"):
+    def buyer_new(self, *, status: str = "delivered", delivered: bool = True):
         user = UserFactory()
         sold_seller_order(
             seller=self.product.seller,
@@ -32,6 +32,7 @@ class Shop:
             user=user,
             variant=self.variant,
             status=status,
+            delivered_at=timezone.now() if delivered else None,
         )
         return user
 
@@ -43,7 +44,12 @@ def shop(db) -> Shop:
     variant = ProductVariantFactory(product=product, name="Blue / M")
     buyer = UserFactory()
     seller_order = sold_seller_order(
-        seller=member.seller, placed_at=timezone.now(), user=buyer, variant=variant
+        seller=member.seller,
+        placed_at=timezone.now(),
+        user=buyer,
+        variant=variant,
+        status="delivered",
+        delivered_at=timezone.now(),
     )
     return Shop(member, product, variant, buyer, seller_order)
 

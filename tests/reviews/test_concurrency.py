@@ -26,7 +26,11 @@ def _product_with_buyers(n: int):
     for _ in range(n):
         user = UserFactory()
         sold_seller_order(
-            seller=member.seller, placed_at=timezone.now(), user=user, variant=variant
+            seller=member.seller,
+            placed_at=timezone.now(),
+            user=user,
+            variant=variant,
+            delivered_at=timezone.now(),
         )
         buyers.append(user)
     return variant.product, buyers

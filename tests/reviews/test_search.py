@@ -29,7 +29,13 @@ def _reviewed(name: str, category, seller, ratings: list[int]) -> Product:
     search_index_refresh(product_ids=[product.pk])
     for rating in ratings:
         buyer = UserFactory()
-        sold_seller_order(seller=seller, placed_at=timezone.now(), user=buyer, variant=variant)
+        sold_seller_order(
+            seller=seller,
+            placed_at=timezone.now(),
+            user=buyer,
+            variant=variant,
+            delivered_at=timezone.now(),
+        )
         review_create(user=buyer, product=product, rating=rating)
     return product
 

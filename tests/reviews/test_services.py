@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from catalog.models import Product
 from reviews.models import (
@@ -69,6 +70,27 @@ def test_an_unpaid_cancelled_or_refunded_order_does_not_make_a_buyer(shop, statu
     user = shop.buyer_new(status=status)
     with pytest.raises(PermissionDenied):
         review_create(user=user, product=shop.product, rating=5)
+
+
+@pytest.mark.parametrize("status", ["paid", "shipped"])
+def test_a_purchase_not_yet_delivered_does_not_make_a_buyer_yet(shop, status):
+    """Reviews and seller ratings come from buyers who had the goods in hand."""
+    user = shop.buyer_new(status=status, delivered=False)
+    with pytest.raises(PermissionDenied):
+        review_create(user=user, product=shop.product, rating=5)
+    from orders.models import SellerOrder
+
+    seller_order = SellerOrder.objects.get(order__user=user)
+    with pytest.raises(PermissionDenied, match="delivered"):
+        seller_rate(
+            seller_order=seller_order,
+            user=user,
+            shipping_speed=5,
+            item_as_described=5,
+            communication=5,
+        )
+    SellerOrder.objects.filter(pk=seller_order.pk).update(delivered_at=timezone.now())
+    assert review_create(user=user, product=shop.product, rating=5).verified_purchase
 
 
 def test_the_sellers_own_people_cannot_review_even_after_buying(shop):
