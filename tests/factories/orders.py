@@ -72,8 +72,9 @@ def sold_seller_order(
     delivered_at=None,
 ):
     """An order placed at `placed_at` with one seller order of `total` (one line of
-    `line_total`, default the whole total; delivered at `delivered_at` if given), paid at placement: the paid event is recorded
-    like `order_place` does. Further status events: `seller_order_event`."""
+    `line_total`, default the whole total; delivered at `delivered_at` if given), paid at
+    placement: the paid event is recorded like `order_place` does. Further status events:
+    `seller_order_event`."""
     from orders.models import Order, OrderLine, OrderStatus, SellerOrder
     from tests.factories import ProductFactory, ProductVariantFactory, UserFactory
 
