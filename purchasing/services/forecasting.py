@@ -2,8 +2,9 @@
 forecast by `purchasing.engine`, turned into reorder advice by `purchasing.policy`.
 
 Sales are the units allocated to order lines (`inventory.Allocation`, less what was cancelled)
-on the day of allocation, in the warehouse that serves them. A day that ended with nothing on
-hand and sold nothing is a stock-out: its demand is unknown (censored), not zero, so it is
+on the day of allocation, in the warehouse that serves them. A day that ended with nothing free
+to sell (on hand per the ledger, less units sold and not yet shipped) and sold nothing is a
+stock-out: its demand is unknown (censored), not zero, so it is
 filled with the mean of the uncensored days before it.
 
 A run walks stock ids in ascending order in chunks; each chunk's forecasts and the run's
@@ -28,7 +29,7 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from inventory.models import Allocation, Stock, StockMovement
+from inventory.models import Allocation, MovementReason, Stock, StockMovement
 from inventory.selectors import stock_available_expression, stock_incoming_subquery
 from purchasing import engine
 from purchasing.models import (
@@ -100,12 +101,16 @@ def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHisto
     ):
         sales[row["stock_id"]][row["day"]] = row["units"]
     moves: dict[int, list[tuple[datetime.date, int]]] = defaultdict(list)
-    for stock_id, at, after in (
+    shipped: dict[int, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    for stock_id, at, after, reason, delta in (
         StockMovement.objects.filter(stock_id__in=stock_ids)
         .order_by("stock_id", "created_at", "id")
-        .values_list("stock_id", "created_at", "on_hand_after")
+        .values_list("stock_id", "created_at", "on_hand_after", "reason", "delta")
     ):
-        moves[stock_id].append((timezone.localdate(at), after))
+        day = timezone.localdate(at)
+        moves[stock_id].append((day, after))
+        if reason == MovementReason.SALE:
+            shipped[stock_id][day] -= delta
     out = {}
     for stock_id in stock_ids:
         firsts = list(sales[stock_id]) + [d for d, _ in moves[stock_id][:1]]
@@ -115,16 +120,18 @@ def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHisto
         days = [first + datetime.timedelta(days=i) for i in range((today - first).days)]
         if not days:
             continue
-        # on hand at the end of each day, from the ledger
-        end_on_hand = []
-        ledger, pos, current = moves[stock_id], 0, 0
-        for day in days:
-            while pos < len(ledger) and ledger[pos][0] <= day:
-                current = ledger[pos][1]
-                pos += 1
-            end_on_hand.append(current)
         units = np.array([float(sales[stock_id].get(day, 0)) for day in days])
-        censored_mask = (np.array(end_on_hand) <= 0) & (units == 0)
+        # units free to sell at the end of each day: on hand (the ledger) less what was sold
+        # and not yet shipped
+        free_at_end = []
+        ledger, pos, on_hand, owed = moves[stock_id], 0, 0, 0.0
+        for day, sold in zip(days, units, strict=True):
+            while pos < len(ledger) and ledger[pos][0] <= day:
+                on_hand = ledger[pos][1]
+                pos += 1
+            owed += sold - shipped[stock_id].get(day, 0)
+            free_at_end.append(on_hand - owed)
+        censored_mask = (np.array(free_at_end) <= 0) & (units == 0)
         filled = units.copy()
         for i in np.flatnonzero(censored_mask):
             window = units[max(0, i - 28) : i][~censored_mask[max(0, i - 28) : i]]
