@@ -160,6 +160,10 @@ class PurchaseOrderLine(models.Model):
         return f"{self.quantity} of {self.variant_id} on {self.order_id}"
 
     @property
+    def line_total(self):
+        return self.unit_cost * self.quantity
+
+    @property
     def open_quantity(self) -> int:
         return max(self.quantity - self.received_quantity, 0)
 

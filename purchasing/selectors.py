@@ -30,7 +30,11 @@ def _get(queryset: QuerySet, pk: object, what: str):
 
 
 def supplier_list_for_seller(*, seller: Seller) -> QuerySet[Supplier]:
-    return Supplier.objects.filter(seller=seller).annotate(item_count=Count("items"))
+    return (
+        Supplier.objects.filter(seller=seller)
+        .annotate(item_count=Count("items"))
+        .order_by("name", "pk")
+    )
 
 
 def supplier_get_for_seller(*, seller: Seller, pk: object) -> Supplier:
@@ -54,6 +58,7 @@ def purchase_order_list_for_seller(*, seller: Seller, status: str = "") -> Query
             units=Sum("lines__quantity"),
             total_cost=Sum(F("lines__quantity") * F("lines__unit_cost")),
         )
+        .order_by("-created_at", "-pk")
     )
     return qs.filter(status=status) if status else qs
 
@@ -120,3 +125,16 @@ def pricing_rule_get_for_seller(*, seller: Seller, pk: object) -> PricingRule:
 
 def price_history_for_seller(*, seller: Seller) -> QuerySet[PriceChange]:
     return PriceChange.objects.filter(seller=seller).select_related("variant__product", "rule")
+
+
+def purchase_order_lines_open_for_stock(*, stock) -> QuerySet[PurchaseOrderLine]:
+    """Lines of sent purchase orders still expected at the stock row's warehouse."""
+    return (
+        PurchaseOrderLine.objects.filter(
+            variant_id=stock.variant_id,
+            order__warehouse_id=stock.warehouse_id,
+            order__status__in=["sent", "partially_received"],
+        )
+        .select_related("order")
+        .order_by("order__expected_on", "pk")
+    )
