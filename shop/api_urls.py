@@ -46,4 +46,5 @@ urlpatterns = [
     path("", include("cart.api_urls")),
     path("", include("orders.api_urls")),
     path("", include("payments.api_urls")),
+    path("", include("purchasing.api_urls")),
 ]

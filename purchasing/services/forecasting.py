@@ -150,21 +150,23 @@ def _chunk_forecast(run: ForecastRun, stocks: list[Stock], today: datetime.date)
     seller_ids = {s.warehouse.seller_id for s in stocks}
     targets = {p.seller_id: p for p in PurchasingSettings.objects.filter(seller_id__in=seller_ids)}
     items: dict[int, SupplierItem] = {}
-    for item in (
+    for supplier_item in (
         SupplierItem.objects.filter(
             variant_id__in=[s.variant_id for s in stocks], supplier__is_active=True
         )
         .select_related("supplier")
         .order_by("-id")
     ):
-        items[item.variant_id] = item  # lowest id last: the first supplier listed wins
+        # lowest id last: the supplier listed first wins
+        items[supplier_item.variant_id] = supplier_item
     rows = []
     horizon_days = [today + datetime.timedelta(days=i) for i in range(run.horizon_days)]
     for stock in stocks:
         fc = forecasts.get(stock.pk)
         history = histories.get(stock.pk)
         target = targets.get(stock.warehouse.seller_id, DEFAULT_SETTINGS)
-        item = items.get(stock.variant_id)
+        item: SupplierItem | None = items.get(stock.variant_id)
+        available, incoming = stock.available_now, stock.incoming  # type: ignore[attr-defined]
         mean, sigma = (fc.mean_daily, fc.sigma) if fc else (0.0, 0.0)
         advice = reorder_advise(
             mean_daily=mean,
@@ -173,8 +175,8 @@ def _chunk_forecast(run: ForecastRun, stocks: list[Stock], today: datetime.date)
             lead_time_sd_days=float(item.supplier.lead_time_sd_days) if item else 0.0,
             service_level=float(target.service_level),
             review_days=target.review_days,
-            available=stock.available_now,
-            incoming=stock.incoming,
+            available=available,
+            incoming=incoming,
             min_order_quantity=item.min_order_quantity if item else 1,
             case_pack=item.case_pack if item else 1,
             today=today,
@@ -220,8 +222,8 @@ def _chunk_forecast(run: ForecastRun, stocks: list[Stock], today: datetime.date)
                     if history
                     else []
                 ),
-                available=stock.available_now,
-                incoming=stock.incoming,
+                available=available,
+                incoming=incoming,
                 safety_stock=advice.safety_stock,
                 reorder_point=advice.reorder_point,
                 order_up_to=advice.order_up_to,

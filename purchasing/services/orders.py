@@ -269,12 +269,12 @@ def purchase_orders_draft_from_suggestions(*, run: ForecastRun) -> int:
     """Draft one purchase order per (supplier, warehouse) for the run's suggestions, for sellers
     with auto-draft on, skipping what an open order already covers; the seller is alerted by
     email. Returns the number of orders drafted."""
-    suggestions = DemandForecast.objects.filter(
+    found = DemandForecast.objects.filter(
         suggested_quantity__gt=0, supplier__isnull=False, run=run
     ).select_related("stock", "supplier")
     if run.seller_id is not None:
-        suggestions = suggestions.filter(seller_id=run.seller_id)
-    suggestions = list(suggestions.order_by("pk"))
+        found = found.filter(seller_id=run.seller_id)
+    suggestions = list(found.order_by("pk"))
     seller_ids = {s.seller_id for s in suggestions}
     manual = set(
         PurchasingSettings.objects.filter(seller_id__in=seller_ids, auto_draft=False).values_list(
@@ -282,23 +282,24 @@ def purchase_orders_draft_from_suggestions(*, run: ForecastRun) -> int:
         )
     )
     covered = _ordered_already(seller_ids)
-    groups: dict[tuple[int, int, int], list[DemandForecast]] = defaultdict(list)
+    groups: dict[tuple[int, int | None, int], list[DemandForecast]] = defaultdict(list)
     for s in suggestions:
         if s.seller_id in manual or (s.stock.warehouse_id, s.stock.variant_id) in covered:
             continue
         groups[(s.seller_id, s.supplier_id, s.stock.warehouse_id)].append(s)
     drafted_for: dict[int, list[int]] = defaultdict(list)
-    for (seller_id, supplier_id, warehouse_id), rows in groups.items():
-        assert rows[0].supplier is not None
+    for (seller_id, _supplier_id, warehouse_id), rows in groups.items():
+        supplier = rows[0].supplier
+        assert supplier is not None  # filtered above
         order = PurchaseOrder.objects.create(
             seller_id=seller_id,
-            supplier_id=supplier_id,
+            supplier=supplier,
             warehouse_id=warehouse_id,
-            currency=rows[0].supplier.currency,
+            currency=supplier.currency,
             from_suggestion=True,
             note="Drafted from the reorder suggestions.",
         )
-        items = _items(rows[0].supplier, [r.stock.variant_id for r in rows])
+        items = _items(supplier, [r.stock.variant_id for r in rows])
         PurchaseOrderLine.objects.bulk_create(
             PurchaseOrderLine(
                 order=order,
