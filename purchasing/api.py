@@ -32,8 +32,8 @@ from purchasing.serializers import (
     PricingRuleSerializer,
     PurchaseOrderCreateSerializer,
     PurchaseOrderLineSerializer,
+    PurchaseOrderReceiveSerializer,
     PurchaseOrderSerializer,
-    ReceiveSerializer,
     SupplierItemSerializer,
     SupplierSerializer,
 )
@@ -195,13 +195,13 @@ class PurchaseOrderCancelView(_OrderAction):
 @extend_schema(
     tags=TAGS,
     parameters=[SELLER_HEADER],
-    request=ReceiveSerializer,
+    request=PurchaseOrderReceiveSerializer,
     responses=PurchaseOrderSerializer,
 )
 class PurchaseOrderReceiveView(_OrderAction):
     def post(self, request: Request, pk: int) -> Response:
         order = self.order("inventory_receive")
-        values = _parsed(ReceiveSerializer, request.data)
+        values = _parsed(PurchaseOrderReceiveSerializer, request.data)
         received = {line["line"]: line["quantity"] for line in values["lines"]}
         return self.answer(
             services.purchase_order_receive(order=order, received=received, actor=request.user)

@@ -41,7 +41,7 @@ BACKTEST_HORIZON = 14
 BACKTEST_WINDOWS = 2
 MIN_BACKTEST_DAYS = 56
 # the models see at most this many recent days (speed; the weekly pattern and trend are local)
-TRAIN_DAYS = 182
+TRAIN_DAYS = 112
 INTERMITTENT_ZERO_SHARE = 0.5
 
 
@@ -50,7 +50,7 @@ def _smooth_models() -> list:
         SeasonalNaive(season_length=SEASON),
         SeasonalWindowAverage(season_length=SEASON, window_size=4),
         SeasonalExponentialSmoothingOptimized(season_length=SEASON),
-        AutoETS(season_length=SEASON, model="AAA", alias="AutoETS"),
+        AutoETS(season_length=SEASON, model="AAA", damped=False, alias="AutoETS"),
     ]
 
 
@@ -78,6 +78,16 @@ class SeriesForecast:
     @property
     def mean_daily(self) -> float:
         return float(self.mean.mean()) if len(self.mean) else 0.0
+
+
+def censored_fill(units: np.ndarray, censored: np.ndarray, *, window: int = 28) -> np.ndarray:
+    """Stock-out days are unknown demand, not zero: each censored day takes the mean of the
+    uncensored days in the `window` days before it (0 when there are none)."""
+    filled = units.astype(float).copy()
+    for i in np.flatnonzero(censored):
+        recent = units[max(0, i - window) : i][~censored[max(0, i - window) : i]]
+        filled[i] = float(recent.mean()) if len(recent) else 0.0
+    return filled
 
 
 def _z(level: int) -> float:

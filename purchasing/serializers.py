@@ -100,13 +100,13 @@ class PurchaseOrderCreateSerializer(serializers.Serializer):
     lines = PurchaseOrderLineSerializer(many=True)
 
 
-class ReceiveLineSerializer(serializers.Serializer):
+class PurchaseOrderReceiveLineSerializer(serializers.Serializer):
     line = IntegerApiField(min_value=1)
     quantity = IntegerApiField(min_value=0, max_value=100_000)
 
 
-class ReceiveSerializer(serializers.Serializer):
-    lines = ReceiveLineSerializer(many=True)
+class PurchaseOrderReceiveSerializer(serializers.Serializer):
+    lines = PurchaseOrderReceiveLineSerializer(many=True)
 
 
 class ForecastSerializer(serializers.ModelSerializer):

@@ -132,10 +132,7 @@ def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHisto
             owed += sold - shipped[stock_id].get(day, 0)
             free_at_end.append(on_hand - owed)
         censored_mask = (np.array(free_at_end) <= 0) & (units == 0)
-        filled = units.copy()
-        for i in np.flatnonzero(censored_mask):
-            window = units[max(0, i - 28) : i][~censored_mask[max(0, i - 28) : i]]
-            filled[i] = float(window.mean()) if len(window) else 0.0
+        filled = engine.censored_fill(units, censored_mask)
         out[stock_id] = StockHistory(stock_id, days, filled, int(censored_mask.sum()))
     return out
 

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         rows = []
         for series_id, fc in result.items():
             dates = pd.date_range(
-                pd.Timestamp(last[series_id]) + pd.Timedelta(days=1), periods=len(fc.mean)
+                pd.Timestamp(last[series_id]) + pd.DateOffset(days=1), periods=len(fc.mean)
             )
             for day, mean, lo, hi in zip(dates, fc.mean, fc.lo, fc.hi, strict=True):
                 rows.append(
