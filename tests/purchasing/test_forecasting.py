@@ -107,3 +107,33 @@ def test_a_run_killed_mid_way_resumes_and_finishes_once(shop, settings):
     # running a finished run again does nothing
     again = forecast_run_execute(run_id=run.pk)
     assert again.done == 5 and again.finished_at == run.finished_at
+
+
+def test_a_started_run_goes_through_the_outbox_to_celery_and_finishes(
+    shop, celery_eager, django_capture_on_commit_callbacks
+):
+    sell(shop.stock, 2, days_ago=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = forecast_run_start(seller=shop.seller)
+    run.refresh_from_db()
+    assert (run.status, run.done, run.total) == (ForecastRunStatus.DONE, 1, 1)
+    assert DemandForecast.objects.filter(stock=shop.stock, run=run).exists()
+
+
+def test_beat_sends_a_stalled_run_to_a_worker_again(shop, settings):
+    from purchasing.models import ForecastRun
+    from purchasing.services import forecast_runs_resume
+    from shop.core.outbox import OutboxMessage
+
+    run = forecast_run_start(seller=shop.seller)
+    run = forecast_run_execute(run_id=run.pk, max_chunks=0)
+    ForecastRun.objects.filter(pk=run.pk).update(
+        status=ForecastRunStatus.RUNNING,
+        heartbeat_at=timezone.now()
+        - datetime.timedelta(seconds=settings.FORECAST_STALE_SECONDS + 1),
+    )
+    before = OutboxMessage.objects.filter(task="purchasing.tasks.forecast_run_execute_task").count()
+    assert forecast_runs_resume() == 1
+    after = OutboxMessage.objects.filter(task="purchasing.tasks.forecast_run_execute_task").count()
+    assert after == before + 1
+    assert forecast_runs_resume() == 0  # its heartbeat was renewed: not sent twice
