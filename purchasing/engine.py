@@ -7,7 +7,8 @@ data; the forecast run (purchasing.services.forecasting) on the shop's sales.
 
 How a model is chosen: series with at least `MIN_BACKTEST_DAYS` of history get a rolling-origin
 holdout (`BACKTEST_WINDOWS` origins, `BACKTEST_HORIZON` days each) over the candidates of their
-kind (intermittent: mostly zero days; smooth: the rest); the lowest squared error wins and its
+kind (intermittent: mostly zero days; smooth: the rest) and their mean ("Combination"); the
+lowest squared error wins and its
 holdout residuals give the daily error (sigma) behind the interval and the safety stock.
 Shorter histories fall back to seasonal-naive (7+ days) or the historic average.
 """
@@ -43,6 +44,10 @@ MIN_BACKTEST_DAYS = 56
 # the models see at most this many recent days (speed; the weekly pattern and trend are local)
 TRAIN_DAYS = 112
 INTERMITTENT_ZERO_SHARE = 0.5
+# the mean of the candidates' forecasts but seasonal-naive's, itself a candidate (combinations
+# are often more accurate than any one model; it costs no extra fit)
+COMBINATION = "Combination"
+COMBINATION_MARGIN = 1.2
 
 
 def _smooth_models() -> list:
@@ -105,7 +110,11 @@ def _choose(cv: pd.DataFrame, models: list[str]) -> pd.DataFrame:
     for series_id, group in cv.groupby("unique_id", sort=False):
         actual = group["y"].to_numpy()
         errors = {name: group[name].to_numpy() - actual for name in models}
-        best = min(models, key=lambda name: float((errors[name] ** 2).sum()))
+        squared = {name: float((errors[name] ** 2).sum()) for name in models}
+        best = min(models, key=squared.__getitem__)
+        # a single model must beat the combination clearly: two short holdouts are noisy
+        if COMBINATION in squared and squared[COMBINATION] <= COMBINATION_MARGIN * squared[best]:
+            best = COMBINATION
         err = errors[best]
         total = float(actual.sum())
         rows.append(
@@ -127,8 +136,12 @@ def _backtested(df: pd.DataFrame, models: list, horizon: int, n_jobs: int) -> di
     )
     names = [c for c in cv.columns if c not in ("unique_id", "ds", "cutoff", "y")]
     cv[names] = cv[names].clip(lower=0)
-    chosen = _choose(cv, names).set_index("unique_id")
+    combined = [name for name in names if name != "SeasonalNaive"]  # the noisiest candidate
+    cv[COMBINATION] = cv[combined].mean(axis=1)
+    chosen = _choose(cv, [*names, COMBINATION]).set_index("unique_id")
     forecast = sf.forecast(df=df, h=horizon)
+    forecast[names] = forecast[names].clip(lower=0)
+    forecast[COMBINATION] = forecast[combined].mean(axis=1)
     out = {}
     for series_id, group in forecast.groupby("unique_id", sort=False):
         pick = chosen.loc[series_id]
