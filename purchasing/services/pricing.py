@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -36,18 +36,29 @@ from shop.core.errors import NotFound, ServiceError, ValidationError
 HUNDRED = Decimal("100")
 
 
-def variant_cost_price(*, variant_id: int) -> Decimal | None:
-    """The highest cost any of the seller's suppliers charges (the floor must cover it)."""
-    return SupplierItem.objects.filter(variant_id=variant_id).aggregate(m=Max("cost_price"))["m"]
+def variant_cost_prices(*, variant_ids: list[int]) -> dict[int, Decimal]:
+    """Per variant, the highest cost any of its seller's suppliers charges (the floor must
+    cover it); variants no supplier sells are absent."""
+    return dict(
+        SupplierItem.objects.filter(variant_id__in=variant_ids)
+        .values("variant_id")
+        .annotate(m=Max("cost_price"))
+        .values_list("variant_id", "m")
+        .order_by()
+    )
 
 
-def rule_floor(*, rule: PricingRule) -> Decimal:
+def _margin_floor(cost: Decimal, margin_percent: Decimal) -> Decimal:
+    return (cost * (1 + margin_percent / HUNDRED)).quantize(CENT, rounding=ROUND_CEILING)
+
+
+def rule_floor(*, rule: PricingRule, cost: Decimal | None = None) -> Decimal:
     """The lowest price the rule allows: its floor, raised to cost + minimum margin."""
-    cost = variant_cost_price(variant_id=rule.variant_id)
+    if cost is None:
+        cost = variant_cost_prices(variant_ids=[rule.variant_id]).get(rule.variant_id)
     if cost is None:
         return rule.floor_price
-    margin_floor = (cost * (1 + rule.min_margin_percent / HUNDRED)).quantize(CENT)
-    return max(rule.floor_price, margin_floor)
+    return max(rule.floor_price, _margin_floor(cost, rule.min_margin_percent))
 
 
 def pricing_rule_save(
@@ -81,9 +92,9 @@ def pricing_rule_save(
         errors["cover_days"] = ["Enter 1 to 365 days."]
     if not ProductVariant.objects.filter(pk=variant_id, product__seller_id=seller.pk).exists():
         raise NotFound("No such product variant in this shop.")
-    cost = variant_cost_price(variant_id=variant_id)
+    cost = variant_cost_prices(variant_ids=[variant_id]).get(variant_id)
     if cost is not None and not errors:
-        needed = (cost * (1 + min_margin_percent / HUNDRED)).quantize(CENT)
+        needed = _margin_floor(cost, min_margin_percent)
         if floor_price < needed:
             errors["floor_price"] = [
                 f"The floor must be at least cost {cost} + {min_margin_percent}% margin = {needed}."
@@ -193,12 +204,13 @@ def pricing_preview(*, seller: Seller) -> list[PriceProposal]:
     signals = _signals(variant_ids)
     opens = _day_open_prices(variant_ids, timezone.localdate())
     held = _held(variant_ids)
+    costs = variant_cost_prices(variant_ids=variant_ids)
     proposals = []
     for rule in rules:
         price = rule.variant.price
         target, why = _target(rule, price, signals[rule.variant_id])
         bounds = PriceBounds(
-            floor=rule_floor(rule=rule),
+            floor=rule_floor(rule=rule, cost=costs.get(rule.variant_id)),
             ceiling=rule.ceiling_price,
             max_change_percent=rule.max_change_percent,
         )
