@@ -37,6 +37,7 @@ from purchasing.serializers import (
     SupplierItemSerializer,
     SupplierSerializer,
 )
+from shop.core.errors import ValidationError
 
 TAGS = ["seller purchasing"]
 
@@ -77,6 +78,8 @@ class SupplierDetailView(_Base, generics.RetrieveUpdateAPIView):
 
     def update(self, request: Request, *args, **kwargs) -> Response:
         supplier = self.get_object()
+        if not isinstance(request.data, dict):
+            raise ValidationError("Send the supplier's fields as a JSON object.")
         current = SupplierSerializer(supplier).data
         serializer = SupplierSerializer(data={**current, **request.data})
         serializer.is_valid(raise_exception=True)
@@ -121,7 +124,7 @@ class PurchaseOrderListCreateView(_Base, generics.ListCreateAPIView):
             seller=self.seller(), status=status_filter[:20]
         ).prefetch_related("lines__variant")
 
-    @extend_schema(request=PurchaseOrderCreateSerializer, responses=PurchaseOrderSerializer)
+    @extend_schema(request=PurchaseOrderCreateSerializer, responses={201: PurchaseOrderSerializer})
     def create(self, request: Request, *args, **kwargs) -> Response:
         seller = self.seller()
         values = _parsed(PurchaseOrderCreateSerializer, request.data)
@@ -236,7 +239,7 @@ class ForecastDetailView(_Base, generics.RetrieveAPIView):
 
 
 @extend_schema(
-    tags=TAGS, parameters=[SELLER_HEADER], request=None, responses=PurchaseOrderSerializer
+    tags=TAGS, parameters=[SELLER_HEADER], request=None, responses={201: PurchaseOrderSerializer}
 )
 class ForecastOrderView(_Base, APIView):
     """One call: the suggestion becomes a purchase order, sent to its supplier."""
@@ -247,7 +250,9 @@ class ForecastOrderView(_Base, APIView):
         return Response(PurchaseOrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
-@extend_schema(tags=TAGS, parameters=[SELLER_HEADER], request=None, responses=ForecastRunSerializer)
+@extend_schema(
+    tags=TAGS, parameters=[SELLER_HEADER], request=None, responses={202: ForecastRunSerializer}
+)
 class ForecastRunStartView(_Base, APIView):
     """Start a forecast run for this seller (or get the one already running)."""
 

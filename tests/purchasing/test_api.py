@@ -143,3 +143,13 @@ def test_staff_see_purchasing_in_the_admin_and_cancel_through_the_service(shop, 
     )
     order.refresh_from_db()
     assert order.status == PurchaseOrderStatus.CANCELLED
+
+
+def test_supplier_update_keeps_unsent_fields_and_refuses_a_non_object(api, shop):
+    url = reverse("seller-supplier-detail", args=[shop.supplier.pk])
+    response = api.patch(url, {"lead_time_days": 12}, format="json")
+    assert response.status_code == 200
+    assert (response.json()["lead_time_days"], response.json()["name"]) == (12, "Acme Supply")
+    assert api.patch(url, [1, 2], format="json").status_code == 400
+    shop.supplier.refresh_from_db()
+    assert shop.supplier.lead_time_days == 12
