@@ -320,17 +320,19 @@ def purchase_orders_draft_from_suggestions(*, run: ForecastRun) -> int:
 
 def purchase_order_from_suggestion(*, forecast: DemandForecast, actor=None) -> PurchaseOrder:
     """One click: the suggestion's quantity as a purchase order to its supplier, sent."""
-    if not forecast.suggested_quantity or forecast.supplier is None:
-        raise ValidationError("There is nothing to order for this item.")
-    stock = forecast.stock
-    if (stock.warehouse_id, stock.variant_id) in _ordered_already([forecast.seller_id]):
-        raise Conflict("An open purchase order already covers this item.")
     with transaction.atomic():
+        # the suggestion's row lock makes a double click order once
+        locked = DemandForecast.objects.select_for_update().filter(pk=forecast.pk).first()
+        if locked is None or not locked.suggested_quantity or forecast.supplier is None:
+            raise ValidationError("There is nothing to order for this item.")
+        stock = forecast.stock
+        if (stock.warehouse_id, stock.variant_id) in _ordered_already([forecast.seller_id]):
+            raise Conflict("An open purchase order already covers this item.")
         order = purchase_order_create(
             seller=forecast.seller,
             supplier=forecast.supplier,
             warehouse=stock.warehouse,
-            lines=[OrderLineInput(stock.variant_id, forecast.suggested_quantity)],
+            lines=[OrderLineInput(stock.variant_id, locked.suggested_quantity)],
             from_suggestion=True,
             note=forecast.reason[:500],
         )
