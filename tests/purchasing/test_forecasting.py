@@ -137,3 +137,27 @@ def test_beat_sends_a_stalled_run_to_a_worker_again(shop, settings):
     after = OutboxMessage.objects.filter(task="purchasing.tasks.forecast_run_execute_task").count()
     assert after == before + 1
     assert forecast_runs_resume() == 0  # its heartbeat was renewed: not sent twice
+
+
+def test_the_nightly_run_covers_every_seller(shop, django_capture_on_commit_callbacks):
+    from purchasing.models import ForecastRun
+    from purchasing.tasks import forecast_nightly_task
+    from tests.factories import SellerFactory
+    from tests.factories.inventory import WarehouseFactory
+
+    other = SellerFactory()
+    theirs = stock_with(
+        variant=ProductVariantFactory(product__seller=other),
+        warehouse=WarehouseFactory(seller=other),
+        on_hand=3,
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        forecast_nightly_task()
+    run = ForecastRun.objects.get(seller=None)
+    run = forecast_run_execute(run_id=run.pk)
+    assert run.done == 2
+    assert set(DemandForecast.objects.values_list("seller_id", flat=True)) == {
+        shop.seller.pk,
+        other.pk,
+    }
+    assert DemandForecast.objects.get(stock=theirs).seller_id == other.pk
