@@ -108,3 +108,19 @@ def test_another_sellers_supplier_or_warehouse_is_refused(shop):
             warehouse=shop.warehouse,
             lines=[OrderLineInput(shop.variant.pk, 60)],
         )
+
+
+def test_demo_seed_gives_the_first_seller_a_supplier_and_a_rule(shop):
+    from purchasing.demo import demo_purchasing_seed
+    from purchasing.models import PricingRule, SupplierItem
+
+    seller = SellerFactory()
+    from tests.factories import ProductVariantFactory
+
+    for _ in range(3):
+        ProductVariantFactory(product__seller=seller)
+    result = demo_purchasing_seed(sellers=[seller])
+    assert (result.suppliers, result.items, result.rules) == (1, 3, 1)
+    assert SupplierItem.objects.filter(supplier__seller=seller).count() == 3
+    assert PricingRule.objects.filter(seller=seller).count() == 1
+    assert demo_purchasing_seed(sellers=[seller]).suppliers == 0  # once
