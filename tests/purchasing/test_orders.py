@@ -18,7 +18,7 @@ from purchasing.services import (
     purchase_order_send,
 )
 from shop.core.errors import Conflict, NotFound, ValidationError
-from tests.factories import SellerFactory
+from tests.factories import ProductVariantFactory, SellerFactory
 from tests.inventory.conftest import counters_agree_with_rows
 
 
@@ -115,8 +115,6 @@ def test_demo_seed_gives_the_first_seller_a_supplier_and_a_rule(shop):
     from purchasing.models import PricingRule, SupplierItem
 
     seller = SellerFactory()
-    from tests.factories import ProductVariantFactory
-
     for _ in range(3):
         ProductVariantFactory(product__seller=seller)
     result = demo_purchasing_seed(sellers=[seller])

@@ -18,10 +18,11 @@ from purchasing.services import (
     pricing_rule_save,
     purchase_order_create,
     supplier_item_set,
+    supplier_save,
 )
 from sellers.models import MemberRole
 from tests.factories import ProductVariantFactory, SellerMemberFactory
-from tests.factories.inventory import stock_with
+from tests.factories.inventory import WarehouseFactory, stock_with
 from tests.purchasing.conftest import sell
 
 
@@ -35,13 +36,8 @@ def signed_in(shop, client):
 @pytest.fixture
 def foreign(db):
     """Another shop with a supplier, an order, a forecast and a rule of its own."""
-    from tests.purchasing.conftest import shop as make_shop  # noqa: F401
-
     member = SellerMemberFactory(role=MemberRole.OWNER)
     seller = member.seller
-    from purchasing.services import supplier_item_set, supplier_save
-    from tests.factories.inventory import WarehouseFactory
-
     warehouse = WarehouseFactory(seller=seller)
     variant = ProductVariantFactory(product__seller=seller)
     stock = stock_with(variant=variant, warehouse=warehouse, on_hand=5)
