@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-from fpdf import FPDF
-
 from purchasing.models import PurchaseOrder
 
 CSV_HEADER = ["po_number", "sku", "product", "quantity", "unit_cost", "currency", "line_total"]
@@ -42,6 +40,8 @@ def _latin(text: str) -> str:
 
 
 def purchase_order_pdf(*, order: PurchaseOrder) -> bytes:
+    from fpdf import FPDF  # a quarter second to import: only where a PDF is made
+
     pdf = FPDF()
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)

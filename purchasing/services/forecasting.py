@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -31,7 +30,6 @@ from django.utils import timezone
 
 from inventory.models import Allocation, MovementReason, Stock, StockMovement
 from inventory.selectors import stock_available_expression, stock_incoming_subquery
-from purchasing import engine
 from purchasing.models import (
     DemandForecast,
     ForecastRun,
@@ -89,6 +87,8 @@ class StockHistory:
 
 def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHistory]:
     """Daily demand per stock row over the last HISTORY_DAYS, from its first activity on."""
+    from purchasing.engine import censored_fill
+
     since = today - datetime.timedelta(days=HISTORY_DAYS)
     start = timezone.make_aware(datetime.datetime.combine(since, datetime.time()))
     sales: dict[int, dict[datetime.date, int]] = defaultdict(dict)
@@ -132,12 +132,17 @@ def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHisto
             owed += sold - shipped[stock_id].get(day, 0)
             free_at_end.append(on_hand - owed)
         censored_mask = (np.array(free_at_end) <= 0) & (units == 0)
-        filled = engine.censored_fill(units, censored_mask)
+        filled = censored_fill(units, censored_mask)
         out[stock_id] = StockHistory(stock_id, days, filled, int(censored_mask.sum()))
     return out
 
 
 def _chunk_forecast(run: ForecastRun, stocks: list[Stock], today: datetime.date) -> list:
+    # statsforecast and pandas take seconds to import: only processes that forecast load them
+    import pandas as pd
+
+    from purchasing import engine
+
     histories = _history([s.pk for s in stocks], today)
     frames = [
         pd.DataFrame({"unique_id": h.stock_id, "ds": pd.to_datetime(h.days), "y": h.units})
