@@ -287,7 +287,10 @@ class PricingRuleListCreateView(_PricingBase, generics.ListCreateAPIView):
     def create(self, request: Request, *args, **kwargs) -> Response:
         values = _parsed(PricingRuleSerializer, request.data)
         rule = services.pricing_rule_save(
-            seller=self.seller(), variant_id=values.pop("variant_id"), **values
+            seller=self.seller(),
+            variant_id=values.pop("variant_id", None),
+            category_id=values.pop("category_id", None),
+            **values,
         )
         return Response(PricingRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 

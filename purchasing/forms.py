@@ -102,7 +102,16 @@ class PurchasingSettingsForm(forms.Form):
 
 
 class PricingRuleForm(forms.Form):
-    variant = forms.TypedChoiceField(coerce=int, label="Variant (SKU)")
+    variant = forms.TypedChoiceField(
+        coerce=int, label="Variant (SKU)", required=False, empty_value=None
+    )
+    category = forms.TypedChoiceField(
+        coerce=int,
+        required=False,
+        empty_value=None,
+        help_text="Or a category: the rule prices every variant of your products in it and "
+        "below that has no rule of its own.",
+    )
     strategy = forms.ChoiceField(choices=PricingStrategy.choices)
     floor_price = _money()
     ceiling_price = _money()
@@ -117,6 +126,11 @@ class PricingRuleForm(forms.Form):
     cover_days = IntegerFormField(min_value=1, max_value=365, initial=14, label="N (days)")
     is_active = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args: Any, variants: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, variants: Any, categories: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["variant"].choices = [(v.pk, f"{v.sku} — {v.product.name}") for v in variants]  # type: ignore[attr-defined]
+        self.fields["variant"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (v.pk, f"{v.sku} — {v.product.name}") for v in variants
+        ]
+        self.fields["category"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (c.pk, f"{'· ' * c.depth}{c.name}") for c in categories
+        ]

@@ -252,7 +252,8 @@ class PricingStrategy(models.TextChoices):
 
 
 class PricingRule(BaseModel):
-    """A seller's rule for one variant: the strategy moves the price by `step_percent` at most
+    """A seller's rule for one variant, or for every variant of its products in a category
+    subtree (a variant's own rule wins): the strategy moves the price by `step_percent` at most
     once a day, never outside [floor, ceiling] and never by more than `max_change_percent` of
     the day's opening price."""
 
@@ -260,7 +261,18 @@ class PricingRule(BaseModel):
         "sellers.Seller", on_delete=models.CASCADE, related_name="pricing_rules"
     )
     variant = models.OneToOneField(
-        "catalog.ProductVariant", on_delete=models.CASCADE, related_name="pricing_rule"
+        "catalog.ProductVariant",
+        on_delete=models.CASCADE,
+        related_name="pricing_rule",
+        null=True,
+        blank=True,
+    )
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.CASCADE,
+        related_name="pricing_rules",
+        null=True,
+        blank=True,
     )
     strategy = models.CharField(max_length=20, choices=PricingStrategy.choices)
     floor_price = money_field()
@@ -285,6 +297,16 @@ class PricingRule(BaseModel):
             models.CheckConstraint(
                 condition=Q(max_change_percent__gt=0, max_change_percent__lte=50),
                 name="purchasing_rule_max_change",
+            ),
+            models.CheckConstraint(
+                condition=Q(variant__isnull=True, category__isnull=False)
+                | Q(variant__isnull=False, category__isnull=True),
+                name="purchasing_rule_variant_or_category",
+            ),
+            models.UniqueConstraint(
+                fields=["seller", "category"],
+                condition=Q(category__isnull=False),
+                name="purchasing_rule_seller_category",
             ),
         ]
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from catalog.models import ProductVariant
+from catalog.models import Category, ProductVariant
 from inventory.models import Warehouse
 from purchasing import documents, selectors, services
 from purchasing.forms import (
@@ -477,11 +477,20 @@ def purchase_order_document(
 @portal_view("products")
 def pricing(request: HttpRequest, membership: SellerMember) -> HttpResponse:
     seller = membership.seller
-    form = PricingRuleForm(request.POST or None, variants=_variants(membership))
+    form = PricingRuleForm(
+        request.POST or None,
+        variants=_variants(membership),
+        categories=Category.objects.order_by("path"),
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            services.pricing_rule_save(seller=seller, variant_id=data.pop("variant"), **data)
+            services.pricing_rule_save(
+                seller=seller,
+                variant_id=data.pop("variant"),
+                category_id=data.pop("category"),
+                **data,
+            )
         except ServiceError as exc:
             _form_error(form, exc)
         else:

@@ -112,7 +112,7 @@ def purchasing_settings_for(*, seller: Seller) -> PurchasingSettings:
 
 
 def pricing_rule_list_for_seller(*, seller: Seller) -> QuerySet[PricingRule]:
-    return PricingRule.objects.filter(seller=seller).select_related("variant__product")
+    return PricingRule.objects.filter(seller=seller).select_related("variant__product", "category")
 
 
 def pricing_rule_get_for_seller(*, seller: Seller, pk: object) -> PricingRule:

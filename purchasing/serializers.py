@@ -162,8 +162,9 @@ class ForecastRunSerializer(serializers.ModelSerializer):
 
 
 class PricingRuleSerializer(serializers.ModelSerializer):
-    variant = IntegerApiField(source="variant_id", min_value=1)
-    sku = serializers.CharField(source="variant.sku", read_only=True)
+    variant = IntegerApiField(source="variant_id", min_value=1, required=False, allow_null=True)
+    category = IntegerApiField(source="category_id", min_value=1, required=False, allow_null=True)
+    sku = serializers.CharField(source="variant.sku", read_only=True, allow_null=True, default=None)
     strategy = serializers.ChoiceField(choices=PricingStrategy.choices)
     floor_price = _money()
     ceiling_price = _money()
@@ -177,6 +178,7 @@ class PricingRuleSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "variant",
+            "category",
             "sku",
             "strategy",
             "floor_price",
@@ -192,7 +194,8 @@ class PricingRuleSerializer(serializers.ModelSerializer):
 
 class PriceProposalSerializer(serializers.Serializer):
     rule = serializers.IntegerField(source="rule.pk")
-    variant = serializers.IntegerField(source="rule.variant_id")
+    variant = serializers.IntegerField(source="variant.pk")
+    sku = serializers.CharField(source="variant.sku")
     current = serializers.DecimalField(max_digits=20, decimal_places=2)
     proposed = serializers.DecimalField(max_digits=20, decimal_places=2)
     changes = serializers.BooleanField()

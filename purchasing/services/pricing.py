@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
-from catalog.models import ProductVariant
+from catalog.models import Category, ProductVariant
 from catalog.services import variant_update
 from inventory import locks as inventory_locks
 from inventory.models import Reservation, Stock
@@ -54,7 +55,7 @@ def _margin_floor(cost: Decimal, margin_percent: Decimal) -> Decimal:
 
 def rule_floor(*, rule: PricingRule, cost: Decimal | None = None) -> Decimal:
     """The lowest price the rule allows: its floor, raised to cost + minimum margin."""
-    if cost is None:
+    if cost is None and rule.variant_id is not None:
         cost = variant_cost_prices(variant_ids=[rule.variant_id]).get(rule.variant_id)
     if cost is None:
         return rule.floor_price
@@ -64,7 +65,6 @@ def rule_floor(*, rule: PricingRule, cost: Decimal | None = None) -> Decimal:
 def pricing_rule_save(
     *,
     seller: Seller,
-    variant_id: int,
     strategy: str,
     floor_price: Decimal,
     ceiling_price: Decimal,
@@ -73,9 +73,19 @@ def pricing_rule_save(
     step_percent: Decimal = Decimal("2"),
     cover_days: int = 14,
     is_active: bool = True,
+    variant_id: int | None = None,
+    category_id: int | None = None,
     rule: PricingRule | None = None,
 ) -> PricingRule:
+    """A rule on one variant or on a category subtree (exactly one of `variant_id`,
+    `category_id`). A variant rule's floor must cover the variant's cost + minimum margin; a
+    category rule's floor is raised to it per variant when applied."""
     errors: dict[str, list[str]] = {}
+    if (variant_id is None) == (category_id is None):
+        raise ValidationError(
+            "Choose a variant or a category (one of them).",
+            fields={"variant": ["Choose a variant or a category."]},
+        )
     if strategy not in PricingStrategy.values:
         errors["strategy"] = ["Choose a strategy."]
     if floor_price <= 0:
@@ -90,9 +100,17 @@ def pricing_rule_save(
         errors["step_percent"] = ["Enter more than 0 and at most 50."]
     if not 1 <= cover_days <= 365:
         errors["cover_days"] = ["Enter 1 to 365 days."]
-    if not ProductVariant.objects.filter(pk=variant_id, product__seller_id=seller.pk).exists():
+    if variant_id is not None and not (
+        ProductVariant.objects.filter(pk=variant_id, product__seller_id=seller.pk).exists()
+    ):
         raise NotFound("No such product variant in this shop.")
-    cost = variant_cost_prices(variant_ids=[variant_id]).get(variant_id)
+    if category_id is not None and not Category.objects.filter(pk=category_id).exists():
+        raise NotFound("No such category.")
+    cost = (
+        variant_cost_prices(variant_ids=[variant_id]).get(variant_id)
+        if variant_id is not None
+        else None
+    )
     if cost is not None and not errors:
         needed = _margin_floor(cost, min_margin_percent)
         if floor_price < needed:
@@ -104,15 +122,22 @@ def pricing_rule_save(
     if rule is not None and rule.seller_id != seller.pk:
         raise NotFound("No such pricing rule.")
     if rule is None:
-        clash = PricingRule.objects.filter(variant_id=variant_id).first()
-        if clash is not None:
+        same = (
+            Q(variant_id=variant_id)
+            if variant_id is not None
+            else Q(seller=seller, category_id=category_id)
+        )
+        clash = PricingRule.objects.filter(same).exists()
+        if clash:
             raise ValidationError(
-                "This variant already has a pricing rule: edit it instead.",
-                fields={"variant": ["This variant already has a rule."]},
+                "This already has a pricing rule: edit it instead.",
+                fields={"variant": ["This variant or category already has a rule."]},
             )
-        rule = PricingRule(seller=seller, variant_id=variant_id)
-    elif rule.variant_id != variant_id:
-        raise ValidationError("A rule's variant cannot change.", fields={"variant": ["Fixed."]})
+        rule = PricingRule(seller=seller, variant_id=variant_id, category_id=category_id)
+    elif (rule.variant_id, rule.category_id) != (variant_id, category_id):
+        raise ValidationError(
+            "A rule's variant or category cannot change.", fields={"variant": ["Fixed."]}
+        )
     rule.strategy = strategy
     rule.floor_price = floor_price
     rule.ceiling_price = ceiling_price
@@ -132,6 +157,7 @@ def pricing_rule_delete(*, rule: PricingRule) -> None:
 @dataclass(frozen=True)
 class PriceProposal:
     rule: PricingRule
+    variant: ProductVariant
     current: Decimal
     proposed: Decimal
     reason: str
@@ -193,47 +219,75 @@ def _held(variant_ids: list[int]) -> set[int]:
     )
 
 
+def _rule_targets(rules: list[PricingRule], seller: Seller) -> list[tuple[PricingRule, Any]]:
+    """(rule, variant) pairs: a variant's own rule, else the rule of the deepest category of
+    its product's category path that has one (a variant whose own rule is paused is left
+    alone). Two queries whatever the number of rules."""
+    pairs = [(rule, rule.variant) for rule in rules if rule.variant_id is not None]
+    by_path = sorted(
+        ((rule.category.path, rule) for rule in rules if rule.category is not None),
+        key=lambda item: -len(item[0]),
+    )
+    if by_path:
+        prefixes = Q()
+        for path, _rule in by_path:
+            prefixes |= Q(product__category__path__startswith=path)
+        variants = (
+            ProductVariant.objects.filter(prefixes, product__seller=seller, is_active=True)
+            .filter(pricing_rule__isnull=True)  # a variant's own rule, even paused, wins
+            .select_related("product__category")
+            .order_by("pk")
+        )
+        for variant in variants:
+            rule = next(r for path, r in by_path if variant.product.category.path.startswith(path))
+            pairs.append((rule, variant))
+    return pairs
+
+
 def pricing_preview(*, seller: Seller) -> list[PriceProposal]:
     """What applying the seller's active rules now would do, and why."""
     rules = list(
         PricingRule.objects.filter(seller=seller, is_active=True)
-        .select_related("variant__product")
+        .select_related("variant__product", "category")
         .order_by("pk")
     )
-    variant_ids = [r.variant_id for r in rules]
+    targets = _rule_targets(rules, seller)
+    variant_ids = [variant.pk for _, variant in targets]
     signals = _signals(variant_ids)
     opens = _day_open_prices(variant_ids, timezone.localdate())
     held = _held(variant_ids)
     costs = variant_cost_prices(variant_ids=variant_ids)
     proposals = []
-    for rule in rules:
-        price = rule.variant.price
-        target, why = _target(rule, price, signals[rule.variant_id])
+    for rule, variant in targets:
+        price = variant.price
+        target, why = _target(rule, price, signals[variant.pk])
         bounds = PriceBounds(
-            floor=rule_floor(rule=rule, cost=costs.get(rule.variant_id)),
+            floor=rule_floor(rule=rule, cost=costs.get(variant.pk)),
             ceiling=rule.ceiling_price,
             max_change_percent=rule.max_change_percent,
         )
         proposed = price_target_clamp(
-            bounds=bounds, day_open_price=opens.get(rule.variant_id, price), target=target
+            bounds=bounds, day_open_price=opens.get(variant.pk, price), target=target
         )
         if proposed != target.quantize(CENT) and proposed != price:
             why += f"; held within the day's band and [{bounds.floor}, {bounds.ceiling}]"
         blocked = (
             "held in an open checkout: tried again next run"
-            if (rule.variant_id in held and proposed != price)
+            if variant.pk in held and proposed != price
             else ""
         )
-        proposals.append(PriceProposal(rule, price, proposed, why, blocked))
+        proposals.append(PriceProposal(rule, variant, price, proposed, why, blocked))
     return proposals
 
 
 def _apply_one(proposal: PriceProposal, actor) -> PriceChange | None:
     rule = proposal.rule
     with transaction.atomic():
-        stock_ids = Stock.objects.filter(variant_id=rule.variant_id).values_list("pk", flat=True)
+        stock_ids = Stock.objects.filter(variant_id=proposal.variant.pk).values_list(
+            "pk", flat=True
+        )
         list(inventory_locks.stocks_lock(stock_ids=list(stock_ids)))
-        variant = ProductVariant.objects.select_for_update().get(pk=rule.variant_id)
+        variant = ProductVariant.objects.select_for_update().get(pk=proposal.variant.pk)
         if variant.price != proposal.current or _held([variant.pk]):
             return None  # moved or held since the preview: the next run looks again
         try:

@@ -131,3 +131,46 @@ def test_applied_prices_never_leave_the_rules_bounds(
     low, high = rule_floor(rule=rule), rule.ceiling_price
     for change in PriceChange.objects.all():
         assert low <= change.new_price <= high
+
+
+def test_a_category_rule_prices_its_variants_except_those_with_their_own_rule(shop):
+    from tests.factories import ProductVariantFactory
+
+    category = shop.variant.product.category
+    sibling = ProductVariantFactory(product__seller=shop.seller, product__category=category)
+    elsewhere = ProductVariantFactory(product__seller=shop.seller)
+    foreign = ProductVariantFactory(product__category=category)  # another shop's
+    for variant in (sibling, elsewhere, foreign):
+        assert variant.price == Decimal("19.99")
+    pricing_rule_save(
+        seller=shop.seller,
+        category_id=category.pk,
+        strategy=PricingStrategy.MARKDOWN_AGEING,
+        floor_price=Decimal("5.00"),
+        ceiling_price=Decimal("50.00"),
+        step_percent=Decimal("10"),
+        max_change_percent=Decimal("10"),
+    )
+    _rule(shop, strategy=PricingStrategy.RAISE_LOW_COVER)  # shop.variant's own rule
+    proposals = {p.variant.pk: p for p in pricing_preview(seller=shop.seller)}
+    assert set(proposals) == {shop.variant.pk, sibling.pk}
+    assert proposals[shop.variant.pk].rule.variant_id == shop.variant.pk
+    assert proposals[sibling.pk].rule.category_id == category.pk
+    # one rule per category and seller
+    with pytest.raises(ValidationError):
+        pricing_rule_save(
+            seller=shop.seller,
+            category_id=category.pk,
+            strategy=PricingStrategy.MARKDOWN_AGEING,
+            floor_price=Decimal("5.00"),
+            ceiling_price=Decimal("50.00"),
+        )
+    with pytest.raises(ValidationError):  # both a variant and a category
+        pricing_rule_save(
+            seller=shop.seller,
+            variant_id=sibling.pk,
+            category_id=category.pk,
+            strategy=PricingStrategy.MARKDOWN_AGEING,
+            floor_price=Decimal("5.00"),
+            ceiling_price=Decimal("50.00"),
+        )
