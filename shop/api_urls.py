@@ -49,4 +49,5 @@ urlpatterns = [
     path("", include("sellers.api_urls")),
     path("", include("reviews.api_urls")),
     path("", include("fulfilment.api_urls")),
+    path("", include("purchasing.api_urls")),
 ]

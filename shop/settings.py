@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "ledger",
     "reviews",
     "fulfilment",
+    "purchasing",
 ]
 
 MIDDLEWARE = [
@@ -542,6 +544,24 @@ CELERY_BEAT_SCHEDULE["inventory-sweep-expired"] = {
 CELERY_BEAT_SCHEDULE["inventory-reconcile"] = {
     "task": "inventory.tasks.inventory_reconcile_task",
     "schedule": float(os.environ.get("INVENTORY_RECONCILE_SECONDS", "3600")),
+}
+
+# --- Purchasing: forecasting, reorder suggestions, dynamic pricing (docs/purchasing.md) ---------
+# A forecast run stores this many stock rows' forecasts per transaction (its resume point); one
+# whose heartbeat is older than FORECAST_STALE_SECONDS lost its worker and is started again.
+FORECAST_CHUNK_SIZE = int(os.environ.get("FORECAST_CHUNK_SIZE", "500"))
+FORECAST_STALE_SECONDS = int(os.environ.get("FORECAST_STALE_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["purchasing-forecast-nightly"] = {
+    "task": "purchasing.tasks.forecast_nightly_task",
+    "schedule": crontab(hour=int(os.environ.get("FORECAST_NIGHTLY_HOUR", "2")), minute=0),
+}
+CELERY_BEAT_SCHEDULE["purchasing-forecast-resume"] = {
+    "task": "purchasing.tasks.forecast_runs_resume_task",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["purchasing-pricing-apply"] = {
+    "task": "purchasing.tasks.pricing_apply_all_task",
+    "schedule": crontab(hour=int(os.environ.get("PRICING_APPLY_HOUR", "3")), minute=30),
 }
 
 # --- REST API ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from sellers.portal import (
     bulk,
@@ -98,6 +98,7 @@ urlpatterns = [
         name="sale_price_delete",
     ),
     path("invitations/<str:token>/", views.invitation, name="invitation_accept"),
+    path("purchasing/", include("purchasing.portal_urls")),
     path("inventory/", inventory.stock_list, name="stock"),
     path("inventory/receive/", inventory.stock_receive, name="stock_receive"),
     path("inventory/stock/<id:stock_id>/", inventory.stock_detail, name="stock_detail"),

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -19,6 +20,7 @@ from accounts.services import api_token_create
 from cart.models import CartLine, WishlistItem
 from cart.services import wishlist_add
 from inventory.models import Stock
+from orders.models import SellerOrder
 from orders.services import order_place
 from payments.models import Payment
 from reviews.services import answer_post, question_ask, review_create
@@ -74,6 +76,8 @@ def world(db) -> World:
     stock = Stock.objects.filter(variant=market.a1).first()
     spare = WarehouseFactory(seller=market.alpha)
     api_token, _ = api_token_create(user=customer, name="phone")
+    # delivered: the customer may review, answer and rate (reviews.selectors.purchase_completed_q)
+    SellerOrder.objects.filter(order_id=order.pk).update(delivered_at=timezone.now())
     review = review_create(user=customer, product=market.a1.product, rating=4)
     question = question_ask(user=customer, product=market.a1.product, body="Which size?")
     answer = answer_post(question=question, user=customer, body="M fits")

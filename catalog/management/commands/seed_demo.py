@@ -14,6 +14,7 @@ from catalog.demo import (
 from catalog.models import Product
 from inventory.demo import demo_stock_seed
 from orders.demo import demo_checkout_seed
+from purchasing.demo import demo_purchasing_seed
 
 
 class Command(BaseCommand):
@@ -87,6 +88,11 @@ class Command(BaseCommand):
             f"Created {checkout.shipping_methods} shipping methods, {checkout.vouchers} "
             f"vouchers (WELCOME10, SAVE5, NORTHWIND15) and {checkout.promotions} promotions; "
             f"loaded {checkout.tax_rates} tax rates."
+        )
+        purchasing = demo_purchasing_seed(sellers=result.sellers)
+        self.stdout.write(
+            f"Created {purchasing.suppliers} supplier(s) with {purchasing.items} items and "
+            f"{purchasing.rules} pricing rule(s)."
         )
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")

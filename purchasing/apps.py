@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PurchasingConfig(AppConfig):
+    name = "purchasing"
+    verbose_name = "Purchasing, forecasting and pricing"
