@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shop.core.guard.RequestGuardMiddleware",
+    # catalog reads of clients that did not just write go to a replica (shop/core/replicas.py)
+    "shop.core.replicas.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -123,6 +125,39 @@ DATABASES = {
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Streaming replicas for catalog reads (shop/core/replicas.py, docs/operations.md): one URL
+# each, aliases replica1, replica2... In tests they mirror "default" (one database).
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _alias = f"replica{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+    # an unreachable replica is skipped, after one short wait per check interval
+    DATABASES[_alias].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["shop.core.replicas.PrimaryReplicaRouter"]
+# The apps whose reads may be served by a replica (never inventory, orders, payments, carts).
+DATABASE_REPLICA_APPS = env_list("DATABASE_REPLICA_APPS", "catalog")
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "2"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "1"))
+DATABASE_READ_YOUR_WRITES_SECONDS = int(os.environ.get("DATABASE_READ_YOUR_WRITES_SECONDS", "10"))
+if DATABASE_READ_YOUR_WRITES_SECONDS <= DATABASE_REPLICA_MAX_LAG_SECONDS:
+    raise RuntimeError(
+        "DATABASE_READ_YOUR_WRITES_SECONDS must exceed DATABASE_REPLICA_MAX_LAG_SECONDS, or a "
+        "client could miss its own write on a replica that lags within the allowed lag."
+    )
+# Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER=1): one client's consecutive
+# statements may run on different server connections, so nothing may outlive a transaction
+# on one: no server-side cursors (QuerySet.iterator() holds one across statements) and no
+# prepared statements (PgBouncer before 1.21 cannot carry them; INVENTORY_PREPARED_STATEMENTS
+# defaults to off). Session settings Django makes (time zone) are ones PgBouncer tracks.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", default=False)
+if DATABASE_PGBOUNCER:
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- Cache and sessions: REDIS_URL, else local memory + DB sessions ----------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -414,7 +449,9 @@ INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TT
 # statements, placement's, the API token lookup); turn off only
 # behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21,
 # or later with max_prepared_statements = 0).
-INVENTORY_PREPARED_STATEMENTS = env_bool("INVENTORY_PREPARED_STATEMENTS", default=True)
+INVENTORY_PREPARED_STATEMENTS = env_bool(
+    "INVENTORY_PREPARED_STATEMENTS", default=not DATABASE_PGBOUNCER
+)
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
 SELLER_IMPORT_MAX_BYTES = int(os.environ.get("SELLER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
