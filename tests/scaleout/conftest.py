@@ -100,3 +100,30 @@ def replicas_on(settings):
     settings.DATABASE_REPLICA_CHECK_SECONDS = 0
     settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 3600
     return settings
+
+
+@pytest.fixture(scope="module")
+def pgbouncer(django_db_setup, django_db_blocker):
+    """PgBouncer in transaction mode, two server connections, in front of the test database's
+    server; "default" goes through it with the settings DATABASE_PGBOUNCER=1 makes (no
+    server-side cursors). Put back as it was afterwards."""
+    try:
+        localcluster.pgbouncer_binary()
+    except localcluster.Missing as exc:
+        pytest.skip(f"No PgBouncer: {exc}")
+    with django_db_blocker.unblock():
+        default = connections["default"].settings_dict
+        saved = copy.deepcopy(default)
+        bouncer = localcluster.bouncer_start(
+            host=str(default.get("HOST") or "127.0.0.1"), port=int(default.get("PORT") or 5432)
+        )
+        try:
+            connections["default"].close()
+            default.update(bouncer.settings(str(default["NAME"])))
+            default["DISABLE_SERVER_SIDE_CURSORS"] = True
+            yield bouncer
+        finally:
+            connections["default"].close()
+            default.clear()
+            default.update(saved)
+            bouncer.stop()
