@@ -197,6 +197,8 @@ SHOP_RATELIMIT_FAIL_OPEN = env_bool("SHOP_RATELIMIT_FAIL_OPEN", default=False)
 
 # --- Celery: CELERY_BROKER_URL (Redis or RabbitMQ); `make run` starts an embedded Redis --------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Mail-outs per second per worker process of the email queue (Celery's rate_limit).
+EMAIL_TASK_RATE_LIMIT = os.environ.get("CELERY_EMAIL_RATE_LIMIT", "20/s")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -204,6 +206,46 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues per kind of work (docs/operations.md, "Celery queues"), each served by workers of its
+# own in production, so a flood of one kind never delays another: payment webhooks, captures,
+# voids and refunds never wait behind a catalog import or a mail-out. `make run` starts one
+# worker on all of them. Anything not named here goes to "default".
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "payments.tasks.*": {"queue": "money"},
+    "orders.tasks.payment_webhook_process_task": {"queue": "money"},
+    "orders.tasks.payments_reconcile_task": {"queue": "money"},
+    "orders.tasks.orders_expire_unpaid_task": {"queue": "money"},
+    "*_send_task": {"queue": "email"},
+    "catalog.search.tasks.*": {"queue": "search"},
+    "sellers.tasks.catalog_import_*": {"queue": "imports"},
+}
+CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
+# Per kind: hard and soft time limits (a hung SMTP or gateway call frees its worker), and a
+# rate limit per worker on mail-outs (what the SMTP relay accepts). Imports have none: they
+# keep a heartbeat of their own (SELLER_IMPORT_HEARTBEAT_SECONDS).
+CELERY_TASK_ANNOTATIONS: dict[str, dict[str, object]] = {
+    **{
+        name: {"time_limit": 180, "soft_time_limit": 120}
+        for name in (
+            "payments.tasks.payment_void_task",
+            "payments.tasks.payment_release_unused_task",
+            "payments.tasks.refund_execute_task",
+            "orders.tasks.payment_webhook_process_task",
+        )
+    },
+    **{
+        name: {"time_limit": 120, "soft_time_limit": 60, "rate_limit": EMAIL_TASK_RATE_LIMIT}
+        for name in (
+            "accounts.tasks.password_reset_email_send_task",
+            "accounts.tasks.email_verification_send_task",
+            "accounts.tasks.email_change_send_task",
+            "accounts.tasks.email_changed_notice_send_task",
+            "orders.tasks.order_email_send_task",
+            "cart.tasks.cart_reminder_send_task",
+            "sellers.tasks.invitation_email_send_task",
+        )
+    },
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Bounded waits on the broker (a Redis that hangs must not hang a request or a relay): connect
