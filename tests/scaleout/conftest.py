@@ -71,7 +71,7 @@ def replicated(django_db_setup, django_db_blocker):
         except localcluster.Missing as exc:
             pytest.skip(f"No streaming replica: {exc}")
         default = connections["default"].settings_dict
-        saved = {key: default[key] for key in ("HOST", "PORT", "USER", "PASSWORD", "NAME")}
+        saved = copy.deepcopy(default)
         primary = localcluster.primary_create(major=major)
         replica = None
         try:
@@ -87,6 +87,7 @@ def replicated(django_db_setup, django_db_blocker):
             _alias_remove("replica")
             _alias_remove("replica_down")
             connections["default"].close()
+            default.clear()
             default.update(saved)
             if replica is not None:
                 replica.remove()
