@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -220,6 +221,8 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "sellers.tasks.catalog_import_*": {"queue": "imports"},
 }
 CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
+# Declared, so a worker started without --queues consumes all of them (not only "default").
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES_ALL]
 # Per kind: hard and soft time limits (a hung SMTP or gateway call frees its worker), and a
 # rate limit per worker on mail-outs (what the SMTP relay accepts). Imports have none: they
 # keep a heartbeat of their own (SELLER_IMPORT_HEARTBEAT_SECONDS).

@@ -57,7 +57,7 @@ def test_broker_down_at_commit_leaves_the_order_paid_and_its_email_queued(
     broker.start()  # restarted empty: the email is still there to publish
     OutboxMessage.objects.update(available_at=timezone.now())
     assert outbox_relay().sent == 1
-    (queued,) = broker.queued()
+    (queued,) = broker.queued("email")  # CELERY_TASK_ROUTES: mails have their own queue
     assert queued["headers"]["task"] == ORDER_EMAIL_TASK
     assert OutboxMessage.objects.get().sent_at is not None
 

@@ -121,3 +121,11 @@ def test_an_import_flood_does_not_delay_a_payment_webhook(broker, tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def test_a_worker_started_without_queues_consumes_every_queue():
+    """`celery -A shop worker` with no --queues (the fault suite, a quick local run) serves
+    every kind of work, not only "default"."""
+    assert sorted(q.name for q in app.amqp.queues.consume_from.values()) == sorted(
+        settings.CELERY_QUEUES_ALL
+    )
