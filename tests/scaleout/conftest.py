@@ -20,7 +20,10 @@ class Replicated:
     dbname: str
 
     def replay_pause(self) -> None:
-        """The replica keeps receiving WAL but stops applying it: it falls behind."""
+        """The replica keeps receiving WAL but stops applying it: it falls behind. Caught up
+        first: paused in the middle of a replayed transaction that took a lock (the previous
+        test's TRUNCATE flush), replay would keep that lock and block the replica's reads."""
+        localcluster.replica_wait_caught_up(self.primary, self.replica)
         self.replica.psql("SELECT pg_wal_replay_pause()")
 
     def replay_resume(self) -> None:
@@ -46,7 +49,12 @@ def _server_major() -> int:
 def _alias_add(alias: str, **where: object) -> None:
     settings_dict = copy.deepcopy(connections["default"].settings_dict)
     settings_dict.update(where)
-    settings_dict["OPTIONS"] = {**settings_dict.get("OPTIONS", {}), "connect_timeout": 2}
+    # a statement stuck behind replay (a bug in a test) fails in 20 s instead of hanging
+    settings_dict["OPTIONS"] = {
+        **settings_dict.get("OPTIONS", {}),
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=20000",
+    }
     # a mirror: the test runner neither creates nor flushes it
     settings_dict["TEST"] = {**settings_dict["TEST"], "MIRROR": "default"}
     connections.settings[alias] = settings_dict

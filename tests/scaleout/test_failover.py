@@ -60,10 +60,10 @@ def test_the_app_survives_a_primary_switch_without_losing_a_write(multi_host, cl
     try:
         time.sleep(1)
         multi_host.primary.stop("immediate")  # the primary dies
-        before_promote = acknowledged
         time.sleep(1)
         connection.close()
         outage = client.get("/")
+        before_promote = acknowledged  # nothing can commit until the promotion
         multi_host.replica.promote()
         started = time.monotonic()
         while acknowledged == before_promote and time.monotonic() - started < 30:
