@@ -122,9 +122,14 @@ def pgbouncer(django_db_setup, django_db_blocker):
         pytest.skip(f"No PgBouncer: {exc}")
     with django_db_blocker.unblock():
         default = connections["default"].settings_dict
+        if not default.get("HOST") or str(default["HOST"]).startswith("/"):
+            pytest.skip(
+                "No PgBouncer: the test database is reached over a unix socket (the embedded "
+                "PostgreSQL); set DATABASE_URL to a server on TCP."
+            )
         saved = copy.deepcopy(default)
         bouncer = localcluster.bouncer_start(
-            host=str(default.get("HOST") or "127.0.0.1"), port=int(default.get("PORT") or 5432)
+            host=str(default["HOST"]), port=int(default.get("PORT") or 5432)
         )
         try:
             connections["default"].close()
