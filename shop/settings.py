@@ -223,31 +223,20 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
 CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
 # Declared, so a worker started without --queues consumes all of them (not only "default").
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES_ALL]
-# Per kind: hard and soft time limits (a hung SMTP or gateway call frees its worker), and a
-# rate limit per worker on mail-outs (what the SMTP relay accepts). Imports have none: they
-# keep a heartbeat of their own (SELLER_IMPORT_HEARTBEAT_SECONDS).
+# Mail-outs are rate-limited per worker (what the SMTP relay accepts). No time limits yet: a
+# task stopped by one counts as failed for good in the outbox (shop/core/outbox.py), which for
+# a refund or a webhook would be wrong; they need to count as transient first.
 CELERY_TASK_ANNOTATIONS: dict[str, dict[str, object]] = {
-    **{
-        name: {"time_limit": 180, "soft_time_limit": 120}
-        for name in (
-            "payments.tasks.payment_void_task",
-            "payments.tasks.payment_release_unused_task",
-            "payments.tasks.refund_execute_task",
-            "orders.tasks.payment_webhook_process_task",
-        )
-    },
-    **{
-        name: {"time_limit": 120, "soft_time_limit": 60, "rate_limit": EMAIL_TASK_RATE_LIMIT}
-        for name in (
-            "accounts.tasks.password_reset_email_send_task",
-            "accounts.tasks.email_verification_send_task",
-            "accounts.tasks.email_change_send_task",
-            "accounts.tasks.email_changed_notice_send_task",
-            "orders.tasks.order_email_send_task",
-            "cart.tasks.cart_reminder_send_task",
-            "sellers.tasks.invitation_email_send_task",
-        )
-    },
+    name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
+    for name in (
+        "accounts.tasks.password_reset_email_send_task",
+        "accounts.tasks.email_verification_send_task",
+        "accounts.tasks.email_change_send_task",
+        "accounts.tasks.email_changed_notice_send_task",
+        "orders.tasks.order_email_send_task",
+        "cart.tasks.cart_reminder_send_task",
+        "sellers.tasks.invitation_email_send_task",
+    )
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}

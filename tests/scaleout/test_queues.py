@@ -56,22 +56,12 @@ def test_tasks_route_by_kind(task, queue):
     assert _queue_of(task) == queue
 
 
-@pytest.mark.parametrize(
-    "task",
-    [
-        "orders.tasks.payment_webhook_process_task",
-        "payments.tasks.refund_execute_task",
-        "orders.tasks.order_email_send_task",
-    ],
-)
-def test_gateway_and_mail_tasks_have_time_limits(task):
-    """A hung gateway or SMTP call frees its worker instead of holding it for good."""
-    assert app.tasks[task].soft_time_limit < app.tasks[task].time_limit
-
-
-def test_imports_have_no_time_limit():
-    """A long import keeps a heartbeat instead (SELLER_IMPORT_HEARTBEAT_SECONDS)."""
-    assert app.tasks["sellers.tasks.catalog_import_run_task"].time_limit is None
+def test_every_mail_task_is_rate_limited():
+    """What the SMTP relay accepts, per worker of the email queue."""
+    mail_tasks = [name for name in _project_tasks() if _queue_of(name) == "email"]
+    assert len(mail_tasks) == 7
+    for name in mail_tasks:
+        assert app.tasks[name].rate_limit == settings.EMAIL_TASK_RATE_LIMIT, name
 
 
 @pytest.mark.django_db(transaction=True)
