@@ -16,6 +16,7 @@ from typing import Any
 
 import dj_database_url
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -79,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shop.core.guard.RequestGuardMiddleware",
+    # catalog reads of clients that did not just write go to a replica (shop/core/replicas.py)
+    "shop.core.replicas.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -129,6 +132,39 @@ DATABASES = {
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Streaming replicas for catalog reads (shop/core/replicas.py, docs/operations.md): one URL
+# each, aliases replica1, replica2... In tests they mirror "default" (one database).
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _alias = f"replica{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
+    )
+    DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
+    # an unreachable replica is skipped, after one short wait per check interval
+    DATABASES[_alias].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["shop.core.replicas.PrimaryReplicaRouter"]
+# The apps whose reads may be served by a replica (never inventory, orders, payments, carts).
+DATABASE_REPLICA_APPS = env_list("DATABASE_REPLICA_APPS", "catalog")
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "2"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "1"))
+DATABASE_READ_YOUR_WRITES_SECONDS = int(os.environ.get("DATABASE_READ_YOUR_WRITES_SECONDS", "10"))
+if DATABASE_READ_YOUR_WRITES_SECONDS <= DATABASE_REPLICA_MAX_LAG_SECONDS:
+    raise RuntimeError(
+        "DATABASE_READ_YOUR_WRITES_SECONDS must exceed DATABASE_REPLICA_MAX_LAG_SECONDS, or a "
+        "client could miss its own write on a replica that lags within the allowed lag."
+    )
+# Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER=1): one client's consecutive
+# statements may run on different server connections, so nothing may outlive a transaction
+# on one: no server-side cursors (QuerySet.iterator() holds one across statements) and no
+# prepared statements (PgBouncer before 1.21 cannot carry them; INVENTORY_PREPARED_STATEMENTS
+# defaults to off). Session settings Django makes (time zone) are ones PgBouncer tracks.
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", default=False)
+if DATABASE_PGBOUNCER:
+    for _database in DATABASES.values():
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 # --- Cache and sessions: REDIS_URL, else local memory + DB sessions ----------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -168,6 +204,8 @@ SHOP_RATELIMIT_FAIL_OPEN = env_bool("SHOP_RATELIMIT_FAIL_OPEN", default=False)
 
 # --- Celery: CELERY_BROKER_URL (Redis or RabbitMQ); `make run` starts an embedded Redis --------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
+# Mail-outs per second per worker process of the email queue (Celery's rate_limit).
+EMAIL_TASK_RATE_LIMIT = os.environ.get("CELERY_EMAIL_RATE_LIMIT", "20/s")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -175,6 +213,41 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queues per kind of work (docs/operations.md, "Celery queues"), each served by workers of its
+# own in production, so a flood of one kind never delays another: payment webhooks, captures,
+# voids and refunds never wait behind a catalog import or a mail-out. `make run` starts one
+# worker on all of them. Anything not named here goes to "default".
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "payments.tasks.*": {"queue": "money"},
+    "orders.tasks.payment_webhook_process_task": {"queue": "money"},
+    "orders.tasks.payments_reconcile_task": {"queue": "money"},
+    "orders.tasks.orders_expire_unpaid_task": {"queue": "money"},
+    "orders.tasks.order_fraud_*": {"queue": "money"},  # a reject cancels and refunds
+    "orders.tasks.payouts_run_task": {"queue": "money"},
+    "ledger.tasks.*": {"queue": "money"},
+    "fulfilment.tasks.seller_orders_cancel_unshipped_task": {"queue": "money"},  # refunds
+    "*_send_task": {"queue": "email"},
+    "catalog.search.tasks.*": {"queue": "search"},
+    "sellers.tasks.catalog_import_*": {"queue": "imports"},
+}
+CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
+# Declared, so a worker started without --queues consumes all of them (not only "default").
+CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES_ALL]
+# Mail-outs are rate-limited per worker (what the SMTP relay accepts). No time limits yet: a
+# task stopped by one counts as failed for good in the outbox (shop/core/outbox.py), which for
+# a refund or a webhook would be wrong; they need to count as transient first.
+CELERY_TASK_ANNOTATIONS: dict[str, dict[str, object]] = {
+    name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
+    for name in (
+        "accounts.tasks.password_reset_email_send_task",
+        "accounts.tasks.email_verification_send_task",
+        "accounts.tasks.email_change_send_task",
+        "accounts.tasks.email_changed_notice_send_task",
+        "orders.tasks.order_email_send_task",
+        "cart.tasks.cart_reminder_send_task",
+        "sellers.tasks.invitation_email_send_task",
+    )
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Bounded waits on the broker (a Redis that hangs must not hang a request or a relay): connect
@@ -476,7 +549,9 @@ INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TT
 # statements, placement's, the API token lookup); turn off only
 # behind a connection pooler that cannot keep them (PgBouncer transaction mode before 1.21,
 # or later with max_prepared_statements = 0).
-INVENTORY_PREPARED_STATEMENTS = env_bool("INVENTORY_PREPARED_STATEMENTS", default=True)
+INVENTORY_PREPARED_STATEMENTS = env_bool(
+    "INVENTORY_PREPARED_STATEMENTS", default=not DATABASE_PGBOUNCER
+)
 CATALOG_PAGE_SIZE = int(os.environ.get("CATALOG_PAGE_SIZE", "24"))
 # Seller portal bulk CSV import: the largest file and the most rows one import accepts.
 SELLER_IMPORT_MAX_BYTES = int(os.environ.get("SELLER_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
