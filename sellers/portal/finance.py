@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from ledger.models import LedgerEntry
 from ledger.selectors import ledger_entries_for_seller, payouts_for_seller
 from ledger.services import connect_account_status, connect_onboarding_link
+from orders.selectors import disputes_for_seller
 from orders.services.payouts import seller_balance
 from payments.gateways import gateway_live
 from sellers.models import SellerMember
@@ -46,6 +47,7 @@ def finance_home(request: HttpRequest, membership: SellerMember) -> HttpResponse
             test_gateway=test_gateway,
             account=None if test_gateway else connect_account_status(seller=seller),
             recent_payouts=payouts_for_seller(seller=seller)[:5],
+            disputes=list(disputes_for_seller(seller=seller)[:20]),
             return_window_days=settings.PAYOUT_RETURN_WINDOW_DAYS,
         ),
     )

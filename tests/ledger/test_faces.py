@@ -218,3 +218,42 @@ def test_staff_without_the_permission_cannot_adjust(placed, client):
     staff = UserFactory(is_staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:ledger_ledgerentry_adjust")).status_code == 403
+
+
+def test_the_money_page_shows_the_sellers_disputes_with_their_evidence_deadline(placed, client):
+    from datetime import UTC, datetime
+
+    from orders.models import Order
+    from payments.models import Dispute, DisputeStatus, Payment
+
+    order = Order.objects.order_by("pk").last()
+    alpha = order.seller_orders.get(seller=placed.alpha)
+    beta = order.seller_orders.get(seller=placed.beta)
+    payment = Payment.objects.get(order_id=order.pk)
+    due = datetime(2027, 1, 15, 12, 0, tzinfo=UTC)
+    Dispute.objects.create(
+        payment=payment,
+        reference="dp_alpha",
+        seller_order_id=alpha.pk,
+        amount=D("12.00"),
+        currency="USD",
+        reason="fraudulent",
+        evidence_due_by=due,
+    )
+    Dispute.objects.create(
+        payment=payment,
+        reference="dp_beta",
+        seller_order_id=beta.pk,
+        amount=D("7.00"),
+        currency="USD",
+        reason="<script>x</script>",
+        status=DisputeStatus.WON,
+    )
+    body = owner_of(placed.alpha, client).get(reverse("portal:finance")).content.decode()
+    assert 'data-dispute="open"' in body and order.number in body
+    assert 'datetime="2027-01-15T12:00:00+00:00"' in body and "USD 12.00" in body
+    assert "USD 7.00" not in body  # Beta's dispute is not Alpha's business
+
+    beta_page = owner_of(placed.beta, Client()).get(reverse("portal:finance")).content.decode()
+    assert 'data-dispute="won"' in beta_page and "&lt;script&gt;" in beta_page
+    assert "<script>x" not in beta_page and "USD 12.00" not in beta_page
