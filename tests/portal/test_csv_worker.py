@@ -50,6 +50,10 @@ def celery_worker(redis_service, monkeypatch):
     monkeypatch.setattr(catalog_import_run_task, "queue", queue, raising=False)
     monkeypatch.setattr(catalog_import_run_task, "_exec_options", None, raising=False)
     task_postrun.connect(_close_worker_connections, weak=False)
+    # start_worker selects the test's queue on the app's (process-wide) queue table: remember
+    # what was consumed so later tests see the configured queues again
+    queues = app.amqp.queues
+    consumed = queues._consume_from
     try:
         with start_worker(
             app,
@@ -64,6 +68,9 @@ def celery_worker(redis_service, monkeypatch):
         task_postrun.disconnect(_close_worker_connections)
         app.conf.broker_url, app.conf.task_always_eager = previous
         _forget_broker_connections()
+        queues._consume_from = consumed
+        queues.pop(queue, None)
+        queues._default_consume_from.pop(queue, None)
 
 
 @pytest.mark.django_db(transaction=True)
