@@ -11,7 +11,7 @@ requests per second, median and p95 latency, and the replica's largest lag seen.
 
 On one machine primary and replica share the same cores and disk: what this shows is the
 router's cost and that reservations are unaffected, not the capacity a replica on its own
-hardware adds (docs/capacity.md turns these figures into a model).
+hardware adds (docs/scaling.md turns these figures into a model).
 """
 
 from __future__ import annotations
