@@ -1,0 +1,180 @@
+"""Labels bought from a label-selling carrier (EasyPost, when EASYPOST_API_KEY is set).
+
+`label_purchase` buys at most one label per reference ("ship:<seller order>:<request key>" for a
+parcel, "return:<id>" for a return), in two committed steps on the `LabelPurchase` row, each
+under its row lock (so a double submit waits for the first and then finds its label):
+1. quote: the carrier's rates for the parcel; the chosen one (the service the seller asked for,
+   else the cheapest) is saved with its quote id;
+2. buy: the saved quote's label is bought and recorded, and its cost is posted to the seller's
+   ledger (`ledger.services.ledger_post_label_cost`, once per quote) in the same transaction.
+A retry after a lost answer buys the same saved quote again, which EasyPost refuses (one postage
+per shipment): the carrier then reads the label already bought. So a label is never bought
+twice and its cost is posted once. Network calls hold only the label row's lock (never the
+seller order's). A carrier error is a `ValidationError` and nothing is shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from fulfilment.carriers import Address, Carrier, Label, Parcel, Rate, label_carrier
+from fulfilment.models import LabelPurchase, LabelStatus
+from inventory.models import Warehouse
+from orders.models import OrderLine, SellerOrder
+from shop.core.errors import ValidationError
+
+DEFAULT_UNIT_GRAMS = 100  # a variant without a weight still weighs something
+
+
+def label_carrier_required() -> Carrier:
+    carrier = label_carrier()
+    if carrier is None:
+        raise ValidationError(
+            "Labels cannot be bought: EasyPost is not configured.",
+            fields={"carrier": ["Choose a carrier and type its tracking number."]},
+        )
+    return carrier
+
+
+def parcel_for(quantities: Sequence[tuple[int, int]]) -> Parcel:
+    """The parcel's weight from its lines' variants: [(order line id, units)]."""
+    lines = OrderLine.objects.select_related("variant").in_bulk([pk for pk, _ in quantities])
+    grams = 0
+    for pk, units in quantities:
+        line = lines.get(pk)
+        weight = getattr(getattr(line, "variant", None), "weight_grams", 0) or DEFAULT_UNIT_GRAMS
+        grams += weight * units
+    return Parcel(weight_grams=max(grams, 1))
+
+
+def address_of_warehouse(warehouse: Warehouse, name: str) -> Address:
+    return Address(
+        name=name,
+        line1=warehouse.line1,
+        city=warehouse.city,
+        postal_code=warehouse.postal_code,
+        country=warehouse.country,
+    )
+
+
+def address_of_order(seller_order: SellerOrder) -> Address:
+    a = seller_order.order.shipping_address or {}
+    return Address(
+        name=str(a.get("full_name") or ""),
+        line1=str(a.get("line1") or ""),
+        line2=str(a.get("line2") or ""),
+        city=str(a.get("city") or ""),
+        region=str(a.get("region") or ""),
+        postal_code=str(a.get("postal_code") or ""),
+        country=str(a.get("country") or ""),
+        phone=str(a.get("phone") or ""),
+    )
+
+
+def _label(row: LabelPurchase) -> Label:
+    return Label(
+        tracking_number=row.tracking_number,
+        label_url=row.label_url,
+        cost=row.cost or Decimal(0),
+        currency=row.currency,
+        carrier=row.carrier,
+        service=row.service,
+        quote_id=row.quote_id,
+    )
+
+
+def _choose(rates: Sequence[Rate], service: str) -> Rate:
+    wanted = service.strip().lower()
+    if wanted:
+        for rate in rates:  # cheapest first
+            if wanted in (rate.service.lower(), f"{rate.carrier} {rate.service}".lower()):
+                return rate
+        offered = ", ".join(f"{r.carrier} {r.service}" for r in rates)
+        raise ValidationError(
+            f"EasyPost does not offer {service} for this parcel (offered: {offered}).",
+            fields={"service": [f"One of: {offered}, or empty for the cheapest."]},
+        )
+    return rates[0]
+
+
+def label_purchase(
+    *,
+    reference: str,
+    seller_order: SellerOrder,
+    parcel: Parcel,
+    from_address: Address,
+    to_address: Address,
+    service: str = "",
+    is_return: bool = False,
+) -> LabelPurchase:
+    """The label for `reference`, bought once (see the module's docstring)."""
+    carrier = label_carrier_required()
+    row, _ = LabelPurchase.objects.get_or_create(
+        reference=reference[:120], defaults={"seller_order": seller_order}
+    )
+    if row.status == LabelStatus.BOUGHT:
+        return row
+    with transaction.atomic():
+        row = LabelPurchase.objects.select_for_update().get(pk=row.pk)
+        if row.status == LabelStatus.BOUGHT:
+            return row
+        if not row.quote_id:
+            rate = _choose(
+                carrier.rates(
+                    parcel=parcel,
+                    from_address=from_address,
+                    to_address=to_address,
+                    is_return=is_return,
+                ),
+                service,
+            )
+            row.quote_id, row.rate_id = rate.quote_id, rate.id
+            row.carrier, row.service = rate.carrier[:40], rate.service[:60]
+            row.cost, row.currency = rate.amount, rate.currency
+            row.save(
+                update_fields=[
+                    "quote_id",
+                    "rate_id",
+                    "carrier",
+                    "service",
+                    "cost",
+                    "currency",
+                    "updated_at",
+                ]
+            )
+    with transaction.atomic():
+        row = LabelPurchase.objects.select_for_update().get(pk=row.pk)
+        if row.status == LabelStatus.BOUGHT:
+            return row
+        label = carrier.label_buy(
+            rate=Rate(
+                id=row.rate_id,
+                carrier=row.carrier,
+                service=row.service,
+                amount=row.cost or Decimal(0),
+                currency=row.currency,
+                quote_id=row.quote_id,
+            )
+        )
+        row.status = LabelStatus.BOUGHT
+        row.tracking_number = label.tracking_number[:64]
+        row.label_url = label.label_url[:500]
+        row.cost, row.currency = label.cost, label.currency
+        row.carrier, row.service = label.carrier[:40], label.service[:60]
+        row.bought_at = timezone.now()
+        row.save()
+        from ledger.services import ledger_post_label_cost
+
+        kind = "label (return)" if is_return else "label"
+        ledger_post_label_cost(
+            seller_order=SellerOrder.objects.select_related("order").get(pk=seller_order.pk),
+            amount=label.cost,
+            currency=label.currency,
+            reference=row.quote_id,
+            memo=f"Shipping {kind} {label.carrier} {label.service} {label.tracking_number}",
+        )
+    return row
