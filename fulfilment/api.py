@@ -40,6 +40,7 @@ from fulfilment.serializers import (
     ReturnSerializer,
     SellerOrderDetailSerializer,
     SellerOrderListSerializer,
+    SellerShipmentSerializer,
     ShipmentCreateSerializer,
     ShipmentSerializer,
 )
@@ -155,8 +156,10 @@ class OrderReturnsView(APIView):
             key=_key(request),
             by=request.user,
         )
-        created = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(
-            pk=created.pk
+        created = (
+            ReturnRequest.objects.select_related("return_label")
+            .prefetch_related("lines__order_line", "photos")
+            .get(pk=created.pk)
         )
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -232,7 +235,7 @@ class SellerShipmentCreateView(APIView):
         summary="Ship a parcel: units of one or several lines from one warehouse",
         parameters=[SELLER_HEADER, KEY_HEADER],
         request=ShipmentCreateSerializer,
-        responses={201: ShipmentSerializer, **ERRORS},
+        responses={201: SellerShipmentSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         membership = _membership(request, "fulfil")
@@ -250,10 +253,12 @@ class SellerShipmentCreateView(APIView):
             key=_key(request),
             by=request.user,
         )
-        shipment = Shipment.objects.prefetch_related("lines__order_line", "events").get(
-            pk=shipment.pk
+        shipment = (
+            Shipment.objects.select_related("label")
+            .prefetch_related("lines__order_line", "events")
+            .get(pk=shipment.pk)
         )
-        return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+        return Response(SellerShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
 
 
 class SellerLineCancelView(APIView):
@@ -308,7 +313,11 @@ class SellerLineRerouteView(APIView):
 
 
 def _return_answer(found: ReturnRequest) -> Response:
-    found = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(pk=found.pk)
+    found = (
+        ReturnRequest.objects.select_related("return_label")
+        .prefetch_related("lines__order_line", "photos")
+        .get(pk=found.pk)
+    )
     return Response(ReturnSerializer(found).data)
 
 

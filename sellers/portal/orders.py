@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fulfilment.carriers import carrier_choices
+from fulfilment.carriers import carrier_choices, label_carrier
 from fulfilment.selectors import (
     VIEWS,
     return_get_for_seller,
@@ -54,12 +54,21 @@ class ShipForm(forms.Form):
 
     warehouse = forms.TypedChoiceField(coerce=int, label="Ships from")
     carrier = forms.ChoiceField(choices=carrier_choices())
-    tracking_number = forms.CharField(max_length=64)
+    tracking_number = forms.CharField(
+        max_length=64, required=False, help_text="Not needed when buying a label."
+    )
     service = forms.CharField(max_length=60, required=False, label="Service (optional)")
     key = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, seller_order: SellerOrder, progress, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        choices = carrier_choices()
+        if label_carrier() is not None:  # offered only when EASYPOST_API_KEY is set
+            choices = [("easypost", "Buy a label (EasyPost)"), *choices]
+            self.fields[
+                "service"
+            ].help_text = "With a label: e.g. USPS Priority or UPS Ground; empty buys the cheapest."
+        cast(forms.ChoiceField, self.fields["carrier"]).choices = choices
         warehouses = Warehouse.objects.filter(seller_id=seller_order.seller_id).order_by(
             "priority", "pk"
         )

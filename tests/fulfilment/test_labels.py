@@ -134,3 +134,86 @@ def test_concurrent_double_submit_buys_once(easypost, market):
     assert (
         Decimal(0) > LedgerEntry.objects.get(journal__startswith="label:", account="seller").amount
     )
+
+
+# --- faces -------------------------------------------------------------------------------------
+
+
+def test_portal_buys_a_label_once_and_shows_print_label(easypost, addressed):
+    from tests.fulfilment.test_portal import ship_form, signed_in
+
+    client = signed_in(addressed.alpha_user)
+    url = f"/seller/orders/{addressed.alpha_order.pk}/"
+    page = client.get(url).content.decode()
+    assert "Buy a label (EasyPost)" in page
+    data = ship_form(addressed, page, carrier="easypost", tracking_number="")
+    ship_url = f"{url}ship/"
+    assert client.post(ship_url, data).status_code == 302
+    assert client.post(ship_url, data).status_code == 302  # double submit
+    shipment = Shipment.objects.get()
+    assert easypost.count("POST", BUY) == 1
+    page = client.get(url).content.decode()
+    assert "Print label" in page and shipment.label.label_url in page
+    assert label_entries(addressed.alpha_order).filter(account="seller").count() == 1
+    # another seller cannot see it
+    beta = signed_in(addressed.beta_user)
+    assert beta.get(url).status_code == 404
+    assert beta.post(ship_url, data).status_code == 404
+    assert easypost.count("POST", BUY) == 1
+
+
+def test_portal_easypost_error_is_a_form_error(easypost, addressed):
+    from tests.fulfilment.test_portal import ship_form, signed_in
+
+    client = signed_in(addressed.alpha_user)
+    url = f"/seller/orders/{addressed.alpha_order.pk}/"
+    page = client.get(url).content.decode()
+    easypost.fail_next(
+        "POST",
+        "/v2/shipments",
+        status=422,
+        code="ADDRESS.VERIFY.FAILURE",
+        message="Unable to verify to_address.",
+    )
+    response = client.post(f"{url}ship/", ship_form(addressed, page, carrier="easypost"))
+    assert response.status_code == 400
+    assert "EasyPost refused: Unable to verify to_address." in response.content.decode()
+    assert not Shipment.objects.exists()
+
+
+def test_portal_without_key_offers_no_label(settings, addressed):
+    from tests.fulfilment.test_portal import ship_form, signed_in
+
+    settings.EASYPOST_API_KEY = ""
+    client = signed_in(addressed.alpha_user)
+    url = f"/seller/orders/{addressed.alpha_order.pk}/"
+    page = client.get(url).content.decode()
+    assert "Buy a label" not in page
+    response = client.post(f"{url}ship/", ship_form(addressed, page, carrier="easypost"))
+    assert response.status_code == 400 and not Shipment.objects.exists()
+
+
+def test_api_buys_a_label_once_per_key(easypost, addressed):
+    from tests.fulfilment.test_api_and_storefront import api
+
+    client = api(addressed.alpha_user)
+    url = f"/api/v1/seller/orders/{addressed.alpha_order.pk}/shipments/"
+    body = {
+        "warehouse_id": addressed.w_a1.pk,
+        "carrier": "easypost",
+        "service": "USPS Priority",
+        "lines": [{"order_line_id": addressed.a1_line.pk, "quantity": 2}],
+    }
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="label-1")
+    assert first.status_code == 201, first.content
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="label-1")
+    assert again.json()["id"] == first.json()["id"]
+    label = first.json()["label"]
+    assert label["service"] == "Priority" and label["label_url"].endswith(".png")
+    assert first.json()["tracking_number"] == label["tracking_number"]
+    assert easypost.count("POST", BUY) == 1
+    detail = client.get(f"/api/v1/seller/orders/{addressed.alpha_order.pk}/").json()
+    assert detail["shipments"][0]["label"]["cost"] == label["cost"]
+    other = api(addressed.beta_user)
+    assert other.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
+    assert easypost.count("POST", BUY) == 1
