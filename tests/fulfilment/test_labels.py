@@ -217,3 +217,75 @@ def test_api_buys_a_label_once_per_key(easypost, addressed):
     other = api(addressed.beta_user)
     assert other.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
     assert easypost.count("POST", BUY) == 1
+
+
+# --- returns and tracking ------------------------------------------------------------------------
+
+
+def returned(placed):
+    from fulfilment.services import ReturnLineSpec, return_request_create
+
+    shipment_create(
+        seller_order=placed.alpha_order,
+        warehouse_id=placed.w_a1.pk,
+        lines=[ShipLine(placed.a1_line.pk, 2)],
+        carrier="sim",
+        tracking_number="SIM000555",
+        key=key(),
+    )
+    placed.refresh()
+    return return_request_create(
+        order=placed.order,
+        seller_order_id=placed.alpha_order.pk,
+        lines=[ReturnLineSpec(placed.a1_line.pk, 1)],
+        reason="Too small",
+        key=key(),
+        by=placed.customer,
+    )
+
+
+def test_return_label_bought_once_on_approval(easypost, addressed):
+    from fulfilment.services import return_approve
+
+    request = returned(addressed)
+    approved = return_approve(return_request=request)
+    return_approve(return_request=request)  # again: nothing more bought
+    approved.refresh_from_db()
+    assert approved.status == "approved" and approved.return_label is not None
+    label = approved.return_label
+    assert "Print the return label" in approved.decision_note
+    assert easypost.count("POST", BUY) == 1
+    quote = easypost.shipments[label.quote_id]
+    assert quote["is_return"] is True
+    assert quote["to_address"]["street1"] == "2 Dock Rd"  # back to the warehouse that shipped
+    seller_leg = label_entries(addressed.alpha_order).get(account="seller")
+    assert seller_leg.amount == -label.cost and "label (return)" in seller_leg.memo
+    # the shopper sees it on the order page and in the API
+    from tests.fulfilment.test_api_and_storefront import api
+
+    data = api(addressed.customer).get(f"/api/v1/orders/{addressed.order.number}/fulfilment/")
+    returns = [r for part in data.json() for r in part["returns"]]
+    assert returns[0]["return_label"]["label_url"] == label.label_url
+    assert "cost" not in returns[0]["return_label"]
+
+
+def test_return_label_error_approves_nothing(easypost, addressed):
+    from fulfilment.services import return_approve
+
+    request = returned(addressed)
+    easypost.fail_next("POST", BUY, status=402, code="PAYMENT_REQUIRED", message="No funds.")
+    with pytest.raises(ValidationError, match="No funds"):
+        return_approve(return_request=request)
+    request.refresh_from_db()
+    assert request.status == "requested" and request.return_label is None
+    approved = return_approve(return_request=request)  # retried: the same quote is bought
+    assert approved.return_label is not None and easypost.count("POST", "/v2/shipments") == 1
+
+
+def test_return_without_easypost_keeps_instructions(settings, addressed):
+    from fulfilment.services import return_approve
+
+    settings.EASYPOST_API_KEY = ""
+    request = returned(addressed)
+    approved = return_approve(return_request=request, instructions="Send it to Berlin.")
+    assert approved.decision_note == "Send it to Berlin." and approved.return_label is None
