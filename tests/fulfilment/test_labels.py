@@ -289,3 +289,59 @@ def test_return_without_easypost_keeps_instructions(settings, addressed):
     request = returned(addressed)
     approved = return_approve(return_request=request, instructions="Send it to Berlin.")
     assert approved.decision_note == "Send it to Berlin." and approved.return_label is None
+
+
+def test_tracking_polled_from_easypost_stored_once(easypost, addressed, settings):
+    from fulfilment.models import ShipmentStatus, TrackingEvent
+    from fulfilment.tasks import shipments_track_task
+
+    shipment = ship(addressed, key())
+    code = shipment.tracking_number
+    easypost.tracker_advance(code, "pre_transit", "Label created", at="2026-01-05T09:00:00Z")
+    easypost.tracker_advance(code, "in_transit", "Departed facility", at="2026-01-05T18:00:00Z")
+    assert shipments_track_task() == 1
+    assert shipments_track_task() == 1  # again: nothing new stored
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.IN_TRANSIT
+    events = list(TrackingEvent.objects.filter(shipment=shipment))
+    assert [(e.status, e.description) for e in events] == [("in_transit", "Departed facility")]
+    assert events[0].location == "Springfield, IL, US"
+    tracked = [r for r in easypost.requests if r.path == "/v2/trackers"]
+    assert tracked[-1].body == {"tracker": {"tracking_code": code, "carrier": "USPS"}}
+    easypost.tracker_advance(code, "delivered", "Delivered", at="2026-01-06T10:00:00Z")
+    shipments_track_task()
+    shipments_track_task()
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.DELIVERED
+    assert TrackingEvent.objects.filter(shipment=shipment).count() == 2
+    before = easypost.count("POST", "/v2/trackers")
+    shipments_track_task()  # delivered parcels are not asked about again
+    assert easypost.count("POST", "/v2/trackers") == before
+
+
+def test_tracking_error_skips_the_parcel(easypost, addressed, settings):
+    from fulfilment.models import TrackingEvent
+    from fulfilment.services import shipments_track
+
+    shipment = ship(addressed, key())
+    easypost.fail_next(
+        "POST", "/v2/trackers", status=503, code="SERVICE_UNAVAILABLE", message="Try later."
+    )
+    assert shipments_track() == 1
+    assert not TrackingEvent.objects.filter(shipment=shipment).exists()
+    settings.EASYPOST_API_KEY = ""  # not configured: EasyPost parcels are not polled
+    asked = easypost.count("POST", "/v2/trackers")
+    shipments_track()
+    assert easypost.count("POST", "/v2/trackers") == asked
+
+
+def test_admin_lists_labels(easypost, addressed, client):
+    from tests.factories import UserFactory
+
+    shipment = ship(addressed, key())
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    admin_client = client
+    page = admin_client.get("/admin/fulfilment/labelpurchase/")
+    assert page.status_code == 200 and shipment.tracking_number in page.content.decode()
+    detail = admin_client.get(f"/admin/fulfilment/labelpurchase/{shipment.label.pk}/change/")
+    assert detail.status_code == 200
