@@ -345,3 +345,23 @@ def test_admin_lists_labels(easypost, addressed, client):
     assert page.status_code == 200 and shipment.tracking_number in page.content.decode()
     detail = admin_client.get(f"/admin/fulfilment/labelpurchase/{shipment.label.pk}/change/")
     assert detail.status_code == 200
+
+
+def test_a_csv_cannot_buy_labels(easypost, addressed):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.fulfilment.test_portal import signed_in
+
+    client = signed_in(addressed.alpha_user)
+    text = (
+        "order_number,sku,quantity,warehouse,carrier,tracking_number\n"
+        f"{addressed.order.number},{addressed.a1_line.sku},2,{addressed.w_a1.code},"
+        "easypost,EZ1000000001\n"
+    )
+    response = client.post(
+        "/seller/orders/ship-csv/",
+        {"file": SimpleUploadedFile("ship.csv", text.encode(), content_type="text/csv")},
+    )
+    assert response.status_code == 400
+    assert "labels are bought on the order page" in response.content.decode()
+    assert not Shipment.objects.exists() and not easypost.requests
