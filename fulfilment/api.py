@@ -33,6 +33,8 @@ from fulfilment.serializers import (
     LineCancelSerializer,
     LineRerouteSerializer,
     OrderPartSerializer,
+    RateSerializer,
+    RatesRequestSerializer,
     ReturnApproveSerializer,
     ReturnCreateSerializer,
     ReturnReceiveSerializer,
@@ -47,6 +49,7 @@ from fulfilment.serializers import (
 from fulfilment.services import (
     ReturnLineSpec,
     ShipLine,
+    label_rates,
     return_approve,
     return_receive,
     return_reject,
@@ -225,6 +228,34 @@ class SellerOrderPackView(APIView):
         seller_order_pack(seller_order=seller_order, by=request.user)
         seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
         return Response(SellerOrderDetailSerializer(seller_order).data)
+
+
+class SellerLabelRatesView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["seller orders"],
+        summary="EasyPost's label rates for a parcel (when configured), cheapest first",
+        description=(
+            "Nothing is bought: ship with carrier `easypost` and `service` "
+            '"<carrier> <service>" to buy one. 400 when EasyPost is not configured or refuses.'
+        ),
+        parameters=[SELLER_HEADER],
+        request=RatesRequestSerializer,
+        responses={200: RateSerializer(many=True), **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership = _membership(request, "fulfil")
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        data = RatesRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rates = label_rates(
+            seller_order=seller_order,
+            warehouse_id=values["warehouse_id"],
+            lines=[(x["order_line_id"], x["quantity"]) for x in values["lines"]],
+        )
+        return Response(RateSerializer(rates, many=True).data)
 
 
 class SellerShipmentCreateView(APIView):

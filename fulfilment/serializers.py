@@ -155,6 +155,19 @@ class ShipmentCreateSerializer(serializers.Serializer):
     lines = LineQuantitySerializer(many=True, allow_empty=False, max_length=200)
 
 
+class RatesRequestSerializer(serializers.Serializer):
+    warehouse_id = IntegerApiField(min_value=1, max_value=2**63 - 1)
+    lines = LineQuantitySerializer(many=True, allow_empty=False, max_length=200)
+
+
+class RateSerializer(serializers.Serializer):
+    carrier = serializers.CharField()
+    service = serializers.CharField(help_text='Send "<carrier> <service>" as `service` to buy it.')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    delivery_days = serializers.IntegerField(allow_null=True)
+
+
 class ReturnApproveSerializer(serializers.Serializer):
     instructions = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default=""

@@ -25,7 +25,7 @@ from fulfilment.carriers import Address, Carrier, Label, Parcel, Rate, label_car
 from fulfilment.models import LabelPurchase, LabelStatus
 from inventory.models import Warehouse
 from orders.models import OrderLine, SellerOrder
-from shop.core.errors import ValidationError
+from shop.core.errors import NotFound, ValidationError
 
 DEFAULT_UNIT_GRAMS = 100  # a variant without a weight still weighs something
 
@@ -178,3 +178,29 @@ def label_purchase(
             memo=f"Shipping {kind} {label.carrier} {label.service} {label.tracking_number}",
         )
     return row
+
+
+def label_rates(
+    *, seller_order: SellerOrder, warehouse_id: int, lines: Sequence[tuple[int, int]]
+) -> list[Rate]:
+    """What EasyPost would charge for this parcel (cheapest first), before buying: the seller
+    then ships with one of them as `service`. Nothing is stored; a quote costs nothing."""
+    carrier = label_carrier_required()
+    ours = set(seller_order.lines.values_list("pk", flat=True))
+    wanted = [(pk, units) for pk, units in lines if units]
+    if not wanted:
+        raise ValidationError(
+            "Choose at least one line and how many units to ship.",
+            fields={"lines": ["Enter a quantity for at least one line."]},
+        )
+    if any(pk not in ours for pk, _ in wanted):
+        raise NotFound("That line is not part of this order.")
+    warehouse = Warehouse.objects.filter(pk=warehouse_id, seller_id=seller_order.seller_id).first()
+    if warehouse is None:
+        raise NotFound("No such warehouse.")
+    seller_order = SellerOrder.objects.select_related("order", "seller").get(pk=seller_order.pk)
+    return carrier.rates(
+        parcel=parcel_for(wanted),
+        from_address=address_of_warehouse(warehouse, seller_order.seller.name),
+        to_address=address_of_order(seller_order),
+    )

@@ -26,6 +26,7 @@ from fulfilment.selectors import (
 )
 from fulfilment.services import (
     ShipLine,
+    label_rates,
     return_approve,
     return_receive,
     return_reject,
@@ -165,6 +166,7 @@ def _detail(
     seller_order: SellerOrder,
     form: ShipForm | None = None,
     status: int = 200,
+    rates=None,
 ) -> HttpResponse:
     progress = seller_order_progress(seller_order=seller_order)
     form = form or ShipForm(seller_order=seller_order, progress=progress)
@@ -183,6 +185,8 @@ def _detail(
             ).order_by("priority", "pk"),
             form=form,
             can_ship=any(row.to_ship for row in progress),
+            can_buy_label=label_carrier() is not None,
+            rates=rates,
         ),
         status=status,
     )
@@ -235,8 +239,23 @@ def order_ship(
 ) -> HttpResponse:
     seller_order = seller_order_get_for_seller(seller=membership.seller, pk=seller_order_id)
     progress = seller_order_progress(seller_order=seller_order)
-    form = ShipForm(request.POST, seller_order=seller_order, progress=progress)
-    if form.is_valid():
+    data = request.POST.copy()
+    if data.get("quote"):  # quoting is EasyPost's; shipping after it buys one of its labels
+        data["carrier"] = "easypost"
+    form = ShipForm(data, seller_order=seller_order, progress=progress)
+    if form.is_valid() and data.get("quote"):
+        # "Quote rates": EasyPost's prices for this parcel, to pick one; nothing is bought
+        try:
+            rates = label_rates(
+                seller_order=seller_order,
+                warehouse_id=form.cleaned_data["warehouse"],
+                lines=[(x.order_line_id, x.quantity) for x in form.ship_lines()],
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            return _detail(request, membership, seller_order, form=form, rates=rates)
+    elif form.is_valid():
         try:
             shipment = shipment_create(
                 seller_order=seller_order,

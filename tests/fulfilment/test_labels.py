@@ -3,6 +3,7 @@ ships: rates, one label per request key, its cost posted to the ledger once, err
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 
@@ -365,3 +366,50 @@ def test_a_csv_cannot_buy_labels(easypost, addressed):
     assert response.status_code == 400
     assert "labels are bought on the order page" in response.content.decode()
     assert not Shipment.objects.exists() and not easypost.requests
+
+
+def test_portal_quotes_rates_then_buys_the_chosen_one(easypost, addressed):
+    from tests.fulfilment.test_portal import ship_form, signed_in
+
+    client = signed_in(addressed.alpha_user)
+    url = f"/seller/orders/{addressed.alpha_order.pk}/"
+    page = client.get(url).content.decode()
+    data = ship_form(addressed, page, carrier="sim", tracking_number="", quote="1")
+    quoted = client.post(f"{url}ship/", data)
+    body = quoted.content.decode()
+    assert quoted.status_code == 200 and not Shipment.objects.exists()
+    assert re.search(r"USPS GroundAdvantage: \d+\.\d\d USD \(4 days\)", body)
+    assert 'value="UPS Ground"' in body and easypost.count("POST", BUY) == 0
+    del data["quote"]
+    data.update(carrier="easypost", service="UPS Ground")
+    assert client.post(f"{url}ship/", data).status_code == 302
+    assert Shipment.objects.get().service == "UPS Ground"
+    # another seller's order: not found, nothing quoted
+    beta = signed_in(addressed.beta_user)
+    asked = easypost.count("POST", "/v2/shipments")
+    assert beta.post(f"{url}ship/", {**data, "quote": "1"}).status_code == 404
+    assert easypost.count("POST", "/v2/shipments") == asked
+
+
+def test_api_lists_rates_scoped_to_the_seller(easypost, addressed, settings):
+    from tests.fulfilment.test_api_and_storefront import api
+
+    url = f"/api/v1/seller/orders/{addressed.alpha_order.pk}/rates/"
+    body = {
+        "warehouse_id": addressed.w_a1.pk,
+        "lines": [{"order_line_id": addressed.a1_line.pk, "quantity": 2}],
+    }
+    answer = api(addressed.alpha_user).post(url, body, format="json")
+    assert answer.status_code == 200, answer.content
+    rates = answer.json()
+    assert [(r["carrier"], r["service"]) for r in rates] == [
+        ("USPS", "GroundAdvantage"),
+        ("USPS", "Priority"),
+        ("UPS", "Ground"),
+    ]
+    assert float(rates[0]["amount"]) < float(rates[1]["amount"]) and rates[0]["delivery_days"] == 4
+    assert easypost.count("POST", BUY) == 0 and not LabelPurchase.objects.exists()
+    assert api(addressed.beta_user).post(url, body, format="json").status_code == 404
+    settings.EASYPOST_API_KEY = ""
+    refused = api(addressed.alpha_user).post(url, body, format="json")
+    assert refused.status_code == 400 and "not configured" in str(refused.json())
