@@ -1,16 +1,19 @@
 """Labels bought from a label-selling carrier (EasyPost, when EASYPOST_API_KEY is set).
 
 `label_purchase` buys at most one label per reference ("ship:<seller order>:<request key>" for a
-parcel, "return:<id>" for a return), in two committed steps on the `LabelPurchase` row, each
-under its row lock (so a double submit waits for the first and then finds its label):
+parcel, "return:<id>" for a return), on its `LabelPurchase` row, with no row lock held while
+EasyPost is called (DESIGN: never call a network service under a row lock):
 1. quote: the carrier's rates for the parcel; the chosen one (the service the seller asked for,
-   else the cheapest) is saved with its quote id;
-2. buy: the saved quote's label is bought and recorded, and its cost is posted to the seller's
-   ledger (`ledger.services.ledger_post_label_cost`, once per quote) in the same transaction.
-A retry after a lost answer buys the same saved quote again, which EasyPost refuses (one postage
-per shipment): the carrier then reads the label already bought. So a label is never bought
-twice and its cost is posted once. Network calls hold only the label row's lock (never the
-seller order's). A carrier error is a `ValidationError` and nothing is shipped.
+   else the cheapest) is saved with its quote id by a conditional UPDATE (only if none is saved
+   yet: a concurrent request's quote saved first wins, and both go on with it);
+2. buy: the saved quote's label is bought; EasyPost sells one postage per shipment, so a second
+   buyer (a double submit, a retry after a lost answer) is refused and the carrier reads the
+   label already bought instead;
+3. record: a conditional UPDATE (quoted -> bought) and, for whoever made it, the cost posted to
+   the seller's ledger (`ledger.services.ledger_post_label_cost`, journal `label:<quote id>`, so
+   once anyway) in one transaction.
+So a label is never bought twice and its cost is posted once. A carrier error is a
+`ValidationError` and nothing is shipped.
 """
 
 from __future__ import annotations
@@ -111,72 +114,68 @@ def label_purchase(
     service: str = "",
     is_return: bool = False,
 ) -> LabelPurchase:
-    """The label for `reference`, bought once (see the module's docstring)."""
+    """The label for `reference`, bought once (see the module's docstring). No row lock is held
+    while EasyPost is called: the first quote saved wins (a conditional UPDATE), and EasyPost
+    sells that quote's postage once, so concurrent or repeated calls end with one label."""
     carrier = label_carrier_required()
     row, _ = LabelPurchase.objects.get_or_create(
         reference=reference[:120], defaults={"seller_order": seller_order}
     )
     if row.status == LabelStatus.BOUGHT:
         return row
-    with transaction.atomic():
-        row = LabelPurchase.objects.select_for_update().get(pk=row.pk)
-        if row.status == LabelStatus.BOUGHT:
-            return row
-        if not row.quote_id:
-            rate = _choose(
-                carrier.rates(
-                    parcel=parcel,
-                    from_address=from_address,
-                    to_address=to_address,
-                    is_return=is_return,
-                ),
-                service,
-            )
-            row.quote_id, row.rate_id = rate.quote_id, rate.id
-            row.carrier, row.service = rate.carrier[:40], rate.service[:60]
-            row.cost, row.currency = rate.amount, rate.currency
-            row.save(
-                update_fields=[
-                    "quote_id",
-                    "rate_id",
-                    "carrier",
-                    "service",
-                    "cost",
-                    "currency",
-                    "updated_at",
-                ]
-            )
-    with transaction.atomic():
-        row = LabelPurchase.objects.select_for_update().get(pk=row.pk)
-        if row.status == LabelStatus.BOUGHT:
-            return row
-        label = carrier.label_buy(
-            rate=Rate(
-                id=row.rate_id,
-                carrier=row.carrier,
-                service=row.service,
-                amount=row.cost or Decimal(0),
-                currency=row.currency,
-                quote_id=row.quote_id,
-            )
+    if not row.quote_id:
+        rate = _choose(
+            carrier.rates(
+                parcel=parcel, from_address=from_address, to_address=to_address, is_return=is_return
+            ),
+            service,
         )
-        row.status = LabelStatus.BOUGHT
-        row.tracking_number = label.tracking_number[:64]
-        row.label_url = label.label_url[:500]
-        row.cost, row.currency = label.cost, label.currency
-        row.carrier, row.service = label.carrier[:40], label.service[:60]
-        row.bought_at = timezone.now()
-        row.save()
-        from ledger.services import ledger_post_label_cost
-
-        kind = "label (return)" if is_return else "label"
-        ledger_post_label_cost(
-            seller_order=SellerOrder.objects.select_related("order").get(pk=seller_order.pk),
-            amount=label.cost,
+        LabelPurchase.objects.filter(pk=row.pk, quote_id="").update(
+            quote_id=rate.quote_id,
+            rate_id=rate.id,
+            carrier=rate.carrier[:40],
+            service=rate.service[:60],
+            cost=rate.amount,
+            currency=rate.currency,
+            updated_at=timezone.now(),
+        )
+        row.refresh_from_db()  # ours, or the quote a concurrent request saved first
+        if row.status == LabelStatus.BOUGHT:
+            return row
+    label = carrier.label_buy(  # a second buyer of this quote reads the label already bought
+        rate=Rate(
+            id=row.rate_id,
+            carrier=row.carrier,
+            service=row.service,
+            amount=row.cost or Decimal(0),
+            currency=row.currency,
+            quote_id=row.quote_id,
+        )
+    )
+    with transaction.atomic():
+        recorded = LabelPurchase.objects.filter(pk=row.pk, status=LabelStatus.QUOTED).update(
+            status=LabelStatus.BOUGHT,
+            tracking_number=label.tracking_number[:64],
+            label_url=label.label_url[:500],
+            cost=label.cost,
             currency=label.currency,
-            reference=row.quote_id,
-            memo=f"Shipping {kind} {label.carrier} {label.service} {label.tracking_number}",
+            carrier=label.carrier[:40],
+            service=label.service[:60],
+            bought_at=timezone.now(),
+            updated_at=timezone.now(),
         )
+        if recorded:
+            from ledger.services import ledger_post_label_cost
+
+            kind = "label (return)" if is_return else "label"
+            ledger_post_label_cost(  # journal label:<quote id>: once, whoever records it
+                seller_order=SellerOrder.objects.select_related("order").get(pk=seller_order.pk),
+                amount=label.cost,
+                currency=label.currency,
+                reference=row.quote_id,
+                memo=f"Shipping {kind} {label.carrier} {label.service} {label.tracking_number}",
+            )
+    row.refresh_from_db()
     return row
 
 
