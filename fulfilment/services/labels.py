@@ -27,7 +27,7 @@ from django.utils import timezone
 from fulfilment.carriers import Address, Carrier, Label, Parcel, Rate, label_carrier
 from fulfilment.models import LabelPurchase, LabelStatus
 from inventory.models import Warehouse
-from orders.models import OrderLine, SellerOrder
+from orders.models import Order, OrderLine, SellerOrder
 from shop.core.errors import NotFound, ValidationError
 
 DEFAULT_UNIT_GRAMS = 100  # a variant without a weight still weighs something
@@ -90,6 +90,20 @@ def _label(row: LabelPurchase) -> Label:
     )
 
 
+def _in_currency(rates: Sequence[Rate], seller_order: SellerOrder) -> list[Rate]:
+    """Only rates in the order's currency: the label's cost goes to the seller order's ledger,
+    which keeps one currency."""
+    currency = Order.objects.values_list("currency", flat=True).get(pk=seller_order.order_id)
+    usable = [rate for rate in rates if rate.currency == currency.upper()]
+    if not usable:
+        quoted = ", ".join(sorted({rate.currency for rate in rates}))
+        raise ValidationError(
+            f"EasyPost quoted in {quoted}, but this order is in {currency}; no label was bought.",
+            fields={"carrier": [f"No EasyPost rate in {currency}."]},
+        )
+    return usable
+
+
 def _choose(rates: Sequence[Rate], service: str) -> Rate:
     wanted = service.strip().lower()
     if wanted:
@@ -124,12 +138,10 @@ def label_purchase(
     if row.status == LabelStatus.BOUGHT:
         return row
     if not row.quote_id:
-        rate = _choose(
-            carrier.rates(
-                parcel=parcel, from_address=from_address, to_address=to_address, is_return=is_return
-            ),
-            service,
+        rates = carrier.rates(
+            parcel=parcel, from_address=from_address, to_address=to_address, is_return=is_return
         )
+        rate = _choose(_in_currency(rates, seller_order), service)
         LabelPurchase.objects.filter(pk=row.pk, quote_id="").update(
             quote_id=rate.quote_id,
             rate_id=rate.id,

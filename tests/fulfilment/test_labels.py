@@ -415,3 +415,17 @@ def test_api_lists_rates_scoped_to_the_seller(easypost, addressed, settings):
     settings.EASYPOST_API_KEY = ""
     refused = api(addressed.alpha_user).post(url, body, format="json")
     assert refused.status_code == 400 and "not configured" in str(refused.json())
+
+
+def test_a_rate_in_another_currency_is_not_bought(easypost, addressed):
+    from ledger.services import seller_order_owed
+
+    owed = seller_order_owed(seller_order_id=addressed.alpha_order.pk)
+    easypost.currency = "GBP"
+    with pytest.raises(ValidationError, match="EasyPost quoted in GBP, but this order is in"):
+        ship(addressed, key())
+    assert easypost.count("POST", BUY) == 0 and not Shipment.objects.exists()
+    easypost.currency = addressed.order.currency
+    shipment = ship(addressed, key())
+    # the seller is owed the label's cost less
+    assert seller_order_owed(seller_order_id=addressed.alpha_order.pk) == owed - shipment.label.cost

@@ -102,6 +102,7 @@ class FakeEasyPostServer:
         self.requests: list[Recorded] = []
         self.internal_errors: list[str] = []
         self.rate_table = RATE_TABLE
+        self.currency = "USD"  # what the account quotes in
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._numbers = itertools.count(1)
@@ -288,7 +289,7 @@ class FakeEasyPostServer:
                 "carrier": carrier,
                 "service": service,
                 "rate": str((base + per_oz * weight).quantize(Decimal("0.01"))),
-                "currency": "USD",
+                "currency": self.currency,
                 "retail_rate": None,
                 "list_rate": None,
                 "delivery_days": days,
