@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from fulfilment.models import (
+    LabelPurchase,
     ReturnLine,
     ReturnPhoto,
     ReturnRequest,
@@ -144,3 +145,23 @@ class ReturnRequestAdmin(RecordAdmin):
             lambda r: return_receive(return_request=r, by=request.user, restock=False),
             "received",
         )
+
+
+@admin.register(LabelPurchase)
+class LabelPurchaseAdmin(RecordAdmin):
+    """Labels bought from EasyPost (parcels and returns); their cost is in the seller's ledger."""
+
+    list_display = [
+        "reference",
+        "seller_order",
+        "status",
+        "carrier",
+        "service",
+        "tracking_number",
+        "cost",
+        "currency",
+        "bought_at",
+    ]
+    list_filter = ["status", "carrier"]
+    search_fields = ["reference", "tracking_number", "quote_id", "seller_order__order__number"]
+    list_select_related = ["seller_order"]

@@ -33,6 +33,8 @@ from fulfilment.serializers import (
     LineCancelSerializer,
     LineRerouteSerializer,
     OrderPartSerializer,
+    RateSerializer,
+    RatesRequestSerializer,
     ReturnApproveSerializer,
     ReturnCreateSerializer,
     ReturnReceiveSerializer,
@@ -40,12 +42,14 @@ from fulfilment.serializers import (
     ReturnSerializer,
     SellerOrderDetailSerializer,
     SellerOrderListSerializer,
+    SellerShipmentSerializer,
     ShipmentCreateSerializer,
     ShipmentSerializer,
 )
 from fulfilment.services import (
     ReturnLineSpec,
     ShipLine,
+    label_rates,
     return_approve,
     return_receive,
     return_reject,
@@ -155,8 +159,10 @@ class OrderReturnsView(APIView):
             key=_key(request),
             by=request.user,
         )
-        created = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(
-            pk=created.pk
+        created = (
+            ReturnRequest.objects.select_related("return_label")
+            .prefetch_related("lines__order_line", "photos")
+            .get(pk=created.pk)
         )
         return Response(ReturnSerializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -224,6 +230,34 @@ class SellerOrderPackView(APIView):
         return Response(SellerOrderDetailSerializer(seller_order).data)
 
 
+class SellerLabelRatesView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["seller orders"],
+        summary="EasyPost's label rates for a parcel (when configured), cheapest first",
+        description=(
+            "Nothing is bought: ship with carrier `easypost` and `service` "
+            '"<carrier> <service>" to buy one. 400 when EasyPost is not configured or refuses.'
+        ),
+        parameters=[SELLER_HEADER],
+        request=RatesRequestSerializer,
+        responses={200: RateSerializer(many=True), **ERRORS},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        membership = _membership(request, "fulfil")
+        seller_order = seller_order_get_for_seller(seller=membership.seller, pk=pk)
+        data = RatesRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        rates = label_rates(
+            seller_order=seller_order,
+            warehouse_id=values["warehouse_id"],
+            lines=[(x["order_line_id"], x["quantity"]) for x in values["lines"]],
+        )
+        return Response(RateSerializer(rates, many=True).data)
+
+
 class SellerShipmentCreateView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -232,7 +266,7 @@ class SellerShipmentCreateView(APIView):
         summary="Ship a parcel: units of one or several lines from one warehouse",
         parameters=[SELLER_HEADER, KEY_HEADER],
         request=ShipmentCreateSerializer,
-        responses={201: ShipmentSerializer, **ERRORS},
+        responses={201: SellerShipmentSerializer, **ERRORS},
     )
     def post(self, request: Request, pk: int) -> Response:
         membership = _membership(request, "fulfil")
@@ -250,10 +284,12 @@ class SellerShipmentCreateView(APIView):
             key=_key(request),
             by=request.user,
         )
-        shipment = Shipment.objects.prefetch_related("lines__order_line", "events").get(
-            pk=shipment.pk
+        shipment = (
+            Shipment.objects.select_related("label")
+            .prefetch_related("lines__order_line", "events")
+            .get(pk=shipment.pk)
         )
-        return Response(ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+        return Response(SellerShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
 
 
 class SellerLineCancelView(APIView):
@@ -308,7 +344,11 @@ class SellerLineRerouteView(APIView):
 
 
 def _return_answer(found: ReturnRequest) -> Response:
-    found = ReturnRequest.objects.prefetch_related("lines__order_line", "photos").get(pk=found.pk)
+    found = (
+        ReturnRequest.objects.select_related("return_label")
+        .prefetch_related("lines__order_line", "photos")
+        .get(pk=found.pk)
+    )
     return Response(ReturnSerializer(found).data)
 
 

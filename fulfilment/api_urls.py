@@ -17,6 +17,11 @@ urlpatterns = [
         name="api-seller-order-pack",
     ),
     path(
+        "seller/orders/<id:pk>/rates/",
+        api.SellerLabelRatesView.as_view(),
+        name="api-seller-order-rates",
+    ),
+    path(
         "seller/orders/<id:pk>/shipments/",
         api.SellerShipmentCreateView.as_view(),
         name="api-seller-order-ship",

@@ -44,6 +44,14 @@ class Shipment(BaseModel):
     shipped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    label = models.OneToOneField(
+        "fulfilment.LabelPurchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shipment",
+        help_text="The label bought from a label-selling carrier (EasyPost), if any.",
+    )
 
     class Meta:
         ordering = ["shipped_at", "id"]
@@ -132,6 +140,14 @@ class ReturnRequest(BaseModel):
     decided_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
     refund_id = models.BigIntegerField(null=True, blank=True)
+    return_label = models.OneToOneField(
+        "fulfilment.LabelPurchase",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="return_request",
+        help_text="The return label bought on approval when EasyPost is configured.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -183,3 +199,39 @@ class ReturnPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"Photo {self.pk} of return {self.return_request_id}"
+
+
+class LabelStatus(models.TextChoices):
+    QUOTED = "quoted", "Quoted"
+    BOUGHT = "bought", "Bought"
+
+
+class LabelPurchase(BaseModel):
+    """A label bought from a carrier (EasyPost), once per `reference` (a shipment request
+    "ship:<seller order>:<key>" or a return "return:<id>"). The quote is saved before the label is
+    bought, so a retry buys the same quote again (EasyPost sells it once) and never a second
+    label."""
+
+    reference = models.CharField(max_length=120, unique=True)
+    seller_order = models.ForeignKey(
+        "orders.SellerOrder", on_delete=models.PROTECT, related_name="labels"
+    )
+    provider = models.CharField(max_length=20, default="easypost")
+    status = models.CharField(
+        max_length=10, choices=LabelStatus.choices, default=LabelStatus.QUOTED
+    )
+    quote_id = models.CharField(max_length=64, blank=True, help_text="EasyPost shipment id.")
+    rate_id = models.CharField(max_length=64, blank=True)
+    carrier = models.CharField(max_length=40, blank=True)
+    service = models.CharField(max_length=60, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    label_url = models.URLField(max_length=500, blank=True)
+    bought_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Label {self.reference} ({self.status})"

@@ -97,7 +97,7 @@ def _detail_queryset() -> QuerySet[SellerOrder]:
             Prefetch("lines", queryset=OrderLine.objects.order_by("pk")),
             Prefetch(
                 "shipments",
-                queryset=Shipment.objects.select_related("warehouse").prefetch_related(
+                queryset=Shipment.objects.select_related("warehouse", "label").prefetch_related(
                     Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line")),
                     Prefetch(
                         "events", queryset=TrackingEvent.objects.order_by("occurred_at", "pk")
@@ -106,7 +106,7 @@ def _detail_queryset() -> QuerySet[SellerOrder]:
             ),
             Prefetch(
                 "returns",
-                queryset=ReturnRequest.objects.prefetch_related(
+                queryset=ReturnRequest.objects.select_related("return_label").prefetch_related(
                     Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line")),
                     "photos",
                 ),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from fulfilment.models import ReturnLine, ReturnRequest, Shipment, ShipmentLine, TrackingEvent
+from fulfilment.models import (
+    LabelPurchase,
+    ReturnLine,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 from inventory.services import MAX_LINE_QUANTITY
 from orders.models import OrderLine
 from shop.core.fields import IntegerApiField
@@ -46,6 +53,31 @@ class ShipmentSerializer(serializers.ModelSerializer):
         ]
 
 
+class LabelSerializer(serializers.ModelSerializer):
+    """A label bought from EasyPost (its cost is charged to the seller)."""
+
+    class Meta:
+        model = LabelPurchase
+        fields = ["carrier", "service", "tracking_number", "label_url", "cost", "currency"]
+
+
+class ReturnLabelSerializer(serializers.ModelSerializer):
+    """The return label the shopper prints (no cost: that is the seller's)."""
+
+    class Meta:
+        model = LabelPurchase
+        fields = ["carrier", "service", "tracking_number", "label_url"]
+
+
+class SellerShipmentSerializer(ShipmentSerializer):
+    label = LabelSerializer(
+        allow_null=True, read_only=True, help_text="The EasyPost label, when one was bought."
+    )
+
+    class Meta(ShipmentSerializer.Meta):
+        fields = [*ShipmentSerializer.Meta.fields, "label"]
+
+
 class ReturnLineSerializer(serializers.ModelSerializer):
     product_name = serializers.CharField(source="order_line.product_name")
 
@@ -57,6 +89,9 @@ class ReturnLineSerializer(serializers.ModelSerializer):
 class ReturnSerializer(serializers.ModelSerializer):
     lines = ReturnLineSerializer(many=True)
     photos = serializers.SerializerMethodField(help_text="URLs of the shopper's photos.")
+    return_label = ReturnLabelSerializer(
+        allow_null=True, read_only=True, help_text="The label to send it back with, if bought."
+    )
 
     class Meta:
         model = ReturnRequest
@@ -71,6 +106,7 @@ class ReturnSerializer(serializers.ModelSerializer):
             "received_at",
             "lines",
             "photos",
+            "return_label",
         ]
 
     def get_photos(self, obj: ReturnRequest) -> list[str]:
@@ -109,10 +145,27 @@ class ReturnCreateSerializer(serializers.Serializer):
 
 class ShipmentCreateSerializer(serializers.Serializer):
     warehouse_id = IntegerApiField(min_value=1, max_value=2**63 - 1)
-    carrier = serializers.CharField(max_length=20)
-    tracking_number = serializers.CharField(max_length=64)
+    carrier = serializers.CharField(
+        max_length=20, help_text='A carrier code; "easypost" buys a label (when configured).'
+    )
+    tracking_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="Not with easypost."
+    )
     service = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     lines = LineQuantitySerializer(many=True, allow_empty=False, max_length=200)
+
+
+class RatesRequestSerializer(serializers.Serializer):
+    warehouse_id = IntegerApiField(min_value=1, max_value=2**63 - 1)
+    lines = LineQuantitySerializer(many=True, allow_empty=False, max_length=200)
+
+
+class RateSerializer(serializers.Serializer):
+    carrier = serializers.CharField()
+    service = serializers.CharField(help_text='Send "<carrier> <service>" as `service` to buy it.')
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    delivery_days = serializers.IntegerField(allow_null=True)
 
 
 class ReturnApproveSerializer(serializers.Serializer):
@@ -155,7 +208,7 @@ class SellerOrderDetailSerializer(SellerOrderListSerializer):
     shipping_address = serializers.JSONField(source="order.shipping_address")
     shipping_method_name = serializers.CharField()
     lines = SellerOrderLineSerializer(many=True)
-    shipments = ShipmentSerializer(many=True)
+    shipments = SellerShipmentSerializer(many=True)
     returns = ReturnSerializer(many=True)
 
 

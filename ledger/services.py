@@ -520,6 +520,32 @@ def ledger_post_adjustment(
     return journal
 
 
+def ledger_post_label_cost(
+    *, seller_order, amount: Decimal, currency: str, reference: str, memo: str
+) -> str:
+    """A shipping label the platform bought for the seller (EasyPost) is charged to the seller:
+    an `adjustment` taking `amount` from the seller order (the platform's adjustments account
+    gets it back). Posted once per `reference` (the carrier's label id): the journal is
+    `label:<reference>`, so a retry writes nothing more. Returns the journal's key."""
+    if amount <= 0:
+        raise ValidationError("A label cost is a positive amount.")
+    journal = f"label:{reference}"[:100]
+    ledger_post(
+        postings=[
+            Posting(
+                journal=journal,
+                currency=currency,
+                seller_id=seller_order.seller_id,
+                order_id=seller_order.order_id,
+                order_number=seller_order.order.number,
+                seller_order_id=seller_order.pk,
+                legs=_pair(EntryKind.ADJUSTMENT, -amount, Account.ADJUSTMENTS, memo=memo),
+            )
+        ]
+    )
+    return journal
+
+
 # --- payouts -------------------------------------------------------------------------------------
 
 

@@ -527,6 +527,10 @@ FULFILMENT_TRACKING_WEBHOOK_TOLERANCE_SECONDS = int(
 FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS = int(
     os.environ.get("FULFILMENT_CANCEL_UNSHIPPED_AFTER_DAYS", "10")
 )
+# EasyPost (labels, rates, tracking through the official SDK): used only when the key is set.
+# EASYPOST_API_BASE points the SDK elsewhere (the local fake in tests), e.g. http://127.0.0.1:9/v2
+EASYPOST_API_KEY = os.environ.get("EASYPOST_API_KEY", "")
+EASYPOST_API_BASE = os.environ.get("EASYPOST_API_BASE", "")
 CELERY_BEAT_SCHEDULE["fulfilment-cancel-unshipped"] = {
     "task": "fulfilment.tasks.seller_orders_cancel_unshipped_task",
     "schedule": 3600.0,

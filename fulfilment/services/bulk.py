@@ -83,6 +83,10 @@ def shipments_import_csv(*, seller: Seller, text: str, by=None) -> BulkShipResul
             quantity = 0
         try:
             carrier = carrier_get(str(row.get("carrier") or ""))
+            if carrier.sells_labels:  # a file lists numbers already printed; labels are bought
+                raise ValidationError(  # one parcel at a time in the portal or the API
+                    f"{carrier.name} labels are bought on the order page, not from a file."
+                )
             number = carrier.tracking_number_check(str(row.get("tracking_number") or ""))
         except ValidationError as exc:
             problems.append(exc.message)

@@ -22,8 +22,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.services import image_validate
-from fulfilment.models import ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus
+from fulfilment.carriers import label_carrier
+from fulfilment.models import (
+    LabelPurchase,
+    ReturnLine,
+    ReturnPhoto,
+    ReturnRequest,
+    ReturnStatus,
+    ShipmentLine,
+)
 from fulfilment.selectors import return_window_ends, units_returnable
+from fulfilment.services.labels import (
+    address_of_order,
+    address_of_warehouse,
+    label_purchase,
+    parcel_for,
+)
 from inventory.services import stock_return
 from orders.models import Order, SellerOrder
 from orders.services.payments import RefundRequest, order_refund
@@ -173,13 +187,46 @@ def _decide(
     return locked
 
 
+def _return_label_buy(return_request: ReturnRequest) -> LabelPurchase:
+    """A return label from the shopper's address to the warehouse that shipped the first of the
+    return's lines, bought once per return (`return:<id>`), its cost charged to the seller."""
+    seller_order = SellerOrder.objects.select_related("order", "seller").get(
+        pk=return_request.seller_order_id
+    )
+    lines = list(return_request.lines.all())
+    shipped = (
+        ShipmentLine.objects.filter(order_line_id__in=[x.order_line_id for x in lines])
+        .select_related("shipment__warehouse")
+        .order_by("pk")
+        .first()
+    )
+    if shipped is None:
+        raise Conflict("Nothing of this return was shipped; no return label can be bought.")
+    return label_purchase(
+        reference=f"return:{return_request.pk}",
+        seller_order=seller_order,
+        parcel=parcel_for([(x.order_line_id, x.quantity) for x in lines]),
+        from_address=address_of_order(seller_order),
+        to_address=address_of_warehouse(shipped.shipment.warehouse, seller_order.seller.name),
+        is_return=True,
+    )
+
+
 def return_approve(
     *, return_request: ReturnRequest, by=None, instructions: str = "", override: bool = False
 ) -> ReturnRequest:
     """The seller accepts: the shopper sends the units back as the instructions say. Staff
-    (`override`) may approve a return the seller rejected; its units count again."""
+    (`override`) may approve a return the seller rejected; its units count again. With EasyPost
+    configured a return label is bought first (once per return, no lock held; an EasyPost error
+    approves nothing) and attached; without it the instructions are all."""
     note = _text(instructions, field="instructions", required=False, label="instructions")
     allowed: set[str] = {ReturnStatus.REQUESTED, *([ReturnStatus.REJECTED] if override else [])}
+    label = None
+    fresh = ReturnRequest.objects.get(pk=return_request.pk)
+    if label_carrier() is not None and fresh.status in allowed:
+        label = _return_label_buy(fresh)
+        if not note:
+            note = f"Print the return label and send the parcel with {label.carrier}."
     with transaction.atomic():
         seller_order, _order = _locked(return_request.seller_order_id)
         current = ReturnRequest.objects.select_for_update().get(pk=return_request.pk)
@@ -188,6 +235,9 @@ def return_approve(
             for line in current.lines.all():
                 if line.quantity > returnable.get(line.order_line_id, 0):
                     raise Conflict("Other returns now cover these units; it cannot be approved.")
+        if label is not None and current.status in allowed and current.return_label_id is None:
+            current.return_label = label
+            current.save(update_fields=["return_label", "updated_at"])
         return _decide(
             return_request=current,
             to=ReturnStatus.APPROVED,

@@ -21,6 +21,12 @@ from django.utils import timezone
 
 from fulfilment.carriers import carrier_get
 from fulfilment.models import Shipment, ShipmentLine
+from fulfilment.services.labels import (
+    address_of_order,
+    address_of_warehouse,
+    label_purchase,
+    parcel_for,
+)
 from fulfilment.services.status import seller_order_follow, status_advance
 from inventory.models import Allocation, Warehouse
 from inventory.services import stock_reallocate, stock_ship
@@ -150,7 +156,8 @@ def shipment_create(
     service: str = "",
     by=None,
 ) -> Shipment:
-    """Ship units of the seller order's lines from one of its seller's warehouses: stock leaves
+    """Ship units of the seller order's lines from one of its seller's warehouses (with carrier
+    `easypost`, when configured, a label is bought instead of a typed number): stock leaves
     through `inventory.services.stock_ship` (allocated -> shipped, one ledger row per warehouse),
     the statuses follow the shipped quantities, and the shopper's email is queued."""
     key = str(key or "").strip()[:MAX_KEY]
@@ -160,7 +167,8 @@ def shipment_create(
     if existing is not None:
         return existing
     courier = carrier_get(carrier)
-    number = courier.tracking_number_check(tracking_number)
+    # a label-selling carrier (EasyPost) gives the number when the label is bought
+    number = "" if courier.sells_labels else courier.tracking_number_check(tracking_number)
     wanted = _lines_parse(seller_order, lines)
     warehouse = Warehouse.objects.filter(pk=warehouse_id, seller_id=seller_order.seller_id).first()
     if warehouse is None:
@@ -171,6 +179,17 @@ def shipment_create(
         raise Conflict(f"A {seller_order.get_status_display().lower()} order cannot ship.")
     _units_check(wanted, warehouse)  # before the money is taken; again under the lock
     _capture_before_shipping(order)
+    label = None
+    if courier.sells_labels:  # bought once per request key, its cost posted to the ledger
+        label = label_purchase(
+            reference=f"ship:{seller_order.pk}:{key}",
+            seller_order=seller_order,
+            parcel=parcel_for([(x.order_line_id, x.quantity) for x in wanted]),
+            from_address=address_of_warehouse(warehouse, seller_order.seller.name),
+            to_address=address_of_order(seller_order),
+            service=service,
+        )
+        number, service = label.tracking_number, f"{label.carrier} {label.service}"
     with transaction.atomic():
         locked = SellerOrder.objects.select_for_update().get(pk=seller_order.pk)
         order = Order.objects.select_for_update().get(pk=locked.order_id)
@@ -194,6 +213,7 @@ def shipment_create(
             tracking_number=number,
             shipped_at=timezone.now(),
             shipped_by=by if by is not None and by.is_authenticated else None,
+            label=label,
         )
         for line in wanted:
             stock_ship(

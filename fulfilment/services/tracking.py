@@ -27,7 +27,7 @@ from fulfilment.carriers import CARRIERS, TrackingUpdate, carrier_get
 from fulfilment.models import Shipment, ShipmentStatus, TrackingEvent
 from fulfilment.services.status import seller_order_follow, units_outstanding
 from orders.models import Order, SellerOrder
-from shop.core.errors import NotFound, PermissionDenied, ValidationError
+from shop.core.errors import NotFound, PermissionDenied, ServiceUnavailable, ValidationError
 from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
@@ -99,14 +99,20 @@ def shipments_track(*, now: datetime | None = None, limit: int = 200) -> int:
     """Beat: ask polling carriers about parcels not delivered yet (no lock held while asking).
     Returns how many shipments were asked about."""
     now = now or timezone.now()
-    polling = [code for code, carrier in CARRIERS.items() if carrier.polls]
+    polling = [code for code, c in CARRIERS.items() if c.polls and c.available()]
     asked = 0
     for shipment in (
         Shipment.objects.filter(carrier__in=polling)
         .exclude(status=ShipmentStatus.DELIVERED)
+        .select_related("label")
         .order_by("updated_at", "pk")[:limit]
     ):
-        updates = CARRIERS[shipment.carrier].track(shipment=shipment, now=now)
+        try:
+            updates = CARRIERS[shipment.carrier].track(shipment=shipment, now=now)
+        except (ValidationError, ServiceUnavailable) as exc:  # one parcel's carrier error
+            logger.warning("Tracking %s failed: %s", shipment.pk, exc)
+            asked += 1
+            continue
         if updates:
             shipment_tracking_apply(shipment_id=shipment.pk, updates=updates)
         asked += 1

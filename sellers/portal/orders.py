@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fulfilment.carriers import carrier_choices
+from fulfilment.carriers import carrier_choices, label_carrier
 from fulfilment.selectors import (
     VIEWS,
     return_get_for_seller,
@@ -26,6 +26,7 @@ from fulfilment.selectors import (
 )
 from fulfilment.services import (
     ShipLine,
+    label_rates,
     return_approve,
     return_receive,
     return_reject,
@@ -54,12 +55,21 @@ class ShipForm(forms.Form):
 
     warehouse = forms.TypedChoiceField(coerce=int, label="Ships from")
     carrier = forms.ChoiceField(choices=carrier_choices())
-    tracking_number = forms.CharField(max_length=64)
+    tracking_number = forms.CharField(
+        max_length=64, required=False, help_text="Not needed when buying a label."
+    )
     service = forms.CharField(max_length=60, required=False, label="Service (optional)")
     key = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, seller_order: SellerOrder, progress, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        choices = carrier_choices()
+        if label_carrier() is not None:  # offered only when EASYPOST_API_KEY is set
+            choices = [("easypost", "Buy a label (EasyPost)"), *choices]
+            self.fields[
+                "service"
+            ].help_text = "With a label: e.g. USPS Priority or UPS Ground; empty buys the cheapest."
+        cast(forms.ChoiceField, self.fields["carrier"]).choices = choices
         warehouses = Warehouse.objects.filter(seller_id=seller_order.seller_id).order_by(
             "priority", "pk"
         )
@@ -156,6 +166,7 @@ def _detail(
     seller_order: SellerOrder,
     form: ShipForm | None = None,
     status: int = 200,
+    rates=None,
 ) -> HttpResponse:
     progress = seller_order_progress(seller_order=seller_order)
     form = form or ShipForm(seller_order=seller_order, progress=progress)
@@ -174,6 +185,8 @@ def _detail(
             ).order_by("priority", "pk"),
             form=form,
             can_ship=any(row.to_ship for row in progress),
+            can_buy_label=label_carrier() is not None,
+            rates=rates,
         ),
         status=status,
     )
@@ -226,8 +239,23 @@ def order_ship(
 ) -> HttpResponse:
     seller_order = seller_order_get_for_seller(seller=membership.seller, pk=seller_order_id)
     progress = seller_order_progress(seller_order=seller_order)
-    form = ShipForm(request.POST, seller_order=seller_order, progress=progress)
-    if form.is_valid():
+    data = request.POST.copy()
+    if data.get("quote"):  # quoting is EasyPost's; shipping after it buys one of its labels
+        data["carrier"] = "easypost"
+    form = ShipForm(data, seller_order=seller_order, progress=progress)
+    if form.is_valid() and data.get("quote"):
+        # "Quote rates": EasyPost's prices for this parcel, to pick one; nothing is bought
+        try:
+            rates = label_rates(
+                seller_order=seller_order,
+                warehouse_id=form.cleaned_data["warehouse"],
+                lines=[(x.order_line_id, x.quantity) for x in form.ship_lines()],
+            )
+        except ServiceError as exc:
+            _form_error(form, exc)
+        else:
+            return _detail(request, membership, seller_order, form=form, rates=rates)
+    elif form.is_valid():
         try:
             shipment = shipment_create(
                 seller_order=seller_order,

@@ -57,3 +57,22 @@ def market(db):
 @pytest.fixture
 def placed(market):
     return Placed(market)
+
+
+@pytest.fixture
+def easypost_server():
+    """A fake EasyPost API on 127.0.0.1 (tests/fulfilment/easypost_fake); the test fails if the
+    fake crashed while answering."""
+    from tests.fulfilment.easypost_fake import FakeEasyPostServer
+
+    with FakeEasyPostServer() as server:
+        yield server
+    assert not server.internal_errors, "\n".join(server.internal_errors)
+
+
+@pytest.fixture
+def easypost(easypost_server, settings):
+    """EASYPOST_API_KEY and EASYPOST_API_BASE pointed at the fake: EasyPost is offered."""
+    settings.EASYPOST_API_KEY = easypost_server.api_key
+    settings.EASYPOST_API_BASE = easypost_server.api_base
+    return easypost_server
