@@ -15,7 +15,7 @@ import uuid
 
 from django.http.request import RawPostDataException
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,6 +60,7 @@ from fulfilment.services import (
     shipment_create,
     tracking_webhook_receive,
 )
+from orders.models import SellerOrder
 from orders.selectors import order_get_for_customer
 from sellers.models import SellerMember
 from sellers.selectors import member_require, seller_membership_get
@@ -170,31 +171,32 @@ class OrderReturnsView(APIView):
 # --- sellers ----------------------------------------------------------------------------------
 
 
-class SellerOrderListView(APIView):
-    permission_classes = [IsAuthenticated]
+@extend_schema(
+    tags=["seller orders"],
+    summary="My orders to fulfil, newest first",
+    parameters=[
+        SELLER_HEADER,
+        OpenApiParameter("view", str, enum=[v for v in VIEWS if v], required=False),
+        OpenApiParameter("q", str, required=False, description="Order number or email."),
+    ],
+    responses={200: SellerOrderListSerializer(many=True), 404: ErrorSerializer},
+)
+class SellerOrderListView(generics.ListAPIView):
+    """Paginated like every list (`count`, `next`, `previous`, `results`)."""
 
-    @extend_schema(
-        tags=["seller orders"],
-        summary="My orders to fulfil, newest first",
-        parameters=[
-            SELLER_HEADER,
-            OpenApiParameter("view", str, enum=[v for v in VIEWS if v], required=False),
-            OpenApiParameter("q", str, required=False, description="Order number or email."),
-            OpenApiParameter("page", int, required=False),
-        ],
-        responses={200: SellerOrderListSerializer(many=True), 404: ErrorSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        membership = _membership(request, "orders")
-        view = request.query_params.get("view", "")
-        rows = seller_orders_for_seller(
+    permission_classes = [IsAuthenticated]
+    serializer_class = SellerOrderListSerializer
+    pagination_class = PageNumberPagination
+    queryset = SellerOrder.objects.none()  # for the schema generator; requests use get_queryset
+
+    def get_queryset(self):
+        membership = _membership(self.request, "orders")
+        view = self.request.query_params.get("view", "")
+        return seller_orders_for_seller(
             seller=membership.seller,
             view=view if view in VIEWS else "",
-            search=request.query_params.get("q", ""),
+            search=self.request.query_params.get("q", ""),
         )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
-        return paginator.get_paginated_response(SellerOrderListSerializer(page, many=True).data)
 
 
 class SellerOrderDetailView(APIView):
