@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import io
 import os
 import signal
 import subprocess
@@ -95,6 +96,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Never load demo data.")
 
     def handle(self, *args, **options):
+        # A supervisor's lines must show as they happen also when its output is a pipe or a
+        # file (systemd, `make run | tee`, the tests), where Python would buffer them.
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, io.TextIOWrapper):
+                stream.reconfigure(line_buffering=True)
         self.embedded_db = not os.environ.get("DATABASE_URL")
         self.redis: EmbeddedRedis | None = None
         self.children: list[_Child] = []
