@@ -30,8 +30,8 @@ from fulfilment.models import (
     TrackingEvent,
 )
 from inventory.models import Allocation, Warehouse
-from orders.models import FraudStatus, Order, OrderEvent, OrderLine, OrderStatus, SellerOrder
-from orders.selectors import TO_SHIP_STATUSES, handling_deadline_expression
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, SellerOrder
+from orders.selectors import ON_HOLD, TO_SHIP_STATUSES, handling_deadline_expression
 from sellers.models import Seller
 from shop.core.errors import NotFound
 from shop.core.numbers import id_lookup
@@ -42,11 +42,8 @@ OPEN_RETURNS = (ReturnStatus.REQUESTED, ReturnStatus.APPROVED)
 # the portal's and seller API's filters: name -> (label, condition)
 VIEWS: dict[str, tuple[str, Q]] = {
     "": ("All", Q()),
-    "new": ("New", Q(status=S.PAID, order__fraud_status=FraudStatus.APPROVED)),
-    "on_hold": (
-        "On hold",
-        Q(status__in=TO_SHIP_STATUSES) & ~Q(order__fraud_status=FraudStatus.APPROVED),
-    ),
+    "new": ("New", Q(status=S.PAID) & ~ON_HOLD),
+    "on_hold": ("On hold", Q(status__in=TO_SHIP_STATUSES) & ON_HOLD),
     "late": ("Late", Q(status__in=TO_SHIP_STATUSES, late=True)),
     "packing": ("Packing", Q(status=S.PROCESSING)),
     "partially_shipped": ("Partially shipped", Q(status=S.PARTIALLY_SHIPPED)),

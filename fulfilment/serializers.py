@@ -13,7 +13,7 @@ from fulfilment.models import (
     TrackingEvent,
 )
 from inventory.services import MAX_LINE_QUANTITY
-from orders.models import OrderLine
+from orders.models import FraudStatus, OrderLine
 from shop.core.fields import IntegerApiField
 
 
@@ -196,12 +196,17 @@ class SellerOrderListSerializer(serializers.Serializer):
     placed_at = serializers.DateTimeField(source="order.placed_at")
     email = serializers.EmailField(source="order.email")
     status = serializers.CharField()
-    fraud_status = serializers.CharField(source="order.fraud_status")
+    on_hold = serializers.SerializerMethodField(
+        help_text="Not to be packed or shipped yet (the marketplace's checks; no reason given)."
+    )
     currency = serializers.CharField()
     total = serializers.DecimalField(max_digits=20, decimal_places=2)
     ship_by = serializers.DateTimeField()
     late = serializers.BooleanField()
     delivered_at = serializers.DateTimeField(allow_null=True)
+
+    def get_on_hold(self, seller_order) -> bool:
+        return seller_order.order.fraud_status != FraudStatus.APPROVED
 
 
 class SellerOrderDetailSerializer(SellerOrderListSerializer):

@@ -56,10 +56,10 @@ class ShipLine:
 def fulfilment_ready_check(*, order: Order) -> None:
     """Nothing is packed or shipped before the fraud check approved the order."""
     if order.fraud_status != FraudStatus.APPROVED:
-        label = FraudStatus(order.fraud_status).label.lower()
+        # sellers see "on hold", never where the check stands or why (docs/fraud.md)
         raise Conflict(
-            f"Order {order.number} cannot be fulfilled yet: its fraud check is {label}. "
-            "It can be packed and shipped once approved."
+            f"Order {order.number} is on hold: do not pack or ship it yet. "
+            "It can be packed and shipped once the marketplace releases it."
         )
 
 

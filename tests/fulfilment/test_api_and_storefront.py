@@ -300,3 +300,38 @@ def test_the_seller_api_cancels_and_reroutes_lines_of_its_own_orders_only(placed
     assert client.post(f"{base}/cancel/", {"quantity": 5}, format="json").status_code == 400
     stranger = api(placed.beta_user)
     assert stranger.post(f"{base}/cancel/", {"quantity": 1}, format="json").status_code == 404
+
+
+def test_the_seller_api_says_on_hold_and_never_where_the_fraud_check_stands(placed):
+    from orders.models import FraudStatus, Order
+
+    Order.objects.filter(pk=placed.order.pk).update(fraud_status=FraudStatus.REVIEW)
+    client = api(placed.alpha_user)
+    (row,) = client.get("/api/v1/seller/orders/?view=on_hold").json()["results"]
+    assert row["on_hold"] is True and "fraud_status" not in row
+    detail = client.get(f"/api/v1/seller/orders/{placed.alpha_order.pk}/")
+    assert detail.json()["on_hold"] is True
+    refused = client.post(f"/api/v1/seller/orders/{placed.alpha_order.pk}/pack/")
+    assert refused.status_code == 409
+    message = refused.content.decode().lower()
+    assert "on hold" in message and "review" not in message and "fraud" not in message
+    assert client.get("/api/v1/seller/orders/?view=new").json()["results"] == []
+
+
+def test_the_portal_says_on_hold_without_where_the_check_stands(placed):
+    from django.test import Client
+    from django.urls import reverse
+
+    from orders.models import FraudStatus, Order
+
+    Order.objects.filter(pk=placed.order.pk).update(fraud_status=FraudStatus.REVIEW)
+    browser = Client()
+    browser.force_login(placed.alpha_user)
+    for url in (
+        reverse("portal:orders"),
+        reverse("portal:order_detail", args=[placed.alpha_order.pk]),
+    ):
+        page = browser.get(url).content.decode()
+        assert "On hold" in page
+        assert "review" not in page.lower().replace("reviews", "")
+        assert "fraud" not in page.lower()
