@@ -38,15 +38,15 @@ from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
 from catalog.models import AttributeChoice, Category, Product  # noqa: E402
-from catalog.search.postgres import PostgresSearchBackend  # noqa: E402
-from catalog.search.query import search_query_parse  # noqa: E402
-from catalog.search.views import search_products_load  # noqa: E402
 from catalog.selectors import (  # noqa: E402
     ProductFilters,
     ProductSort,
     product_list_paged,
     product_queryset_public,
 )
+from search.postgres import PostgresSearchBackend  # noqa: E402
+from search.query import search_query_parse  # noqa: E402
+from search.views import search_products_load  # noqa: E402
 from shop.core.pagination import BoundedCountPaginator  # noqa: E402
 
 PRICE_RANGES = [("10", "24.99"), ("25", "49.99"), ("50", "99.99"), ("100", "249.99")]

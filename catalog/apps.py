@@ -6,11 +6,6 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        # search keeps its index fresh through signals and runs Celery tasks of its own
-        from catalog.search import signals, tasks  # noqa: F401
-
-        signals.stock_signal_connect()
-
         # Pillow refuses (DecompressionBombError) images past twice this many pixels wherever
         # one is opened (the admin's image fields too), before decoding them; uploads are held
         # to MAX_IMAGE_PIXELS itself by catalog.services.image_validate.

@@ -142,7 +142,7 @@ class Product(BaseModel):
     rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
     rating_count = models.PositiveIntegerField(default=0)
     search_vector = SearchVectorField(null=True, editable=False)
-    # Denormalised for search (owned by catalog.search, refreshed by its services and tasks):
+    # Denormalised for search (owned by search, refreshed by its services and tasks):
     # the lowest price a shopper pays now, so price filters and facets over a million products
     # need no per-row sale-price subquery; and a flag for rows whose vector/price are stale.
     # db_default keeps bulk COPY loads (seed_demo) that do not name these columns working.
@@ -154,7 +154,7 @@ class Product(BaseModel):
     # and seller checks, so archiving and suspending still hide at once; what the flag saves
     # is the per-row EXISTS over variants.
     search_visible = models.BooleanField(db_default=False, editable=False)
-    # Facet values of the active variants (`catalog.search.services.facet_value_key`): choice
+    # Facet values of the active variants (`search.services.facet_value_key`): choice
     # ids, and encoded yes/no values. Facet counts unnest this instead of joining the millions
     # of attribute value rows; attribute filters use its GIN index (`&&`).
     search_facet_values = ArrayField(
@@ -347,7 +347,7 @@ class SearchLexeme(models.Model):
     shopper is typing into the lexemes starting with it: GIN answers exact lexemes 3-4x
     faster than a prefix, which it must collect key by key into a bitmap first. The writers
     of `Product.search_vector` add the new lexemes in the same transaction
-    (`catalog.search.services`), so an expansion never misses one. C collation: a prefix is
+    (`search.services`), so an expansion never misses one. C collation: a prefix is
     a range of the primary key's B-tree, in code point order."""
 
     lexeme = models.TextField(primary_key=True, db_collation="C")

@@ -170,7 +170,7 @@ def product_queryset_listed() -> QuerySet[Product]:
     every row it counts. A product the refresh has not seen yet is checked live, so a new
     product shows at once; when its last active variant is deactivated or deleted, the
     variant's writer clears the flag in the same transaction
-    (`catalog.search.services.search_visible_recheck`).
+    (`search.services.search_visible_recheck`).
 
     Approved sellers come as a literal id list (one query of a few rows): PostgreSQL then
     estimates the filter from the product table's statistics. Joined, it guessed one approved
@@ -334,7 +334,7 @@ def facet_values_condition(
     """A choice or yes/no filter, tested on the product's stored facet values
     (`search_facet_values && keys`, GIN): category pages and search alike. `choice_ids` are the
     chosen choices' ids (choice attributes)."""
-    from catalog.search.base import facet_value_key
+    from search.base import facet_value_key
 
     if attribute_type == AttributeType.CHOICE:
         keys = [facet_value_key(attribute_id=attribute_id, choice_id=pk) for pk in choice_ids]

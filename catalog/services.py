@@ -182,7 +182,7 @@ def sale_price_schedule(
 ) -> VariantSalePrice:
     """Schedule a sale price. Windows of one variant may not overlap, a sale price must be above
     0 and below the regular price (otherwise it is not a sale), and a sale must not be over
-    before it is saved. Saving marks the product dirty for search (catalog.search.signals)."""
+    before it is saved. Saving marks the product dirty for search (search.signals)."""
     locked = _sale_price_check(
         variant=variant, sale_price=sale_price, starts_at=starts_at, ends_at=ends_at
     )

@@ -24,7 +24,6 @@ from PIL import ImageOps
 
 from accounts.models import User
 from catalog.models import Product
-from catalog.search.services import search_index_mark_dirty
 from catalog.services import image_validate
 from orders.models import SellerOrder
 from reviews.models import (
@@ -43,6 +42,7 @@ from reviews.models import (
 )
 from reviews.moderation import hold_reason, text_fingerprint
 from reviews.selectors import purchase_completed_q, purchase_lines, user_has_bought, user_sells
+from search.services import search_index_mark_dirty
 from shop.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from shop.core.ratelimit import rate_limit_hit
 

@@ -40,7 +40,7 @@ urlpatterns = [
         name="api-redoc",
     ),
     path("", include("accounts.api_urls")),
-    path("", include("catalog.search.api_urls")),
+    path("", include("search.api_urls")),
     path("", include("catalog.api_urls")),
     path("", include("inventory.api_urls")),
     path("", include("cart.api_urls")),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "accounts",
     "sellers",
     "catalog",
+    "search",
     "inventory",
     "cart",
     "orders",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
     "reviews",
     "fulfilment",
     "purchasing",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -227,7 +229,7 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "ledger.tasks.*": {"queue": "money"},
     "fulfilment.tasks.seller_orders_cancel_unshipped_task": {"queue": "money"},  # refunds
     "*_send_task": {"queue": "email"},
-    "catalog.search.tasks.*": {"queue": "search"},
+    "search.tasks.*": {"queue": "search"},
     "sellers.tasks.catalog_import_*": {"queue": "imports"},
 }
 CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
@@ -442,11 +444,11 @@ OPENSEARCH_VERIFY_CERTS = env_bool("OPENSEARCH_VERIFY_CERTS", default=True)
 OPENSEARCH_CA_CERTS = os.environ.get("OPENSEARCH_CA_CERTS", "")
 OPENSEARCH_TIMEOUT_SECONDS = float(os.environ.get("OPENSEARCH_TIMEOUT_SECONDS", "2"))
 CELERY_BEAT_SCHEDULE["search-refresh-dirty"] = {
-    "task": "catalog.search.tasks.search_index_refresh_dirty_task",
+    "task": "search.tasks.search_index_refresh_dirty_task",
     "schedule": 300.0,
 }
 CELERY_BEAT_SCHEDULE["search-refresh-sale-prices"] = {
-    "task": "catalog.search.tasks.search_prices_refresh_due_task",
+    "task": "search.tasks.search_prices_refresh_due_task",
     "schedule": 60.0,
 }
 

@@ -17,7 +17,7 @@ urlpatterns = [
     path("reviews/", include("reviews.urls")),
     path("", include("fulfilment.urls")),
     path("", include("orders.urls")),
-    path("search/", include("catalog.search.urls")),
+    path("search/", include("search.urls")),
     path("", include("catalog.urls")),
 ]
 

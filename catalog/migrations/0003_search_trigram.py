@@ -7,7 +7,7 @@ import logging
 
 from django.db import DatabaseError, migrations, transaction
 
-logger = logging.getLogger("catalog.search")
+logger = logging.getLogger("search")
 
 TRIGRAM_INDEXES = (
     "CREATE INDEX IF NOT EXISTS catalog_product_name_trgm "

@@ -9,7 +9,7 @@ def backfill(apps, schema_editor):
     """Fill the new columns and the autocomplete table with set-based UPDATEs in primary-key
     batches, each committed (atomic = False), so 1M products take minutes, not hours, and a
     failure keeps the batches done. The same work: `search_reindex --denormalised-only`."""
-    from catalog.search.services import search_denormalised_rebuild
+    from search.services import search_denormalised_rebuild
 
     def progress(done: int, total: int) -> None:
         print(f"\r  search columns: {done:,}/{total:,} products", end="", flush=True)

@@ -5,7 +5,7 @@ def lexemes_fill(apps, schema_editor):
     """Every lexeme the stored vectors hold (5-10 s at 1M products). Vectors the previous code
     writes while this deploy rolls out are not recorded: `search_reindex --lexemes` adds
     them afterwards (docs/search.md)."""
-    from catalog.search.services import search_lexemes_rebuild
+    from search.services import search_lexemes_rebuild
 
     search_lexemes_rebuild()
 

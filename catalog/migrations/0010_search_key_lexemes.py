@@ -6,7 +6,7 @@ def key_lexemes_add(apps, schema_editor):
     20,000 (atomic = False) with progress: about 3 minutes per million products. Vectors the
     previous release writes during the deploy lack them, and are missing from price-sorted
     pages until then: run `search_reindex --keys` after the deploy (docs/search.md)."""
-    from catalog.search.services import search_key_lexemes_backfill
+    from search.services import search_key_lexemes_backfill
 
     def progress(done: int, total: int) -> None:
         print(f"\r  search key lexemes: {done:,}/{total:,} products", end="", flush=True)

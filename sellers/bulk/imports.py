@@ -46,7 +46,6 @@ from catalog.models import (
     TaxClass,
     VariantAttributeValue,
 )
-from catalog.search.services import search_index_mark_dirty_batched
 from catalog.services import (
     _attribute_columns,
     product_archive,
@@ -61,6 +60,7 @@ from catalog.services import (
 from inventory import locks
 from inventory.models import Stock, Warehouse
 from inventory.services import MAX_LINE_QUANTITY, stock_count_set, stock_rows_create
+from search.services import search_index_mark_dirty_batched
 from sellers.bulk.columns import (
     ATTRIBUTE_PREFIX,
     BOOLEAN_WORDS,

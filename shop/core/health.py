@@ -93,7 +93,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
     healthy = all(value == "ok" for value in results.values())
     if settings.OPENSEARCH_URL:
         # reported, not gating: when OpenSearch is down, search answers from PostgreSQL
-        from catalog.search.opensearch import opensearch_health
+        from search.opensearch import opensearch_health
 
         results["search"] = opensearch_health()
     from payments.gateways import gateway_describe

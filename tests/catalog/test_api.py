@@ -14,8 +14,8 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from PIL import Image
 
 from catalog.models import ProductStatus
-from catalog.search.services import search_index_rebuild
 from catalog.services import product_image_add, sale_price_schedule
+from search.services import search_index_rebuild
 from sellers.models import SellerStatus
 from tests.factories import (
     PASSWORD,

@@ -15,8 +15,8 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
-from catalog.search.services import search_index_refresh
 from catalog.services import product_archive, product_image_add, variant_update
+from search.services import search_index_refresh
 from sellers.models import SellerStatus
 from sellers.services import seller_suspend
 from tests.factories import (

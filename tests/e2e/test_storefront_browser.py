@@ -16,8 +16,8 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from catalog.models import AttributeType, VariantSalePrice
-from catalog.search.services import search_index_rebuild
 from catalog.services import product_image_add
+from search.services import search_index_rebuild
 from tests.factories import (
     AttributeChoiceFactory,
     AttributeFactory,

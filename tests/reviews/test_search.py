@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Product
-from catalog.search.services import search_index_refresh, search_index_refresh_dirty
 from reviews.services import review_create
+from search.services import search_index_refresh, search_index_refresh_dirty
 from tests.factories import (
     CategoryFactory,
     ProductFactory,

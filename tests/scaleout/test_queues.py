@@ -46,7 +46,7 @@ def test_every_task_has_a_queue_the_local_worker_serves():
         ("orders.tasks.order_email_send_task", "email"),
         ("accounts.tasks.password_reset_email_send_task", "email"),
         ("sellers.tasks.invitation_email_send_task", "email"),
-        ("catalog.search.tasks.search_index_refresh_task", "search"),
+        ("search.tasks.search_index_refresh_task", "search"),
         ("sellers.tasks.catalog_import_run_task", "imports"),
         ("shop.core.outbox_relay", "default"),
         ("inventory.tasks.inventory_sweep_expired_task", "default"),

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import AttributeType, Product, ProductStatus
-from catalog.search.services import search_index_rebuild
+from search.services import search_index_rebuild
 from sellers.models import SellerStatus
 from tests.factories import (
     AttributeChoiceFactory,

@@ -14,14 +14,14 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.search.postgres import PostgresSearchBackend
-from catalog.search.query import search_query_parse
-from catalog.search.services import (
+from catalog.services import product_archive
+from search.postgres import PostgresSearchBackend
+from search.query import search_query_parse
+from search.services import (
     search_index_rebuild,
     search_index_refresh_dirty,
     search_prices_refresh_due,
 )
-from catalog.services import product_archive
 from sellers.models import SellerStatus
 from shop.celery import app
 
@@ -197,7 +197,7 @@ def test_batched_marks_flag_once_at_the_end_and_nothing_if_the_block_fails(
 ):
     from django.db import transaction
 
-    from catalog.search.services import search_index_mark_dirty_batched
+    from search.services import search_index_mark_dirty_batched
 
     lamp, shirt = catalog.products["lamp"], catalog.products["red_shirt"]
     Product.objects.update(search_dirty=False)

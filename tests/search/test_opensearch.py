@@ -13,9 +13,9 @@ from opensearchpy import Urllib3HttpConnection
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 
 from catalog.models import Product
-from catalog.search import opensearch
-from catalog.search.query import search_query_parse
-from catalog.search.services import search_index_refresh, search_run
+from search import opensearch
+from search.query import search_query_parse
+from search.services import search_index_refresh, search_run
 
 pytestmark = pytest.mark.django_db
 
@@ -231,7 +231,7 @@ def test_did_you_mean_comes_from_the_term_suggester(catalog, cluster):
 
 def test_unreachable_cluster_falls_back_to_postgres_and_says_so(catalog, cluster, caplog, client):
     cluster.down = True
-    with caplog.at_level(logging.WARNING, logger="catalog.search"):
+    with caplog.at_level(logging.WARNING, logger="search"):
         result = search_run(query=parse("q=lamp"))
     assert result.engine == "postgres"
     assert result.product_ids == [catalog.products["lamp"].pk, catalog.products["light"].pk]

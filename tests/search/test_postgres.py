@@ -12,11 +12,11 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AttributeType, Product, SearchLexeme
-from catalog.search import postgres
-from catalog.search.base import PRICE_BUCKETS, SearchQuery, search_terms
-from catalog.search.postgres import PostgresSearchBackend
-from catalog.search.query import search_query_parse
-from catalog.search.services import (
+from search import postgres
+from search.base import PRICE_BUCKETS, SearchQuery, search_terms
+from search.postgres import PostgresSearchBackend
+from search.query import search_query_parse
+from search.services import (
     search_index_rebuild,
     search_index_refresh,
     search_lexemes_rebuild,
@@ -184,7 +184,7 @@ def test_did_you_mean_when_nothing_matches(catalog, trigram):
 def test_without_pg_trgm_search_degrades_and_logs(catalog, monkeypatch, caplog):
     monkeypatch.setattr(postgres, "_trigram_state", {})
     monkeypatch.setattr(postgres, "_trigram_installed", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="catalog.search"):
+    with caplog.at_level(logging.WARNING, logger="search"):
         result = run("q=lampp")
     assert result.total == 0 and result.did_you_mean is None
     assert "without typo tolerance" in caplog.text
@@ -265,7 +265,7 @@ def test_a_results_page_takes_the_same_statements_however_many_products_it_shows
 ):
     """The search and the page's products (prices, seller, category, first image: one
     statement) take a fixed number of queries, whether the page shows two products or 24."""
-    from catalog.search.views import search_products_load
+    from search.views import search_products_load
 
     def page() -> list[Product]:
         query = search_query_parse(params=QueryDict("q=shirt"), page_size=24)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.utils.html import escape
 
-from catalog.search import postgres
+from search import postgres
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_header_search_box_is_on_every_storefront_page(client, catalog):
 def test_results_page_query_count_does_not_grow_with_rows(
     client, catalog, django_assert_max_num_queries
 ):
-    from catalog.search.services import search_index_rebuild
+    from search.services import search_index_rebuild
     from tests.factories import ProductFactory, ProductVariantFactory
 
     with django_assert_max_num_queries(30) as few:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from catalog.search.services import (
+from search.services import (
     search_index_refresh,
     search_index_refresh_dirty,
     search_prices_refresh_due,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.http import QueryDict
 
 from catalog.filters import product_filters_parse
-from catalog.search.base import MAX_QUERY_CHARS, SearchQuery, SearchSort
+from search.base import MAX_QUERY_CHARS, SearchQuery, SearchSort
 from shop.core.errors import ValidationError
 from shop.core.numbers import NumberError, decimal_parse, integer_parse
 

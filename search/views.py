@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from catalog.models import Product
-from catalog.search.base import FacetValue, SearchResult, SearchSort
-from catalog.search.query import search_query_parse
-from catalog.search.services import search_run
 from catalog.selectors import product_list_by_ids
+from search.base import FacetValue, SearchResult, SearchSort
+from search.query import search_query_parse
+from search.services import search_run
 from shop.core.errors import NotFound, ValidationError
 
 SORT_LABELS = {

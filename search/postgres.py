@@ -43,7 +43,16 @@ from catalog.models import (
     ProductStatus,
     SearchSuggestion,
 )
-from catalog.search.base import (
+
+# the attribute condition is shared with category pages so both filter attributes alike
+from catalog.selectors import (
+    PUBLIC_SELLER_STATUS,
+    AttributeFilter,
+    _attribute_condition,
+    facet_values_condition,
+    product_queryset_public,
+)
+from search.base import (
     PRICE_BUCKETS,
     AttributeFacet,
     Facets,
@@ -57,19 +66,10 @@ from catalog.search.base import (
     price_bucket_label,
     search_terms,
 )
-
-# the attribute condition is shared with category pages so both filter attributes alike
-from catalog.selectors import (
-    PUBLIC_SELLER_STATUS,
-    AttributeFilter,
-    _attribute_condition,
-    facet_values_condition,
-    product_queryset_public,
-)
 from sellers.models import Seller
 from shop.core import db
 
-logger = logging.getLogger("catalog.search")
+logger = logging.getLogger("search")
 
 CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
@@ -84,7 +84,7 @@ RANK_LIMIT = 2_000
 # The exact facet statement orders every page (price sorts too) from its first RANK_LIMIT scan
 # positions, which holds every match only while an exact count stops at or below RANK_LIMIT.
 if EXACT_LIMIT > RANK_LIMIT:
-    raise ImportError("catalog.search.postgres needs EXACT_LIMIT <= RANK_LIMIT.")
+    raise ImportError("search.postgres needs EXACT_LIMIT <= RANK_LIMIT.")
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
 # the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
 PRICE_BOUND_FACTOR = 3

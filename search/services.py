@@ -29,13 +29,13 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from catalog.models import Product, ProductVariant, SearchSuggestion, VariantSalePrice
-from catalog.search import opensearch
-from catalog.search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
-from catalog.search.postgres import KeyLexemes, PostgresSearchBackend
 from catalog.selectors import product_price_min_subquery
+from search import opensearch
+from search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.postgres import KeyLexemes, PostgresSearchBackend
 from shop.core.outbox import outbox_enqueue
 
-logger = logging.getLogger("catalog.search")
+logger = logging.getLogger("search")
 
 REFRESH_BATCH = 2000
 SEARCH_SOURCE_TABLES = (
@@ -172,7 +172,7 @@ def search_index_mark_dirty(
     )
     if len(ids) > REFRESH_BATCH:
         # a big change (a renamed root category): the beat sweep refreshes it in batches
-        outbox_enqueue(task="catalog.search.tasks.search_index_refresh_dirty_task")
+        outbox_enqueue(task="search.tasks.search_index_refresh_dirty_task")
     else:
         _refresh_enqueue(ids)
 
@@ -231,9 +231,7 @@ def search_index_mark_dirty_batched(*, refresh: bool = True) -> Iterator[None]:
 
 
 def _refresh_enqueue(ids: list[int]) -> None:
-    outbox_enqueue(
-        task="catalog.search.tasks.search_index_refresh_task", kwargs={"product_ids": ids}
-    )
+    outbox_enqueue(task="search.tasks.search_index_refresh_task", kwargs={"product_ids": ids})
 
 
 def search_index_refresh_dirty(*, limit: int = 50_000) -> int:

@@ -7,8 +7,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from catalog.search.base import SearchUnavailable
-from catalog.search.services import (
+from search.base import SearchUnavailable
+from search.services import (
     search_denormalised_rebuild,
     search_index_rebuild,
     search_index_refresh_dirty,

@@ -47,11 +47,11 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.search.services import search_index_mark_dirty_batched
 from catalog.services import THUMBNAIL_SIZE, category_create
 from inventory.demo import demo_stock_delete
 from reviews.models import Review
 from reviews.services import product_rating_recount
+from search.services import search_index_mark_dirty_batched
 from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
 
 DEMO_PASSWORD = "marketplace-demo"  # noqa: S105 (public demo accounts, documented)
@@ -989,7 +989,7 @@ def products_delete_all(*, progress: Callable[[int, int], None] | None = None) -
 def search_reindex_hook(*, out: Output) -> bool:
     """Ask the search app to index the new products when it offers `search_index_rebuild`."""
     try:
-        services = importlib.import_module("catalog.search.services")
+        services = importlib.import_module("search.services")
     except ImportError:
         return False
     rebuild = getattr(services, "search_index_rebuild", None)

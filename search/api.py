@@ -21,11 +21,11 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from catalog.search.base import SearchSort
-from catalog.search.query import search_query_parse
-from catalog.search.services import search_run, search_suggest
-from catalog.search.views import search_products_load
 from catalog.serializers import storage_url
+from search.base import SearchSort
+from search.query import search_query_parse
+from search.services import search_run, search_suggest
+from search.views import search_products_load
 from shop.core.errors import ValidationError
 
 SUGGEST_MIN_CHARS = 2

@@ -19,7 +19,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.search.services import search_index_mark_dirty, search_visible_recheck
+from search.services import search_index_mark_dirty, search_visible_recheck
 from sellers.models import Seller
 
 SEARCH_FIELDS = {"search_vector", "search_price_min", "search_dirty"}

@@ -31,7 +31,8 @@ from catalog.models import (
     ProductVariant,
     VariantAttributeValue,
 )
-from catalog.search.base import (
+from catalog.selectors import AttributeFilter, product_queryset_public
+from search.base import (
     PRICE_BUCKETS,
     AttributeFacet,
     Facets,
@@ -45,10 +46,9 @@ from catalog.search.base import (
     price_bucket_label,
     search_terms,
 )
-from catalog.selectors import AttributeFilter, product_queryset_public
 from sellers.models import Seller
 
-logger = logging.getLogger("catalog.search")
+logger = logging.getLogger("search")
 
 CENT = Decimal("0.01")
 BULK_CHUNK = 1000

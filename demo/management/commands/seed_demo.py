@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import ProtectedError
 
-from catalog.demo import (
+from catalog.models import Product
+from demo.seed import (
     DEMO_LOGINS,
     ProgressBar,
     demo_seed,
@@ -11,7 +12,6 @@ from catalog.demo import (
     search_reindex_hook,
     seeded_tables_vacuum,
 )
-from catalog.models import Product
 from inventory.demo import demo_stock_seed
 from orders.demo import demo_checkout_seed
 from purchasing.demo import demo_purchasing_seed

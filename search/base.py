@@ -1,6 +1,6 @@
 """The one search interface both engines implement, and the dataclasses that cross it.
 
-Faces (storefront view, API) build a `SearchQuery`, call `catalog.search.services.search_run`
+Faces (storefront view, API) build a `SearchQuery`, call `search.services.search_run`
 and get a `SearchResult` back; they never know which engine answered.
 """
 

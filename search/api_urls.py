@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog.search.api import SearchView, SuggestView
+from search.api import SearchView, SuggestView
 
 urlpatterns = [
     path("search/", SearchView.as_view(), name="api-search"),

@@ -11,9 +11,9 @@ from django.db.models import Count
 from django.test import RequestFactory
 from django.utils import timezone
 
-from catalog.demo import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantSalePrice
 from catalog.selectors import product_list
+from demo.seed import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
 from sellers.models import Seller, SellerMember, SellerStatus
 
 pytestmark = pytest.mark.django_db
