@@ -18,6 +18,8 @@ import dj_database_url
 from celery.schedules import crontab
 from kombu import Queue
 
+from shop.queues import QueueTimeLimits
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -231,25 +233,45 @@ CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
     "*_send_task": {"queue": "email"},
     "search.tasks.*": {"queue": "search"},
     "sellers.tasks.catalog_import_*": {"queue": "imports"},
+    "purchasing.tasks.forecast_*": {"queue": "forecast"},
+    "purchasing.tasks.purchase_order_email_task": {"queue": "email"},
 }
-CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "default"]
+CELERY_QUEUES_ALL = ["money", "email", "search", "imports", "forecast", "default"]
 # Declared, so a worker started without --queues consumes all of them (not only "default").
 CELERY_TASK_QUEUES = [Queue(name) for name in CELERY_QUEUES_ALL]
-# Mail-outs are rate-limited per worker (what the SMTP relay accepts). No time limits yet: a
-# task stopped by one counts as failed for good in the outbox (shop/core/outbox.py), which for
-# a refund or a webhook would be wrong; they need to count as transient first.
-CELERY_TASK_ANNOTATIONS: dict[str, dict[str, object]] = {
-    name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
-    for name in (
-        "accounts.tasks.password_reset_email_send_task",
-        "accounts.tasks.email_verification_send_task",
-        "accounts.tasks.email_change_send_task",
-        "accounts.tasks.email_changed_notice_send_task",
-        "orders.tasks.order_email_send_task",
-        "cart.tasks.cart_reminder_send_task",
-        "sellers.tasks.invitation_email_send_task",
-    )
+# Time limits per queue (shop/queues.py): the soft limit in seconds, the hard one 30 s later.
+# A task stopped by one is retried and its outbox row left not run, so it is published again
+# (a refund is never dropped by a limit). Short for money and mail: a payment call hanging
+# longer is a network fault; the long ones (imports, forecasts) keep heartbeats and resume.
+# Every limit stays under the Redis visibility timeout below except imports' and forecasts',
+# whose runs are resumable by their own recovery tasks.
+CELERY_QUEUE_SOFT_TIME_LIMITS = {
+    "money": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_MONEY", "120")),
+    "email": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_EMAIL", "60")),
+    "search": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_SEARCH", "240")),
+    "default": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_DEFAULT", "240")),
+    "imports": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_IMPORTS", "3600")),
+    "forecast": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_FORECAST", "3600")),
 }
+# Mail-outs are rate-limited per worker (what the SMTP relay accepts).
+CELERY_TASK_ANNOTATIONS = QueueTimeLimits(
+    routes=CELERY_TASK_ROUTES,
+    soft_limits=CELERY_QUEUE_SOFT_TIME_LIMITS,
+    default_queue=CELERY_TASK_DEFAULT_QUEUE,
+    per_task={
+        name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
+        for name in (
+            "accounts.tasks.password_reset_email_send_task",
+            "accounts.tasks.email_verification_send_task",
+            "accounts.tasks.email_change_send_task",
+            "accounts.tasks.email_changed_notice_send_task",
+            "orders.tasks.order_email_send_task",
+            "cart.tasks.cart_reminder_send_task",
+            "sellers.tasks.invitation_email_send_task",
+            "purchasing.tasks.purchase_order_email_task",
+        )
+    },
+)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 # Bounded waits on the broker (a Redis that hangs must not hang a request or a relay): connect

@@ -41,7 +41,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from shop.celery import TRANSIENT_ERRORS, app
+from shop.celery import TIME_LIMIT_ERRORS, TRANSIENT_ERRORS, app
 from shop.core.db import columns, hot_execute, hot_insert, instances
 
 logger = logging.getLogger(__name__)
@@ -329,6 +329,11 @@ def _on_task_failure(
     task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any
 ) -> None:
     error = f"{type(exception).__name__}: {exception}"
+    if isinstance(exception, TIME_LIMIT_ERRORS):
+        # stopped by its queue's time limit: a hung peer, not a verdict on the work; left not
+        # run, so the relay publishes it again later (a refund is never dropped by a limit)
+        _task_mark(task_id, last_error=f"the task ran out of time: {error}"[:2000])
+        return
     if isinstance(exception, TRANSIENT_ERRORS):
         # not for good: its retries ran out during an outage, or the retry itself could not
         # reach the broker; left not run, so the relay publishes it again later

@@ -228,3 +228,19 @@ def test_a_task_that_failed_while_something_was_down_is_sent_again_later():
     message.refresh_from_db()
     assert message.ran_at is None
     assert "while something was down" in message.last_error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("soft", [True, False])
+def test_a_task_stopped_by_its_time_limit_is_sent_again_later(soft):
+    """A refund stopped by its queue's time limit (a hung gateway call) is not a verdict on
+    the refund: the row stays not run, and the relay publishes it again."""
+    from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+    from celery.signals import task_failure
+
+    message = outbox_enqueue(task=PING, kwargs={"token": "x"}, delay=timedelta(0))
+    exception = SoftTimeLimitExceeded() if soft else TimeLimitExceeded(150)
+    task_failure.send(sender=None, task_id=f"outbox-{message.pk}", exception=exception)
+    message.refresh_from_db()
+    assert message.ran_at is None
+    assert message.last_error.startswith("the task ran out of time")

@@ -50,6 +50,9 @@ def test_every_task_has_a_queue_the_local_worker_serves():
         ("sellers.tasks.catalog_import_run_task", "imports"),
         ("shop.core.outbox_relay", "default"),
         ("inventory.tasks.inventory_sweep_expired_task", "default"),
+        ("purchasing.tasks.forecast_run_execute_task", "forecast"),
+        ("purchasing.tasks.forecast_nightly_task", "forecast"),
+        ("purchasing.tasks.purchase_order_email_task", "email"),
     ],
 )
 def test_tasks_route_by_kind(task, queue):
@@ -59,9 +62,35 @@ def test_tasks_route_by_kind(task, queue):
 def test_every_mail_task_is_rate_limited():
     """What the SMTP relay accepts, per worker of the email queue."""
     mail_tasks = [name for name in _project_tasks() if _queue_of(name) == "email"]
-    assert len(mail_tasks) == 7
+    assert len(mail_tasks) == 8
     for name in mail_tasks:
         assert app.tasks[name].rate_limit == settings.EMAIL_TASK_RATE_LIMIT, name
+
+
+def test_every_task_has_the_time_limits_of_its_queue():
+    """Soft limit from CELERY_QUEUE_SOFT_TIME_LIMITS by the queue Celery's own router picks, the
+    hard one HARD_LIMIT_GRACE_SECONDS later; a task retries its soft limit like an outage."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from shop.queues import HARD_LIMIT_GRACE_SECONDS
+
+    limits = settings.CELERY_QUEUE_SOFT_TIME_LIMITS
+    assert set(limits) == set(settings.CELERY_QUEUES_ALL)
+    for name in _project_tasks():
+        task = app.tasks[name]
+        soft = limits[_queue_of(name)]
+        assert (task.soft_time_limit, task.time_limit) == (soft, soft + HARD_LIMIT_GRACE_SECONDS)
+        assert issubclass(SoftTimeLimitExceeded, tuple(task.autoretry_for)), name
+    assert app.tasks["payments.tasks.refund_execute_task"].soft_time_limit == limits["money"]
+    assert limits["money"] < limits["imports"]
+
+
+def test_short_queues_finish_inside_the_broker_visibility_timeout():
+    """A task still running when Redis's visibility timeout passes is handed to a second
+    worker: every queue whose work is not resumable stops before that."""
+    for queue in ("money", "email", "search", "default"):
+        hard = settings.CELERY_QUEUE_SOFT_TIME_LIMITS[queue] + 30
+        assert hard < settings.CELERY_VISIBILITY_TIMEOUT_SECONDS, queue
 
 
 @pytest.mark.django_db(transaction=True)
