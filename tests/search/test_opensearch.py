@@ -244,6 +244,14 @@ def test_readyz_reports_a_healthy_cluster(cluster, client):
     assert client.get("/readyz").json()["checks"]["search"] == "ok: opensearch green"
 
 
+def test_health_sends_the_cluster_timeout_as_a_query_parameter(cluster):
+    """opensearch-py takes a bare `timeout` for its own socket timeout, where "2s" is no number
+    and every health check failed (found by the contract tier, test_opensearch_contract.py)."""
+    assert opensearch.opensearch_health() == "ok: opensearch green"
+    ((method, url, params, _),) = cluster.requests
+    assert (method, url, params) == ("GET", "/_cluster/health/shop-products", {"timeout": "2s"})
+
+
 def test_bulk_indexing_sends_documents_after_the_database_refresh(catalog, cluster):
     ids = [p.pk for p in catalog.products.values()]
     search_index_refresh(product_ids=ids)
