@@ -104,6 +104,9 @@ INDEX_SETTINGS: dict[str, Any] = {
                         "search_analyzer": "autocomplete_search",
                     },
                     "raw": {"type": "keyword", "normalizer": "lower"},
+                    # unstemmed words for "did you mean": the term suggester offers indexed
+                    # terms, and the stemmed `name` would offer "read" for "readng"
+                    "plain": {"type": "text", "analyzer": "autocomplete_search"},
                 },
             },
             "brand": {"type": "text", "analyzer": "text_en"},
@@ -475,7 +478,7 @@ def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
     if terms:
         body["suggest"] = {
             "text": " ".join(terms),
-            "did_you_mean": {"term": {"field": "name", "suggest_mode": "popular"}},
+            "did_you_mean": {"term": {"field": "name.plain", "suggest_mode": "popular"}},
         }
     return body
 

@@ -120,7 +120,7 @@ def test_search_request_body(catalog, cluster):
     colour_filters = body["aggs"]["attr_colour"]["filter"]["bool"]["filter"]
     assert all("nested" not in c for c in colour_filters)
     assert body["sort"] == [{"price": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
-    assert body["suggest"]["did_you_mean"]["term"]["field"] == "name"
+    assert body["suggest"]["did_you_mean"]["term"]["field"] == "name.plain"
     assert (body["from"], body["size"]) == (0, 24)
 
 

@@ -22,13 +22,14 @@ import pytest
 from django.http import QueryDict
 from opensearchpy.exceptions import RequestError
 
-from catalog.models import Product
+from catalog.models import AttributeType, Product
 from search import opensearch
 from search.base import SearchResult, SearchSort
 from search.opensearch import OpenSearchBackend
 from search.postgres import PostgresSearchBackend
 from search.query import search_query_parse
 from search.services import search_index_rebuild, search_index_refresh, search_run
+from tests.factories import AttributeFactory, VariantAttributeValueFactory
 from tests.factories.inventory import stock_with
 
 pytestmark = [pytest.mark.django_db, pytest.mark.opensearch_contract]
@@ -114,6 +115,11 @@ def indexed(cluster, osmem_mapping, catalog):
         products[key].rating_avg = Decimal(avg)
         products[key].rating_count = count
         products[key].save(update_fields=["rating_avg", "rating_count"])
+    weight = AttributeFactory(name="Weight", slug="weight", type=AttributeType.NUMBER)
+    for key, kilos in {"lamp": "1.5", "light": "3"}.items():
+        VariantAttributeValueFactory(
+            variant=products[key].variants.get(), attribute=weight, value_number=Decimal(kilos)
+        )
     stock_with(variant=products["lamp"].variants.get(), on_hand=3)
     stock_with(variant=products["shoe"].variants.get(), on_hand=1)
     stock_with(variant=products["light"].variants.get(), on_hand=0)
@@ -242,6 +248,9 @@ FILTERED = [
     "attr_waterproof=true",
     "in_stock=1",
     "rating=4",
+    "attr_weight_min=2",
+    "attr_weight_max=2",
+    "attr_weight_min=1.5&attr_weight_max=3&category=electronics",
     "category=clothing&seller=alpha&attr_colour=red&price_min=10",
     "q=shirt",
     "q=shirt&attr_colour=red",
@@ -284,10 +293,22 @@ def test_prefix_while_typing(indexed):
         assert names(indexed, result.product_ids) == ["shoe"], text
 
 
-def test_did_you_mean_when_nothing_matches(indexed):
-    result = OpenSearchBackend().search(query=parse("q=lampp"))
-    assert result.total == 0
-    assert result.did_you_mean == "lamp"
+def test_did_you_mean_offers_whole_words_when_nothing_matches(indexed):
+    for text, suggestion in [
+        ("lampp", "lamp"),
+        ("readng", "reading"),  # the word as named, not its stem "read"
+        ("blue shrt", "blue shirt"),
+        ("desk lampp", "desk lamp"),
+    ]:
+        result = OpenSearchBackend().search(query=parse(f"q={text}"))
+        assert (result.total, result.did_you_mean) == (0, suggestion), text
+    assert OpenSearchBackend().search(query=parse("q=lamp")).did_you_mean is None
+
+
+def test_a_typo_before_the_last_word_is_tolerated(indexed):
+    """`fuzziness: AUTO` applies to every word but the last (a prefix while typing)."""
+    result = OpenSearchBackend().search(query=parse("q=lampp desk"))
+    assert names(indexed, result.product_ids) == ["lamp", "light"]
 
 
 def test_suggestions_match_postgres(indexed):
