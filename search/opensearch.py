@@ -104,6 +104,9 @@ INDEX_SETTINGS: dict[str, Any] = {
                         "search_analyzer": "autocomplete_search",
                     },
                     "raw": {"type": "keyword", "normalizer": "lower"},
+                    # unstemmed words for "did you mean": the term suggester offers indexed
+                    # terms, and the stemmed `name` would offer "read" for "readng"
+                    "plain": {"type": "text", "analyzer": "autocomplete_search"},
                 },
             },
             "brand": {"type": "text", "analyzer": "text_en"},
@@ -133,6 +136,9 @@ INDEX_SETTINGS: dict[str, Any] = {
 
 TEXT_FIELDS = [
     "name^8",
+    # the last word of a bool_prefix query is a prefix of the *analysed* indexed terms: on the
+    # stemmed fields a half-typed "runn" never reaches "run", the edge n-grams of the name do
+    "name.autocomplete^2",
     "brand^5",
     "skus^5",
     "category_names^3",
@@ -325,8 +331,14 @@ def opensearch_health() -> str:
     """'ok: ...' when the alias answers, else what is wrong (shown on /readyz)."""
     client = opensearch_client()
     try:
+        # `timeout` is the cluster's own wait (for a missing index); opensearch-py would take
+        # it for the client's socket timeout ("2s" is not a number) unless request_timeout is set
         health = _call(
-            lambda: client.cluster.health(index=opensearch_alias(), params={"timeout": "2s"})
+            lambda: client.cluster.health(
+                index=opensearch_alias(),
+                timeout="2s",
+                request_timeout=settings.OPENSEARCH_TIMEOUT_SECONDS + 2,
+            )
         )
     except SearchUnavailable as exc:
         return f"degraded: OpenSearch unreachable, searching PostgreSQL ({exc})"[:300]
@@ -466,7 +478,7 @@ def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
     if terms:
         body["suggest"] = {
             "text": " ".join(terms),
-            "did_you_mean": {"term": {"field": "name", "suggest_mode": "popular"}},
+            "did_you_mean": {"term": {"field": "name.plain", "suggest_mode": "popular"}},
         }
     return body
 

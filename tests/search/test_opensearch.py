@@ -120,7 +120,7 @@ def test_search_request_body(catalog, cluster):
     colour_filters = body["aggs"]["attr_colour"]["filter"]["bool"]["filter"]
     assert all("nested" not in c for c in colour_filters)
     assert body["sort"] == [{"price": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
-    assert body["suggest"]["did_you_mean"]["term"]["field"] == "name"
+    assert body["suggest"]["did_you_mean"]["term"]["field"] == "name.plain"
     assert (body["from"], body["size"]) == (0, 24)
 
 
@@ -242,6 +242,14 @@ def test_unreachable_cluster_falls_back_to_postgres_and_says_so(catalog, cluster
 
 def test_readyz_reports_a_healthy_cluster(cluster, client):
     assert client.get("/readyz").json()["checks"]["search"] == "ok: opensearch green"
+
+
+def test_health_sends_the_cluster_timeout_as_a_query_parameter(cluster):
+    """opensearch-py takes a bare `timeout` for its own socket timeout, where "2s" is no number
+    and every health check failed (found by the contract tier, test_opensearch_contract.py)."""
+    assert opensearch.opensearch_health() == "ok: opensearch green"
+    ((method, url, params, _),) = cluster.requests
+    assert (method, url, params) == ("GET", "/_cluster/health/shop-products", {"timeout": "2s"})
 
 
 def test_bulk_indexing_sends_documents_after_the_database_refresh(catalog, cluster):
