@@ -176,6 +176,9 @@ class MovementReason(models.TextChoices):
     TRANSFER_OUT = "transfer_out", "Transfer out"
     TRANSFER_IN = "transfer_in", "Transfer in"
     WRITE_OFF = "write_off", "Write-off"
+    # the sum of a month of movements archived by partitions_maintain, so that on_hand still
+    # equals the sum of the rows kept
+    CARRIED_FORWARD = "carried_forward", "Carried forward from archived months"
 
 
 class StockMovement(models.Model):

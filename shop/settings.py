@@ -327,6 +327,32 @@ CELERY_BEAT_SCHEDULE["idempotency-prune"] = {
 CELERY_BEAT_SCHEDULE["outbox-relay"] = {"task": "shop.core.outbox_relay", "schedule": 30.0}
 CELERY_BEAT_SCHEDULE["outbox-prune"] = {"task": "shop.core.outbox_prune", "schedule": 3600.0}
 
+# Monthly partitions of the tables that only grow (shop/core/partitions.py, docs/scaling.md):
+# months kept attached (older ones are archived to PARTITION_ARCHIVE_DIR and dropped), months
+# created ahead, and the daily run of `manage.py partitions_maintain`.
+PARTITION_KEEP_MONTHS = int(os.environ.get("PARTITION_KEEP_MONTHS", "24"))
+OUTBOX_PARTITION_KEEP_MONTHS = int(os.environ.get("OUTBOX_PARTITION_KEEP_MONTHS", "1"))
+PARTITION_PREMAKE_MONTHS = int(os.environ.get("PARTITION_PREMAKE_MONTHS", "3"))
+PARTITION_ARCHIVE_DIR = Path(os.environ.get("PARTITION_ARCHIVE_DIR", VAR_DIR / "archive"))
+PARTITIONED_TABLES: dict[str, dict[str, Any]] = {
+    # on_hand == sum(delta) must survive archiving: the archived rows' sum is carried forward
+    "inventory_stockmovement": {
+        "keep_months": PARTITION_KEEP_MONTHS,
+        "before_detach": "inventory.services.stock_movements_carry_forward",
+    },
+    "orders_orderevent": {"keep_months": PARTITION_KEEP_MONTHS},
+    "payments_paymentevent": {"keep_months": PARTITION_KEEP_MONTHS},
+    # a task that has not run keeps its month attached: the relay must still find it
+    "core_outboxmessage": {
+        "keep_months": OUTBOX_PARTITION_KEEP_MONTHS,
+        "keep_while": "ran_at IS NULL",
+    },
+}
+CELERY_BEAT_SCHEDULE["partitions-maintain"] = {
+    "task": "shop.core.partitions_maintain",
+    "schedule": crontab(hour=int(os.environ.get("PARTITION_MAINTAIN_HOUR", "3")), minute=30),
+}
+
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # django-axes first: it refuses locked-out sign-ins before the password is checked

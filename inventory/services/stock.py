@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -471,3 +473,27 @@ def _drifts_find(stocks) -> list[StockDrift]:
             if counter != expected:
                 drifts.append(StockDrift(s.pk, name, counter, expected))
     return drifts
+
+
+def stock_movements_carry_forward(
+    *, cursor: CursorWrapper, table: str, archived: str, at: datetime
+) -> int:
+    """Before a month of movements leaves the ledger (partitions_maintain detaches and archives
+    its partition `archived`), book per stock row one CARRIED_FORWARD movement of that month's
+    sum, dated `at` (the first instant after the month), so `stock_reconcile`'s on_hand ==
+    sum(delta) still holds over the rows kept. Runs in the detaching transaction."""
+    cursor.execute(
+        f"""
+        INSERT INTO {table} (created_at, stock_id, reason, delta, on_hand_after, reference, note)
+        SELECT %s, stock_id, %s, sum(delta),
+               (array_agg(on_hand_after ORDER BY created_at DESC, id DESC))[1], %s, %s
+        FROM {archived} GROUP BY stock_id HAVING sum(delta) <> 0
+        """,  # noqa: S608 - table names from settings.PARTITIONED_TABLES
+        [
+            at,
+            MovementReason.CARRIED_FORWARD,
+            archived[:100],
+            f"Sum of the movements archived with {archived}",
+        ],
+    )
+    return cursor.rowcount

@@ -135,7 +135,10 @@ def fraud_facts(*, order: OrderFacts, payment: Payment | None) -> FraudFacts:
         .values_list("amount", flat=True)
     )
     warning = (
-        PaymentEvent.objects.filter(payment=payment, kind=EARLY_FRAUD_WARNING)
+        # a payment's events come after it: the bound on the partition key skips older months
+        PaymentEvent.objects.filter(
+            payment=payment, kind=EARLY_FRAUD_WARNING, created_at__gte=payment.created_at
+        )
         .values_list("detail", flat=True)
         .first()
     )

@@ -109,6 +109,7 @@ def webhook_money_apply(*, event: WebhookEvent, payment: Payment) -> Dispute | N
         PaymentEvent.objects.get_or_create(
             payment=payment,
             kind="early_fraud_warning",
+            created_at__gte=payment.created_at,  # the partition key: the payment's months only
             detail={"warning": obj.get("id", ""), "fraud_type": obj.get("fraud_type", "")},
         )
     return None

@@ -24,7 +24,7 @@ from decimal import Decimal
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -102,8 +102,24 @@ def _history(stock_ids: list[int], today: datetime.date) -> dict[int, StockHisto
         sales[row["stock_id"]][row["day"]] = row["units"]
     moves: dict[int, list[tuple[datetime.date, int]]] = defaultdict(list)
     shipped: dict[int, dict[datetime.date, int]] = defaultdict(lambda: defaultdict(int))
+    # of the ledger before the window only its last row matters (the on_hand it left, and that
+    # there was activity): one row per stock, so the read is bounded by the window's months
+    # (the partition key) rather than the whole history
+    before = StockMovement.objects.filter(stock=OuterRef("pk"), created_at__lt=start).order_by(
+        "-created_at", "-id"
+    )
+    for stock_id, at, after in (
+        Stock.objects.filter(pk__in=stock_ids)
+        .annotate(
+            at=Subquery(before.values("created_at")[:1]),
+            after=Subquery(before.values("on_hand_after")[:1]),
+        )
+        .filter(at__isnull=False)
+        .values_list("pk", "at", "after")
+    ):
+        moves[stock_id].append((timezone.localdate(at), after))
     for stock_id, at, after, reason, delta in (
-        StockMovement.objects.filter(stock_id__in=stock_ids)
+        StockMovement.objects.filter(stock_id__in=stock_ids, created_at__gte=start)
         .order_by("stock_id", "created_at", "id")
         .values_list("stock_id", "created_at", "on_hand_after", "reason", "delta")
     ):

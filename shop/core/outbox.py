@@ -144,7 +144,7 @@ def _publish_after_commit(messages: Sequence[OutboxMessage]) -> None:
     retries them once this process's claim has expired): the broker is most likely down, and a
     shopper's request should not wait on it once per row. Never raises: the business change
     has committed."""
-    sent: list[int] = []
+    sent: list[OutboxMessage] = []
     failure: Exception | None = None
     for message in messages:
         if failure is None:
@@ -153,7 +153,7 @@ def _publish_after_commit(messages: Sequence[OutboxMessage]) -> None:
             except Exception as exc:  # noqa: BLE001 - whatever failed, the relay will publish it
                 failure = exc
             else:
-                sent.append(message.pk)
+                sent.append(message)
                 continue
         logger.warning(
             "Could not publish %s #%s after commit (%s: %s); the outbox relay will.",
@@ -183,17 +183,20 @@ _SENT_SQL = (
     "SET sent_at = COALESCE(sent_at, clock_timestamp()), touched_at = clock_timestamp(), "
     "claimed_until = NULL, "
     # a task that already failed for good (it can finish before this mark) keeps its error
-    "last_error = CASE WHEN ran_at IS NULL THEN '' ELSE last_error END WHERE id = ANY(%s)"
+    "last_error = CASE WHEN ran_at IS NULL THEN '' ELSE last_error END "
+    # the partition key bounds the rows' months (the table is partitioned by month)
+    "WHERE id = ANY(%s) AND created_at >= %s"
 )
 
 
-def _sent_mark(ids: Sequence[int]) -> None:
+def _sent_mark(messages: Sequence[OutboxMessage]) -> None:
+    ids = [m.pk for m in messages]
     try:
-        hot_execute(_SENT_SQL, [list(ids)])
+        hot_execute(_SENT_SQL, [ids, min(m.created_at for m in messages)])
     except Exception:
         # the database went away after the publish: the relay publishes these again (tasks are
         # idempotent), which is the price of at-least-once
-        logger.exception("Could not mark outbox rows %s sent.", list(ids))
+        logger.exception("Could not mark outbox rows %s sent.", ids)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -219,7 +222,9 @@ class RelayResult:
 
 
 # clock_timestamp(), not now(): now() is the transaction's start, which in a long transaction
-# (a test's) would hide rows written after it began
+# (a test's) would hide rows written after it began. No bound on created_at (the partition key):
+# a row not run is due however old it is, and partitions_maintain never detaches a month that
+# holds one; each month's partial index of rows not run is empty once its tasks have run.
 _CLAIM_SQL = f"""
     UPDATE {OutboxMessage._meta.db_table}
     SET claimed_until = clock_timestamp() + make_interval(secs => %s), attempts = attempts + 1
@@ -248,7 +253,7 @@ def outbox_relay(*, limit: int = 200) -> RelayResult:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_CLAIM_SQL, [RELAY_CLAIM.total_seconds(), redeliver_after, limit])
         messages = sorted(instances(OutboxMessage, cursor.fetchall()), key=lambda m: m.pk)
-    sent: list[int] = []
+    sent: list[OutboxMessage] = []
     failed = 0
     for index, message in enumerate(messages):
         if message.sent_at is not None:
@@ -275,7 +280,7 @@ def outbox_relay(*, limit: int = 200) -> RelayResult:
             )
             _unclaim([m.pk for m in messages[index + 1 :]])
             break
-        sent.append(message.pk)
+        sent.append(message)
     if sent:
         _sent_mark(sent)
     return RelayResult(claimed=len(messages), sent=len(sent), failed=failed)
@@ -384,13 +389,16 @@ def outbox_backlog() -> OutboxBacklog:
 
 def outbox_prune(*, keep: timedelta | None = None, batch: int = 10_000) -> int:
     """Delete rows whose task finished more than `keep` ago (OUTBOX_KEEP_DAYS); rows whose
-    task has not run are never deleted."""
+    task has not run are never deleted. A task runs after its row was written, so the bound on
+    created_at (the partition key) only skips the months that cannot hold such rows."""
     keep = keep or timedelta(days=settings.OUTBOX_KEEP_DAYS)
     cutoff = timezone.now() - keep
     deleted = 0
     while True:
         ids = list(
-            OutboxMessage.objects.filter(ran_at__lt=cutoff).values_list("pk", flat=True)[:batch]
+            OutboxMessage.objects.filter(ran_at__lt=cutoff, created_at__lt=cutoff).values_list(
+                "pk", flat=True
+            )[:batch]
         )
         if not ids:
             return deleted

@@ -50,3 +50,12 @@ def idempotency_prune_task() -> int:
     from shop.core.idempotency import idempotency_records_prune
 
     return idempotency_records_prune()
+
+
+@shared_task(name="shop.core.partitions_maintain", acks_late=True, ignore_result=True)
+def partitions_maintain_task() -> int:
+    """Daily (beat): next months' partitions, old ones archived (shop/core/partitions.py).
+    Safe to run twice: every step checks what is there first. Returns partitions archived."""
+    from shop.core.partitions import partitions_maintain
+
+    return sum(len(report.archived) for report in partitions_maintain())

@@ -121,7 +121,9 @@ def test_prune_keeps_rows_whose_task_has_not_run_and_recent_ones():
     never_ran = outbox_enqueue(task=PING, kwargs={}, delay=timedelta(0))
     now = timezone.now()
     month_ago = now - timedelta(days=30)
-    OutboxMessage.objects.filter(pk=old_ran.pk).update(sent_at=month_ago, ran_at=month_ago)
+    OutboxMessage.objects.filter(pk=old_ran.pk).update(
+        created_at=month_ago, sent_at=month_ago, ran_at=month_ago
+    )
     OutboxMessage.objects.filter(pk=recent_ran.pk).update(sent_at=now, ran_at=now)
     OutboxMessage.objects.filter(pk=never_ran.pk).update(created_at=month_ago, sent_at=month_ago)
     assert outbox_prune(keep=timedelta(days=7)) == 1
