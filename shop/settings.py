@@ -18,7 +18,7 @@ import dj_database_url
 from celery.schedules import crontab
 from kombu import Queue
 
-from shop.queues import QueueTimeLimits
+from shop.queues import HARD_LIMIT_GRACE_SECONDS, QueueTimeLimits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
@@ -253,23 +253,34 @@ CELERY_QUEUE_SOFT_TIME_LIMITS = {
     "imports": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_IMPORTS", "3600")),
     "forecast": int(os.environ.get("CELERY_SOFT_TIME_LIMIT_FORECAST", "3600")),
 }
+# Tasks of a short queue that may run long, resumable by their next run: their own soft limit.
+CELERY_TASK_SOFT_TIME_LIMITS = {
+    # archives a month of a partitioned table; a run stopped midway is finished by the next
+    "shop.core.partitions_maintain": 3600,
+}
 # Mail-outs are rate-limited per worker (what the SMTP relay accepts).
 CELERY_TASK_ANNOTATIONS = QueueTimeLimits(
     routes=CELERY_TASK_ROUTES,
     soft_limits=CELERY_QUEUE_SOFT_TIME_LIMITS,
     default_queue=CELERY_TASK_DEFAULT_QUEUE,
     per_task={
-        name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
-        for name in (
-            "accounts.tasks.password_reset_email_send_task",
-            "accounts.tasks.email_verification_send_task",
-            "accounts.tasks.email_change_send_task",
-            "accounts.tasks.email_changed_notice_send_task",
-            "orders.tasks.order_email_send_task",
-            "cart.tasks.cart_reminder_send_task",
-            "sellers.tasks.invitation_email_send_task",
-            "purchasing.tasks.purchase_order_email_task",
-        )
+        **{
+            name: {"soft_time_limit": soft, "time_limit": soft + HARD_LIMIT_GRACE_SECONDS}
+            for name, soft in CELERY_TASK_SOFT_TIME_LIMITS.items()
+        },
+        **{
+            name: {"rate_limit": EMAIL_TASK_RATE_LIMIT}
+            for name in (
+                "accounts.tasks.password_reset_email_send_task",
+                "accounts.tasks.email_verification_send_task",
+                "accounts.tasks.email_change_send_task",
+                "accounts.tasks.email_changed_notice_send_task",
+                "orders.tasks.order_email_send_task",
+                "cart.tasks.cart_reminder_send_task",
+                "sellers.tasks.invitation_email_send_task",
+                "purchasing.tasks.purchase_order_email_task",
+            )
+        },
     },
 )
 CELERY_TIMEZONE = "UTC"

@@ -78,11 +78,12 @@ def test_every_task_has_the_time_limits_of_its_queue():
     assert set(limits) == set(settings.CELERY_QUEUES_ALL)
     for name in _project_tasks():
         task = app.tasks[name]
-        soft = limits[_queue_of(name)]
+        soft = settings.CELERY_TASK_SOFT_TIME_LIMITS.get(name) or limits[_queue_of(name)]
         assert (task.soft_time_limit, task.time_limit) == (soft, soft + HARD_LIMIT_GRACE_SECONDS)
         assert issubclass(SoftTimeLimitExceeded, tuple(task.autoretry_for)), name
     assert app.tasks["payments.tasks.refund_execute_task"].soft_time_limit == limits["money"]
     assert limits["money"] < limits["imports"]
+    assert app.tasks["shop.core.partitions_maintain"].soft_time_limit == 3600
 
 
 def test_short_queues_finish_inside_the_broker_visibility_timeout():
