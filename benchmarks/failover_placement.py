@@ -167,6 +167,7 @@ def main() -> int:
         )
         os.environ.pop("DATABASE_REPLICA_URLS", None)
         _django_setup()
+        from django.conf import settings
         from django.core.management import call_command
         from django.db import connection
 
@@ -179,8 +180,8 @@ def main() -> int:
             f"# {len(jobs)} checkouts ready in {time.perf_counter() - started:.0f}s; primary "
             f":{primary.port}, replica :{replica.port} (synchronous); gunicorn "
             f"{args.gunicorn_workers} x {args.gunicorn_threads} threads; {args.clients} "
-            f"shoppers; Idempotency-Key lease {args.lease or 'default'} s; {os.cpu_count()} "
-            f"cores, load average {os.getloadavg()[0]:.2f}",
+            f"shoppers; Idempotency-Key lease {args.lease or settings.IDEMPOTENCY_LEASE_SECONDS}"
+            f" s; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}",
             flush=True,
         )
         lease = {} if args.lease is None else {"IDEMPOTENCY_LEASE_SECONDS": str(args.lease)}

@@ -12,9 +12,8 @@ No Django import here: settings.py calls it.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dj_database_url
+from dj_database_url import DBConfig
 
 DEFAULT_PORT = "5432"
 
@@ -27,7 +26,7 @@ def _host_port(item: str) -> tuple[str, str]:
     return host, port
 
 
-def database_url_parse(url: str, *, conn_max_age: int) -> dict[str, Any]:
+def database_url_parse(url: str, *, conn_max_age: int | None) -> DBConfig:
     """dj_database_url.parse(url), with several `host:port` in the URL's authority allowed."""
     scheme, sep, rest = url.partition("://")
     authority_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
