@@ -110,6 +110,45 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def served_start(
+    *, workers: int, threads: int, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving the app on a free 127.0.0.1 port as SERVED_ENV says, once /healthz
+    answers: (the process, its base URL). `env` is added to this process's environment."""
+    import requests
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "shop.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "256",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **SERVED_ENV, **(env or {})},
+    )
+    for _ in range(150):
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).ok:
+                return server, base
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    server.wait(timeout=30)
+    raise RuntimeError("gunicorn did not start")
+
+
 # --- data ---------------------------------------------------------------------------------------
 
 
@@ -448,8 +487,6 @@ def main() -> int:
     bench_url, admin_url, bench_name = _database_urls("checkout_bench")
     os.environ["DATABASE_URL"] = bench_url
 
-    import requests
-
     _database_drop(admin_url, bench_name, create=True)
     _django_setup()
     from django.core.management import call_command
@@ -474,40 +511,10 @@ def main() -> int:
         stock_of = dict(cur.fetchall())
     connection.close()
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **SERVED_ENV}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "shop.wsgi",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(args.gunicorn_workers),
-            "--threads",
-            str(args.gunicorn_threads),
-            "--backlog",
-            "256",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server, base = served_start(workers=args.gunicorn_workers, threads=args.gunicorn_threads)
     problems = 0
     cpu_rows: list[tuple[str, int, dict[str, float], dict[str, float]]] = []
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        else:
-            print("gunicorn did not start")
-            return 1
         if args.warmup:
             # every server thread opens its connection and prepares its statements (after 5
             # runs on a connection) before anything is timed

@@ -22,7 +22,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank, SearchVectorCombinable, SearchVectorField
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -68,7 +68,11 @@ from search.base import (
 )
 from sellers.models import Seller
 from shop.core import db
+from shop.core.replicas import ReadConnection
 
+# The hand-written SQL below reads where the router sends product reads (a replica for a
+# shopper who has not written lately: shop/core/replicas.py), as the ORM's reads do.
+connection = ReadConnection(Product)
 logger = logging.getLogger("search")
 
 CENT = Decimal("0.01")
@@ -351,7 +355,7 @@ def _match_scan() -> Iterator[None]:
     }
     # inside a caller's transaction the settings would outlive this block: put them back
     outer = connection.in_atomic_block or not connection.get_autocommit()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         previous = {}
         if outer:
             cursor.execute(

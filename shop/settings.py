@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 from celery.schedules import crontab
 from kombu import Queue
 
+from shop.dburl import database_url_parse
 from shop.queues import HARD_LIMIT_GRACE_SECONDS, QueueTimeLimits
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -129,7 +129,8 @@ if not DATABASE_URL:
 
     DATABASE_URL = embedded_database_url(VAR_DIR)
 DATABASES = {
-    "default": dj_database_url.parse(
+    # several hosts allowed (failover: shop/dburl.py)
+    "default": database_url_parse(
         DATABASE_URL, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
     )
 }
@@ -141,9 +142,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASE_REPLICAS: list[str] = []
 for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     _alias = f"replica{_number}"
-    DATABASES[_alias] = dj_database_url.parse(
-        _url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"]
-    )
+    DATABASES[_alias] = database_url_parse(_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
     DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
     # an unreachable replica is skipped, after one short wait per check interval
     DATABASES[_alias].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)

@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
@@ -49,6 +50,8 @@ UNREACHABLE = float("inf")
 @dataclass
 class _Scope:
     wrote: bool = False
+    # the database chosen at the scope's first replica read: one request reads one server
+    chosen: str | None = None
 
 
 _scope: ContextVar[_Scope | None] = ContextVar("shop_replica_reads", default=None)
@@ -124,7 +127,9 @@ class PrimaryReplicaRouter:
             or connections[PRIMARY].in_atomic_block
         ):
             return PRIMARY
-        return replica_choose() or PRIMARY
+        if scope.chosen is None:
+            scope.chosen = replica_choose() or PRIMARY
+        return scope.chosen
 
     def db_for_write(self, model: type[Model], **hints: object) -> str:
         scope = _scope.get()
@@ -138,6 +143,20 @@ class PrimaryReplicaRouter:
 
     def allow_migrate(self, db: str, app_label: str, **hints: object) -> bool:
         return db == PRIMARY
+
+
+class ReadConnection:
+    """`django.db.connection` for hand-written SQL that reads `model`'s tables: each use is
+    the connection the router reads `model` from (a replica within `replica_reads()`, else
+    the primary), as for the ORM's reads in the same request. `django.db.connection` is the
+    primary's, whatever the router says. A transaction on it names it:
+    `transaction.atomic(using=connection.alias)`."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(connections[router.db_for_read(self._model)], name)
 
 
 def _client_key(request: HttpRequest) -> str | None:

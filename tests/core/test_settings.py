@@ -129,3 +129,22 @@ def test_console_mailer_logs_each_email_at_info(caplog):
     assert record.levelname == "INFO"
     assert "Subject: Your order" in record.getMessage()
     assert "Thank you." in record.getMessage()
+
+
+def test_a_multi_host_database_url_names_every_server_for_libpq():
+    """Failover (docs/operations.md): one DATABASE_URL names the primary and its standby; the
+    settings hand libpq both, in order, and keep the URL's options."""
+    from shop.dburl import database_url_parse
+
+    config = database_url_parse(
+        "postgres://shop:secret@db1:5433,db2/shop?target_session_attrs=read-write",
+        conn_max_age=60,
+    )
+    assert config["HOST"] == "db1,db2"
+    assert config["PORT"] == "5433,5432"
+    assert config["NAME"] == "shop"
+    assert (config["USER"], config["PASSWORD"]) == ("shop", "secret")
+    assert config["OPTIONS"] == {"target_session_attrs": "read-write"}
+    assert config["CONN_MAX_AGE"] == 60
+    single = database_url_parse("postgres://shop@db1:5433/shop", conn_max_age=0)
+    assert (single["HOST"], single["PORT"]) == ("db1", 5433)

@@ -5,6 +5,8 @@ binaries are not installed (.ci/run installs them)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -67,39 +69,52 @@ def _alias_remove(alias: str) -> None:
         del connections.settings[alias]
 
 
+@contextmanager
+def _replicated() -> Iterator[Replicated]:
+    """A primary holding a copy of the test database and a streaming replica of it: "default"
+    points at the primary, "replica" at the replica, and "replica_down" at a port nothing
+    listens on. Put back as they were afterwards."""
+    major = _server_major()
+    try:
+        localcluster.postgres_bindir(major)
+    except localcluster.Missing as exc:
+        pytest.skip(f"No streaming replica: {exc}")
+    default = connections["default"].settings_dict
+    saved = copy.deepcopy(default)
+    primary = localcluster.primary_create(major=major)
+    replica = None
+    try:
+        dbname = localcluster.database_copy(source=default, target=primary, major=major)
+        replica = localcluster.replica_create(primary)
+        localcluster.replica_wait_caught_up(primary, replica)
+        connections["default"].close()
+        default.update(primary.settings(dbname), PASSWORD="")
+        _alias_add("replica", **replica.settings(dbname))
+        _alias_add("replica_down", PORT=str(localcluster.free_port()))
+        yield Replicated(primary=primary, replica=replica, dbname=dbname)
+    finally:
+        _alias_remove("replica")
+        _alias_remove("replica_down")
+        connections["default"].close()
+        default.clear()
+        default.update(saved)
+        if replica is not None:
+            replica.remove()
+        primary.remove()
+
+
 @pytest.fixture(scope="module")
 def replicated(django_db_setup, django_db_blocker):
-    """The module's tests run on their own primary (a copy of the test database) with a
-    streaming replica: "default" points at the primary, "replica" at the replica, and
-    "replica_down" at a port nothing listens on. Put back as they were afterwards."""
-    with django_db_blocker.unblock():
-        major = _server_major()
-        try:
-            localcluster.postgres_bindir(major)
-        except localcluster.Missing as exc:
-            pytest.skip(f"No streaming replica: {exc}")
-        default = connections["default"].settings_dict
-        saved = copy.deepcopy(default)
-        primary = localcluster.primary_create(major=major)
-        replica = None
-        try:
-            dbname = localcluster.database_copy(source=default, target=primary, major=major)
-            replica = localcluster.replica_create(primary)
-            localcluster.replica_wait_caught_up(primary, replica)
-            connections["default"].close()
-            default.update(primary.settings(dbname), PASSWORD="")
-            _alias_add("replica", **replica.settings(dbname))
-            _alias_add("replica_down", PORT=str(localcluster.free_port()))
-            yield Replicated(primary=primary, replica=replica, dbname=dbname)
-        finally:
-            _alias_remove("replica")
-            _alias_remove("replica_down")
-            connections["default"].close()
-            default.clear()
-            default.update(saved)
-            if replica is not None:
-                replica.remove()
-            primary.remove()
+    """The module's tests run on their own primary with a streaming replica (`_replicated`)."""
+    with django_db_blocker.unblock(), _replicated() as servers:
+        yield servers
+
+
+@pytest.fixture
+def replicated_once(django_db_setup, django_db_blocker):
+    """As `replicated`, for one test: a failover leaves no primary with a replica behind."""
+    with django_db_blocker.unblock(), _replicated() as servers:
+        yield servers
 
 
 @pytest.fixture

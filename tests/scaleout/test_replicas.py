@@ -143,3 +143,35 @@ def test_an_api_client_that_wrote_reads_its_writes(replicated, replicas_on):
         assert APIClient().get(f"/api/v1/products/{product.slug}/").status_code == 404
     finally:
         replicated.replay_resume()
+
+
+def test_search_reads_the_replica_until_the_client_writes(replicated, replicas_on):
+    """The PostgreSQL search engine's hand-written SQL reads where the router sends product
+    reads: the stale replica for a shopper who wrote nothing, the primary once it wrote."""
+    from catalog.search.postgres import PostgresSearchBackend
+    from catalog.search.query import search_query_parse
+    from catalog.search.services import search_index_rebuild
+    from django.http import QueryDict
+    from rest_framework.test import APIClient
+
+    def found() -> list[int]:
+        query = search_query_parse(params=QueryDict("q=zanzibar"), page_size=20)
+        return PostgresSearchBackend().search(query=query).product_ids
+
+    replicated.replay_pause()
+    try:
+        product = ProductVariantFactory(product__name="Zanzibar Lantern").product
+        search_index_rebuild()
+        replicated.received_all()
+        assert found() == [product.pk]  # outside a request: the primary
+        with replica_reads():
+            assert found() == []  # the replica has neither the product nor its vector yet
+        with replica_reads():
+            Category.objects.create(name="Fresh", slug="fresh")
+            assert found() == [product.pk]  # the scope wrote: the primary
+        shopper = APIClient()
+        assert shopper.get("/api/v1/search/?q=zanzibar").json()["count"] == 0
+        shopper.post("/api/v1/cart/", {}, format="json")
+        assert shopper.get("/api/v1/search/?q=zanzibar").json()["count"] == 1
+    finally:
+        replicated.replay_resume()
