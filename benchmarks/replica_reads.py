@@ -90,7 +90,7 @@ def _run(args, primary: localcluster.Cluster, replica: localcluster.Cluster) -> 
     import django
 
     django.setup()
-    from catalog.search.services import search_index_rebuild
+    from search.services import search_index_rebuild
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import setup_test_environment
