@@ -141,10 +141,12 @@ def index_sizes() -> None:
             "'catalog_product_newest', 'catalog_searchsuggestion', "
             "'catalog_product_catnew_cover', 'catalog_product_catprice_cover', "
             "'catalog_product_catrate_cover', 'catalog_product_catname_cover', "
-            "'catalog_suggestion_word', 'catalog_suggestion_unique') ORDER BY c.relname"
+            "'catalog_suggestion_word', 'catalog_suggestion_unique') OR c.oid IN ("
+            "SELECT indexrelid FROM pg_index WHERE indrelid = 'catalog_product'::regclass) "
+            "ORDER BY c.relname"
         )
         for name, size in cursor.fetchall():
-            print(f"  {name:<32} {size}")
+            print(f"  {name:<42} {size}")
 
 
 def broad_page(word: str, page: int) -> tuple[float | None, list[int]]:
@@ -240,7 +242,7 @@ def main() -> None:
         "--kinds",
         default="",
         help="Comma-separated kinds to run, as labelled in the output (e.g. 'sort by price,"
-        "page 50', or 'category page', 'suggest', 'slug lookup'); default all.",
+        "page 50', or 'category page', 'suggest', 'slug lookup', 'broad'); default all.",
     )
     parser.add_argument(
         "--broad-words", type=int, default=20, help="How many broad words (20; 0 skips them)."
