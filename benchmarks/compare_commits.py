@@ -170,7 +170,8 @@ def main() -> None:
     parser.add_argument(
         "--own-scripts",
         action="store_true",
-        help="Run each checkout's own benchmark scripts (default: the ones next to this).",
+        help="Run each checkout's own benchmark scripts (default: the ones next to this); "
+        "storefront_pages.py before --seeded existed cannot read a seeded database.",
     )
     parser.add_argument("--out", type=Path, default=None, help="Where raw outputs go.")
     args = parser.parse_args()
