@@ -242,7 +242,7 @@ def run(client: Client, *, repeat: int, seeded: bool) -> int:
     for page in pages:
         m = measure(client, page, repeat)
         print(
-            f"  {page.url:<44} n={repeat:<3} p50={m.p50:7.1f} ms  p95={m.p95:7.1f} ms  "
+            f"  {page.url:<62} n={repeat:<3} p50={m.p50:7.1f} ms  p95={m.p95:7.1f} ms  "
             f"queries={m.queries:<3} status={m.status}  products={m.products}"
             + (f"  writes={m.writes}" if m.writes else "")
         )
