@@ -14,6 +14,15 @@ storefront pages them, newest and by price, pages 1-5, with the bounded count), 
 indexed lookup by slug as the baseline, interleaved with the searches so load changes hit
 every kind alike. Prints p50/p95/p99 per kind and the size of the search tables and indexes.
 `--kinds 'category page'` (comma-separated labels as printed) runs a subset.
+
+Then the 20 broadest words (`--broad-words`: the most frequent words of product names): page
+1, pages 85 and 416 (as far as the word's public matches fill them) and the last page the
+storefront's pager links to, timed like the searches above, with the products each shows;
+an empty page or one that answers 400 is counted and named. And a relevance report: whether
+page 1 holds the 24 most popular matching products (`Product.popularity`, against an exact
+reference query that sorts every match; skipped, saying so, where the column does not
+exist). Exits 1 after printing everything when a deep page is empty or answers 400, or page
+1 does not hold the most popular matches.
 """
 
 from __future__ import annotations
@@ -27,15 +36,26 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# benchmarks/compare_commits.py runs this script on another checkout's code (SHOP_CODE_DIR)
+sys.path.insert(0, os.environ.get("SHOP_CODE_DIR") or str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
 
 import django
 
 django.setup()
 
+from broad_search import (  # noqa: E402
+    DeepPage,
+    broad_words,
+    deep_pages,
+    popularity_available,
+    public_matches,
+    relevance_check,
+)
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
 
 from catalog.models import AttributeChoice, Category, Product  # noqa: E402
 from catalog.selectors import (  # noqa: E402
@@ -47,6 +67,7 @@ from catalog.selectors import (  # noqa: E402
 from search.postgres import PostgresSearchBackend  # noqa: E402
 from search.query import search_query_parse  # noqa: E402
 from search.views import search_products_load  # noqa: E402
+from shop.core.errors import NotFound, ValidationError  # noqa: E402
 from shop.core.pagination import BoundedCountPaginator  # noqa: E402
 
 PRICE_RANGES = [("10", "24.99"), ("25", "49.99"), ("50", "99.99"), ("100", "249.99")]
@@ -120,10 +141,97 @@ def index_sizes() -> None:
             "'catalog_product_newest', 'catalog_searchsuggestion', "
             "'catalog_product_catnew_cover', 'catalog_product_catprice_cover', "
             "'catalog_product_catrate_cover', 'catalog_product_catname_cover', "
-            "'catalog_suggestion_word', 'catalog_suggestion_unique') ORDER BY c.relname"
+            "'catalog_suggestion_word', 'catalog_suggestion_unique') OR c.oid IN ("
+            "SELECT indexrelid FROM pg_index WHERE indrelid = 'catalog_product'::regclass) "
+            "ORDER BY c.relname"
         )
         for name, size in cursor.fetchall():
-            print(f"  {name:<32} {size}")
+            print(f"  {name:<42} {size}")
+
+
+def broad_page(word: str, page: int) -> tuple[float | None, list[int]]:
+    """One search page timed as the searches above are (engine + the page's products): the
+    milliseconds and the ids shown, or None when the storefront refuses the page (400)."""
+    params = QueryDict(mutable=True)
+    params.update({"q": word, "page": str(page)})
+    try:
+        query = search_query_parse(params=params, page_size=24)
+    except (ValidationError, NotFound):
+        return None, []
+    shown: list[int] = []
+
+    def run() -> None:
+        result = PostgresSearchBackend().search(query=query)
+        shown.extend(p.pk for p in search_products_load(result=result))
+
+    return timed(run), shown
+
+
+def broad_report(*, words: list[str], rounds: int) -> int:
+    """Time page 1 and the deep pages of each broad word, print them per row with the
+    products shown, then the relevance report. Returns how many checks failed."""
+    setup_test_environment()  # the pager is read through the storefront (testserver)
+    client = Client()
+    matches = {word: public_matches(word).count() for word in words}
+    pages = [DeepPage(w, "page 1", 1, "") for w in words]
+    for word in words:
+        pages.extend(deep_pages(client=client, word=word, matches=matches[word]))
+    samples: dict[str, list[float]] = {}
+    shown: dict[str, list[int]] = {}
+    refused: dict[str, list[DeepPage]] = {}
+    empty: dict[str, list[DeepPage]] = {}
+    first_pages: dict[str, list[int]] = {}
+    for round_number in range(rounds):
+        for deep in pages:
+            label = f"broad {deep.label}"
+            millis, ids = broad_page(deep.word, deep.page)
+            if round_number == 0 and millis is None:
+                refused.setdefault(label, []).append(deep)
+            elif round_number == 0 and not ids:
+                empty.setdefault(label, []).append(deep)
+            if deep.page == 1:
+                first_pages[deep.word] = ids
+            if millis is not None:
+                samples.setdefault(label, []).append(millis)
+                shown.setdefault(label, []).append(len(ids))
+    print(
+        f"Broad searches ({len(words)} words, {rounds} rounds; public matches "
+        f"{min(matches.values()):,}-{max(matches.values()):,}): {', '.join(words)}"
+    )
+    labels = dict.fromkeys(f"broad {d.label}" for d in pages)
+    for label in labels:
+        counts = shown.get(label, [])
+        if label in samples:
+            report(label, samples[label])
+        else:
+            print(f"  {label:<16} no page served")
+        print(
+            f"  {'':<16} products shown {min(counts, default=0)}-{max(counts, default=0)}, "
+            f"{len(empty.get(label, []))} empty, {len(refused.get(label, []))} answered 400"
+        )
+    failures = 0
+    for problem, found in (("EMPTY", empty), ("400", refused)):
+        for deep in (d for group in found.values() for d in group):
+            failures += 1
+            print(f"  {problem}: {deep.url} ({matches[deep.word]:,} public matches)")
+    print("Relevance: page 1 against the 24 most popular public matches (exact reference):")
+    if not popularity_available():
+        print("  skipped: this code or database has no Product.popularity")
+        return failures
+    held = 0
+    for word in words:
+        check = relevance_check(word=word, page_ids=first_pages[word])
+        held += check.holds
+        failures += not check.holds
+        print(
+            f"  {word:<16} {check.matches:>9,} matches  "
+            f"{'holds' if check.holds else 'DOES NOT HOLD'}  ({check.shared}/{len(check.top)} "
+            f"same products; lowest popularity on page 1 "
+            f"{min((p for _, p in check.page), default=0):g}, in the top "
+            f"{min((p for _, p in check.top), default=0):g})"
+        )
+    print(f"  page 1 holds the most popular matches for {held} of {len(words)} words")
+    return failures
 
 
 def main() -> None:
@@ -134,7 +242,13 @@ def main() -> None:
         "--kinds",
         default="",
         help="Comma-separated kinds to run, as labelled in the output (e.g. 'sort by price,"
-        "page 50', or 'category page', 'suggest', 'slug lookup'); default all.",
+        "page 50', or 'category page', 'suggest', 'slug lookup', 'broad'); default all.",
+    )
+    parser.add_argument(
+        "--broad-words", type=int, default=20, help="How many broad words (20; 0 skips them)."
+    )
+    parser.add_argument(
+        "--broad-rounds", type=int, default=3, help="Timed passes over the broad pages (3)."
     )
     args = parser.parse_args()
     kinds = {k.strip() for k in args.kinds.split(",") if k.strip()}
@@ -213,8 +327,15 @@ def main() -> None:
     if baseline:
         print("Baseline (indexed lookup by slug):")
         report("slug lookup", baseline)
+    failures = 0
+    if args.broad_words and wanted("broad"):
+        failures = broad_report(
+            words=broad_words(count=args.broad_words, seed=args.seed), rounds=args.broad_rounds
+        )
     print("Sizes:")
     index_sizes()
+    if failures:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth import authenticate
@@ -13,7 +14,13 @@ from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantSalePrice
 from catalog.selectors import product_list
-from demo.seed import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
+from demo.seed import (
+    CATEGORY_LIST_INDEXES,
+    DEMO_LOGINS,
+    SEEDED_TABLES,
+    category_list_indexes_rebuild,
+    seeded_tables_vacuum,
+)
 from sellers.models import Seller, SellerMember, SellerStatus
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +142,41 @@ def test_seed_analyses_every_seeded_table_in_a_transaction():
     for table in SEEDED_TABLES:
         assert f"ANALYZE {table}:" in output
     assert "VACUUM" not in output  # a test runs in a transaction, where VACUUM cannot
+
+
+def test_seed_rebuilds_the_category_list_indexes_and_reports_their_sizes():
+    output = _seed("--products", "5")
+
+    assert set(CATEGORY_LIST_INDEXES) >= {
+        "catalog_product_catnew_cover",
+        "catalog_product_catprice_cover",
+        "catalog_product_catrate_cover",
+        "catalog_product_catname_cover",
+    }
+    for name in CATEGORY_LIST_INDEXES:
+        assert re.search(rf"REINDEX {name}: [\d.]+ MB -> [\d.]+ MB in [\d.]+s", output)
+    assert (
+        output.index("Search index rebuilt.")
+        < output.index("REINDEX")
+        < output.index("ANALYZE catalog_product")
+    )
+
+
+def test_rebuilding_shrinks_an_index_the_search_refresh_bloated():
+    _seed("--products", "40")
+    with connection.cursor() as cursor:
+        for _ in range(20):  # what a refresh does: every row gets a new version in the index
+            cursor.execute("UPDATE catalog_product SET search_price_min = search_price_min + 1")
+
+    rebuilt = {r.name: r for r in category_list_indexes_rebuild(out=io.StringIO())}
+
+    price = rebuilt["catalog_product_catprice_cover"]
+    assert price.bytes_after < price.bytes_before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('catalog_product_catprice_cover')")
+        assert cursor.fetchone()[0] == price.bytes_after
+    # the rebuilt index still answers a category page
+    assert product_list().filter(category__in=Category.objects.all()).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,6 +7,7 @@ from catalog.models import Product
 from demo.seed import (
     DEMO_LOGINS,
     ProgressBar,
+    category_list_indexes_rebuild,
     demo_seed,
     products_delete_all,
     search_reindex_hook,
@@ -96,6 +97,8 @@ class Command(BaseCommand):
         )
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")
+        self.stdout.write("Rebuilding the per-category list indexes...")
+        category_list_indexes_rebuild(out=self.stdout)
         self.stdout.write("Vacuuming and analysing the seeded tables...")
         seeded_tables_vacuum(out=self.stdout)
         for who, email, password in DEMO_LOGINS:
