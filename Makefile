@@ -50,7 +50,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy shop accounts sellers catalog search demo inventory cart orders payments ledger reviews fulfilment purchasing
+	$(VENV)/bin/mypy shop accounts sellers catalog search demo inventory pricing cart orders payments ledger reviews fulfilment purchasing
 
 check: lint
 	$(PY) manage.py makemigrations --check --dry-run

@@ -159,7 +159,7 @@ def _prepare_catalogue() -> dict[str, list[tuple[int, int]]]:
     from catalog.services import category_create
     from inventory.models import Warehouse
     from inventory.services import stock_receive
-    from orders.models import ShippingMethod, TaxRate
+    from pricing.models import ShippingMethod, TaxRate
     from sellers.models import Seller, SellerStatus
 
     category = category_create(name="Bench", slug="bench")
@@ -213,8 +213,8 @@ def _prepared_checkouts(pools, scenario: str, n: int, tag: str) -> list[tuple[st
     """n checkouts ready to place, through the same services the API calls."""
     from accounts.models import User
     from cart.services import cart_get_or_create, cart_line_add
-    from orders.models import ShippingMethod
     from orders.services import checkout_set_address, checkout_set_shipping, checkout_start
+    from pricing.models import ShippingMethod
 
     methods = {m.seller_id: m.pk for m in ShippingMethod.objects.all()}
     rng = random.Random(tag)
@@ -495,7 +495,7 @@ def main() -> int:
     print(f"Migrating {bench_name} and preparing the catalogue...", flush=True)
     call_command("migrate", verbosity=0)
     pools = _prepare_catalogue()
-    from orders.models import ShippingMethod
+    from pricing.models import ShippingMethod
 
     methods = {str(m.seller_id): m.pk for m in ShippingMethod.objects.all()}
     with connection.cursor() as cur:

@@ -455,7 +455,7 @@ def _prepare(clients: int) -> tuple[list[int], dict, list[str]]:
     from catalog.services import category_create
     from inventory.models import Warehouse
     from inventory.services import stock_receive
-    from orders.models import ShippingMethod, TaxRate
+    from pricing.models import ShippingMethod, TaxRate
     from sellers.models import MemberRole, Seller, SellerMember, SellerStatus
 
     category = category_create(name="Faults", slug="faults")

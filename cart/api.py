@@ -7,10 +7,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
-    OpenApiParameter,
     extend_schema,
     inline_serializer,
 )
@@ -22,6 +20,7 @@ from rest_framework.views import APIView
 
 from cart.models import WishlistItem
 from cart.owner import (
+    CART_TOKEN,
     CART_TOKEN_HEADER,
     CartOwner,
     SignedInOrCartToken,
@@ -52,14 +51,6 @@ from cart.services import (
 )
 from shop.core.api import IDEMPOTENCY_KEY_PARAMETER, idempotent_response
 from shop.core.errors import ValidationError
-
-CART_TOKEN = OpenApiParameter(
-    CART_TOKEN_HEADER,
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Guests (no Authorization header): the cart token from `POST /api/v1/carts/`.",
-)
 
 
 def _cart_response(

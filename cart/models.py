@@ -2,7 +2,7 @@
 
 A cart belongs to a signed-in user or to an anonymous session (`session_key`); the two merge at
 sign-in (`cart.services.cart_merge_on_login`). Lines keep `price_at_add` only to tell the shopper
-that a price changed since they added it: what they pay is always computed by `orders.pricing`.
+that a price changed since they added it: what they pay is always computed by `pricing.totals`.
 """
 
 from __future__ import annotations

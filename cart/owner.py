@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.http import HttpRequest
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -40,6 +42,16 @@ def request_cart(request: HttpRequest, *, create: bool = False) -> Cart | None:
 
 
 CART_TOKEN_HEADER = "X-Cart-Token"  # noqa: S105 - a header name
+
+# the header in the API schema, for every view that takes it (the cart's and checkout's)
+CART_TOKEN = OpenApiParameter(
+    CART_TOKEN_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Guests (no Authorization header): the cart token from `POST /api/v1/carts/`.",
+)
+
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import CharField, Prefetch, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Prefetch, QuerySet
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
 from inventory.selectors import variant_supply
-from orders.pricing import (
+from pricing.totals import (
     LinePrice,
     PriceBreakdown,
     PricingLine,
@@ -63,14 +62,9 @@ def cart_lines_to_price(*, cart: Cart) -> list[tuple[int, int, Decimal | None]]:
 def cart_checkout_holders(*, cart: Cart) -> QuerySet:
     """The stock-hold holders of the cart's open checkouts, as a subquery: what they hold is
     the shopper's own, so the cart does not call it unavailable ("Only 1 left" while exactly
-    that unit is held for this very cart)."""
-    from orders.models import Checkout, CheckoutStatus
-
-    return (
-        Checkout.objects.filter(cart_id=cart.pk, status=CheckoutStatus.OPEN)
-        .annotate(holder_key=Concat(Value("checkout:"), Cast("token", output_field=CharField())))
-        .values("holder_key")
-    )
+    that unit is held for this very cart). Checkouts point at their cart; the holder rule is
+    theirs (`orders.models.CheckoutQuerySet.open_holders`), read through the relation."""
+    return cart.checkouts.open_holders()
 
 
 def cart_get_by_share_token(*, token: str) -> Cart:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from cart.models import WishlistItem
 from catalog.serializers import storage_url
-from orders.serializers import BreakdownSerializer, LinePriceSerializer
+from pricing.serializers import BreakdownSerializer, LinePriceSerializer
 from shop.core.fields import DecimalApiField, IntegerApiField
 
 MONEY = {"max_digits": 20, "decimal_places": 2}

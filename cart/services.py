@@ -19,7 +19,7 @@ from catalog.selectors import (
     variant_queryset_priced,
 )
 from inventory.selectors import variant_supply
-from orders.pricing import voucher_get_usable
+from pricing.totals import voucher_get_usable
 from shop.core.db import hot_execute
 from shop.core.errors import NotFound, ValidationError
 from shop.core.numbers import NumberError, id_lookup, id_parse, integer_parse

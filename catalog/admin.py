@@ -1,10 +1,14 @@
-"""Staff tools for the catalog. Writes with rules behind them go through `catalog.services`:
-categories are created and moved with `category_create` / `category_move` (the materialized
-path), images are added with `product_image_add` (validation + thumbnail), products are
-published and archived with their services, sale prices are scheduled with
-`sale_price_schedule` (reviews are moderated in the reviews app's admin),
+"""Staff tools for the catalog. Writes with rules behind them go through `catalog.services`
+(which also tell search what changed): categories are created, changed and moved with
+`category_create` / `category_update` / `category_move` (the materialized path), products
+are created and changed with `product_create` / `product_update`, images are added with
+`product_image_add` (validation + thumbnail), products are published and archived with
+their services, sale prices are scheduled and deleted with `sale_price_schedule` /
+`sale_price_delete` (reviews are moderated in the reviews app's admin),
 variants are created and changed with `variant_create` / `variant_update` (SKU, prices, sales
 still to come, backorder policy) and their attribute values set with `variant_attributes_set`.
+A renamed attribute choice marks the products carrying it for search
+(`search_index_mark_dirty`): there is no service for attributes.
 Changelists load their foreign keys with `list_select_related`, so a page costs a fixed number of
 queries even over a million products."""
 
@@ -16,7 +20,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -37,17 +41,23 @@ from catalog.models import (
 from catalog.services import (
     category_create,
     category_move,
+    category_update,
     image_validate,
     product_archive,
+    product_create,
     product_image_add,
     product_publish,
+    product_update,
+    sale_price_delete,
     sale_price_schedule,
     variant_attributes_set,
     variant_create,
+    variant_delete,
     variant_price_validate,
     variant_update,
 )
 from inventory.services import stock_backorder_sync
+from search.services import search_index_mark_dirty
 from shop.core.admin import ReadOnlyAdmin, ServiceRefusalAsMessage
 from shop.core.errors import ServiceError
 
@@ -120,15 +130,13 @@ class CategoryAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
             return
         with transaction.atomic():
-            obj.save(
-                update_fields=[
-                    "name",
-                    "slug",
-                    "description",
-                    "position",
-                    "is_featured",
-                    "updated_at",
-                ]
+            category_update(
+                category=obj,
+                name=data["name"],
+                slug=data["slug"],
+                description=data["description"],
+                position=data["position"],
+                is_featured=data["is_featured"],
             )
             if "parent" in form.changed_data:
                 category_move(category=obj, new_parent=data["parent"])
@@ -145,6 +153,15 @@ class AttributeChoiceInline(admin.TabularInline):
     prepopulated_fields = {"slug": ["value"]}
 
 
+def _choices_renamed_mark(choices: list[AttributeChoice]) -> None:
+    """Vectors and OpenSearch documents carry choice values: products with a renamed one are
+    refreshed."""
+    if choices:
+        search_index_mark_dirty(
+            condition=Q(variants__attribute_values__choice__in=[c.pk for c in choices])
+        )
+
+
 @admin.register(Attribute)
 class AttributeAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "type", "unit", "is_filterable"]
@@ -152,6 +169,13 @@ class AttributeAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [AttributeChoiceInline]
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            _choices_renamed_mark(
+                [choice for choice, fields in formset.changed_objects if "value" in fields]
+            )
 
 
 @admin.register(AttributeChoice)
@@ -161,6 +185,14 @@ class AttributeChoiceAdmin(admin.ModelAdmin):
     search_fields = ["value", "slug", "attribute__name"]
     autocomplete_fields = ["attribute"]
     list_select_related = ["attribute"]
+
+    def save_model(
+        self, request: HttpRequest, obj: AttributeChoice, form: forms.ModelForm, change: bool
+    ) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "value" in form.changed_data:
+                _choices_renamed_mark([obj])
 
 
 @admin.register(ProductType)
@@ -338,6 +370,28 @@ class ProductAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
         ("History", {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
+        # a product's stock and orders belong to its seller: it never moves to another
+        return [*self.readonly_fields, "seller"] if obj is not None else self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+        data = form.cleaned_data
+        values = {
+            "name": data["name"],
+            "category": data["category"],
+            "product_type": data["product_type"],
+            "brand": data["brand"],
+            "description": data["description"],
+            "tax_class": data["tax_class"],
+            "is_featured": data["is_featured"],
+        }
+        if change:
+            product_update(product=obj, slug=data["slug"], **values)
+            return
+        created = product_create(seller=data["seller"], slug=data["slug"], **values)
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is ProductVariant:
             # what BaseModelFormSet.save() would record, for the admin's change message
@@ -441,6 +495,14 @@ class ProductVariantAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
     inlines = [VariantAttributeValueInline, VariantSalePriceInline]
     show_full_result_count = False
 
+    def delete_model(self, request: HttpRequest, obj: ProductVariant) -> None:
+        variant_delete(variant=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ProductVariant]) -> None:
+        with transaction.atomic():
+            for variant in queryset.order_by("pk"):
+                variant_delete(variant=variant)
+
     def save_model(self, request: HttpRequest, obj: ProductVariant, form, change: bool) -> None:
         saved = variant_save_through_services(
             form=form, product=form.cleaned_data["product"], change=change
@@ -448,6 +510,13 @@ class ProductVariantAdmin(ServiceRefusalAsMessage, admin.ModelAdmin):
         obj.pk = saved.pk
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is VariantSalePrice:
+            # read-only rows: the only change is a deletion, through the service
+            formset.new_objects, formset.changed_objects = [], []
+            formset.deleted_objects = [f.instance for f in formset.deleted_forms if f.instance.pk]
+            for sale in formset.deleted_objects:
+                sale_price_delete(sale=sale)
+            return None
         if formset.model is not VariantAttributeValue:
             return super().save_formset(request, form, formset, change)
         # what BaseModelFormSet.save() would record, for the admin's change message
@@ -524,6 +593,14 @@ class VariantSalePriceAdmin(admin.ModelAdmin):
                 return data
 
         return ScheduledSaleForm
+
+    def delete_model(self, request: HttpRequest, obj: VariantSalePrice) -> None:
+        sale_price_delete(sale=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VariantSalePrice]) -> None:
+        with transaction.atomic():
+            for sale in queryset.select_related("variant").order_by("pk"):
+                sale_price_delete(sale=sale)
 
     def save_model(self, request: HttpRequest, obj: VariantSalePrice, form, change: bool) -> None:
         if change:

@@ -1,5 +1,9 @@
 """Writes to the catalog: categories (keeping the materialized path), products, variants,
-prices, images. Every face (storefront, portal, API, admin, seed_demo) calls these."""
+prices, images. Every face (storefront, portal, API, admin, seed_demo) calls these. A write
+that changes what search finds marks the products dirty in its own transaction
+(`search.services.search_index_mark_dirty`: refreshed through the outbox after commit); a
+product that becomes public is refreshed in the same transaction, so search shows it at once,
+as category pages do."""
 
 from __future__ import annotations
 
@@ -32,6 +36,11 @@ from catalog.models import (
     TaxClass,
     VariantAttributeValue,
     VariantSalePrice,
+)
+from search.services import (
+    search_index_mark_dirty,
+    search_index_refresh_now,
+    search_visible_recheck,
 )
 from sellers.models import Seller
 from shop.core.errors import ValidationError
@@ -97,10 +106,40 @@ def category_move(*, category: Category, new_parent: Category | None) -> Categor
     )
     Category.objects.filter(pk=category.pk).update(parent=new_parent)
     category.refresh_from_db()
+    # the vectors carry the names of the whole path, the facets its ids
+    search_index_mark_dirty(condition=Q(category__path__startswith=category.path))
     return category
 
 
+@transaction.atomic
+def category_update(
+    *,
+    category: Category,
+    name: str,
+    slug: str,
+    description: str = "",
+    position: int = 0,
+    is_featured: bool = False,
+) -> Category:
+    """Change a category's own fields (`category_move` re-parents it). A rename reaches search
+    for its whole subtree: product vectors carry the names of every ancestor."""
+    renamed = Category.objects.filter(pk=category.pk).exclude(name=name).exists()
+    category.name = name
+    category.slug = slug
+    category.description = description
+    category.position = position
+    category.is_featured = is_featured
+    category.save(
+        update_fields=["name", "slug", "description", "position", "is_featured", "updated_at"]
+    )
+    if renamed:
+        search_index_mark_dirty(condition=Q(category__path__startswith=category.path))
+    return category
+
+
+@transaction.atomic
 def product_publish(*, product: Product) -> Product:
+    """Make a product public; search finds it from the same commit on."""
     if not product.variants.filter(is_active=True).exists():
         raise ValidationError(
             "A product needs at least one active variant before it can be published.",
@@ -109,12 +148,16 @@ def product_publish(*, product: Product) -> Product:
     product.status = ProductStatus.ACTIVE
     product.published_at = product.published_at or timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
+    search_index_refresh_now(product_ids=[product.pk])
     return product
 
 
+@transaction.atomic
 def product_archive(*, product: Product) -> Product:
+    """Search hides it at once (its status is checked live); the refresh updates the rest."""
     product.status = ProductStatus.ARCHIVED
     product.save(update_fields=["status", "updated_at"])
+    search_index_mark_dirty(product_ids=[product.pk])
     return product
 
 
@@ -182,13 +225,15 @@ def sale_price_schedule(
 ) -> VariantSalePrice:
     """Schedule a sale price. Windows of one variant may not overlap, a sale price must be above
     0 and below the regular price (otherwise it is not a sale), and a sale must not be over
-    before it is saved. Saving marks the product dirty for search (search.signals)."""
+    before it is saved. Saving marks the product dirty for search (its price filter)."""
     locked = _sale_price_check(
         variant=variant, sale_price=sale_price, starts_at=starts_at, ends_at=ends_at
     )
-    return VariantSalePrice.objects.create(
+    sale = VariantSalePrice.objects.create(
         variant=locked, sale_price=sale_price, starts_at=starts_at, ends_at=ends_at
     )
+    search_index_mark_dirty(product_ids=[locked.product_id])
+    return sale
 
 
 @transaction.atomic
@@ -215,12 +260,16 @@ def sale_price_update(
     sale.starts_at = starts_at
     sale.ends_at = ends_at
     sale.save(update_fields=["sale_price", "starts_at", "ends_at", "updated_at"])
+    search_index_mark_dirty(product_ids=[sale.variant.product_id])
     return sale
 
 
+@transaction.atomic
 def sale_price_delete(*, sale: VariantSalePrice) -> None:
     """Remove a sale (scheduled, running or ended); a running one stops at once."""
+    product_id = sale.variant.product_id
     sale.delete()
+    search_index_mark_dirty(product_ids=[product_id])
 
 
 def image_validate(*, upload: UploadedFile) -> Image.Image:
@@ -403,11 +452,12 @@ def product_create(
     description: str = "",
     slug: str = "",
     tax_class: str = TaxClass.STANDARD,
+    is_featured: bool = False,
 ) -> Product:
     """A new product always starts as a draft; `product_publish` makes it public. Without a
     `slug` one is made from the name."""
     name = _product_fields_check(name=name)
-    return Product.objects.create(
+    product = Product.objects.create(
         seller=seller,
         name=name,
         slug=product_slug_check(slug=slug) if slug else _product_slug(name),
@@ -417,7 +467,10 @@ def product_create(
         description=description,
         status=ProductStatus.DRAFT,
         tax_class=_tax_class_check(tax_class),
+        is_featured=is_featured,
     )
+    search_index_mark_dirty(product_ids=[product.pk])
+    return product
 
 
 @transaction.atomic
@@ -430,8 +483,11 @@ def product_update(
     brand: str = "",
     description: str = "",
     tax_class: str | None = None,
+    slug: str | None = None,
+    is_featured: bool | None = None,
 ) -> Product:
-    """`tax_class=None` keeps the current one (the portal form does not edit it)."""
+    """`tax_class`, `slug` and `is_featured` None keep the current value (the portal form does
+    not edit them; staff do, in the admin)."""
     product.name = _product_fields_check(name=name)
     product.category = category
     product.product_type = product_type
@@ -439,6 +495,12 @@ def product_update(
     product.description = description
     if tax_class is not None:
         product.tax_class = _tax_class_check(tax_class)
+    if slug is not None and slug != Product.objects.values_list("slug", flat=True).get(
+        pk=product.pk
+    ):
+        product.slug = product_slug_check(slug=slug)
+    if is_featured is not None:
+        product.is_featured = is_featured
     product.save(
         update_fields=[
             "name",
@@ -447,9 +509,12 @@ def product_update(
             "brand",
             "description",
             "tax_class",
+            "slug",
+            "is_featured",
             "updated_at",
         ]
     )
+    search_index_mark_dirty(product_ids=[product.pk])
     return product
 
 
@@ -484,7 +549,7 @@ def variant_create(
     extra = {}
     if max_quantity_per_order is not None:
         extra["max_quantity_per_order"] = _max_quantity_check(max_quantity_per_order)
-    return ProductVariant.objects.create(
+    variant = ProductVariant.objects.create(
         **extra,
         product=product,
         sku=_sku_check(sku=sku),
@@ -496,6 +561,23 @@ def variant_create(
         allow_backorder=allow_backorder,
         position=product.variants.count(),
     )
+    _variant_search_mark(variant)
+    return variant
+
+
+@transaction.atomic
+def variant_delete(*, variant: ProductVariant) -> None:
+    """Remove a variant nothing refers to yet (stock and orders protect theirs: deactivate
+    those); a product left without an active variant leaves every list at commit."""
+    variant.delete()
+    _variant_search_mark(variant)
+
+
+def _variant_search_mark(variant: ProductVariant) -> None:
+    """SKUs, prices and attribute values of active variants are searched; whether any variant is
+    active decides whether the product is shown at all (in step at commit)."""
+    search_index_mark_dirty(product_ids=[variant.product_id])
+    search_visible_recheck(product_id=variant.product_id)
 
 
 def _max_quantity_check(value: int) -> int:
@@ -586,6 +668,7 @@ def variant_update(
         from inventory.services import stock_backorder_sync  # inventory builds on catalog
 
         stock_backorder_sync(variant=variant)
+    _variant_search_mark(variant)
     return variant
 
 
@@ -691,7 +774,6 @@ def variant_attributes_set(
             errors[slug] = [str(exc)]
     if errors:
         raise ValidationError("Some attribute values are missing or invalid.", fields=errors)
-    # QuerySet.delete() still sends post_delete, so search marks the product dirty
     VariantAttributeValue.objects.filter(variant=variant).exclude(
         attribute_id__in=list(wanted)
     ).delete()
@@ -708,4 +790,5 @@ def variant_attributes_set(
                 setattr(row, name, value)
             row.save(update_fields=[name.removesuffix("_id") for name in columns])
         saved.append(row)
+    search_index_mark_dirty(product_ids=[variant.product_id])
     return saved

@@ -9,18 +9,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django_countries import countries
 
-from orders.models import (
-    Checkout,
-    Order,
-    OrderEvent,
-    OrderLine,
-    Promotion,
-    SellerOrder,
-    ShippingMethod,
-    TaxRate,
-    Voucher,
-    VoucherRedemption,
-)
+from orders.models import Checkout, Order, OrderEvent, OrderLine, SellerOrder, VoucherRedemption
 from orders.services import (
     order_cancel,
     shipping_method_create,
@@ -28,6 +17,7 @@ from orders.services import (
     shipping_method_update,
 )
 from orders.services.payments import RefundRequest, order_refund
+from pricing.models import Promotion, ShippingMethod, TaxRate, Voucher
 from shop.core.admin import RecordAdmin, ServiceRefusalAsMessage
 from shop.core.errors import ServiceError
 from shop.core.fields import DecimalFormField, IntegerFormField

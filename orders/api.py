@@ -10,8 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cart.api import CART_TOKEN
-from cart.owner import SignedInOrCartToken, cart_owner_of, owner_cart
+from cart.owner import CART_TOKEN, SignedInOrCartToken, cart_owner_of, owner_cart
 from orders.models import Checkout, Order
 from orders.selectors import (
     order_detail_for_customer,

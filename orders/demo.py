@@ -18,9 +18,9 @@ from django_countries import countries
 from accounts.models import User
 from accounts.services import address_create
 from catalog.models import Category, Product, ProductStatus
-from orders.models import DiscountKind, Promotion, ShippingKind, ShippingMethod, Voucher
 from orders.services.shipping import shipping_method_create
 from orders.services.taxes import tax_rates_load
+from pricing.models import DiscountKind, Promotion, ShippingKind, ShippingMethod, Voucher
 from sellers.models import Seller, SellerStatus
 
 EU = frozenset(

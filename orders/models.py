@@ -1,5 +1,6 @@
-"""Checkout, orders split per seller, and the pricing rules they use (tax rates, vouchers,
-promotions, shipping methods).
+"""Checkout, orders split per seller, and the vouchers' redemptions. The pricing rules they
+use (tax rates, vouchers, promotions, shipping methods) are `pricing.models`, under this app's
+label: importing them here registers them with it.
 
 Order lines copy price, tax, discount and shipping at placement so history never changes when
 the catalogue does. Status changes go through `orders.services.transitions` only.
@@ -10,124 +11,15 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 
+from pricing.models import Voucher
 from shop.core.models import BaseModel
 from shop.core.money import money_field
 
-SHIPPING_NAME_TAKEN = "You already have a shipping method with this name."
-
-
-# --- pricing rules ------------------------------------------------------------------------------
-
-
-SHIPPING_TAX_CLASS = "shipping"
-
-
-class TaxRate(BaseModel):
-    """Rate for a destination and a product tax class. An empty `region` is the country-wide
-    rate; a region-specific row wins over it. The class `shipping` is the rate shipping is taxed
-    at where the destination taxes it (no row: shipping is not taxed there). Loaded from
-    `orders/data/tax_rates.json` by `manage.py tax_rates_load`; staff edit them in the admin."""
-
-    country = models.CharField(max_length=2)
-    region = models.CharField(max_length=100, blank=True)
-    tax_class = models.CharField(max_length=10)
-    rate = models.DecimalField(max_digits=6, decimal_places=4, help_text="0.1900 = 19%.")
-
-    class Meta:
-        ordering = ["country", "region", "tax_class"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["country", "region", "tax_class"], name="orders_taxrate_unique"
-            ),
-            models.CheckConstraint(
-                condition=Q(rate__gte=0) & Q(rate__lt=1), name="orders_taxrate_range"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.country}/{self.region or '*'} {self.tax_class}: {self.rate}"
-
-
-class DiscountKind(models.TextChoices):
-    PERCENTAGE = "percentage", "Percentage"
-    FIXED = "fixed", "Fixed amount"
-
-
-class Promotion(BaseModel):
-    """An automatic discount on a product or on every product of a category subtree."""
-
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=10, choices=DiscountKind.choices)
-    value = money_field(help_text="Percent (10 = 10%) or amount per unit.")
-    category = models.ForeignKey(
-        "catalog.Category", on_delete=models.CASCADE, null=True, blank=True
-    )
-    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, null=True, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["-starts_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(category__isnull=False) | Q(product__isnull=False),
-                name="orders_promotion_has_target",
-            ),
-            models.CheckConstraint(condition=Q(value__gt=0), name="orders_promotion_value_pos"),
-            models.CheckConstraint(
-                condition=~Q(kind="percentage") | Q(value__lte=100),
-                name="orders_promotion_pct_max",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Voucher(BaseModel):
-    """A code the shopper enters. `times_used` moves only by a guarded UPDATE in
-    `voucher_redeem`, and the CHECK constraint makes exceeding `usage_limit` impossible."""
-
-    code = models.CharField(max_length=40, unique=True)
-    kind = models.CharField(max_length=10, choices=DiscountKind.choices)
-    value = money_field()
-    min_spend = money_field(default=0)
-    seller = models.ForeignKey(
-        "sellers.Seller",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        help_text="Only this seller's lines; empty = platform-wide.",
-    )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    usage_limit = models.PositiveIntegerField(null=True, blank=True)
-    per_customer_limit = models.PositiveIntegerField(null=True, blank=True)
-    times_used = models.PositiveIntegerField(default=0)
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["code"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(usage_limit__isnull=True) | Q(times_used__lte=F("usage_limit")),
-                name="orders_voucher_usage_limit",
-            ),
-            models.CheckConstraint(condition=Q(value__gt=0), name="orders_voucher_value_pos"),
-            models.CheckConstraint(
-                condition=~Q(kind="percentage") | Q(value__lte=100),
-                name="orders_voucher_pct_max",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.code
+# --- voucher redemptions (the pricing rules are pricing.models) ----------------------------------
 
 
 class VoucherRedemption(BaseModel):
@@ -149,56 +41,6 @@ class VoucherRedemption(BaseModel):
         indexes = [models.Index(fields=["voucher", "email"], name="orders_redemption_email")]
 
 
-class ShippingKind(models.TextChoices):
-    FLAT = "flat", "Flat rate"
-    WEIGHT = "weight", "By weight"
-
-
-class ShippingMethod(BaseModel):
-    """A seller's way to ship to a zone (`countries`, empty = everywhere): a flat price, or
-    base + per started kilogram; free when the seller's discounted subtotal reaches
-    `free_above`."""
-
-    seller = models.ForeignKey(
-        "sellers.Seller", on_delete=models.CASCADE, related_name="shipping_methods"
-    )
-    name = models.CharField(max_length=100)
-    kind = models.CharField(max_length=10, choices=ShippingKind.choices, default=ShippingKind.FLAT)
-    price = money_field(help_text="Flat price, or base price when by weight.")
-    price_per_kg = money_field(default=0)
-    free_above = money_field(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    position = models.PositiveIntegerField(default=0)
-    countries = ArrayField(
-        models.CharField(max_length=2),
-        default=list,
-        blank=True,
-        help_text="The shipping zone: destination countries (ISO codes); empty ships everywhere.",
-    )
-
-    class Meta:
-        ordering = ["seller_id", "position", "id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(price__gte=0) & Q(price_per_kg__gte=0), name="orders_shipping_nonneg"
-            ),
-            # The service checks first for a friendly error; this closes the race between two
-            # concurrent creates/renames (the service turns the violation into the same error).
-            models.UniqueConstraint(
-                Lower("name"),
-                "seller",
-                name="orders_shipping_unique_name",
-                violation_error_message=SHIPPING_NAME_TAKEN,
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.seller_id})"
-
-    def ships_to(self, country: str) -> bool:
-        return not self.countries or country.upper() in self.countries
-
-
 # --- checkout -----------------------------------------------------------------------------------
 
 
@@ -209,8 +51,24 @@ class CheckoutStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class CheckoutQuerySet(models.QuerySet):
+    def open_holders(self) -> models.QuerySet:
+        """The stock-hold holders (`Checkout.holder`) of the open checkouts, as a subquery: the
+        cart reads its own through `cart.checkouts` (what they hold is the shopper's)."""
+        return (
+            self.filter(status=CheckoutStatus.OPEN)
+            .annotate(holder_key=Concat(Value(HOLDER_PREFIX), Cast("token", CharField())))
+            .values("holder_key")
+        )
+
+
+HOLDER_PREFIX = "checkout:"
+
+
 class Checkout(BaseModel):
     """One attempt to buy a cart. Its stock hold is the inventory reservation of `holder`."""
+
+    objects = CheckoutQuerySet.as_manager()
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     cart = models.ForeignKey("cart.Cart", on_delete=models.CASCADE, related_name="checkouts")
@@ -247,7 +105,7 @@ class Checkout(BaseModel):
 
     @property
     def holder(self) -> str:
-        return f"checkout:{self.token}"
+        return f"{HOLDER_PREFIX}{self.token}"
 
 
 # --- orders -------------------------------------------------------------------------------------

@@ -33,16 +33,9 @@ from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from catalog.models import ProductImage
-from orders.models import (
-    FraudStatus,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderStatus,
-    SellerOrder,
-    ShippingMethod,
-)
+from orders.models import FraudStatus, Order, OrderEvent, OrderLine, OrderStatus, SellerOrder
 from payments.models import Dispute, DisputeStatus, Refund, RefundStatus
+from pricing.models import ShippingMethod
 from sellers.models import Seller
 from shop.core.errors import NotFound
 from shop.core.numbers import id_lookup

@@ -1,14 +1,16 @@
 """Search indexing and the one entry point the faces call.
 
-Freshness model (see docs/search.md): a change to a product, its variants, attribute values,
-sale prices, category names or its seller marks the product `search_dirty` inside the same
-transaction, and after commit a Celery task refreshes those products in batches (vector,
-denormalised price, and the OpenSearch document when configured). A beat task sweeps dirty rows
-that a lost task left behind and refreshes products whose sale window just opened or closed.
-Visibility never waits for any of this: queries check the product's status and its seller's
-live, and the stored `search_visible` (an active variant) is cleared in the writer's own
-transaction when the last active variant goes (`search_visible_recheck`).
-"""
+Freshness model (see docs/search.md): the services that change what search shows (catalog's
+product, variant, attribute, sale price and category writes; a seller's status; stock, for
+OpenSearch; a product's rating) call `search_index_mark_dirty` themselves, which flags the
+products `search_dirty` inside their transaction, and after commit a Celery task (through the
+outbox) refreshes them in batches (vector, denormalised price, and the OpenSearch document
+when configured). No signal does it: a write around the services is not seen. A beat task
+sweeps dirty rows that a lost task left behind and refreshes products whose sale window just
+opened or closed. Visibility never waits for any of this: queries check the product's status
+and its seller's live, a product just published is refreshed in the publishing transaction
+(`search_index_refresh_now`), and the stored `search_visible` (an active variant) follows its
+variants in the writer's own transaction (`search_visible_recheck`)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,13 @@ from django.db.models import Exists, F, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from catalog.models import Product, ProductVariant, SearchSuggestion, VariantSalePrice
+from catalog.models import (
+    Product,
+    ProductStatus,
+    ProductVariant,
+    SearchSuggestion,
+    VariantSalePrice,
+)
 from catalog.selectors import product_price_min_subquery
 from search import opensearch
 from search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
@@ -121,14 +129,7 @@ def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = No
     done = 0
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
-        with transaction.atomic():  # a vector is never visible before its lexemes
-            done += Product.objects.filter(pk__in=batch).update(
-                search_vector=_search_vector_expression(product_price_min_subquery(at=at)),
-                search_price_min=product_price_min_subquery(at=at),
-                search_dirty=False,
-                **_denormalised_fields(),
-            )
-            _lexemes_add(batch)
+        done += _rows_refresh(batch, at=at)
         search_suggestions_refresh(product_ids=batch)
         if opensearch.opensearch_configured():
             # after the UPDATE committed (autocommit): no row lock is held during the call
@@ -138,6 +139,45 @@ def search_index_refresh(*, product_ids: Iterable[int], at: datetime | None = No
                 Product.objects.filter(pk__in=batch).update(search_dirty=True)
                 logger.warning("OpenSearch indexing failed, left %d dirty: %s", len(batch), exc)
     return done
+
+
+def _rows_refresh(product_ids: list[int], *, at: datetime) -> int:
+    """The PostgreSQL side of a refresh: the product rows' search columns and their lexemes."""
+    with transaction.atomic():  # a vector is never visible before its lexemes
+        done = Product.objects.filter(pk__in=product_ids).update(
+            search_vector=_search_vector_expression(product_price_min_subquery(at=at)),
+            search_price_min=product_price_min_subquery(at=at),
+            search_dirty=False,
+            **_denormalised_fields(),
+        )
+        _lexemes_add(product_ids)
+    return done
+
+
+def search_index_refresh_now(*, product_ids: Iterable[int]) -> None:
+    """Make these products findable in the caller's transaction (a product just published, or
+    a public one whose first variant became active): their PostgreSQL search columns, lexemes
+    and autocomplete rows are written now, so the commit that shows them on category pages
+    shows them in search too. They are also marked dirty, so the task after commit pushes them
+    to OpenSearch (no network call here, under the writer's row locks) and a lost task is
+    still swept. Inside `search_index_mark_dirty_batched` they are refreshed once, at its end,
+    in batches."""
+    ids = sorted(set(product_ids))
+    batch = _dirty_batch.get()
+    if batch is not None:
+        batch.refresh_now.update(ids)
+        batch.product_ids.update(ids)
+        return
+    _refresh_now(ids)
+    search_index_mark_dirty(product_ids=ids)
+
+
+def _refresh_now(ids: list[int]) -> None:
+    at = timezone.now()
+    for start in range(0, len(ids), REFRESH_BATCH):
+        batch = ids[start : start + REFRESH_BATCH]
+        _rows_refresh(batch, at=at)
+        search_suggestions_refresh(product_ids=batch)
 
 
 def search_index_mark_dirty(
@@ -178,19 +218,58 @@ def search_index_mark_dirty(
 
 
 def search_visible_recheck(*, product_id: int) -> None:
-    """A variant was deactivated or deleted: clear the product's stored `search_visible` in the
-    writer's own transaction when no active variant is left, so the lists that trust the flag
-    (category pages, the product API) drop it at commit rather than after the refresh task.
-    Setting the flag stays the refresh's job (it computes the whole row)."""
-    Product.objects.filter(pk=product_id, search_visible=True).exclude(
-        Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True))
-    ).update(search_visible=False)
+    """A variant of the product was added, changed, deactivated or deleted: keep the stored
+    `search_visible` in step in the writer's own transaction, so the lists that trust the flag
+    (search, category pages, the product API) follow at commit rather than after the refresh
+    task. Without an active variant left the flag is cleared; a public product whose flag is
+    still down although it has an active variant now is refreshed at once
+    (`search_index_refresh_now`: setting the flag takes the whole row). Inside
+    `search_index_mark_dirty_batched` the products are rechecked together at its end."""
+    batch = _dirty_batch.get()
+    if batch is not None:
+        batch.recheck.add(product_id)
+        return
+    gained = _visible_recheck([product_id])
+    if gained:
+        search_index_refresh_now(product_ids=gained)
+
+
+def _visible_recheck(product_ids: list[int]) -> set[int]:
+    """Clear the flag of these products without an active variant; return the public ones
+    whose flag is down although they have one."""
+    has_active = Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True))
+    Product.objects.filter(pk__in=product_ids, search_visible=True).exclude(has_active).update(
+        search_visible=False
+    )
+    return set(
+        Product.objects.filter(
+            pk__in=product_ids, search_visible=False, status=ProductStatus.ACTIVE
+        )
+        .filter(has_active)
+        .values_list("pk", flat=True)
+    )
+
+
+def search_documents_mark_dirty(*, condition: Q, after_commit: bool = False) -> None:
+    """For a change that only OpenSearch documents store (a seller's status or slug, stock):
+    the PostgreSQL engine reads those live, so without OpenSearch nothing is flagged.
+    `after_commit` flags them once the writer has committed, for writers holding stock row
+    locks, which must never also wait on product rows (inside a batched block the batch
+    flags them with the rest, at its end)."""
+    if not opensearch.opensearch_configured():
+        return
+    if after_commit and _dirty_batch.get() is None:
+        transaction.on_commit(lambda: search_index_mark_dirty(condition=condition))
+        return
+    search_index_mark_dirty(condition=condition)
 
 
 @dataclass
 class _DirtyBatch:
     product_ids: set[int] = field(default_factory=set)
     conditions: set[Q] = field(default_factory=set)
+    refresh_now: set[int] = field(default_factory=set)
+    recheck: set[int] = field(default_factory=set)
 
 
 _dirty_batch: ContextVar[_DirtyBatch | None] = ContextVar("search_dirty_batch", default=None)
@@ -198,15 +277,18 @@ _dirty_batch: ContextVar[_DirtyBatch | None] = ContextVar("search_dirty_batch", 
 
 @contextmanager
 def search_index_mark_dirty_batched(*, refresh: bool = True) -> Iterator[None]:
-    """For bulk writers (the CSV import): products marked dirty inside the block, by the
-    signals or directly, are flagged at its end with one UPDATE and one refresh task after
-    commit per REFRESH_BATCH products instead of one of each per save (marks made by condition,
-    e.g. an attribute value's, are OR-ed into one: more than REFRESH_BATCH then leaves them to
-    the dirty sweep task, as `search_index_mark_dirty` does). Call it inside the writer's
-    transaction; if the block raises, nothing is flagged (the transaction rolls back). A nested
-    block joins the outer one. `refresh=False` only flags them: for a writer that rebuilds the
-    whole index next (seed_demo), where a queued refresh would redo work just done (the dirty
-    sweep still catches them if the rebuild never comes)."""
+    """For bulk writers (the CSV import): products the services mark dirty inside the block
+    are flagged at its end with one UPDATE and one refresh task after commit per
+    REFRESH_BATCH products instead of one of each per save; their visibility rechecks
+    (`search_visible_recheck`) run together there, and the products to be findable at once
+    (published, or a first variant activated) are refreshed there in batches, still in the
+    writer's transaction. Marks made by condition (a category's subtree) are OR-ed into one:
+    more than REFRESH_BATCH then leaves them to the dirty sweep task, as
+    `search_index_mark_dirty` does. Call it inside the writer's transaction; if the block
+    raises, nothing is flagged (the transaction rolls back). A nested block joins the outer
+    one. `refresh=False` only flags them: for a writer that rebuilds the whole index next
+    (seed_demo), where a queued refresh would redo work just done (the dirty sweep still
+    catches them if the rebuild never comes)."""
     if _dirty_batch.get() is not None:
         yield
         return
@@ -223,6 +305,9 @@ def search_index_mark_dirty_batched(*, refresh: bool = True) -> Iterator[None]:
             search_dirty=True
         )
         return
+    gained = _visible_recheck(sorted(batch.recheck)) if batch.recheck else set()
+    _refresh_now(sorted(batch.refresh_now | gained))
+    ids = sorted(batch.product_ids | gained)
     if batch.conditions:
         search_index_mark_dirty(condition=reduce(operator.or_, batch.conditions, Q(pk__in=ids)))
         return

@@ -11,12 +11,14 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
 from catalog.services import image_validate
+from search.services import search_documents_mark_dirty
 from sellers.models import CatalogImportJob, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.scorecard import seller_scorecards
 from sellers.services import seller_approve, seller_reject, seller_suspend
@@ -145,6 +147,13 @@ class SellerAdmin(admin.ModelAdmin):
 
     change_list_template = "admin/sellers/seller/change_list.html"
     scorecard_page_size = 50
+
+    def save_model(self, request: HttpRequest, obj: Seller, form, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "slug" in form.changed_data:
+                # OpenSearch documents carry the seller's slug (its filter and facet)
+                search_documents_mark_dirty(condition=Q(seller_id=obj.pk))
 
     def get_urls(self) -> list[URLPattern]:
         scorecard = path(

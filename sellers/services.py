@@ -8,12 +8,14 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
 from catalog.services import image_validate
+from search.services import search_documents_mark_dirty
 from sellers.models import MemberRole, Seller, SellerInvitation, SellerMember, SellerStatus
 from sellers.selectors import member_require
 from shop.core.errors import Conflict, NotFound, ValidationError
@@ -59,6 +61,8 @@ def _set_status(seller: Seller, status: SellerStatus, reason: str) -> Seller:
         locked.approved_at = timezone.now()
         fields.append("approved_at")
     locked.save(update_fields=fields)
+    # PostgreSQL search checks the status live; OpenSearch documents carry `visible`
+    search_documents_mark_dirty(condition=Q(seller_id=locked.pk))
     return locked
 
 

@@ -606,8 +606,8 @@ SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "USD")
 # the tax of the shopper's destination (SHOP_TAX_DISPLAY_COUNTRY until an address is known).
 SHOP_PRICES_INCLUDE_TAX = env_bool("SHOP_PRICES_INCLUDE_TAX", default=False)
 SHOP_TAX_DISPLAY_COUNTRY = os.environ.get("SHOP_TAX_DISPLAY_COUNTRY", "US").upper()
-# Where tax rates come from (orders.pricing.TaxProvider): the TaxRate table by default.
-SHOP_TAX_PROVIDER = os.environ.get("SHOP_TAX_PROVIDER", "orders.pricing.TableTaxProvider")
+# Where tax rates come from (pricing.totals.TaxProvider): the TaxRate table by default.
+SHOP_TAX_PROVIDER = os.environ.get("SHOP_TAX_PROVIDER", "pricing.totals.TableTaxProvider")
 INVENTORY_RESERVATION_TTL_SECONDS = int(os.environ.get("INVENTORY_RESERVATION_TTL_SECONDS", "900"))
 # Prepared statements for the hottest statements (shop/core/db.py: checkout's inventory
 # statements, placement's, the API token lookup); turn off only

@@ -33,6 +33,7 @@ from inventory.services.common import (
     stock_get_or_create,
 )
 from inventory.services.contracts import MAX_LINE_QUANTITY
+from search.services import search_documents_mark_dirty
 from sellers.models import Seller
 from shop.core.countries import country_code_parse
 from shop.core.errors import Conflict, NotFound, ValidationError
@@ -167,6 +168,12 @@ def _locked(stock_ids: list[int]) -> dict[int, Stock]:
     return stocks_by_id
 
 
+def _search_in_stock_changed(*, variant_id: int) -> None:
+    """OpenSearch documents carry `in_stock` (PostgreSQL search reads stock live): on_hand or
+    the backorder policy moved, so the product is flagged, after commit."""
+    search_documents_mark_dirty(condition=Q(variants__pk=variant_id), after_commit=True)
+
+
 def _reason_require(reason: str) -> str:
     if not isinstance(reason, str) or not reason.strip():
         raise ValidationError("Say why (reason).", fields={"reason": ["This field is required."]})
@@ -189,6 +196,7 @@ def stock_receive(
     with transaction.atomic():
         stock = locks.stocks_lock(stock_ids=[stock.pk]).get()
         stock_counters_move(stock, on_hand=quantity)
+        _search_in_stock_changed(variant_id=stock.variant_id)
         return movement_record(
             stock,
             reason=MovementReason.RECEIVE,
@@ -221,6 +229,7 @@ def _adjustment_book(
     """Move on_hand of a locked row by `delta` and write its ledger row; promised units stay."""
     _removal_check(stock, -delta)
     stock_counters_move(stock, on_hand=delta)
+    _search_in_stock_changed(variant_id=stock.variant_id)
     return movement_record(
         stock,
         reason=MovementReason.ADJUSTMENT,
@@ -268,9 +277,9 @@ def stock_count_set(
 def stock_rows_create(*, pairs: Sequence[tuple[Warehouse, ProductVariant]]) -> None:
     """Empty stock rows for many (warehouse, variant) pairs in one INSERT, for bulk writers
     about to count stock into them (the CSV import, for the variants it creates); a row that
-    exists already is left as it is. No counter moves, so no lock or ledger row. Rows made this
-    way send no `post_save` (OpenSearch's stock signal): use it for variants whose own save
-    already flags their product for search. A warehouse only stocks its own seller's variants."""
+    exists already is left as it is. No counter moves, so no lock or ledger row, and nothing
+    for search (counting stock into them flags their products). A warehouse only stocks its
+    own seller's variants."""
     if any(w.seller_id != v.product.seller_id for w, v in pairs):
         raise NotFound("No such warehouse for this product's seller.")
     Stock.objects.bulk_create(
@@ -301,6 +310,7 @@ def stock_write_off(
         stock = _locked([stock.pk])[stock.pk]
         _removal_check(stock, quantity)
         stock_counters_move(stock, on_hand=-quantity)
+        _search_in_stock_changed(variant_id=stock.variant_id)
         return movement_record(
             stock,
             reason=MovementReason.WRITE_OFF,
@@ -387,6 +397,7 @@ def stock_backorder_sync(*, variant: ProductVariant) -> int:
                     f"{len(over)} warehouse(s) have more promised than on hand; receive stock "
                     "before turning backorders off."
                 )
+        _search_in_stock_changed(variant_id=variant.pk)
         return Stock.objects.filter(pk__in=stock_ids).update(
             backorder_allowed=variant.allow_backorder
         )

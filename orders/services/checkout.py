@@ -18,7 +18,8 @@ from cart.models import Cart, CartStatus
 from cart.selectors import cart_lines
 from inventory.services import Destination as StockDestination
 from inventory.services import ReserveLine, stock_reserve
-from orders.models import Checkout, CheckoutStatus, Order, ShippingMethod
+from orders.models import Checkout, CheckoutStatus, Order
+from pricing.models import ShippingMethod
 from shop.core import db
 from shop.core.countries import country_name
 from shop.core.errors import NotFound, ValidationError

@@ -57,10 +57,8 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     SellerOrder,
-    Voucher,
     VoucherRedemption,
 )
-from orders.pricing import Destination, PriceBreakdown, PricingLine, pricing_compute
 from orders.selectors import order_detail_attach, order_get_for_checkout
 from orders.services.transitions import CANCELLABLE, order_transition_together
 from orders.services.vouchers import voucher_release
@@ -74,6 +72,8 @@ from payments.services import (
     payment_refresh,
     payment_start,
 )
+from pricing.models import Voucher
+from pricing.totals import Destination, PriceBreakdown, PricingLine, pricing_compute
 from shop.core.db import hot_execute, hot_insert, hot_select
 from shop.core.errors import Conflict, ErrorCode, ServiceError, ValidationError
 from shop.core.outbox import outbox_enqueue, outbox_enqueue_many

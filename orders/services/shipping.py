@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from orders.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
+from pricing.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from sellers.models import Seller
 from shop.core.countries import country_codes_parse
 from shop.core.errors import ValidationError

@@ -1,6 +1,6 @@
 """The tax table, loaded from data: `orders/data/tax_rates.json` (or another file in the same
 shape) through `manage.py tax_rates_load`. Pricing reads it through the tax provider
-(`orders.pricing.TableTaxProvider`)."""
+(`pricing.totals.TableTaxProvider`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from django.db import transaction
 
 from catalog.models import TaxClass
-from orders.models import SHIPPING_TAX_CLASS, TaxRate
+from pricing.models import SHIPPING_TAX_CLASS, TaxRate
 from shop.core.countries import country_code_parse
 from shop.core.errors import ValidationError
 

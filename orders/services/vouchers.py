@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.db.models import F
 from django.utils import timezone
 
-from orders.models import Order, Voucher, VoucherRedemption
+from orders.models import Order, VoucherRedemption
+from pricing.models import Voucher
 
 
 def voucher_release(*, order: Order) -> bool:

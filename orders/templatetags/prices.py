@@ -1,6 +1,6 @@
 """`{% price_shown amount tax_class %}`: a tax-exclusive catalogue price as the shopper should
 see it. With `SHOP_PRICES_INCLUDE_TAX` off it is the amount itself; on, the amount with the
-rate of its tax class at the display country (`orders.pricing.tax_rates_for_display`), loaded
+rate of its tax class at the display country (`pricing.totals.tax_rates_for_display`), loaded
 once per request."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 
-from orders.pricing import price_with_tax, tax_rates_for_display
+from pricing.totals import price_with_tax, tax_rates_for_display
 
 register = template.Library()
 

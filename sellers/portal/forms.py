@@ -12,7 +12,7 @@ from catalog.models import Attribute, AttributeType, Category, ProductType, Prod
 from inventory.models import MovementReason
 from inventory.services import MAX_INBOUND_LINES, MAX_LINE_QUANTITY
 from ledger.models import EntryKind
-from orders.models import ShippingKind
+from pricing.models import ShippingKind
 from sellers.models import MemberRole
 from shop.core.countries import CountryChoiceField
 from shop.core.fields import DecimalFormField, IntegerFormField

@@ -1,7 +1,7 @@
 """Portal pages for a product's scheduled sale prices: add, edit (until it has ended), remove.
 The rules (above 0, below the price, end after start, no overlapping windows) live in
 `catalog.services.sale_price_schedule / sale_price_update`; the storefront picks the live sale
-through `catalog.selectors.variant_price_expression`, and search is told by its signals."""
+through `catalog.selectors.variant_price_expression`, and the sale price services tell search."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from orders.models import ShippingMethod
 from orders.selectors import shipping_method_get_for_seller, shipping_method_list_for_seller
 from orders.services import (
     shipping_method_create,
@@ -16,6 +15,7 @@ from orders.services import (
     shipping_method_set_active,
     shipping_method_update,
 )
+from pricing.models import ShippingMethod
 from sellers.models import SellerMember
 from sellers.portal.forms import ShippingMethodForm
 from sellers.portal.views import _ctx, _form_error, portal_view

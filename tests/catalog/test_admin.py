@@ -468,3 +468,123 @@ def test_attribute_values_in_the_admin_are_set_through_the_service(staff_client)
     assert response.status_code == 302 and response.url == url  # refused: the others missing
     assert any("missing or invalid" in str(m) for m in get_messages(response.wsgi_request))
     assert not VariantAttributeValue.objects.filter(variant=variant).exists()
+
+
+# --- what staff change reaches search (no signals: the services and the admin tell it) ----------
+
+
+def _searchable(query: str) -> list[int]:
+    from django.http import QueryDict
+
+    from search.postgres import PostgresSearchBackend
+    from search.query import search_query_parse
+
+    parsed = search_query_parse(params=QueryDict(query), page_size=50)
+    return PostgresSearchBackend().search(query=parsed).product_ids
+
+
+@pytest.fixture
+def indexed_lamp():
+    from search.services import search_index_rebuild
+
+    product = ProductFactory(name="Desk Lamp", slug="desk-lamp")
+    ProductVariantFactory(product=product, price=Decimal("30.00"))
+    search_index_rebuild()
+    return product
+
+
+def _marked(product) -> bool:
+    from shop.core.outbox import OutboxMessage
+
+    product.refresh_from_db()
+    return product.search_dirty and any(
+        product.pk in message.kwargs.get("product_ids", [product.pk])
+        for message in OutboxMessage.objects.filter(task__startswith="search.tasks.")
+    )
+
+
+def test_a_product_renamed_in_the_admin_is_searchable_after_commit(
+    staff_client, indexed_lamp, django_capture_on_commit_callbacks
+):
+    from shop.celery import app
+
+    url = reverse("admin:catalog_product_change", args=[indexed_lamp.pk])
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _resubmit(staff_client, url, name="Desk Lantern")
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _searchable("q=lantern") == [indexed_lamp.pk]
+    assert _searchable("q=lamp") == []
+
+
+def test_a_product_added_in_the_admin_is_a_draft_marked_for_search(
+    staff_client, django_capture_on_commit_callbacks
+):
+    seller, category = SellerMemberFactory().seller, CategoryFactory()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = staff_client.post(
+            reverse("admin:catalog_product_add"),
+            {
+                "name": "Floor Lamp",
+                "slug": "floor-lamp",
+                "seller": seller.pk,
+                "category": category.pk,
+                "brand": "",
+                "description": "",
+                "tax_class": "standard",
+                "variants-TOTAL_FORMS": 0,
+                "variants-INITIAL_FORMS": 0,
+                "images-TOTAL_FORMS": 0,
+                "images-INITIAL_FORMS": 0,
+            },
+        )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    product = Product.objects.get(slug="floor-lamp")
+    assert product.status == ProductStatus.DRAFT
+    assert _marked(product)
+
+
+def test_a_sale_deleted_on_the_variant_page_goes_through_the_service(
+    staff_client, indexed_lamp, django_capture_on_commit_callbacks
+):
+    from catalog.services import sale_price_schedule
+
+    variant = indexed_lamp.variants.get()
+    sale_price_schedule(
+        variant=variant, sale_price=Decimal("20.00"), starts_at=timezone.now(), ends_at=None
+    )
+    Product.objects.filter(pk=indexed_lamp.pk).update(search_dirty=False)
+    url = reverse("admin:catalog_productvariant_change", args=[variant.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _resubmit(staff_client, url, **{"sale_prices-0-DELETE": "on"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not VariantSalePrice.objects.filter(variant=variant).exists()
+    assert _marked(indexed_lamp)
+
+
+def test_renaming_an_attribute_choice_or_a_category_in_the_admin_marks_their_products(
+    staff_client, indexed_lamp, django_capture_on_commit_callbacks
+):
+    choice = AttributeChoiceFactory(value="Brass", slug="brass")
+    VariantAttributeValueFactory(
+        variant=indexed_lamp.variants.get(), attribute=choice.attribute, choice=choice
+    )
+    Product.objects.filter(pk=indexed_lamp.pk).update(search_dirty=False)
+    url = reverse("admin:catalog_attributechoice_change", args=[choice.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        response = staff_client.post(
+            url,
+            {"attribute": choice.attribute_id, "value": "Bronze", "slug": "brass", "position": 0},
+        )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert _marked(indexed_lamp)
+
+    Product.objects.filter(pk=indexed_lamp.pk).update(search_dirty=False)
+    category = indexed_lamp.category
+    url = reverse("admin:catalog_category_change", args=[category.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        _category_post(staff_client, url, name="Lighting", slug=category.slug)
+    assert _marked(indexed_lamp)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
-from catalog.services import product_archive, product_image_add, variant_update
+from catalog.services import product_archive, product_image_add, variant_delete, variant_update
 from search.services import search_index_refresh
 from sellers.models import SellerStatus
 from sellers.services import seller_suspend
@@ -690,5 +690,5 @@ def test_a_deleted_last_variant_leaves_the_list_at_once(client, tree):
     search_index_refresh(product_ids=[product.pk])
     assert _listed(client, root) == (["Deleted variant"], 1)
 
-    product.variants.get().delete()
+    variant_delete(variant=product.variants.get())
     assert _listed(client, root) == ([], 0)

@@ -211,10 +211,11 @@ def test_the_demo_customer_can_buy_from_the_seed_with_shipping_tax_and_a_voucher
     from accounts.models import User
     from cart.services import cart_get_or_create, cart_line_add, cart_voucher_apply
     from inventory.selectors import variant_availability
-    from orders.models import OrderStatus, Promotion, Voucher
+    from orders.models import OrderStatus
     from orders.selectors import shipping_options
     from orders.services import checkout_set_address, checkout_set_shipping, checkout_start
     from orders.services.placement import checkout_price, order_place
+    from pricing.models import Promotion, Voucher
 
     _seed("--products", "60")
     assert Voucher.objects.filter(code__in=["WELCOME10", "SAVE5", "NORTHWIND15"]).count() == 3

@@ -8,14 +8,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from orders.models import (
-    DiscountKind,
-    Promotion,
-    ShippingKind,
-    ShippingMethod,
-    TaxRate,
-    Voucher,
-)
+from pricing.models import DiscountKind, Promotion, ShippingKind, ShippingMethod, TaxRate, Voucher
 from tests.factories import SellerFactory
 
 

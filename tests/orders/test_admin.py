@@ -9,8 +9,9 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from orders.models import Order, OrderStatus, ShippingMethod
+from orders.models import Order, OrderStatus
 from orders.services import order_place
+from pricing.models import ShippingMethod
 from tests.factories import SellerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

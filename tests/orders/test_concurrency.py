@@ -12,13 +12,14 @@ from django.db import connection
 
 from cart.services import cart_get_or_create, cart_line_add
 from inventory.models import Stock
-from orders.models import Order, OrderLine, Voucher, VoucherRedemption
+from orders.models import Order, OrderLine, VoucherRedemption
 from orders.services import (
     checkout_set_address,
     checkout_set_shipping,
     checkout_start,
     order_place,
 )
+from pricing.models import Voucher
 from tests.factories import UserFactory
 from tests.factories.orders import VoucherFactory
 from tests.orders.conftest import Market

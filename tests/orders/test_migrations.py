@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
-from orders.models import ShippingMethod
+from pricing.models import ShippingMethod
 from tests.factories.orders import ShippingMethodFactory
 
 pytestmark = pytest.mark.django_db

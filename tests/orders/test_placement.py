@@ -104,8 +104,8 @@ def test_a_pricing_rule_changed_after_review_is_charged_never_stale(market, chan
     of any rule after the review refuses the reviewed total with 409 and names the new one,
     and placing at the new total charges it."""
     from catalog.models import VariantSalePrice
-    from orders.models import ShippingMethod, TaxRate
     from orders.services.placement import checkout_price
+    from pricing.models import ShippingMethod, TaxRate
     from tests.factories.orders import PromotionFactory, TaxRateFactory
 
     checkout = market.ready_checkout()
@@ -176,7 +176,7 @@ def test_voucher_is_redeemed_once_and_used_up_code_is_refused(market):
 
 
 def test_a_cancelled_order_gives_its_voucher_use_back(market):
-    from orders.models import Voucher
+    from pricing.models import Voucher
     from tests.factories import UserFactory
 
     VoucherFactory(code="ONCE", usage_limit=1, per_customer_limit=1)

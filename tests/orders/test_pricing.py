@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import TaxClass, VariantSalePrice
-from orders.models import DiscountKind, ShippingKind
-from orders.pricing import Destination, DiscountApplied, PricingLine, pricing_compute
+from pricing.models import DiscountKind, ShippingKind
+from pricing.totals import Destination, DiscountApplied, PricingLine, pricing_compute
 from shop.core.errors import ValidationError
 from tests.factories import (
     CategoryFactory,

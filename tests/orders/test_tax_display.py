@@ -10,8 +10,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from catalog.models import TaxClass
-from orders.pricing import price_with_tax
 from orders.services.placement import checkout_price
+from pricing.totals import price_with_tax
 from tests.factories import ProductFactory, ProductVariantFactory, UserFactory
 from tests.factories.inventory import stock_with
 from tests.factories.orders import TaxRateFactory

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from orders.models import TaxRate
-from orders.pricing import Destination, PricingLine, pricing_compute
 from orders.selectors import shipping_options
 from orders.services import checkout_set_shipping
 from orders.services.shipping import shipping_method_create
 from orders.services.taxes import tax_rates_load
+from pricing.models import TaxRate
+from pricing.totals import Destination, PricingLine, pricing_compute
 from shop.core.errors import ValidationError
 from tests.factories import ProductFactory, ProductVariantFactory, SellerFactory
 from tests.factories.orders import TaxRateFactory

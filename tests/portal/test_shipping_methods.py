@@ -12,9 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from orders.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from orders.selectors import shipping_options
 from orders.services import shipping_method_update
+from pricing.models import SHIPPING_NAME_TAKEN, ShippingKind, ShippingMethod
 from sellers.models import MemberRole
 from tests.factories import SellerMemberFactory
 from tests.factories.orders import ShippingMethodFactory

@@ -9,13 +9,24 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from catalog.models import (
-    AttributeChoice,
     Product,
     SearchSuggestion,
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.services import product_archive
+from catalog.services import (
+    category_move,
+    category_update,
+    product_archive,
+    product_create,
+    product_publish,
+    product_update,
+    sale_price_delete,
+    variant_attributes_set,
+    variant_create,
+    variant_update,
+)
+from inventory.services import stock_receive
 from search.postgres import PostgresSearchBackend
 from search.query import search_query_parse
 from search.services import (
@@ -23,8 +34,11 @@ from search.services import (
     search_index_refresh_dirty,
     search_prices_refresh_due,
 )
-from sellers.models import SellerStatus
+from sellers.services import seller_approve, seller_suspend
 from shop.celery import app
+from shop.core.outbox import OutboxMessage
+from tests.factories import ProductTypeFactory
+from tests.factories.inventory import WarehouseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +46,28 @@ pytestmark = pytest.mark.django_db
 def found(query_string: str) -> list[int]:
     query = search_query_parse(params=QueryDict(query_string), page_size=50)
     return PostgresSearchBackend().search(query=query).product_ids
+
+
+def rename(product: Product, name: str) -> None:
+    product_update(
+        product=product,
+        name=name,
+        category=product.category,
+        product_type=product.product_type,
+        brand=product.brand,
+        description=product.description,
+    )
+
+
+def variant_change(variant, **changes) -> None:
+    values = {
+        "sku": variant.sku,
+        "price": variant.price,
+        "name": variant.name,
+        "compare_at_price": variant.compare_at_price,
+        "is_active": variant.is_active,
+    }
+    variant_update(variant=variant, **{**values, **changes})
 
 
 @pytest.fixture
@@ -45,10 +81,10 @@ def test_rename_is_searchable_after_commit_through_the_celery_task(
     catalog, eager_celery, django_capture_on_commit_callbacks
 ):
     lamp = catalog.products["lamp"]
+    assert Product.objects.get(pk=lamp.pk).search_dirty is False
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        lamp.name = "Desk Lantern"
-        lamp.save()
-    # flagged in the same transaction; nothing indexed before commit
+        rename(lamp, "Desk Lantern")
+    # flagged in the same transaction by the service; nothing indexed before commit
     assert Product.objects.get(pk=lamp.pk).search_dirty is True
     assert lamp.pk not in found("q=lantern")
     assert len(callbacks) == 1
@@ -63,9 +99,7 @@ def test_variant_price_change_refreshes_the_price_filter(
     light = catalog.products["light"]
     assert light.pk not in found("price_max=50")
     with django_capture_on_commit_callbacks(execute=True):
-        variant = light.variants.get()
-        variant.price = Decimal("45.00")
-        variant.save()
+        variant_change(light.variants.get(), price=Decimal("45.00"))
     assert light.pk in found("price_max=50")
 
 
@@ -74,9 +108,7 @@ def test_archived_products_and_suspended_sellers_vanish_at_once(catalog):
     assert lamp.pk in found("q=lamp")
     product_archive(product=lamp)  # no refresh has run: the live status filter hides it
     assert lamp.pk not in found("q=lamp")
-    beta = catalog.sellers["beta"]
-    beta.status = SellerStatus.SUSPENDED
-    beta.save()
+    seller_suspend(seller=catalog.sellers["beta"], reason="Fraud review")
     assert found("seller=beta") == []
     assert catalog.products["red_shirt"].pk not in found("q=shirt")
 
@@ -130,8 +162,7 @@ def test_autocomplete_table_follows_renames_after_commit(
     lamp = catalog.products["lamp"]
     assert "Desk Lamp" in [s.label for s in suggest(prefix="des", limit=5)]
     with django_capture_on_commit_callbacks(execute=True):
-        lamp.name = "Desk Lantern"
-        lamp.save()
+        rename(lamp, "Desk Lantern")
     assert [s.label for s in suggest(prefix="des", limit=5) if s.kind == "product"] == [
         "Desk Lantern"
     ]
@@ -143,8 +174,6 @@ def test_autocomplete_table_follows_renames_after_commit(
 def test_autocomplete_never_offers_a_hidden_product_even_before_the_refresh(catalog):
     """The suggestion table is refreshed after commit; until then the live check hides what
     was archived or whose seller was suspended."""
-    from sellers.services import seller_suspend
-
     suggest = PostgresSearchBackend().suggest
     lamp = catalog.products["lamp"]
     assert "Desk Lamp" in [s.label for s in suggest(prefix="des", limit=5)]
@@ -165,14 +194,19 @@ def test_hiding_a_variant_and_changing_a_value_reach_the_stored_columns(
     """search_visible and search_facet_values are kept by the same after-commit refresh."""
     shoe = catalog.products["shoe"]
     assert shoe.pk in found("attr_colour=red") and shoe.pk not in found("attr_colour=blue")
-    value = VariantAttributeValue.objects.get(variant__product=shoe, attribute__slug="colour")
+    variant = shoe.variants.get()
+    shoe_type = ProductTypeFactory()
+    shoe_type.attributes.set(
+        VariantAttributeValue.objects.filter(variant=variant).values_list("attribute", flat=True)
+    )
+    Product.objects.filter(pk=shoe.pk).update(product_type=shoe_type)
+    variant = shoe.variants.select_related("product__product_type").get()
     with django_capture_on_commit_callbacks(execute=True):
-        value.choice = AttributeChoice.objects.get(slug="blue")
-        value.save()
+        variant_attributes_set(variant=variant, values={"colour": "blue", "waterproof": True})
     assert shoe.pk in found("attr_colour=blue") and shoe.pk not in found("attr_colour=red")
-    with django_capture_on_commit_callbacks(execute=True):
-        shoe.variants.update(is_active=False)
-        shoe.save()
+    with django_capture_on_commit_callbacks(execute=False):
+        variant_change(variant, is_active=False)
+    # cleared in the writer's transaction: no refresh has run
     assert Product.objects.get(pk=shoe.pk).search_visible is False
     assert shoe.pk not in found("q=shoe")
 
@@ -204,11 +238,11 @@ def test_batched_marks_flag_once_at_the_end_and_nothing_if_the_block_fails(
     Product.objects.update(search_dirty=False)
     lamp.refresh_from_db()
     with django_capture_on_commit_callbacks() as callbacks, search_index_mark_dirty_batched():
-        lamp.save()
+        rename(lamp, "Desk Lantern")
         with search_index_mark_dirty_batched():  # joins the outer block
-            lamp.save()
-            VariantSalePrice.objects.filter(variant__product=shirt).delete()
-            shirt.variants.get().save()
+            rename(lamp, "Desk Lamp")
+            sale_price_delete(sale=VariantSalePrice.objects.get(variant__product=shirt))
+            variant_change(shirt.variants.get(), price=Decimal("41.00"))
         assert not Product.objects.filter(search_dirty=True).exists()
     assert set(Product.objects.filter(search_dirty=True).values_list("pk", flat=True)) == {
         lamp.pk,
@@ -221,7 +255,7 @@ def test_batched_marks_flag_once_at_the_end_and_nothing_if_the_block_fails(
 
     def bulk_write_that_fails() -> None:
         with transaction.atomic(), search_index_mark_dirty_batched():
-            lamp.save()
+            rename(lamp, "Desk Lantern")
             raise RuntimeError("the bulk write fails")
 
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError):
@@ -247,3 +281,102 @@ def test_rebuild_plans_the_autocomplete_from_statistics_of_the_rows_it_wrote(cat
         )
         assert "t" in cursor.fetchone()[0]
     assert SearchSuggestion.objects.exists()
+
+
+def test_a_product_published_through_the_services_is_found_at_once(
+    catalog, client, django_capture_on_commit_callbacks
+):
+    """No task and no beat: the publishing transaction writes what search reads, as the
+    category page shows it from the same commit."""
+    with django_capture_on_commit_callbacks(execute=False):
+        kettle = product_create(
+            seller=catalog.sellers["alpha"],
+            name="Copper Kettle",
+            category=catalog.categories["electronics"],
+        )
+        variant_create(product=kettle, sku="KETTLE-1", price=Decimal("35.00"))
+        assert kettle.pk not in found("q=kettle")  # a draft is not public
+        product_publish(product=kettle)
+    assert found("q=kettle") == [kettle.pk]
+    assert kettle.pk in found("q=copper&price_max=40")
+    response = client.get("/search/", {"q": "kettle"})
+    assert response.status_code == 200 and "Copper Kettle" in response.content.decode()
+    # the outbox still queues its refresh (OpenSearch, and a lost task is swept)
+    assert Product.objects.get(pk=kettle.pk).search_dirty is True
+    assert OutboxMessage.objects.filter(
+        task="search.tasks.search_index_refresh_task", kwargs={"product_ids": [kettle.pk]}
+    ).exists()
+
+
+def test_a_public_product_whose_first_variant_becomes_active_is_found_at_once(
+    catalog, django_capture_on_commit_callbacks
+):
+    lamp = catalog.products["lamp"]
+    with django_capture_on_commit_callbacks(execute=False):
+        variant_change(lamp.variants.get(), is_active=False)
+    assert lamp.pk not in found("q=lamp")
+    with django_capture_on_commit_callbacks(execute=False):
+        variant_create(product=lamp, sku="LAMP-2", price=Decimal("25.00"))
+    assert lamp.pk in found("q=lamp")
+    assert lamp.pk in found("price_max=26")  # the new variant's price is stored already
+
+
+def test_a_category_rename_reaches_its_whole_subtree(
+    catalog, eager_celery, django_capture_on_commit_callbacks
+):
+    clothing = catalog.categories["clothing"]
+    assert found("q=apparel") == []
+    with django_capture_on_commit_callbacks(execute=True):
+        category_update(category=clothing, name="Apparel", slug="apparel")
+    shirts_and_shoes = {catalog.products[name].pk for name in ("blue_shirt", "red_shirt", "shoe")}
+    assert set(found("q=apparel")) == shirts_and_shoes
+
+
+def test_category_move_marks_the_moved_subtree(catalog, django_capture_on_commit_callbacks):
+    Product.objects.update(search_dirty=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        category_move(category=catalog.categories["shoes"], new_parent=None)
+    assert set(Product.objects.filter(search_dirty=True).values_list("pk", flat=True)) == {
+        catalog.products["shoe"].pk
+    }
+
+
+@pytest.fixture
+def opensearch_configured(settings):
+    settings.OPENSEARCH_URL = "https://search.example.test:9200"
+
+
+def dirty_ids() -> set[int]:
+    return set(Product.objects.filter(search_dirty=True).values_list("pk", flat=True))
+
+
+def test_seller_status_changes_mark_its_products_only_for_opensearch(
+    catalog, settings, django_capture_on_commit_callbacks
+):
+    """PostgreSQL search checks the seller live (tested above); OpenSearch documents carry
+    `visible`, so suspending or approving a seller flags its products in the same transaction."""
+    alpha = catalog.sellers["alpha"]
+    alpha_products = set(alpha.products.values_list("pk", flat=True))
+    Product.objects.update(search_dirty=False)
+    with django_capture_on_commit_callbacks(execute=False):
+        seller_suspend(seller=alpha, reason="Fraud review")
+    assert dirty_ids() == set()
+
+    settings.OPENSEARCH_URL = "https://search.example.test:9200"
+    with django_capture_on_commit_callbacks(execute=False):
+        seller_approve(seller=alpha)
+    assert dirty_ids() == alpha_products
+    assert OutboxMessage.objects.filter(task="search.tasks.search_index_refresh_task").exists()
+
+
+def test_stock_changes_mark_the_product_after_commit_for_opensearch(
+    catalog, opensearch_configured, django_capture_on_commit_callbacks
+):
+    lamp = catalog.products["lamp"]
+    warehouse = WarehouseFactory(seller=lamp.seller)
+    Product.objects.update(search_dirty=False)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        stock_receive(warehouse=warehouse, variant=lamp.variants.get(), quantity=3)
+    assert dirty_ids() == set()  # the stock transaction never waits on product rows
+    callbacks[0]()
+    assert dirty_ids() == {lamp.pk}

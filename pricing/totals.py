@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 
 from catalog.models import PATH_STEP, Category, ProductVariant
 from catalog.selectors import variant_price_current, variants_priced
-from orders.models import (
+from pricing.models import (
     SHIPPING_TAX_CLASS,
     DiscountKind,
     Promotion,
@@ -46,7 +46,6 @@ from orders.models import (
     ShippingMethod,
     TaxRate,
     Voucher,
-    VoucherRedemption,
 )
 from shop.core import db
 from shop.core.errors import ValidationError
@@ -282,8 +281,9 @@ def voucher_get_usable(
     if voucher.usage_limit is not None and voucher.times_used >= voucher.usage_limit:
         return voucher, f"The code “{voucher.code}” has been used up."
     if customer_email and voucher.per_customer_limit is not None:
-        used = VoucherRedemption.objects.filter(
-            voucher=voucher, email__iexact=customer_email, released_at__isnull=True
+        # its redemptions are the orders' (orders.models.VoucherRedemption)
+        used = voucher.redemptions.filter(
+            email__iexact=customer_email, released_at__isnull=True
         ).count()
         if used >= voucher.per_customer_limit:
             return voucher, f"You have already used the code “{voucher.code}”."
