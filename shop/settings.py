@@ -510,6 +510,11 @@ CELERY_BEAT_SCHEDULE["search-refresh-sale-prices"] = {
     "task": "search.tasks.search_prices_refresh_due_task",
     "schedule": 60.0,
 }
+# popularity scores and tiers (search.popularity): sales of the last 30 days, so hourly is fresh
+CELERY_BEAT_SCHEDULE["search-popularity-refresh"] = {
+    "task": "search.tasks.product_popularity_refresh_task",
+    "schedule": 3600.0,
+}
 
 # --- Payments: Stripe when STRIPE_SECRET_KEY is set, else the built-in test gateway -------------
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
