@@ -613,18 +613,19 @@ class PostgresSearchBackend:
                 sql, params = (
                     group.annotate(score=score).values("id", "score").query.sql_with_params()
                 )
+                # the page's rows of this group, then one row with the group's size (so a
+                # group the page starts after costs one pass, not a second count)
                 cursor.execute(
-                    f"SELECT id, count(*) OVER () FROM ({sql}) c "  # noqa: S608 - constant SQL, values are parameters
-                    "ORDER BY score DESC, id DESC LIMIT %s OFFSET %s",
+                    f"WITH c AS MATERIALIZED ({sql}) "  # noqa: S608 - constant SQL, values are parameters
+                    "SELECT id, NULL FROM (SELECT id FROM c ORDER BY score DESC, id DESC "
+                    "LIMIT %s OFFSET %s) p UNION ALL SELECT NULL, count(*) FROM c",
                     [*params, query.page_size - len(ids), skip],
                 )
                 rows = cursor.fetchall()
-                if rows:
-                    ids += [row[0] for row in rows]
-                    skip = 0
-                else:
-                    cursor.execute(f"SELECT count(*) FROM ({sql}) c", params)  # noqa: S608 - constant SQL, values are parameters
-                    skip = max(0, skip - cursor.fetchone()[0])
+                page = [pk for pk, _ in rows if pk is not None]
+                (size,) = [n for pk, n in rows if pk is None]
+                ids += page
+                skip = 0 if page else max(0, skip - size)
                 below, level = level, level + 1
         return ids
 
