@@ -145,7 +145,7 @@ class _PriceHint:
 @dataclass(frozen=True)
 class _Match:
     id: int
-    rank: float | None  # ts_rank_cd, when the page is sorted by relevance
+    rank: float | None  # the blended rank (`blended_rank`), when the page is sorted by relevance
     price: Decimal | None
 
 
