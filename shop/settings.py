@@ -257,6 +257,9 @@ CELERY_QUEUE_SOFT_TIME_LIMITS = {
 CELERY_TASK_SOFT_TIME_LIMITS = {
     # archives a month of a partitioned table; a run stopped midway is finished by the next
     "shop.core.partitions_maintain": 3600,
+    # scores the whole catalogue in one transaction (minutes at 1M on a loaded machine): a
+    # stopped run is rolled back whole and the next hourly one starts over
+    "search.tasks.product_popularity_refresh_task": 1800,
 }
 # Mail-outs are rate-limited per worker (what the SMTP relay accepts).
 CELERY_TASK_ANNOTATIONS = QueueTimeLimits(

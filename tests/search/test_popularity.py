@@ -178,3 +178,5 @@ def test_the_popularity_refresh_is_scheduled_on_the_search_queue():
 
     route = app.amqp.router.route({}, entry["task"])
     assert route["queue"].name == "search"
+    # longer than the search queue's default limit: one run scores the whole catalogue
+    assert settings.CELERY_TASK_SOFT_TIME_LIMITS[entry["task"]] == 1800
