@@ -90,13 +90,13 @@ def _run(args, primary: localcluster.Cluster, replica: localcluster.Cluster) -> 
     import django
 
     django.setup()
-    from search.services import search_index_rebuild
     from django.core.management import call_command
     from django.db import connection
     from django.test.utils import setup_test_environment
 
     from benchmarks.checkout_throughput import _prepare_catalogue, _prepared_checkouts
     from benchmarks.storefront_pages import build_catalog
+    from search.services import search_index_rebuild
 
     setup_test_environment()
     started = time.perf_counter()

@@ -160,6 +160,12 @@ class Product(BaseModel):
     search_facet_values = ArrayField(
         models.IntegerField(), db_default=[], default=list, editable=False
     )
+    # Owned by search (`search.popularity.product_popularity_refresh`, a beat task): the score
+    # broad searches take candidates by and "Best selling" sorts by, and its level among the
+    # catalogue (`search.keys`: 0 = the most popular 1/1024, 10 = the less popular half),
+    # which the search vector carries as key lexemes. New products start at the bottom.
+    popularity = models.FloatField(db_default=0, default=0, editable=False)
+    popularity_tier = models.PositiveSmallIntegerField(db_default=10, default=10, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -206,6 +212,18 @@ class Product(BaseModel):
                 name="catalog_product_catrate_cover",
             ),
             _category_list_index("name", "id", name="catalog_product_catname_cover"),
+            _category_list_index(
+                models.F("popularity").desc(),
+                models.F("id").desc(),
+                name="catalog_product_catpop_cover",
+            ),
+            # "Best selling" without text or category: a walk of the popularity order
+            models.Index(
+                "status",
+                models.F("popularity").desc(),
+                models.F("id").desc(),
+                name="catalog_product_popular",
+            ),
             # A category page's seller filter: does this seller list anything in the subtree?
             # Category first: led by the seller, the planner also took it for "any approved
             # seller" (900,000 entries) into bitmap ANDs of attribute-filtered counts.

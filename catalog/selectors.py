@@ -270,6 +270,7 @@ class ProductSort(StrEnum):
     PRICE_DESC = "price_desc"
     RATING = "rating"
     NAME = "name"
+    POPULAR = "popular"  # "Best selling": Product.popularity (search.popularity)
 
 
 # Price filters and sorts read the denormalised `search_price_min` (indexed, refreshed at sale
@@ -283,6 +284,7 @@ SORT_ORDER = {
     ProductSort.PRICE_DESC: (F("search_price_min").desc(nulls_first=True), "-id"),
     ProductSort.RATING: ("-rating_avg", "-rating_count", "-id"),
     ProductSort.NAME: ("name", "id"),
+    ProductSort.POPULAR: ("-popularity", "-id"),
 }
 
 
@@ -444,6 +446,7 @@ MERGED_SORTS: dict[ProductSort, tuple[tuple[str, ...], str]] = {
     ProductSort.PRICE_DESC: (("search_price_min",), "2 DESC NULLS FIRST, 1 DESC"),
     ProductSort.RATING: (("rating_avg", "rating_count"), "2 DESC, 3 DESC, 1 DESC"),
     ProductSort.NAME: (("name",), "2 ASC, 1 ASC"),
+    ProductSort.POPULAR: (("popularity",), "2 DESC, 1 DESC"),
 }
 
 

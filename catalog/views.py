@@ -39,6 +39,7 @@ SORT_LABELS = {
     ProductSort.PRICE_DESC: "Price: high to low",
     ProductSort.RATING: "Best rated",
     ProductSort.NAME: "Name",
+    ProductSort.POPULAR: "Best selling",
 }
 
 

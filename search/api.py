@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from catalog.serializers import storage_url
 from search.base import SearchSort
-from search.query import search_query_parse
+from search.query import search_pages_reachable, search_query_parse
 from search.services import search_run, search_suggest
 from search.views import search_products_load
 from shop.core.errors import ValidationError
@@ -146,7 +146,7 @@ class SearchView(APIView):
         )
         result = search_run(query=query)
         products = search_products_load(result=result)
-        pages = -(-result.total // query.page_size) if query.page_size else 0
+        pages = search_pages_reachable(total=result.total, page_size=query.page_size)
         url = request.build_absolute_uri()
         return Response(
             {

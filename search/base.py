@@ -27,6 +27,7 @@ class SearchSort(StrEnum):
     PRICE_ASC = "price_asc"
     PRICE_DESC = "price_desc"
     RATING = "rating"
+    POPULAR = "popular"  # "Best selling": search.popularity
 
 
 # Price facet buckets in the shop currency: [low, high) with None for open ends.

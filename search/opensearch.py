@@ -127,6 +127,7 @@ INDEX_SETTINGS: dict[str, Any] = {
             "price": {"type": "scaled_float", "scaling_factor": 100},
             "rating": {"type": "float"},
             "rating_count": {"type": "integer"},
+            "popularity": {"type": "float"},
             "published_at": {"type": "date"},
             "in_stock": {"type": "boolean"},
             "visible": {"type": "boolean"},
@@ -258,6 +259,7 @@ def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
                 ),
                 "rating": float(product.rating_avg),
                 "rating_count": product.rating_count,
+                "popularity": product.popularity,
                 "published_at": product.published_at.isoformat() if product.published_at else None,
                 "in_stock": product.pk in in_stock,
                 "visible": product.pk in visible,
@@ -395,7 +397,23 @@ def _sort(query: SearchQuery) -> list[Any]:
         return [{"price": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
     if query.sort == SearchSort.RATING:
         return [{"rating": "desc"}, {"rating_count": "desc"}, {"id": "desc"}]
+    if query.sort == SearchSort.POPULAR:
+        return [{"popularity": "desc"}, {"id": "desc"}]
     return [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
+
+
+def _relevance(query: SearchQuery, matching: dict[str, Any]) -> dict[str, Any]:
+    """A relevance-sorted text search scores the text match times ln(2 + popularity), the
+    blend the PostgreSQL engine ranks by (`postgres.blended_rank`)."""
+    if not (query.sort == SearchSort.RELEVANCE and query.terms):
+        return matching
+    return {
+        "function_score": {
+            "query": matching,
+            "field_value_factor": {"field": "popularity", "modifier": "ln2p", "missing": 0},
+            "boost_mode": "multiply",
+        }
+    }
 
 
 def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
@@ -470,7 +488,9 @@ def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
         "size": query.page_size,
         "track_total_hits": True,
         "_source": False,
-        "query": {"bool": {"must": must or [{"match_all": {}}], "filter": base_filter}},
+        "query": _relevance(
+            query, {"bool": {"must": must or [{"match_all": {}}], "filter": base_filter}}
+        ),
         "post_filter": {"bool": {"filter": list(clauses.values())}},
         "aggs": aggs,
         "sort": _sort(query),

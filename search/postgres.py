@@ -14,15 +14,12 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
-from django.contrib.postgres.search import SearchRank, SearchVectorCombinable, SearchVectorField
-from django.db import transaction
+from django.contrib.postgres.search import SearchRank
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -66,6 +63,15 @@ from search.base import (
     price_bucket_label,
     search_terms,
 )
+from search.keys import (
+    POPULARITY_LEVELS,
+    PRICE_BAND_LAST,
+    keys_any,
+    popularity_key,
+    popularity_level_for,
+    price_band,
+)
+from search.sqlcompile import match_scan, tablesample
 from sellers.models import Seller
 from shop.core import db
 from shop.core.replicas import ReadConnection
@@ -78,26 +84,19 @@ logger = logging.getLogger("search")
 CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
 # Facets and totals are exact up to EXACT_LIMIT matches; beyond, they are estimated from a
-# random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance ranks
-# the first RANK_LIMIT matches: ts_rank_cd reads every vector it ranks.
+# random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance over
+# more matches ranks a popularity pool of about RANK_LIMIT (ts_rank_cd reads every vector it
+# ranks).
 EXACT_LIMIT = 2_000
 SAMPLE_PAGES = 600
 # a sampled base set estimated above BROAD_FACTOR * EXACT_LIMIT skips the exact attempt
 BROAD_FACTOR = 4
 RANK_LIMIT = 2_000
-# The exact facet statement orders every page (price sorts too) from its first RANK_LIMIT scan
-# positions, which holds every match only while an exact count stops at or below RANK_LIMIT.
-if EXACT_LIMIT > RANK_LIMIT:
-    raise ImportError("search.postgres needs EXACT_LIMIT <= RANK_LIMIT.")
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
 # the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
 PRICE_BOUND_FACTOR = 3
 # how many of the lowest (highest) sampled prices the facet statement returns for that
 SAMPLED_PRICES = 8
-# Statements that AND a text bitmap with a price or category bitmap of a few hundred thousand
-# rows: at the default 4 MB the bitmap turns lossy (whole pages) and the heap scan rechecks
-# every row of ~12,000 pages (measured: 158 ms at 4 MB, 50 ms at 16 MB for 'backpack' < 40).
-BITMAP_WORK_MEM = "16MB"
 DID_YOU_MEAN_MIN_SIMILARITY = 0.3
 # The word being typed is a prefix ('word':*), which GIN answers as a partial match: it
 # collects the rows of every key starting with it into a bitmap first, 3-4x the time of
@@ -121,54 +120,11 @@ _PREFIX_LEXEMES_SQL = r"""
 """
 
 
-# Key lexemes: besides its words every vector carries '~s<n>', the product's shard (id mod
-# SHARDS), and '~p<n>', its price band (PRICE_BANDS_PER_DOUBLING bands per doubling of
-# search_price_min, the last from 2 ** 20 up). GIN then intersects a word with a slice of the
-# catalog inside one index scan, where a word's bitmap ANDed with a price index bitmap built
-# both whole. A shopper's words never make them: `search_terms` keeps letters and digits.
-# One band per doubling: GIN pays per OR-ed entry for every row of the word (measured at 1M,
-# 'backpack' below 39: 52 ms with 22 quarter-doubling bands, 10 ms with 6 doubling bands,
-# 29 ms for the price index bitmap), and rows of the last band above the bound are few.
-# Every vector must carry them (a vector without is missing from price pages and shard pools):
-# changing these constants needs a migration that rewrites every vector, as 0010 does.
-SHARDS = 16
-PRICE_BANDS_PER_DOUBLING = 1
-PRICE_BAND_LAST = 20
-# a broad relevance search ranks the first RANK_LIMIT matches of as few shards as are
-# expected to hold SHARD_MARGIN times that many (see `_ranked_ids`), when that is at most
-# SHARDS_READ_MAX: each OR-ed shard costs GIN a pass over the word's rows ('game', 118,895
-# matches: 8 ms in one shard, 13.5 in two, 19 in all; two words matching 8,394 took 90 ms
-# in twelve shards, where their whole bitmap is small)
-SHARD_MARGIN = 3
-SHARDS_READ_MAX = 2
-
-
-class KeyLexemes(SearchVectorCombinable, Func):
-    """A product row's key lexemes, from its shopper price (an expression: the writers pass
-    the one they store in `search_price_min`, so band and column agree). An unpriced
-    product has no band."""
-
-    template = (
-        "(SELECT array_to_tsvector(array_remove(ARRAY["  # noqa: S608 - constant SQL
-        f'\'~s\' || mod("catalog_product"."id", {SHARDS})::text, '
-        "CASE WHEN k.price IS NOT NULL THEN '~p' || "
-        f"least(floor({PRICE_BANDS_PER_DOUBLING} * log(2, greatest(k.price, 1)))::int, "
-        f"{PRICE_BAND_LAST})::text END], NULL)) "
-        "FROM (SELECT %(expressions)s AS price) k)"
-    )
-    output_field = SearchVectorField()
-    config = None
-
-
-def price_band(price: Decimal) -> int:
-    """The band `KeyLexemes` gives this price (the same for every cent: tested)."""
-    scaled = PRICE_BANDS_PER_DOUBLING * math.log2(max(float(price), 1.0))
-    return min(PRICE_BAND_LAST, math.floor(scaled))
-
-
-def _keys_any(prefix: str, numbers: range) -> str:
-    """Key lexemes OR-ed, in tsquery syntax."""
-    return "(" + " | ".join(f"'~{prefix}{n}'" for n in numbers) + ")"
+# Relevance over more than EXACT_LIMIT matches ranks a candidate pool: the matches among the
+# most popular products, from the smallest popularity level (`search.keys`) expected to hold
+# RANK_LIMIT of them, so ranking reads ~RANK_LIMIT vectors however broad the word. Pages past
+# the pool continue level by level (`_popularity_walk_ids`): every match is reachable.
+# Relevance itself is ts_rank_cd blended with popularity (`blended_rank`).
 
 
 @dataclass(frozen=True)
@@ -192,7 +148,7 @@ class _PriceHint:
 @dataclass(frozen=True)
 class _Match:
     id: int
-    rank: float | None  # ts_rank_cd, when the page is sorted by relevance
+    rank: float | None  # the blended rank (`blended_rank`), when the page is sorted by relevance
     price: Decimal | None
 
 
@@ -215,13 +171,14 @@ _TOP_ORDERS = {
 
 
 def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | None:
-    """The result order from the bounded count's rows, when they decide it: relevance ranks
-    the first RANK_LIMIT matches in scan order (as `_page_ids`' own statement does); a price
-    sort needs all of them (at most EXACT_LIMIT). None: the page needs its own statement."""
+    """The result order from the bounded count's rows, when they are every match (at most
+    EXACT_LIMIT): relevance ranks them all, a price sort sorts them. None: the page needs its
+    own statement (over more matches relevance ranks a popularity pool, `_page_ids`)."""
+    if len(matches) > EXACT_LIMIT:
+        return None
     if query.sort == SearchSort.RELEVANCE and query.terms:
-        pool = matches[:RANK_LIMIT]
-        return [m.id for m in sorted(pool, key=lambda m: (m.rank, m.id), reverse=True)]
-    if query.sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC) and len(matches) <= EXACT_LIMIT:
+        return [m.id for m in sorted(matches, key=lambda m: (m.rank, m.id), reverse=True)]
+    if query.sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
         descending = query.sort == SearchSort.PRICE_DESC
         priced = sorted(
             (m for m in matches if m.price is not None),
@@ -250,30 +207,33 @@ MERGED_ORDERS = {
         ("search_price_min",),
         "search_price_min ASC NULLS LAST, id ASC",
     ),
+    SearchSort.POPULAR: _MergedOrder(
+        (F("popularity").desc(), "-id"),
+        ("popularity",),
+        "popularity DESC, id DESC",
+    ),
 }
 
-_trigram_state: dict[str, bool] = {}
 
-
-def _trigram_installed() -> bool:
+def trigram_available() -> bool:
+    """Whether pg_trgm is installed in this database: without it search still works, only
+    typo tolerance ("did you mean") is off. Asked when a search finds nothing, the only time
+    it matters (one catalog lookup), so no process keeps an answer a migration could change."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         return cursor.fetchone() is not None
 
 
-def trigram_available() -> bool:
-    """Whether pg_trgm is installed in this database (checked once per process and database);
-    without it search still works, only typo tolerance ("did you mean") is off."""
-    key = connection.settings_dict["NAME"]
-    if key not in _trigram_state:
-        _trigram_state[key] = _trigram_installed()
-        if not _trigram_state[key]:
-            logger.warning(
-                "pg_trgm is not installed in database %s: search runs without typo tolerance "
-                "and 'did you mean'. Install postgresql-contrib and run migrate to enable it.",
-                key,
-            )
-    return _trigram_state[key]
+def blended_rank(text: TsQuery) -> ExpressionWrapper:
+    """Relevance: ts_rank_cd (cover density over the weighted vector) times ln(2 + popularity),
+    the same blend as OpenSearch's function_score (field_value_factor, modifier ln2p,
+    boost_mode multiply): a product nobody bought keeps its text rank times ln 2, a popular
+    one climbs by the logarithm of its score."""
+    return ExpressionWrapper(
+        SearchRank(F("search_vector"), text, cover_density=True)
+        * Func(Value(2.0) + F("popularity"), function="ln"),
+        output_field=FloatField(),
+    )
 
 
 def tsquery_text(terms: list[str], *, prefix_last: bool) -> str:
@@ -335,46 +295,6 @@ def text_tsquery(terms: list[str]) -> TsQuery:
         return alternatives
     # (an empty left side, all stop words, leaves the alternatives, as to_tsquery drops them)
     return _tsquery(words, prefix_last=False) & alternatives
-
-
-@contextmanager
-def _match_scan() -> Iterator[None]:
-    """A transaction (or savepoint) for statements that fetch matches: through the text
-    index's bitmap (in table order), which may take BITMAP_WORK_MEM. For a broad word the
-    planner chose a sequential scan to find "the first RANK_LIMIT matches", which PostgreSQL
-    starts wherever another session's scan of the table is (synchronized scans): a different
-    page on every reload while other sessions read the table. Started at the first page
-    instead, it read 41,000 mostly empty pages (a bulk rewrite leaves the front of the table
-    sparse) where the bitmap reads ~2,000; an index walk ranks one seller's products."""
-    settings = {
-        "work_mem": BITMAP_WORK_MEM,
-        "enable_seqscan": "off",
-        "enable_indexscan": "off",
-        # a parallel bitmap heap scan returns its rows in no fixed order
-        "max_parallel_workers_per_gather": "0",
-    }
-    # inside a caller's transaction the settings would outlive this block: put them back
-    outer = connection.in_atomic_block or not connection.get_autocommit()
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        previous = {}
-        if outer:
-            cursor.execute(
-                "SELECT name, setting FROM pg_settings WHERE name = ANY(%s)", [list(settings)]
-            )
-            previous = dict(cursor.fetchall())
-        _settings_apply(cursor, settings)
-        yield
-        if previous:  # (after an error, rolling the savepoint back undoes them)
-            _settings_apply(cursor, previous)
-
-
-def _settings_apply(cursor, settings: dict[str, str]) -> None:
-    names = list(settings)
-    cursor.execute(
-        "SELECT set_config(name, value, true) "
-        "FROM unnest(%s::text[], %s::text[]) AS s(name, value)",
-        [names, [settings[name] for name in names]],
-    )
 
 
 def _sample_share() -> float:
@@ -530,8 +450,8 @@ class PostgresSearchBackend:
             self._memo[key] = text_tsquery(terms)
         return self._memo[key]  # type: ignore[return-value]
 
-    def _rank(self, query: SearchQuery) -> SearchRank:
-        return SearchRank(F("search_vector"), self._text_query(query.terms), cover_density=True)
+    def _rank(self, query: SearchQuery) -> ExpressionWrapper:
+        return blended_rank(self._text_query(query.terms))
 
     def _lookups(self) -> _Lookups:
         if "lookups" not in self._memo:
@@ -638,8 +558,8 @@ class PostgresSearchBackend:
     ) -> list[int]:
         """The page's ids in result order. `price_hint` (None when the facet counts were
         exact) lets a price-sorted text search bound its fetch; `matches`, the bounded count's
-        rows when it ran, spare a second pass over the same matches; `estimate`, the sampled
-        total, lets a broad relevance search read a few shards."""
+        rows when it ran, spare a second pass over the same matches; `estimate`, the total
+        (sampled or exact), picks the popularity level a text search starts from."""
         matching = self._matching(query).order_by()
         window = slice(query.offset, query.offset + query.page_size)
         sort = query.sort
@@ -647,17 +567,18 @@ class PostgresSearchBackend:
             ordered_ids = _matches_ordered(query, matches)
             if ordered_ids is not None:
                 return ordered_ids[window]
-        if sort == SearchSort.RELEVANCE and query.terms:
-            shards = SHARDS
-            if estimate:
-                shards = math.ceil(SHARDS * SHARD_MARGIN * RANK_LIMIT / estimate)
-            if shards <= SHARDS_READ_MAX:
-                keys = _keys_any("s", range(shards))
-                ids, pool = self._ranked_ids(query, self._matching(query, keys=keys).order_by())
-                if pool >= RANK_LIMIT:
-                    return ids
-                # the sample overestimated: fewer than RANK_LIMIT in those shards, rank them all
-            return self._ranked_ids(query, matching)[0]
+        if query.terms and sort in (SearchSort.RELEVANCE, SearchSort.POPULAR):
+            score: ExpressionWrapper | F
+            if sort == SearchSort.RELEVANCE:
+                # the pool: ~RANK_LIMIT of the most popular matches, ranked together
+                needed = RANK_LIMIT
+                score = self._rank(query)
+            else:
+                # popularity order is level order: start where the page is expected to be
+                needed = query.offset + query.page_size
+                score = F("popularity")
+            level = popularity_level_for(share=needed / estimate) if estimate else None
+            return self._popularity_walk_ids(query, score=score, first_level=level)
         if query.terms and sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
             return self._price_sorted_ids(query, matching, price_hint)
         if not query.terms and query.filters.category is not None and sort in MERGED_ORDERS:
@@ -668,28 +589,48 @@ class PostgresSearchBackend:
             ordered = matching.order_by(F("search_price_min").desc(nulls_last=True), "-id")
         elif sort == SearchSort.RATING:
             ordered = matching.order_by("-rating_avg", "-rating_count", "-id")
+        elif sort == SearchSort.POPULAR:
+            ordered = matching.order_by("-popularity", "-id")
         else:
             ordered = matching.order_by(F("published_at").desc(nulls_last=True), "-id")
         return list(ordered.values_list("id", flat=True)[window])
 
-    def _ranked_ids(self, query: SearchQuery, matching: QuerySet[Product]) -> tuple[list[int], int]:
-        """The relevance page from the first RANK_LIMIT of these matches in scan order, and
-        how many were ranked (0 when the page is past them all). A broad word's bitmap costs
-        ~1 µs a match to build and sort (118,895 for 'game' at 1M: 16 ms, then 10 ms before
-        the first row); one shard of it, 1/16, costs a third of that for the same 2,000, so
-        `_page_ids` reads as few shards as the sampled total says hold SHARD_MARGIN x
-        RANK_LIMIT: the ranked pool is still the first RANK_LIMIT matches of a fixed order
-        (shard, then table position), the page stable from reload to reload."""
-        candidates = matching.annotate(rank=self._rank(query)).values("id", "rank")[:RANK_LIMIT]
-        sql, params = candidates.query.sql_with_params()
-        with _match_scan(), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT id, count(*) OVER () FROM ({sql}) c "  # noqa: S608 - constant SQL, values are parameters
-                "ORDER BY rank DESC, id DESC LIMIT %s OFFSET %s",
-                [*params, query.page_size, query.offset],
-            )
-            rows = cursor.fetchall()
-        return [row[0] for row in rows], (rows[0][1] if rows else 0)
+    def _popularity_walk_ids(
+        self, query: SearchQuery, *, score: Any, first_level: int | None
+    ) -> list[int]:
+        """A text search's page in popularity-level order: first the matches of levels up to
+        `first_level` (None: every match), sorted by `score` DESC, id DESC; then the matches
+        of each next level, sorted alike, until the page is full or the levels end. Each
+        group is one GIN scan of the words AND its level's key lexeme (the last level has no
+        key: the less popular half). Every match is in exactly one group, so every page up to
+        the total answers; a page past the first group counts the groups before it."""
+        level = POPULARITY_LEVELS if first_level is None else first_level
+        skip = query.offset  # matches of this and later groups still before the page
+        ids: list[int] = []
+        below: int | None = None  # the levels up to here were earlier groups
+        with match_scan(connection), connection.cursor() as cursor:
+            while level <= POPULARITY_LEVELS and len(ids) < query.page_size:
+                group = self._matching(query, keys=popularity_key(level)).order_by()
+                if below is not None:
+                    group = group.filter(popularity_tier__gt=below)
+                sql, params = (
+                    group.annotate(score=score).values("id", "score").query.sql_with_params()
+                )
+                # the page's rows of this group, then one row with the group's size (so a
+                # group the page starts after costs one pass, not a second count)
+                cursor.execute(
+                    f"WITH c AS MATERIALIZED ({sql}) "  # noqa: S608 - constant SQL, values are parameters
+                    "SELECT id, NULL FROM (SELECT id FROM c ORDER BY score DESC, id DESC "
+                    "LIMIT %s OFFSET %s) p UNION ALL SELECT NULL, count(*) FROM c",
+                    [*params, query.page_size - len(ids), skip],
+                )
+                rows = cursor.fetchall()
+                page = [pk for pk, _ in rows if pk is not None]
+                (size,) = [n for pk, n in rows if pk is None]
+                ids += page
+                skip = 0 if page else max(0, skip - size)
+                below, level = level, level + 1
+        return ids
 
     def _category_merged_ids(self, query: SearchQuery) -> list[int]:
         """A category's listing without text, newest or cheapest first: one ordered walk of the
@@ -803,7 +744,7 @@ class PostgresSearchBackend:
         within = "WHERE search_price_min >= %s" if descending else "WHERE search_price_min < %s"
         ids: list[int] = []
         # one transaction with the scan settings for every try
-        with _match_scan(), connection.cursor() as cursor:
+        with match_scan(connection), connection.cursor() as cursor:
             for bound in bounds:
                 params: list[Any]
                 if bound is None:
@@ -820,7 +761,7 @@ class PostgresSearchBackend:
                     band = price_band(bound)
                     bands = range(band, PRICE_BAND_LAST + 1) if descending else range(0, band + 1)
                     sql, params, where = bounded_sql, list(bounded_params), within
-                    params[keys_slot] = _keys_any("p", bands)
+                    params[keys_slot] = keys_any("p", bands)
                     params.append(bound)
                 # MATERIALIZED: the planner may not turn this back into the ordered index walk
                 cursor.execute(
@@ -848,7 +789,7 @@ class PostgresSearchBackend:
                 query,
                 price_hint=counted.price_hint,
                 matches=counted.matches,
-                estimate=total if total_is_estimate else None,
+                estimate=total,
             )
         did_you_mean = None
         if total == 0 and query.terms:
@@ -914,14 +855,12 @@ class PostgresSearchBackend:
             if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
                 counts = sample
         if counts is None:
-            # a relevance page may come from this statement: the same scan order as its own
-            with _match_scan() if ranked else nullcontext():
-                exact = self._facet_counts(
-                    base[: EXACT_LIMIT + 1],
-                    flags,
-                    chosen_attrs,
-                    top=(top_order, query.offset + query.page_size) if top_order else None,
-                )
+            exact = self._facet_counts(
+                base[: EXACT_LIMIT + 1],
+                flags,
+                chosen_attrs,
+                top=(top_order, query.offset + query.page_size) if top_order else None,
+            )
             top = exact.pop("top", {})
             top_ids = [top[p] for p in sorted(p for p in top if p is not None)][query.offset :]
             if exact["rows"][None] <= EXACT_LIMIT:
@@ -931,10 +870,6 @@ class PostgresSearchBackend:
                     page_ids = top_ids
             else:
                 base_overflows = True
-                if ranked and not conditions:
-                    # no filter narrows the base rows: its first RANK_LIMIT are the rows
-                    # relevance ranks, and the statement has ranked them
-                    page_ids = top_ids
                 # the same sample statement as above: its answer is reused, not re-run
                 counts = sample or self._facet_counts(
                     base, flags, chosen_attrs, sample_percent=share * 100
@@ -989,7 +924,7 @@ class PostgresSearchBackend:
             .annotate(rank=rank)
             .values_list("id", "rank", "search_price_min")[: EXACT_LIMIT + 1]
         )
-        with _match_scan():
+        with match_scan(connection):
             return [_Match(*row) for row in rows]
 
     def _facet_counts(
@@ -1006,12 +941,8 @@ class PostgresSearchBackend:
         kind 'top' keyed by position."""
         base_sql, params = base.query.sql_with_params()
         if sample_percent is not None:
-            # the percentage is computed here from pg_class, never from the request
-            base_sql = base_sql.replace(
-                'FROM "catalog_product"',
-                f'FROM "catalog_product" TABLESAMPLE SYSTEM ({sample_percent:.6f}) REPEATABLE (7)',
-                1,
-            )
+            # the percentage is computed from pg_class (`_sample_share`), never from the request
+            base_sql = tablesample(base_sql, percent=sample_percent)
 
         def passing(lifted: str | None = None) -> str:
             kept = [name for name, key in flags.items() if key != lifted]
@@ -1030,13 +961,11 @@ class PostgresSearchBackend:
             f"WHERE {passing()} GROUP BY v",
         ]
         if top is not None:
-            # relevance ranks the first RANK_LIMIT rows in scan order (m keeps that order)
+            # used only when `m` holds every match (at most EXACT_LIMIT)
             order, limit = top
             parts.append(
-                f"(SELECT 'top', row_number() OVER (ORDER BY {order}), id FROM "  # noqa: S608 - constant SQL, values are parameters
-                f"(SELECT *, row_number() OVER () AS scan_position FROM m) t "
-                f"WHERE scan_position <= {RANK_LIMIT} AND {passing()} "
-                f"ORDER BY {order} LIMIT {int(limit)})"
+                f"(SELECT 'top', row_number() OVER (ORDER BY {order}), id FROM m "  # noqa: S608 - constant SQL, values are parameters
+                f"WHERE {passing()} ORDER BY {order} LIMIT {int(limit)})"
             )
         # the lowest and highest prices passing every filter (in cents), for price sorting
         for kind, direction in (("cheapest", "ASC"), ("dearest", "DESC")):
@@ -1163,6 +1092,10 @@ class PostgresSearchBackend:
 
     def _did_you_mean(self, query: SearchQuery) -> str | None:
         if not trigram_available():
+            logger.info(
+                "pg_trgm is not installed: search runs without typo tolerance and 'did you "
+                "mean'. Install postgresql-contrib and run migrate to enable it."
+            )
             return None
         # A word some public product's name carries is its own best correction (similarity 1):
         # a correctly spelled word the filters emptied needs no search at all. Other words are

@@ -17,6 +17,12 @@ MAX_PAGE = 10_000 // 24  # deep enough for any shopper; bounds OFFSET work
 MAX_PAGE_SIZE = 100
 
 
+def search_pages_reachable(*, total: int, page_size: int) -> int:
+    """How many pages of `total` results a pager may offer: never past MAX_PAGE, which the
+    parser refuses with a 400."""
+    return min(-(-total // page_size), MAX_PAGE) if page_size > 0 else 0
+
+
 def search_query_parse(*, params: QueryDict, page_size: int) -> SearchQuery:
     errors: dict[str, list[str]] = {}
     catalog_params = params.copy()

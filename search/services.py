@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -40,7 +40,8 @@ from catalog.models import (
 from catalog.selectors import product_price_min_subquery
 from search import opensearch
 from search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
-from search.postgres import KeyLexemes, PostgresSearchBackend
+from search.keys import KeyLexemes, VectorRekeyed
+from search.postgres import PostgresSearchBackend
 from shop.core.outbox import outbox_enqueue
 
 logger = logging.getLogger("search")
@@ -106,7 +107,7 @@ def _denormalised_fields() -> dict[str, RawSQL]:
 
 def _search_vector_expression(price):
     """The vector of a product row; `price` is the shopper price expression the same UPDATE
-    stores in `search_price_min`, for the price band among the key lexemes."""
+    stores in `search_price_min`, for the price band among the key lexemes (`search.keys`)."""
     return (
         SearchVector("name", weight="A", config="english")
         + SearchVector("brand", weight="B", config="english")
@@ -114,7 +115,7 @@ def _search_vector_expression(price):
         + SearchVector(RawSQL(_CATEGORY_NAMES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector(RawSQL(_ATTRIBUTE_VALUES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector("description", weight="D", config="english")
-        + KeyLexemes(price)
+        + KeyLexemes(price, F("popularity_tier"))
     )
 
 
@@ -452,18 +453,15 @@ def _lexemes_add(product_ids: list[int]) -> None:
 def search_key_lexemes_backfill(
     *, progress: Progress | None = None, batch_size: int = 20_000
 ) -> int:
-    """Add the key lexemes (shard and price band, `postgres.KeyLexemes`) to every stored
-    vector, from the stored `search_price_min`, in committed primary-key batches: what
-    migration 0010 runs (a full `search_reindex` recomputes them with everything else)."""
+    """Replace the key lexemes (`search.keys`: popularity levels and price band) of every
+    stored vector by the ones its row's stored `search_price_min` and `popularity_tier` give,
+    in committed primary-key batches: what migrations 0010 and 0012 run and `search_reindex
+    --keys` repeats (a full `search_reindex` recomputes them with everything else)."""
 
     def fields() -> dict:
         return {
-            "search_vector": Func(
-                F("search_vector"),
-                KeyLexemes(F("search_price_min")),
-                arg_joiner=" || ",
-                template="(%(expressions)s)",
-                output_field=SearchVectorField(),
+            "search_vector": VectorRekeyed(
+                F("search_vector"), F("search_price_min"), F("popularity_tier")
             )
         }
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
+from search.popularity import product_popularity_refresh
 from search.services import (
     search_index_refresh,
     search_index_refresh_dirty,
@@ -29,3 +30,8 @@ def search_index_refresh_dirty_task() -> int:
 @shared_task(acks_late=True)
 def search_prices_refresh_due_task() -> int:
     return search_prices_refresh_due(window=SALE_WINDOW)
+
+
+@shared_task(acks_late=True)
+def product_popularity_refresh_task() -> int:
+    return product_popularity_refresh()

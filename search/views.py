@@ -12,7 +12,7 @@ from django.shortcuts import render
 from catalog.models import Product
 from catalog.selectors import product_list_by_ids
 from search.base import FacetValue, SearchResult, SearchSort
-from search.query import search_query_parse
+from search.query import search_pages_reachable, search_query_parse
 from search.services import search_run
 from shop.core.errors import NotFound, ValidationError
 
@@ -22,6 +22,7 @@ SORT_LABELS = {
     SearchSort.PRICE_ASC: "Price: low to high",
     SearchSort.PRICE_DESC: "Price: high to low",
     SearchSort.RATING: "Best rated",
+    SearchSort.POPULAR: "Best selling",
 }
 
 
@@ -32,8 +33,11 @@ def search_products_load(*, result: SearchResult) -> list[Product]:
 
 
 def search_page(*, result: SearchResult, products: list[Product], number: int, size: int) -> Page:
-    """A Paginator page over the engine's total (no second count), holding `products`."""
-    paginator = Paginator(range(result.total), size)
+    """A Paginator page over the engine's total (no second count), holding `products`; it
+    offers only the pages the parser accepts (`count_capped` when the total goes past them)."""
+    pages = search_pages_reachable(total=result.total, page_size=size)
+    paginator = Paginator(range(min(result.total, pages * size)), size)
+    paginator.count_capped = result.total > pages * size  # type: ignore[attr-defined]
     return Page(products, paginator.get_page(number).number, paginator)
 
 

@@ -256,6 +256,9 @@ CELERY_QUEUE_SOFT_TIME_LIMITS = {
 CELERY_TASK_SOFT_TIME_LIMITS = {
     # archives a month of a partitioned table; a run stopped midway is finished by the next
     "shop.core.partitions_maintain": 3600,
+    # scores the whole catalogue in one transaction (minutes at 1M on a loaded machine): a
+    # stopped run is rolled back whole and the next hourly one starts over
+    "search.tasks.product_popularity_refresh_task": 1800,
 }
 # Mail-outs are rate-limited per worker (what the SMTP relay accepts).
 CELERY_TASK_ANNOTATIONS = QueueTimeLimits(
@@ -508,6 +511,11 @@ CELERY_BEAT_SCHEDULE["search-refresh-dirty"] = {
 CELERY_BEAT_SCHEDULE["search-refresh-sale-prices"] = {
     "task": "search.tasks.search_prices_refresh_due_task",
     "schedule": 60.0,
+}
+# popularity scores and tiers (search.popularity): sales of the last 30 days, so hourly is fresh
+CELERY_BEAT_SCHEDULE["search-popularity-refresh"] = {
+    "task": "search.tasks.product_popularity_refresh_task",
+    "schedule": 3600.0,
 }
 
 # --- Payments: Stripe when STRIPE_SECRET_KEY is set, else the built-in test gateway -------------

@@ -16,6 +16,7 @@ from PIL import Image
 
 from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
 from catalog.services import product_archive, product_image_add, variant_delete, variant_update
+from search.popularity import product_popularity_refresh
 from search.services import search_index_refresh
 from sellers.models import SellerStatus
 from sellers.services import seller_suspend
@@ -599,7 +600,7 @@ def test_category_count_stops_at_the_limit(client, tree, monkeypatch):
     assert "3 products" in body and "More than" not in body
 
 
-@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "rating", "name"])
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "rating", "name", "popular"])
 def test_a_subtree_pages_in_one_order_across_its_categories(client, tree, settings, sort):
     """Over a subtree, a page's ids come from one short index walk per category, merged: the
     pages together are the whole subtree in the chosen order, none twice, none missing (ties
@@ -617,6 +618,7 @@ def test_a_subtree_pages_in_one_order_across_its_categories(client, tree, settin
             rating_count=i % 2,
         )
     make_product(name="Elsewhere", category=other)
+    product_popularity_refresh()
     rows = list(Product.objects.exclude(name="Elsewhere"))
     expected = {
         "newest": sorted(rows, key=lambda p: (p.published_at, p.pk), reverse=True),
@@ -624,6 +626,7 @@ def test_a_subtree_pages_in_one_order_across_its_categories(client, tree, settin
         "price_desc": sorted(rows, key=lambda p: (p.search_price_min, p.pk), reverse=True),
         "rating": sorted(rows, key=lambda p: (p.rating_avg, p.rating_count, p.pk), reverse=True),
         "name": sorted(rows, key=lambda p: (p.name, p.pk)),
+        "popular": sorted(rows, key=lambda p: (p.popularity, p.pk), reverse=True),
     }[sort]
 
     url = reverse("catalog:category", args=[root.slug])

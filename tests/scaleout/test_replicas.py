@@ -148,11 +148,12 @@ def test_an_api_client_that_wrote_reads_its_writes(replicated, replicas_on):
 def test_search_reads_the_replica_until_the_client_writes(replicated, replicas_on):
     """The PostgreSQL search engine's hand-written SQL reads where the router sends product
     reads: the stale replica for a shopper who wrote nothing, the primary once it wrote."""
+    from django.http import QueryDict
+    from rest_framework.test import APIClient
+
     from search.postgres import PostgresSearchBackend
     from search.query import search_query_parse
     from search.services import search_index_rebuild
-    from django.http import QueryDict
-    from rest_framework.test import APIClient
 
     def found() -> list[int]:
         query = search_query_parse(params=QueryDict("q=zanzibar"), page_size=20)

@@ -124,6 +124,29 @@ def test_search_request_body(catalog, cluster):
     assert (body["from"], body["size"]) == (0, 24)
 
 
+def test_relevance_is_blended_with_popularity_and_best_selling_sorts_by_it(catalog, cluster):
+    """The same blend as PostgreSQL: the text score times ln(2 + popularity)."""
+    backend = opensearch.OpenSearchBackend()
+    backend.search(query=parse("q=shirt&seller=alpha"))
+    backend.search(query=parse("q=shirt&sort=popular"))
+    backend.search(query=parse("sort=popular"))
+    relevance, popular_text, popular = (r[3] for r in cluster.requests)
+    scored = relevance["query"]["function_score"]
+    assert scored["field_value_factor"] == {
+        "field": "popularity",
+        "modifier": "ln2p",
+        "missing": 0,
+    }
+    assert scored["boost_mode"] == "multiply"
+    match = scored["query"]["bool"]["must"][0]["multi_match"]
+    assert match["query"] == "shirt"
+    assert {"term": {"visible": True}} in scored["query"]["bool"]["filter"]
+    assert relevance["sort"] == ["_score", {"id": "desc"}]
+    # sorted by popularity, the text only matches: no scoring function
+    assert "function_score" not in popular_text["query"]
+    assert popular_text["sort"] == popular["sort"] == [{"popularity": "desc"}, {"id": "desc"}]
+
+
 def test_search_response_is_parsed_into_ids_and_facets(catalog, cluster):
     blue, red = catalog.products["blue_shirt"], catalog.products["red_shirt"]
     clothing = catalog.categories["clothing"]
@@ -263,6 +286,7 @@ def test_bulk_indexing_sends_documents_after_the_database_refresh(catalog, clust
     assert all(a["index"]["_index"] == "shop-products" for a in actions)
     red = docs[catalog.products["red_shirt"].pk]
     assert red["price"] == 8.0  # the running sale price
+    assert red["popularity"] == 0.0  # until the popularity refresh scores it
     assert red["visible"] is True and red["seller"] == "beta"
     assert red["attributes"] == [{"slug": "colour", "value": "red"}]
     clothing, shirts = catalog.categories["clothing"], catalog.categories["shirts"]
@@ -289,6 +313,7 @@ def test_reindex_builds_a_new_index_and_swaps_the_alias(catalog, cluster):
     create = cluster.requests[0]
     assert create[:2] == ("PUT", f"/{new_index}")
     assert create[3]["mappings"]["properties"]["attributes"]["type"] == "nested"
+    assert create[3]["mappings"]["properties"]["popularity"] == {"type": "float"}
     autocomplete = create[3]["settings"]["analysis"]["filter"]["autocomplete_edge"]
     assert autocomplete["type"] == "edge_ngram"
     assert ("POST", "/_bulk") in calls
@@ -320,3 +345,18 @@ def test_suggest_queries_the_edge_ngram_field(catalog, cluster):
         ("product", "Blue Cotton Shirt"),
         ("category", "Shirts"),
     ]
+
+
+def test_a_popularity_change_leaves_the_document_dirty_for_the_sweep(catalog, cluster):
+    """The document carries the score: a product whose score moved is reindexed by the
+    dirty sweep."""
+    from search.popularity import product_popularity_refresh
+
+    Product.objects.update(search_dirty=False)
+    lamp = catalog.products["lamp"]
+    Product.objects.filter(pk=lamp.pk).update(rating_avg=5, rating_count=50)
+    assert product_popularity_refresh() > 0
+    assert Product.objects.get(pk=lamp.pk).search_dirty is True
+    Product.objects.update(search_dirty=False)
+    assert product_popularity_refresh() == 0
+    assert not Product.objects.filter(search_dirty=True).exists()

@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AttributeType, Product, SearchLexeme
-from search import postgres
+from search import keys, postgres
 from search.base import PRICE_BUCKETS, SearchQuery, search_terms
 from search.postgres import PostgresSearchBackend
 from search.query import search_query_parse
@@ -182,9 +182,8 @@ def test_did_you_mean_when_nothing_matches(catalog, trigram):
 
 
 def test_without_pg_trgm_search_degrades_and_logs(catalog, monkeypatch, caplog):
-    monkeypatch.setattr(postgres, "_trigram_state", {})
-    monkeypatch.setattr(postgres, "_trigram_installed", lambda: False)
-    with caplog.at_level(logging.WARNING, logger="search"):
+    monkeypatch.setattr(postgres, "trigram_available", lambda: False)
+    with caplog.at_level(logging.INFO, logger="search"):
         result = run("q=lampp")
     assert result.total == 0 and result.did_you_mean is None
     assert "without typo tolerance" in caplog.text
@@ -248,12 +247,11 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     sellers, categories, facet attributes and their choices) and the table's size. When it
     counted every match exactly, the same statement also ordered the page of a text search:
     no second pass. The category and the chosen seller are looked up; a facet attribute's
-    chosen value is not. (Five of a relevance search's queries are the savepoint and the
-    settings its match fetch runs with, read, set and put back inside the test's
-    transaction; one expands the prefix into lexemes.)"""
-    with django_assert_num_queries(11):
+    chosen value is not. (One of a text search's queries expands the prefix into
+    lexemes.)"""
+    with django_assert_num_queries(6):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
-    for sort, queries in (("", 9), ("price_asc", 4), ("price_desc", 4)):
+    for sort, queries in (("", 4), ("price_asc", 4), ("price_desc", 4)):
         with django_assert_num_queries(queries):
             run(f"q=shirt&sort={sort}")
     with django_assert_num_queries(4):
@@ -271,14 +269,14 @@ def test_a_results_page_takes_the_same_statements_however_many_products_it_shows
         query = search_query_parse(params=QueryDict("q=shirt"), page_size=24)
         return search_products_load(result=PostgresSearchBackend().search(query=query))
 
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(5):
         assert len(page()) == 2
     for n in range(30):
         ProductVariantFactory(
             product=ProductFactory(name=f"Extra Shirt {n}", seller=catalog.sellers["alpha"])
         )
     search_index_refresh(product_ids=list(Product.objects.values_list("pk", flat=True)))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(5):
         assert len(page()) == 24
 
 
@@ -367,39 +365,17 @@ def test_a_bounded_count_also_orders_the_page(catalog, monkeypatch, sort):
     assert [sql.startswith("WITH m AS") for sql in fetches] == [True, True, False]
 
 
-def test_an_unfiltered_text_search_past_the_exact_limit_ranks_its_page_in_one_pass(
-    catalog, monkeypatch
-):
-    """Past EXACT_LIMIT matches with no filter, the exact facet statement's rows (in scan
-    order) are the rows relevance ranks: it returns the page, the same the page's own
-    statement gives."""
-    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)
-    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
-    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
-    query = search_query_parse(params=QueryDict("q=clothing"), page_size=24)
-    own_statement = PostgresSearchBackend()._page_ids(query)
-    assert len(own_statement) == 2  # two of the three matches are ranked
-    with CaptureQueriesContext(connection) as ctx:
-        result = PostgresSearchBackend().search(query=query)
-    assert result.facets.sampled and result.total == 3
-    assert result.product_ids == own_statement
-    ranking = [q["sql"] for q in ctx.captured_queries if "ts_rank_cd" in q["sql"]]
-    assert all(sql.startswith("WITH m AS") for sql in ranking)
-
-
-def test_the_match_fetch_settings_end_with_it_inside_a_callers_transaction(catalog):
-    """The page's match fetch turns sequential and index scans off and raises work_mem for
-    its own statements; inside a caller's transaction (a test, an atomic request) they are
-    put back, so the caller's later queries plan as usual."""
+def test_a_text_search_leaves_the_callers_planner_settings_as_they_were(catalog):
+    """The popularity walk fetches matches with the scan settings (`sqlcompile.match_scan`);
+    inside the caller's transaction they end with it."""
     names = ["enable_seqscan", "enable_indexscan", "work_mem", "max_parallel_workers_per_gather"]
     query = "SELECT name, setting FROM pg_settings WHERE name = ANY(%s) ORDER BY name"
     with connection.cursor() as cursor:
         cursor.execute(query, [names])
         before = cursor.fetchall()
-        result = run("q=shirt")
+        result = run("q=shirt&sort=popular")
         cursor.execute(query, [names])
         assert result.total == 2 and cursor.fetchall() == before
-    assert dict(before)["enable_seqscan"] == "on" and dict(before)["enable_indexscan"] == "on"
 
 
 def _matching_ids(tsquery) -> set[int]:
@@ -468,21 +444,24 @@ def _key_lexemes(product_id: int) -> set[str]:
         return set(cursor.fetchone()[0])
 
 
-def test_every_vector_carries_its_shard_and_its_price_band(catalog):
+def test_every_vector_carries_its_popularity_levels_and_its_price_band(catalog):
+    Product.objects.filter(pk=catalog.products["lamp"].pk).update(popularity_tier=7)
+    search_index_rebuild()
     for key, product in catalog.products.items():
         product.refresh_from_db()
-        expected = {f"~s{product.pk % postgres.SHARDS}"}
+        expected = {f"~c{j}" for j in range(product.popularity_tier, keys.POPULARITY_LEVELS)}
         if product.search_price_min is not None:
-            expected.add(f"~p{postgres.price_band(product.search_price_min)}")
+            expected.add(f"~p{keys.price_band(product.search_price_min)}")
         assert _key_lexemes(product.pk) == expected, key
+    assert {"~c7", "~c8", "~c9"} < _key_lexemes(catalog.products["lamp"].pk)
     # the red shirt's band is the one of its sale price (8.00), not its list price (40.00)
     red = catalog.products["red_shirt"].pk
-    assert postgres.price_band(Decimal("8.00")) == 3
+    assert keys.price_band(Decimal("8.00")) == 3
     assert "~p3" in _key_lexemes(red) and "~p5" not in _key_lexemes(red)
-    # a product without a price carries no band
+    # a product without a price carries no band; a new one is in the less popular half
     unpriced = ProductFactory(name="Unpriced", seller=catalog.sellers["alpha"])
     search_index_refresh(product_ids=[unpriced.pk])
-    assert _key_lexemes(unpriced.pk) == {f"~s{unpriced.pk % postgres.SHARDS}"}
+    assert _key_lexemes(unpriced.pk) == set()
 
 
 @pytest.mark.parametrize(
@@ -499,35 +478,10 @@ def test_python_and_postgresql_put_a_price_in_the_same_band(catalog, price):
 
     (vector,) = (
         Product.objects.filter(pk=catalog.products["lamp"].pk)
-        .annotate(keys=postgres.KeyLexemes(Value(Decimal(price))))
+        .annotate(keys=keys.KeyLexemes(Value(Decimal(price)), Value(keys.POPULARITY_LEVELS)))
         .values_list("keys", flat=True)
     )
-    assert f"'~p{postgres.price_band(Decimal(price))}'" in vector
-
-
-def test_a_broad_relevance_search_ranks_its_first_shards_or_all_when_they_hold_too_few(
-    catalog, monkeypatch
-):
-    widgets = []
-    for n in range(postgres.SHARDS):  # consecutive ids: one in each shard
-        widget = ProductFactory(name=f"Widget {n}", seller=catalog.sellers["alpha"])
-        ProductVariantFactory(product=widget)
-        widgets.append(widget.pk)
-    search_index_refresh(product_ids=widgets)
-    backend = PostgresSearchBackend()
-    query = search_query_parse(params=QueryDict("q=widget"), page_size=24)
-    assert set(backend._page_ids(query)) == set(widgets)
-    monkeypatch.setattr(postgres, "RANK_LIMIT", 1)
-    # a sampled total of 24 for a pool of 1: two shards are expected to hold 3 x enough
-    with CaptureQueriesContext(connection) as ctx:
-        (ranked,) = backend._page_ids(query, estimate=24)
-    assert ranked % postgres.SHARDS in (0, 1)
-    assert any("~s1" in q["sql"] and "~s2" not in q["sql"] for q in ctx.captured_queries)
-    # one shard is expected to hold enough but holds one widget, fewer than RANK_LIMIT: the
-    # pool is the first RANK_LIMIT of all matches, as without an estimate
-    monkeypatch.setattr(postgres, "RANK_LIMIT", 2)
-    assert backend._page_ids(query, estimate=10**9) == backend._page_ids(query)
-    assert len(backend._page_ids(query)) == 2
+    assert f"'~p{keys.price_band(Decimal(price))}'" in vector
 
 
 def _sampled_price_pages(monkeypatch, query_string: str) -> list[int]:

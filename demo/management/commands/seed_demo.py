@@ -16,6 +16,7 @@ from demo.seed import (
 from inventory.demo import demo_stock_seed
 from orders.demo import demo_checkout_seed
 from purchasing.demo import demo_purchasing_seed
+from search.popularity import product_popularity_refresh
 
 
 class Command(BaseCommand):
@@ -95,6 +96,11 @@ class Command(BaseCommand):
             f"Created {purchasing.suppliers} supplier(s) with {purchasing.items} items and "
             f"{purchasing.rules} pricing rule(s)."
         )
+        # before the index rebuild, so the vectors it writes carry their popularity tiers
+        self.stdout.write("Computing product popularity...")
+        bar = ProgressBar(out=self.stdout, total=1, label="product ids")
+        product_popularity_refresh(progress=bar)
+        bar.finish()
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")
         self.stdout.write("Rebuilding the per-category list indexes...")

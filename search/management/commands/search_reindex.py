@@ -41,9 +41,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keys",
             action="store_true",
-            help="Only add the key lexemes (shard, price band) to vectors that lack them, from "
-            "the stored prices (after a deploy during which the previous release wrote "
-            "vectors; about 3 minutes per 1M products). Safe to repeat.",
+            help="Only rewrite every vector's key lexemes (popularity levels, price band) from "
+            "the stored price and popularity tier (after a deploy during which the previous "
+            "release wrote vectors; about 3 minutes per 1M products). Safe to repeat.",
         )
         parser.add_argument("--batch-size", type=int, default=5000)
 
