@@ -22,10 +22,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from catalog.serializers import storage_url
-from search.base import SearchSort
-from search.query import search_query_parse
-from search.services import search_run, search_suggest
-from search.views import search_products_load
+from search.base import ProductSort
+from search.pages import search_products_load
+from search.query import listing_query_parse
+from search.services import listing_run, search_suggest
 from shop.core.errors import ValidationError
 
 SUGGEST_MIN_CHARS = 2
@@ -125,7 +125,7 @@ SEARCH_PARAMETERS = [
     OpenApiParameter(
         "attr_<slug>", str, description="Attribute values; attr_<slug>_min/_max for numbers."
     ),
-    OpenApiParameter("sort", str, enum=[s.value for s in SearchSort]),
+    OpenApiParameter("sort", str, enum=[s.value for s in ProductSort]),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="1 to 100."),
 ]
@@ -141,10 +141,10 @@ class SearchView(APIView):
         responses={200: SearchResponseSerializer},
     )
     def get(self, request: Request) -> Response:
-        query = search_query_parse(
+        query = listing_query_parse(
             params=request.query_params, page_size=settings.CATALOG_PAGE_SIZE
         )
-        result = search_run(query=query)
+        result = listing_run(query=query)
         products = search_products_load(result=result)
         pages = -(-result.total // query.page_size) if query.page_size else 0
         url = request.build_absolute_uri()

@@ -34,12 +34,12 @@ from catalog.models import (
 from catalog.selectors import AttributeFilter, product_queryset_public
 from search.base import (
     PRICE_BUCKETS,
+    SORT_KEYS,
     AttributeFacet,
     Facets,
     FacetValue,
     SearchQuery,
     SearchResult,
-    SearchSort,
     SearchUnavailable,
     Suggestion,
     price_bucket_key,
@@ -374,16 +374,27 @@ def _facet_filters(query: SearchQuery) -> dict[str, dict[str, Any]]:
     return clauses
 
 
+# the document field each sort key reads (`SORT_KEYS` names the product's columns)
+_SORT_FIELDS = {
+    "rank": "_score",
+    "published_at": "published_at",
+    "search_price_min": "price",
+    "rating_avg": "rating",
+    "rating_count": "rating_count",
+    "name": "name.raw",
+    "id": "id",
+}
+
+
 def _sort(query: SearchQuery) -> list[Any]:
-    if query.sort == SearchSort.RELEVANCE and query.terms:
-        return ["_score", {"id": "desc"}]
-    if query.sort == SearchSort.PRICE_ASC:
-        return [{"price": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
-    if query.sort == SearchSort.PRICE_DESC:
-        return [{"price": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
-    if query.sort == SearchSort.RATING:
-        return [{"rating": "desc"}, {"rating_count": "desc"}, {"id": "desc"}]
-    return [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
+    """`SORT_KEYS[query.sort]` as OpenSearch sort clauses (NULLs, missing values, last)."""
+    clauses: list[Any] = []
+    for key in SORT_KEYS[query.sort]:
+        order: dict[str, Any] = {"order": "desc" if key.descending else "asc"}
+        if key.nullable:
+            order["missing"] = "_last"
+        clauses.append({_SORT_FIELDS[key.field]: order})
+    return clauses
 
 
 def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:

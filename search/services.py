@@ -1,4 +1,4 @@
-"""Search indexing and the one entry point the faces call.
+"""Search indexing and the one entry point every product list calls (`listing_run`).
 
 Freshness model (see docs/search.md): a change to a product, its variants, attribute values,
 sale prices, category names or its seller marks the product `search_dirty` inside the same
@@ -454,9 +454,10 @@ def search_suggestions_rebuild() -> None:
 # --- querying -----------------------------------------------------------------------------------
 
 
-def search_run(*, query: SearchQuery) -> SearchResult:
-    """Answer a search with OpenSearch when configured and reachable, else PostgreSQL (the
-    fallback is logged and shown on /readyz)."""
+def listing_run(*, query: SearchQuery) -> SearchResult:
+    """The one read path of product lists (category and seller pages, the product API, search):
+    answered by OpenSearch when configured and reachable, else PostgreSQL (the fallback is
+    logged and shown on /readyz)."""
     if opensearch.opensearch_configured():
         try:
             return opensearch.OpenSearchBackend().search(query=query)
