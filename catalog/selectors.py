@@ -151,12 +151,20 @@ PUBLIC_PRODUCT_STATUS = ProductStatus.ACTIVE
 PUBLIC_SELLER_STATUS = SellerStatus.APPROVED
 
 
+def product_has_active_variant() -> Exists:
+    """The product (the outer query's row) has an active variant: part of being public."""
+    return Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
+
+
+def product_visible_condition() -> Q:
+    """What the product row itself must be to be public (its seller is checked apart): active,
+    with an active variant. The search refresh stores it as `search_visible`."""
+    return Q(status=PUBLIC_PRODUCT_STATUS) & Q(product_has_active_variant())
+
+
 def product_queryset_public() -> QuerySet[Product]:
     """Products a shopper may see: active, of an approved seller, with an active variant."""
-    return Product.objects.filter(
-        status=PUBLIC_PRODUCT_STATUS,
-        seller__status=PUBLIC_SELLER_STATUS,
-    ).filter(Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)))
+    return Product.objects.filter(product_visible_condition(), seller__status=PUBLIC_SELLER_STATUS)
 
 
 def product_queryset_listed() -> QuerySet[Product]:
@@ -182,10 +190,8 @@ def product_queryset_listed() -> QuerySet[Product]:
 
 def product_listed_condition() -> Q:
     """`product_queryset_listed` but for the seller's status."""
-    has_active_variant = Exists(
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
-    )
-    return (Q(search_visible=True) | Q(has_active_variant)) & Q(status=PUBLIC_PRODUCT_STATUS)
+    has_active_variant = Q(search_visible=True) | Q(product_has_active_variant())
+    return has_active_variant & Q(status=PUBLIC_PRODUCT_STATUS)
 
 
 def product_is_public(*, product: Product) -> bool:

@@ -10,7 +10,7 @@ hand-written statements and OpenSearch's sort are all generated from them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -60,8 +60,9 @@ class SortKey:
         return expression.asc(nulls_last=True)
 
     def walk(self) -> OrderBy:
-        """The key for a walk restricted to non-NULL values: the NULL placement its index has
-        in this direction (the rows have no NULLs, so the order is `order_by`'s)."""
+        """The key for a walk of only non-NULL or only NULL values: the NULL placement its
+        index has in this direction (which cannot change the order of such rows), so the
+        walk follows the index."""
         if not self.nullable:
             return self.order_by()
         # the index keeps NULLs last in its own direction, so first when walked backwards
@@ -221,12 +222,58 @@ class SearchUnavailable(Exception):
     """The engine could not answer (network, cluster state); the caller falls back."""
 
 
+def _flag_key(attribute: Any, flag: bool) -> Any:
+    """A yes/no value's key from its attribute's id: -2A (yes) or -2A-1 (no), never a choice's
+    (positive) id. `attribute` is an int, or a `_SqlTerm` to write the same rule as SQL."""
+    return -2 * attribute if flag else -2 * attribute - 1
+
+
+class _SqlTerm(str):
+    """A column in `_flag_key`'s arithmetic: the rule written out as SQL."""
+
+    def __rmul__(self, other: object) -> _SqlTerm:
+        return _SqlTerm(f"{other} * {self}")
+
+    def __sub__(self, other: object) -> _SqlTerm:
+        return _SqlTerm(f"{self} - {other}")
+
+
 def facet_value_key(*, attribute_id: int, choice_id: int | None = None, flag: bool = False) -> int:
     """The int a product carries in `Product.search_facet_values` for one attribute value:
-    a choice's id; a yes/no value of attribute A as -2A (yes) or -2A-1 (no)."""
+    a choice's id; a yes/no value as `_flag_key` says."""
     if choice_id is not None:
         return choice_id
-    return -2 * attribute_id if flag else -2 * attribute_id - 1
+    return _flag_key(attribute_id, flag)
+
+
+def facet_value_key_sql(*, choice: str, attribute: str, flag: str) -> str:
+    """`facet_value_key` as SQL over the columns of an attribute value row."""
+    yes, no = (_flag_key(_SqlTerm(attribute), value) for value in (True, False))
+    return f"COALESCE({choice}, CASE WHEN {flag} THEN {yes} ELSE {no} END)"
+
+
+CENT = Decimal("0.01")
+
+
+def price_facet(query: SearchQuery, counts: Mapping[int | None, int]) -> tuple[FacetValue, ...]:
+    """The price facet from the engine's count per PRICE_BUCKETS index: the buckets with
+    products or chosen (`price_min`/`price_max` equal to a bucket's, its top a cent below the
+    next bucket's low), keyed as `low-top` (open ends empty)."""
+    values = []
+    for i, (low, high) in enumerate(PRICE_BUCKETS):
+        top = high - CENT if high is not None else None
+        f = query.filters
+        chosen = (f.price_min, f.price_max) == (low, top) and (low, top) != (None, None)
+        if counts.get(i, 0) or chosen:
+            values.append(
+                FacetValue(
+                    price_bucket_key(low, top),
+                    price_bucket_label(low, high),
+                    counts.get(i, 0),
+                    chosen,
+                )
+            )
+    return tuple(values)
 
 
 def price_bucket_key(low: Decimal | None, high: Decimal | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -42,15 +41,13 @@ from search.base import (
     SearchResult,
     SearchUnavailable,
     Suggestion,
-    price_bucket_key,
-    price_bucket_label,
+    price_facet,
     search_terms,
 )
 from sellers.models import Seller
 
 logger = logging.getLogger("search")
 
-CENT = Decimal("0.01")
 BULK_CHUNK = 1000
 # Replaced in tests by a connection that records requests and answers recorded-shaped JSON.
 CONNECTION_CLASS: type = Urllib3HttpConnection
@@ -541,17 +538,8 @@ def _parse_categories(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetVa
 
 def _parse_prices(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetValue, ...]:
     buckets = aggs.get("prices", {}).get("ranges", {}).get("buckets", {})
-    f = query.filters
-    out = []
-    for i, (low, high) in enumerate(PRICE_BUCKETS):
-        count = buckets.get(str(i), {}).get("doc_count", 0)
-        top = high - CENT if high is not None else None
-        chosen = (f.price_min, f.price_max) == (low, top) and (low, top) != (None, None)
-        if count or chosen:
-            out.append(
-                FacetValue(price_bucket_key(low, top), price_bucket_label(low, high), count, chosen)
-            )
-    return tuple(out)
+    counts = {i: buckets.get(str(i), {}).get("doc_count", 0) for i in range(len(PRICE_BUCKETS))}
+    return price_facet(query, counts)
 
 
 def _parse_sellers(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetValue, ...]:

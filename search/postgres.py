@@ -54,6 +54,7 @@ from catalog.selectors import (
     product_queryset_public,
 )
 from search.base import (
+    CENT,
     PRICE_BUCKETS,
     SORT_KEYS,
     AttributeFacet,
@@ -64,8 +65,7 @@ from search.base import (
     SearchResult,
     Suggestion,
     facet_value_key,
-    price_bucket_key,
-    price_bucket_label,
+    price_facet,
     search_terms,
     sort_order_by,
     sort_rows,
@@ -76,7 +76,6 @@ from shop.core import db
 
 logger = logging.getLogger("search")
 
-CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
 # Facets and totals are exact up to EXACT_LIMIT matches; beyond, they are estimated from a
 # random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance ranks
@@ -464,13 +463,6 @@ def _attribute_filter(attribute: Attribute | _FacetAttribute, spec: AttributeFil
     return _attribute_condition(attribute, spec)
 
 
-def bucket_selected(query: SearchQuery, low: Decimal | None, high: Decimal | None) -> bool:
-    f = query.filters
-    if f.price_min is None and f.price_max is None:
-        return False
-    return f.price_min == low and f.price_max == (high - CENT if high is not None else None)
-
-
 def _price_bucket_sql(column: str) -> str:
     """A CASE giving the PRICE_BUCKETS index of `column` (constant SQL, no user input)."""
     whens = [
@@ -667,18 +659,14 @@ class PostgresSearchBackend:
         first = keys[0]
         keep = query.offset + query.page_size
         category = query.filters.category
-        matching = self._matching(query, skip="category" if category else None).order_by()
+        # each walk in its index's order (for the NULL rows too: the planner then walks the
+        # same index rather than the primary key)
+        matching = self._matching(query, skip="category" if category else None).order_by(
+            *(key.walk() for key in keys)
+        )
+        walks = [matching]
         if first.nullable:
-            walks = [
-                matching.filter(**{f"{first.field}__isnull": False}).order_by(
-                    *(key.walk() for key in keys)
-                ),
-                matching.filter(**{f"{first.field}__isnull": True}).order_by(
-                    *sort_order_by(query.sort)[1:]
-                ),
-            ]
-        else:
-            walks = [matching.order_by(*sort_order_by(query.sort))]
+            walks = [matching.filter(**{f"{first.field}__isnull": null}) for null in (False, True)]
         columns = list(dict.fromkeys(["id", *(key.field for key in keys)]))
         parts, params = [], []
         for walk in walks:
@@ -941,7 +929,7 @@ class PostgresSearchBackend:
         chosen_ids = {a.pk for a in chosen_attrs}
         facets = Facets(
             categories=self._category_facet(query, counts.get("category", {})),
-            prices=self._price_facet(query, counts.get("price", {})),
+            prices=price_facet(query, counts.get("price", {})),
             sellers=self._seller_facet(query, counts.get("seller", {})),
             attributes=self._attribute_facets(
                 query, attributes, counts.get("value", {}), chosen_ids
@@ -1067,20 +1055,6 @@ class PostgresSearchBackend:
             if n or is_selected:
                 values.append(FacetValue(node.slug, node.name, n, is_selected))
         return tuple(values)
-
-    def _price_facet(
-        self, query: SearchQuery, counts: dict[int | None, int]
-    ) -> tuple[FacetValue, ...]:
-        return tuple(
-            FacetValue(
-                price_bucket_key(low, high - CENT if high is not None else None),
-                price_bucket_label(low, high),
-                counts.get(i, 0),
-                bucket_selected(query, low, high),
-            )
-            for i, (low, high) in enumerate(PRICE_BUCKETS)
-            if counts.get(i, 0) or bucket_selected(query, low, high)
-        )
 
     def _seller_facet(
         self, query: SearchQuery, counts: dict[int | None, int]

@@ -24,14 +24,24 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import connection, transaction
-from django.db.models import Exists, F, Func, OuterRef, Q
+from django.db.models import BooleanField, Expression, ExpressionWrapper, F, Func, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from catalog.models import Product, ProductVariant, SearchSuggestion, VariantSalePrice
-from catalog.selectors import product_price_min_subquery
+from catalog.models import Product, SearchSuggestion, VariantSalePrice
+from catalog.selectors import (
+    product_has_active_variant,
+    product_price_min_subquery,
+    product_visible_condition,
+)
 from search import opensearch
-from search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.base import (
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+    facet_value_key_sql,
+)
 from search.postgres import KeyLexemes, PostgresSearchBackend
 from shop.core.outbox import outbox_enqueue
 
@@ -70,18 +80,15 @@ _ATTRIBUTE_VALUES_SQL = (
 
 
 # What search filters and facets read from the product row (see Product.search_visible and
-# Product.search_facet_values). Facet value keys: a choice's id; a yes/no value of attribute
-# A as -2A (yes) or -2A-1 (no), so one int[] holds both kinds without collisions.
-# The seller's status is not part of it: queries check it live (a seller edit then needs no
-# refresh of a million rows).
-VISIBLE_SQL = (
-    "(catalog_product.status = 'active' "
-    "AND EXISTS (SELECT 1 FROM catalog_productvariant v "
-    "WHERE v.product_id = catalog_product.id AND v.is_active))"
+# Product.search_facet_values): the row's part of being public (`product_visible_condition`;
+# the seller's status is checked live by queries, so a seller edit needs no refresh of a
+# million rows) and the keys of its active variants' choice and yes/no values
+# (`facet_value_key`, whose SQL form is generated from the same rule).
+_FACET_KEY_SQL = facet_value_key_sql(
+    choice="av.choice_id", attribute="av.attribute_id", flag="av.value_boolean"
 )
 FACET_VALUES_SQL = (
-    "ARRAY(SELECT DISTINCT COALESCE(av.choice_id, "
-    "CASE WHEN av.value_boolean THEN -2 * av.attribute_id ELSE -2 * av.attribute_id - 1 END) "
+    f"ARRAY(SELECT DISTINCT {_FACET_KEY_SQL} "  # noqa: S608 - constant SQL
     "FROM catalog_variantattributevalue av "
     "JOIN catalog_productvariant v ON v.id = av.variant_id AND v.is_active "
     "WHERE v.product_id = catalog_product.id "
@@ -89,9 +96,11 @@ FACET_VALUES_SQL = (
 )
 
 
-def _denormalised_fields() -> dict[str, RawSQL]:
+def _denormalised_fields() -> dict[str, Expression]:
     return {
-        "search_visible": RawSQL(VISIBLE_SQL, []),  # noqa: S611 - constant SQL
+        "search_visible": ExpressionWrapper(
+            product_visible_condition(), output_field=BooleanField()
+        ),
         "search_facet_values": RawSQL(FACET_VALUES_SQL, []),  # noqa: S611 - constant SQL
     }
 
@@ -183,7 +192,7 @@ def search_visible_recheck(*, product_id: int) -> None:
     (category pages, the product API) drop it at commit rather than after the refresh task.
     Setting the flag stays the refresh's job (it computes the whole row)."""
     Product.objects.filter(pk=product_id, search_visible=True).exclude(
-        Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True))
+        product_has_active_variant()
     ).update(search_visible=False)
 
 
