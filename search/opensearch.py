@@ -538,7 +538,9 @@ def _parse_categories(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetVa
 
 def _parse_prices(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetValue, ...]:
     buckets = aggs.get("prices", {}).get("ranges", {}).get("buckets", {})
-    counts = {i: buckets.get(str(i), {}).get("doc_count", 0) for i in range(len(PRICE_BUCKETS))}
+    counts: dict[int | None, int] = {
+        i: buckets.get(str(i), {}).get("doc_count", 0) for i in range(len(PRICE_BUCKETS))
+    }
     return price_facet(query, counts)
 
 
