@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -21,11 +21,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from catalog.serializers import storage_url
+from catalog.serializers import NULLABLE_URI, storage_url
 from search.base import ProductSort
 from search.pages import search_products_load
 from search.query import listing_query_parse
 from search.services import listing_run, search_suggest
+from shop.core.api import ErrorSerializer
 from shop.core.errors import ValidationError
 
 SUGGEST_MIN_CHARS = 2
@@ -52,7 +53,7 @@ class SearchProductSerializer(serializers.Serializer):
     def get_currency(self, obj) -> str:
         return settings.SHOP_CURRENCY
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_thumbnail(self, obj) -> str | None:
         images = getattr(obj, "image_list", None) or []
         if not images:
@@ -125,7 +126,12 @@ SEARCH_PARAMETERS = [
     OpenApiParameter(
         "attr_<slug>", str, description="Attribute values; attr_<slug>_min/_max for numbers."
     ),
-    OpenApiParameter("sort", str, enum=[s.value for s in ProductSort]),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[s.value for s in ProductSort],
+        description="Default: relevance with `q` (refused without it), else newest.",
+    ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="1 to 100."),
 ]
@@ -138,7 +144,12 @@ class SearchView(APIView):
         operation_id="search_products",
         summary="Search products with filters and facets",
         parameters=SEARCH_PARAMETERS,
-        responses={200: SearchResponseSerializer},
+        responses={
+            200: SearchResponseSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Malformed parameter: `fields` says which."
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
         query = listing_query_parse(
