@@ -12,7 +12,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from catalog.models import Category, Product, ProductImage, ProductVariant, VariantSalePrice
-from catalog.selectors import product_queryset_listed
+from catalog.selectors import product_queryset_cards
 from demo.seed import DEMO_LOGINS, SEEDED_TABLES, seeded_tables_vacuum
 from sellers.models import Seller, SellerMember, SellerStatus
 
@@ -42,7 +42,7 @@ def test_seed_builds_a_browsable_marketplace():
     skus = list(ProductVariant.objects.values_list("sku", flat=True))
     assert len(skus) == len(set(skus))
     # public list works and hides the suspended/pending sellers' products
-    public = product_queryset_listed()
+    public = product_queryset_cards()
     assert public.exists()
     assert not public.exclude(seller__status=SellerStatus.APPROVED).exists()
     hidden = Product.objects.filter(seller__status=SellerStatus.SUSPENDED, status="active")
