@@ -9,8 +9,9 @@ Seed first, then run (the index is built by seed_demo's search hook or `search_r
 Runs 200 realistic searches built from words of the catalog itself (single words, two words,
 prefixes, filters + facets, sorted by price, page 50), each as the results page does it: the
 engine's ids, total and all facets, then the page's products through the storefront selector.
-Then 200 autocomplete prefixes, 200 catalog category pages (`product_list_paged` as the
-storefront pages them, newest and by price, pages 1-5, with the bounded count), and a plain
+Then 200 autocomplete prefixes, 200 catalog category pages (a query without words through
+the engine, as the storefront lists them, newest and by price, pages 1-5, with facets and
+total), and a plain
 indexed lookup by slug as the baseline, interleaved with the searches so load changes hit
 every kind alike. Prints p50/p95/p99 per kind and the size of the search tables and indexes.
 `--kinds 'category page'` (comma-separated labels as printed) runs a subset.
@@ -58,17 +59,12 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from catalog.models import AttributeChoice, Category, Product  # noqa: E402
-from catalog.selectors import (  # noqa: E402
-    ProductFilters,
-    ProductSort,
-    product_list_paged,
-    product_queryset_public,
-)
+from catalog.selectors import ProductFilters, product_queryset_public  # noqa: E402
+from search.base import ProductSort, SearchQuery  # noqa: E402
+from search.pages import search_products_load  # noqa: E402
 from search.postgres import PostgresSearchBackend  # noqa: E402
-from search.query import search_query_parse  # noqa: E402
-from search.views import search_products_load  # noqa: E402
+from search.query import listing_query_parse  # noqa: E402
 from shop.core.errors import NotFound, ValidationError  # noqa: E402
-from shop.core.pagination import BoundedCountPaginator  # noqa: E402
 
 PRICE_RANGES = [("10", "24.99"), ("25", "49.99"), ("50", "99.99"), ("100", "249.99")]
 
@@ -155,7 +151,7 @@ def broad_page(word: str, page: int) -> tuple[float | None, list[int]]:
     params = QueryDict(mutable=True)
     params.update({"q": word, "page": str(page)})
     try:
-        query = search_query_parse(params=params, page_size=24)
+        query = listing_query_parse(params=params, page_size=24)
     except (ValidationError, NotFound):
         return None, []
     shown: list[int] = []
@@ -263,7 +259,7 @@ def main() -> None:
 
     queries = build_queries(args.queries, rng, args.seed)
     for _, query_string in queries[:6]:  # warm the cache the way a running site is warm
-        query = search_query_parse(params=QueryDict(query_string), page_size=24)
+        query = listing_query_parse(params=QueryDict(query_string), page_size=24)
         search_products_load(result=PostgresSearchBackend().search(query=query))
 
     words = vocabulary(args.seed)[1]
@@ -273,10 +269,9 @@ def main() -> None:
 
     def category_page(i: int) -> None:
         sort = ProductSort.NEWEST if i % 2 else ProductSort.PRICE_ASC
-        filters = ProductFilters(category=rng.choice(categories), sort=sort)
-        products = product_list_paged(filters=filters, storefront=True)
-        page = BoundedCountPaginator(products, 24).get_page(1 + i % 5)
-        list(page.object_list)
+        filters = ProductFilters(category=rng.choice(categories))
+        query = SearchQuery(filters=filters, sort=sort, page=1 + i % 5)
+        search_products_load(result=PostgresSearchBackend().search(query=query))
 
     by_kind: dict[str, list[float]] = {}
     suggest: list[float] = []
@@ -284,10 +279,10 @@ def main() -> None:
     baseline: list[float] = []
     matches: list[int] = []
     for i, (label, query_string) in enumerate(queries):
-        query = search_query_parse(params=QueryDict(query_string), page_size=24)
+        query = listing_query_parse(params=QueryDict(query_string), page_size=24)
 
         def page(query=query) -> None:
-            # a backend per search, as `search_run` makes one per request: its per-search
+            # a backend per search, as `listing_run` makes one per request: its per-search
             # lookups are read on every search, not once for the whole run
             result = PostgresSearchBackend().search(query=query)
             search_products_load(result=result)
@@ -322,7 +317,7 @@ def main() -> None:
         print("Autocomplete:")
         report("suggest", suggest)
     if listing:
-        print("Catalog category pages (as the storefront pages them, bounded count):")
+        print("Catalog category pages (as the storefront lists them, through the engine):")
         report("category page", listing)
     if baseline:
         print("Baseline (indexed lookup by slug):")

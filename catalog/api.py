@@ -1,5 +1,7 @@
-"""Public catalog API: thin callers of `catalog.filters` and `catalog.selectors`, the same
-functions the storefront uses, so both faces show the same products at the same prices."""
+"""Public catalog API: thin callers of `catalog.selectors` and, for the product list, of the
+one listing read path (`search.query.listing_query_parse`, `search.services.listing_run`), the
+same functions the storefront uses, so both faces show the same products at the same prices
+in the same order."""
 
 from __future__ import annotations
 
@@ -11,17 +13,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from catalog.filters import product_filters_parse
 from catalog.models import Category, Product
 from catalog.selectors import (
-    ProductListMerged,
-    ProductSort,
     category_ancestors,
     category_children,
     category_get_by_slug,
     category_tree,
     product_get_public,
-    product_list_paged,
     seller_get_public,
     seller_queryset_public,
 )
@@ -32,6 +30,9 @@ from catalog.serializers import (
     ProductListSerializer,
     SellerSerializer,
 )
+from search.base import ProductSort
+from search.pages import ListingPages
+from search.query import listing_query_parse
 from sellers.models import Seller
 from shop.core.api import ErrorSerializer, PageNumberPagination
 from shop.core.pagination import COUNT_LIMIT, BoundedCountPaginator
@@ -51,8 +52,13 @@ PRODUCT_FILTER_PARAMETERS = [
     OpenApiParameter(
         "in_stock", bool, description="Only products with a variant available to buy."
     ),
+    OpenApiParameter("q", str, description="Words to find, as `/api/v1/search/` finds them."),
+    OpenApiParameter("rating", OpenApiTypes.DECIMAL, description="Minimum average rating, 0-5."),
     OpenApiParameter(
-        "sort", str, enum=[s.value for s in ProductSort], description="Order (default newest)."
+        "sort",
+        str,
+        enum=[s.value for s in ProductSort],
+        description="Order (default: relevance with `q`, else newest; relevance needs `q`).",
     ),
 ]
 
@@ -139,9 +145,11 @@ class ProductListView(generics.ListAPIView):
     filter_backends: list = []
     pagination_class = ProductListPagination
 
-    def get_queryset(self) -> QuerySet[Product] | ProductListMerged:
-        filters = product_filters_parse(params=self.request.query_params)
-        return product_list_paged(filters=filters)
+    def get_queryset(self) -> ListingPages:  # type: ignore[override]
+        query = listing_query_parse(
+            params=self.request.query_params, page_size=self.paginator.page_size
+        )
+        return ListingPages(query)
 
 
 class ProductDetailView(generics.GenericAPIView):

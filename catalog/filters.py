@@ -2,9 +2,9 @@
 accept the same filters and refuse the same malformed values.
 
 Parameters: `category` (slug), `price_min`, `price_max`, `seller` (slug, repeatable or
-comma-separated), `in_stock` (1/true), `sort` (newest, price_asc, price_desc, rating, name), and
-per attribute `attr_<slug>` (choice slugs / true|false / text, repeatable or comma-separated)
-or for number attributes `attr_<slug>_min` / `attr_<slug>_max`.
+comma-separated), `in_stock` (1/true), and per attribute `attr_<slug>` (choice slugs /
+true|false / text, repeatable or comma-separated) or for number attributes `attr_<slug>_min` /
+`attr_<slug>_max`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from catalog.selectors import (
     FILTER_NUMBER_DECIMALS,
     AttributeFilter,
     ProductFilters,
-    ProductSort,
     category_get_by_slug,
     filter_number,
 )
@@ -75,13 +74,6 @@ def product_filters_parse(*, params: QueryDict, category: Category | None = None
     if price_min is not None and price_max is not None and price_min > price_max:
         errors["price_max"] = ["The maximum price must not be below the minimum."]
 
-    sort_raw = params.get("sort", "") or ProductSort.NEWEST
-    try:
-        sort = ProductSort(sort_raw)
-    except ValueError:
-        errors["sort"] = [f"Choose one of: {', '.join(s.value for s in ProductSort)}."]
-        sort = ProductSort.NEWEST
-
     in_stock_raw = params.get("in_stock", "").strip().lower()
     if in_stock_raw not in {"", "0", "1", "true", "false", "on", "off", "yes", "no"}:
         errors["in_stock"] = ["Use 1 or 0."]
@@ -123,5 +115,4 @@ def product_filters_parse(*, params: QueryDict, category: Category | None = None
         sellers=_values(params, "seller"),
         attributes=tuple(attributes.values()),
         in_stock=in_stock,
-        sort=sort,
     )

@@ -192,7 +192,7 @@ class Product(BaseModel):
             # Category pages filter by the literal ids of a subtree: a leaf's page walks one of
             # these in its sort order (price high-low backwards) instead of sorting the
             # category (0.8 s -> 13 ms at 1M products), a subtree's page merges one walk per
-            # category (selectors.ProductListMerged).
+            # category (search.postgres `_walked_ids`).
             # Seller and the visibility flag are included so the walks and the capped count
             # are index-only scans: no heap page is read for a row that is not shown.
             _category_list_index(

@@ -10,7 +10,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Exists,
@@ -27,7 +26,6 @@ from django.utils import timezone
 
 from catalog.models import (
     Attribute,
-    AttributeChoice,
     AttributeType,
     Category,
     Product,
@@ -153,12 +151,20 @@ PUBLIC_PRODUCT_STATUS = ProductStatus.ACTIVE
 PUBLIC_SELLER_STATUS = SellerStatus.APPROVED
 
 
+def product_has_active_variant() -> Exists:
+    """The product (the outer query's row) has an active variant: part of being public."""
+    return Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
+
+
+def product_visible_condition() -> Q:
+    """What the product row itself must be to be public (its seller is checked apart): active,
+    with an active variant. The search refresh stores it as `search_visible`."""
+    return Q(status=PUBLIC_PRODUCT_STATUS) & Q(product_has_active_variant())
+
+
 def product_queryset_public() -> QuerySet[Product]:
     """Products a shopper may see: active, of an approved seller, with an active variant."""
-    return Product.objects.filter(
-        status=PUBLIC_PRODUCT_STATUS,
-        seller__status=PUBLIC_SELLER_STATUS,
-    ).filter(Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)))
+    return Product.objects.filter(product_visible_condition(), seller__status=PUBLIC_SELLER_STATUS)
 
 
 def product_queryset_listed() -> QuerySet[Product]:
@@ -177,17 +183,15 @@ def product_queryset_listed() -> QuerySet[Product]:
     seller (a small table autovacuum never analyses) and drove the count from the sellers,
     through a bitmap of each seller's 200,000 products (at 1M products: 230 ms for a leaf)."""
     return Product.objects.filter(
-        _product_listed_condition(),
+        product_listed_condition(),
         seller_id__in=list(seller_queryset_public().values_list("id", flat=True)),
     )
 
 
-def _product_listed_condition() -> Q:
+def product_listed_condition() -> Q:
     """`product_queryset_listed` but for the seller's status."""
-    has_active_variant = Exists(
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
-    )
-    return (Q(search_visible=True) | Q(has_active_variant)) & Q(status=PUBLIC_PRODUCT_STATUS)
+    has_active_variant = Q(search_visible=True) | Q(product_has_active_variant())
+    return has_active_variant & Q(status=PUBLIC_PRODUCT_STATUS)
 
 
 def product_is_public(*, product: Product) -> bool:
@@ -264,30 +268,6 @@ def category_get_by_slug(*, slug: str) -> Category:
 # --- product lists ------------------------------------------------------------------------------
 
 
-class ProductSort(StrEnum):
-    NEWEST = "newest"
-    PRICE_ASC = "price_asc"
-    PRICE_DESC = "price_desc"
-    RATING = "rating"
-    NAME = "name"
-    POPULAR = "popular"  # "Best selling": Product.popularity (search.popularity)
-
-
-# Price filters and sorts read the denormalised `search_price_min` (indexed, refreshed at sale
-# boundaries by the search tasks); the price shown (`price_from`) is computed live for the
-# page's rows only. Newest follows the (status, published_at DESC NULLS LAST, id DESC) index.
-SORT_ORDER = {
-    ProductSort.NEWEST: (F("published_at").desc(nulls_last=True), "-id"),
-    ProductSort.PRICE_ASC: (F("search_price_min").asc(nulls_last=True), "id"),
-    # NULLS FIRST: the price index walked backwards (a listed product has no stored price only
-    # in the seconds before its first refresh)
-    ProductSort.PRICE_DESC: (F("search_price_min").desc(nulls_first=True), "-id"),
-    ProductSort.RATING: ("-rating_avg", "-rating_count", "-id"),
-    ProductSort.NAME: ("name", "id"),
-    ProductSort.POPULAR: ("-popularity", "-id"),
-}
-
-
 @dataclass(frozen=True)
 class AttributeFilter:
     """Values for one attribute: choice slugs, 'true'/'false' for booleans, exact text, or a
@@ -307,7 +287,6 @@ class ProductFilters:
     sellers: tuple[str, ...] = ()
     attributes: tuple[AttributeFilter, ...] = field(default_factory=tuple)
     in_stock: bool = False
-    sort: ProductSort = ProductSort.NEWEST
 
 
 # what a filter number may be: what the numeric columns it is compared with can hold
@@ -367,168 +346,6 @@ def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
     return Q(Exists(values))
 
 
-def _attribute_conditions(specs: tuple[AttributeFilter, ...]) -> list[Q]:
-    """Choice and yes/no values are tested on the product's stored facet values
-    (`search_facet_values && keys`, as search does): like `search_visible` they are kept by the
-    search refresh, so a variant's new values count seconds later, after its refresh. At 1M
-    products the live EXISTS over attribute values per row took 1.8 s to count a category's
-    black products. Number and text values keep the live EXISTS."""
-    attrs = {a.slug: a for a in Attribute.objects.filter(slug__in=[s.slug for s in specs])}
-    choice_attrs = [a for a in attrs.values() if a.type == AttributeType.CHOICE]
-    choice_ids: dict[tuple[int, str], int] = {}
-    if choice_attrs:
-        slugs = {v for s in specs if s.slug in attrs for v in s.values}
-        choices = AttributeChoice.objects.filter(attribute__in=choice_attrs, slug__in=slugs)
-        choice_ids = {(c.attribute_id, c.slug): c.pk for c in choices}
-    conditions = []
-    for spec in specs:
-        attr = attrs.get(spec.slug)
-        if attr is None:
-            continue
-        if attr.type in (AttributeType.CHOICE, AttributeType.BOOLEAN):
-            chosen = [choice_ids[(attr.pk, v)] for v in spec.values if (attr.pk, v) in choice_ids]
-            conditions.append(
-                facet_values_condition(
-                    attribute_id=attr.pk,
-                    attribute_type=attr.type,
-                    values=spec.values,
-                    choice_ids=chosen,
-                )
-            )
-        else:
-            conditions.append(_attribute_condition(attr, spec))
-    return conditions
-
-
-def product_list(
-    *, filters: ProductFilters | None = None, at: datetime | None = None
-) -> QuerySet[Product]:
-    """Public products, filtered and sorted, annotated with `price_from` (the lowest price a
-    shopper pays over active variants), with the seller and the first image loaded: a page
-    of any size costs a fixed number of queries."""
-    filters = filters or ProductFilters()
-    qs = _product_list_any_category(filters=filters, at=at)
-    if filters.category is None:
-        return qs
-    # Literal ids, not a join on the path or a subquery: with them PostgreSQL walks the
-    # (category, status, published_at) index of a leaf in order (measured at 1M products:
-    # 13 ms, against 240 ms for a subquery and 800 ms for the path join).
-    return qs.filter(category_id__in=category_subtree_ids(category=filters.category))
-
-
-def _product_list_any_category(
-    *, filters: ProductFilters, at: datetime | None
-) -> QuerySet[Product]:
-    """`product_list` without its category filter (the caller adds it: see `product_list`)."""
-    qs: QuerySet[Product] = product_queryset_listed().annotate(
-        price_from=product_price_min_subquery(at=at)
-    )
-    if filters.sellers:
-        qs = qs.filter(seller__slug__in=filters.sellers)
-    if filters.price_min is not None:
-        qs = qs.filter(search_price_min__gte=filters.price_min)
-    if filters.price_max is not None:
-        qs = qs.filter(search_price_min__lte=filters.price_max)
-    if filters.attributes:
-        qs = qs.filter(*_attribute_conditions(filters.attributes))
-    if filters.in_stock:
-        qs = _filter_in_stock(qs)
-    return product_list_shape(qs).order_by(*SORT_ORDER[filters.sort])
-
-
-# Every sort has a per-category index in its order (catalog_product_cat*_cover; price
-# high-to-low walks the price index backwards): a subtree's page merges one short index walk
-# per category (ProductListMerged). Each: the columns the walk selects after the id, and the
-# merge's ORDER BY by position, the same order as SORT_ORDER.
-MERGED_SORTS: dict[ProductSort, tuple[tuple[str, ...], str]] = {
-    ProductSort.NEWEST: (("published_at",), "2 DESC NULLS LAST, 1 DESC"),
-    ProductSort.PRICE_ASC: (("search_price_min",), "2 ASC NULLS LAST, 1 ASC"),
-    ProductSort.PRICE_DESC: (("search_price_min",), "2 DESC NULLS FIRST, 1 DESC"),
-    ProductSort.RATING: (("rating_avg", "rating_count"), "2 DESC, 3 DESC, 1 DESC"),
-    ProductSort.NAME: (("name",), "2 ASC, 1 ASC"),
-    ProductSort.POPULAR: (("popularity",), "2 DESC, 1 DESC"),
-}
-
-
-class ProductListMerged:
-    """A product list over a category subtree that a Paginator pages. PostgreSQL (before 17)
-    cannot walk a (category, status, sort key) index in sort-key order across several
-    categories: it either sorts every row of the subtree or walks the whole-catalogue index
-    and drops other categories' rows. Here a page's ids come from one UNION ALL of per-category
-    index-only walks, each stopping at the page's last row (PostgreSQL merges them: at most
-    categories x (offset + size) index entries), and the page's rows are then loaded by id
-    through the full queryset. The walk's SQL is compiled once by the ORM and repeated per
-    category with its id (compiling 15 querysets cost more than running them)."""
-
-    def __init__(
-        self,
-        *,
-        queryset: QuerySet[Product],
-        walk: QuerySet[Product],
-        order_sql: str,
-        category_ids: list[int],
-    ) -> None:
-        self.queryset = queryset
-        self._walk = walk
-        self._order_sql = order_sql
-        self._category_ids = category_ids
-
-    def count_up_to(self, limit: int) -> int:
-        return self.queryset.order_by().values("pk")[:limit].count()
-
-    def __getitem__(self, page: slice) -> list[Product]:
-        if not isinstance(page, slice) or page.stop is None:
-            raise TypeError("ProductListMerged is paged with slices that stop.")
-        start = page.start or 0
-        if page.stop <= start:
-            return []
-        stand_in = db.placeholder()  # the category id, filled in per walk
-        walk = self._walk.filter(category_id=stand_in)[: page.stop]
-        sql, walk_params = walk.query.sql_with_params()
-        merged, params = db.union_all_per_value(sql, walk_params, stand_in, self._category_ids)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"{merged} ORDER BY {self._order_sql} LIMIT %s OFFSET %s",
-                [*params, page.stop - start, start],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-        return list(self.queryset.filter(pk__in=ids))
-
-
-def product_list_paged(
-    *, filters: ProductFilters | None = None, at: datetime | None = None, storefront: bool = False
-) -> QuerySet[Product] | ProductListMerged:
-    """`product_list` (or `product_list_storefront`) shaped for a Paginator: over a subtree of
-    several categories, a `ProductListMerged`; otherwise the queryset itself."""
-    filters = filters or ProductFilters()
-    any_category = _product_list_any_category(filters=filters, at=at)
-    qs = any_category
-    category_ids = None
-    if filters.category is not None:  # literal ids, as in `product_list`
-        category_ids = category_subtree_ids(category=filters.category)
-        qs = qs.filter(category_id__in=category_ids)
-    if storefront:
-        qs = _with_price_was(qs, at=at)
-    if category_ids is None or len(category_ids) < 2:
-        return qs
-    columns, order_sql = MERGED_SORTS[filters.sort]
-    return ProductListMerged(
-        queryset=qs,
-        walk=any_category.values_list("pk", *columns),
-        order_sql=order_sql,
-        category_ids=category_ids,
-    )
-
-
-def _filter_in_stock(qs: QuerySet[Product]) -> QuerySet[Product]:
-    """Hook for the inventory app: products with a variant available to buy."""
-    try:
-        from inventory.selectors import product_in_stock_condition
-    except ImportError:
-        return qs
-    return qs.filter(product_in_stock_condition())
-
-
 def product_price_was_subquery(*, at: datetime | None = None) -> Subquery:
     """The regular price of the variant behind `price_from`: its compare-at price when higher
     than its price, else its price. A list shows it struck through when above `price_from`."""
@@ -541,18 +358,17 @@ def product_price_was_subquery(*, at: datetime | None = None) -> Subquery:
     return Subquery(prices)
 
 
-def product_list_storefront(
-    *, filters: ProductFilters | None = None, at: datetime | None = None
-) -> QuerySet[Product]:
-    """`product_list` plus `price_was` for product cards."""
-    return _with_price_was(product_list(filters=filters, at=at), at=at)
+def product_queryset_cards(*, at: datetime | None = None) -> QuerySet[Product]:
+    """Listed products as product cards: `price_from` (the lowest price a shopper pays over
+    active variants), `price_was`, seller, category and first image loaded. The ORM form of
+    `product_list_by_ids` (tests/catalog/test_selectors.py pins the two equal)."""
+    return product_list_shape(product_queryset_listed()).annotate(
+        price_from=product_price_min_subquery(at=at),
+        price_was=product_price_was_subquery(at=at),
+    )
 
 
-def _with_price_was(qs: QuerySet[Product], *, at: datetime | None) -> QuerySet[Product]:
-    return qs.annotate(price_was=product_price_was_subquery(at=at))
-
-
-# `product_list_storefront`'s rows by id, as one prepared statement (`product_list_by_ids`):
+# `product_queryset_cards`' rows by id, as one prepared statement (`product_list_by_ids`):
 # its visibility (`product_queryset_listed`, the seller's status joined: a handful of rows by
 # primary key), `price_from` and `price_was` (`_CURRENT_PRICE_SQL`), seller, category and first
 # image. tests/catalog/test_selectors.py checks the two agree.
@@ -584,7 +400,7 @@ def _first_by_id(rows: list[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
 
 def product_list_by_ids(*, ids: list[int], at: datetime | None = None) -> list[Product]:
     """The public ones of these products, in the order given, each as a
-    `product_list_storefront` row (`price_from`, `price_was`, seller, category, `image_list`):
+    `product_queryset_cards` row (`price_from`, `price_was`, seller, category, `image_list`):
     a search's page. One prepared statement: building and compiling that queryset, and its
     image prefetch, cost several times the CPU of running it."""
     if not ids:
@@ -732,19 +548,6 @@ def seller_get_public(*, slug: str) -> Seller:
         return seller_queryset_public().get(slug=slug)
     except Seller.DoesNotExist as exc:
         raise NotFound("This seller is not available.") from exc
-
-
-def seller_list_for_category(*, category: Category) -> QuerySet[Seller]:
-    """Approved sellers with listed products in the category's subtree (the seller filter).
-    One probe of the (category, seller, status) index per seller and category: a seller with
-    nothing in the subtree costs a few index descents, not a walk of its 200,000 products (at
-    1M products the path join took 0.5-4.4 s per category page)."""
-    products = Product.objects.filter(
-        _product_listed_condition(),
-        seller=OuterRef("pk"),
-        category_id__in=category_subtree_ids(category=category),
-    )
-    return seller_queryset_public().filter(Exists(products)).order_by("name")
 
 
 def attribute_filters_for_category(*, category: Category | None) -> QuerySet[Attribute]:

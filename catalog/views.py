@@ -3,106 +3,43 @@ views parse the request, call them, and map domain errors onto HTTP."""
 
 from __future__ import annotations
 
-import dataclasses
-
-from django.conf import settings
-from django.core.paginator import Page
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from catalog.filters import product_filters_parse
-from catalog.models import AttributeType, Category, Product
+from catalog.models import AttributeType, Product
 from catalog.selectors import (
-    ProductFilters,
-    ProductListMerged,
-    ProductSort,
     attribute_filters_for_category,
     category_ancestors,
     category_children,
     category_featured,
     category_get_by_slug,
     product_get_public,
-    product_list_paged,
-    product_list_storefront,
+    product_list_by_ids,
+    product_queryset_listed,
     seller_get_public,
-    seller_list_for_category,
 )
 from inventory.selectors import variant_stock_status
-from shop.core.errors import NotFound, ValidationError
-from shop.core.pagination import BoundedCountPaginator
+from search.base import ProductSort, sort_order_by
+from search.pages import listing_page_context
+from shop.core.errors import NotFound
 
 HOME_PRODUCTS = 8
-SORT_LABELS = {
-    ProductSort.NEWEST: "Newest",
-    ProductSort.PRICE_ASC: "Price: low to high",
-    ProductSort.PRICE_DESC: "Price: high to low",
-    ProductSort.RATING: "Best rated",
-    ProductSort.NAME: "Name",
-    ProductSort.POPULAR: "Best selling",
-}
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    # two short walks of the newest index, without the facets and total a list page needs
+    newest = product_queryset_listed().order_by(*sort_order_by(ProductSort.NEWEST))
+    featured = newest.filter(is_featured=True)
     context = {
         "featured_categories": category_featured(),
-        "featured_products": product_list_storefront().filter(is_featured=True)[:HOME_PRODUCTS],
-        "new_products": product_list_storefront()[:HOME_PRODUCTS],
+        "featured_products": product_list_by_ids(
+            ids=list(featured.values_list("pk", flat=True)[:HOME_PRODUCTS])
+        ),
+        "new_products": product_list_by_ids(
+            ids=list(newest.values_list("pk", flat=True)[:HOME_PRODUCTS])
+        ),
     }
     return render(request, "storefront/home.html", context)
-
-
-def _page(request: HttpRequest, products: QuerySet[Product] | ProductListMerged) -> Page:
-    # ProductListMerged is paged by slices and counted by count_up_to, not len() (the stubs'
-    # protocol asks for Sized and Iterable)
-    paginator = BoundedCountPaginator(products, settings.CATALOG_PAGE_SIZE)  # type: ignore[arg-type]
-    return paginator.get_page(request.GET.get("page"))
-
-
-def _listing(
-    request: HttpRequest, *, category: Category | None, seller_slug: str | None = None
-) -> tuple[ProductFilters, dict[str, object], int]:
-    """Parse filters, list the matching products and page them. A malformed filter renders the
-    page with the errors (HTTP 400) and no results rather than silently ignoring it."""
-    try:
-        filters = product_filters_parse(params=request.GET, category=category)
-    except (ValidationError, NotFound) as exc:
-        # an unknown `category` (a stale link to a seller's page) is a bad filter here too
-        fields = exc.fields or {"category": [exc.message]}
-        context: dict[str, object] = {
-            "filter_error": exc.message,
-            "filter_field_errors": fields,
-            "page_obj": None,
-        }
-        return ProductFilters(category=category), context, 400
-    if seller_slug is not None:
-        # a seller's page lists that seller only, whatever `seller` parameters come along
-        filters = dataclasses.replace(filters, sellers=(seller_slug,))
-    page_obj = _page(request, product_list_paged(filters=filters, storefront=True))
-    return filters, {"page_obj": page_obj, "filter_error": None}, 200
-
-
-def _attribute_facets(attributes, filters: ProductFilters) -> list[dict[str, object]]:
-    """What the filter form shows for each attribute, with the shopper's current choice."""
-    chosen = {spec.slug: spec for spec in filters.attributes}
-    facets = []
-    for attribute in attributes:
-        spec = chosen.get(attribute.slug)
-        values = set(spec.values) if spec else set()
-        facet: dict[str, object] = {"attribute": attribute, "type": attribute.type}
-        if attribute.type == AttributeType.CHOICE:
-            facet["options"] = [
-                (c.slug, c.value, c.slug in values) for c in attribute.choices.all()
-            ]
-        elif attribute.type == AttributeType.BOOLEAN:
-            facet["value"] = next(iter(values), "")
-        elif attribute.type == AttributeType.NUMBER:
-            facet["min"] = spec.number_min if spec else None
-            facet["max"] = spec.number_max if spec else None
-        else:
-            continue
-        facets.append(facet)
-    return facets
 
 
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -110,24 +47,18 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
         category = category_get_by_slug(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    filters, listing, status = _listing(request, category=category)
+    context, status = listing_page_context(request, category=category)
     breadcrumbs = category_ancestors(category=category)
-    context = {
-        **listing,
-        "filters": filters,
-        "category": category,
-        "breadcrumbs": breadcrumbs,
-        "current_root_slug": breadcrumbs[0].slug if breadcrumbs else category.slug,
-        "subcategories": category_children(category=category),
-        "attribute_facets": _attribute_facets(
-            attribute_filters_for_category(category=category), filters
-        ),
-        "seller_options": [
-            (s.slug, s.name, s.slug in filters.sellers)
-            for s in seller_list_for_category(category=category)
-        ],
-        "sort_options": SORT_LABELS.items(),
-    }
+    # number attributes have no facet: the sidebar offers them as ranges
+    chosen = {spec.slug: spec for spec in context["filters"].attributes}  # type: ignore[attr-defined]
+    numbers = attribute_filters_for_category(category=category).filter(type=AttributeType.NUMBER)
+    context.update(
+        category=category,
+        breadcrumbs=breadcrumbs,
+        current_root_slug=breadcrumbs[0].slug if breadcrumbs else category.slug,
+        subcategories=category_children(category=category),
+        number_ranges=[(a, chosen.get(a.slug)) for a in numbers],
+    )
     return render(request, "storefront/category.html", context, status=status)
 
 
@@ -198,6 +129,6 @@ def seller_detail(request: HttpRequest, slug: str) -> HttpResponse:
         seller = seller_get_public(slug=slug)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    filters, listing, status = _listing(request, category=None, seller_slug=seller.slug)
-    context = {**listing, "filters": filters, "seller": seller, "sort_options": SORT_LABELS.items()}
+    context, status = listing_page_context(request, seller=seller)
+    context["seller"] = seller
     return render(request, "storefront/seller.html", context, status=status)

@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 from django.conf import settings
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -21,11 +21,12 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
-from catalog.serializers import storage_url
-from search.base import SearchSort
-from search.query import search_pages_reachable, search_query_parse
-from search.services import search_run, search_suggest
-from search.views import search_products_load
+from catalog.serializers import NULLABLE_URI, storage_url
+from search.base import ProductSort
+from search.pages import search_products_load
+from search.query import listing_query_parse, search_pages_reachable
+from search.services import listing_run, search_suggest
+from shop.core.api import ErrorSerializer
 from shop.core.errors import ValidationError
 
 SUGGEST_MIN_CHARS = 2
@@ -52,7 +53,7 @@ class SearchProductSerializer(serializers.Serializer):
     def get_currency(self, obj) -> str:
         return settings.SHOP_CURRENCY
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_thumbnail(self, obj) -> str | None:
         images = getattr(obj, "image_list", None) or []
         if not images:
@@ -125,7 +126,12 @@ SEARCH_PARAMETERS = [
     OpenApiParameter(
         "attr_<slug>", str, description="Attribute values; attr_<slug>_min/_max for numbers."
     ),
-    OpenApiParameter("sort", str, enum=[s.value for s in SearchSort]),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[s.value for s in ProductSort],
+        description="Default: relevance with `q` (refused without it), else newest.",
+    ),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int, description="1 to 100."),
 ]
@@ -138,13 +144,18 @@ class SearchView(APIView):
         operation_id="search_products",
         summary="Search products with filters and facets",
         parameters=SEARCH_PARAMETERS,
-        responses={200: SearchResponseSerializer},
+        responses={
+            200: SearchResponseSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Malformed parameter: `fields` says which."
+            ),
+        },
     )
     def get(self, request: Request) -> Response:
-        query = search_query_parse(
+        query = listing_query_parse(
             params=request.query_params, page_size=settings.CATALOG_PAGE_SIZE
         )
-        result = search_run(query=query)
+        result = listing_run(query=query)
         products = search_products_load(result=result)
         pages = search_pages_reachable(total=result.total, page_size=query.page_size)
         url = request.build_absolute_uri()

@@ -1,16 +1,22 @@
-"""The one search interface both engines implement, and the dataclasses that cross it.
+"""The one listing interface both engines implement, and the dataclasses that cross it.
 
-Faces (storefront view, API) build a `SearchQuery`, call `search.services.search_run`
-and get a `SearchResult` back; they never know which engine answered.
+Every face that lists products (category pages, seller pages, `/api/v1/products/`, the search
+page and `/api/v1/search/`) builds a `SearchQuery` (text optional), calls
+`search.services.listing_run` and gets a `SearchResult` back; none knows which engine answered.
+The sort orders are defined here once (`SORT_KEYS`): the ORM order, the SQL of the engine's
+hand-written statements and OpenSearch's sort are all generated from them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
+
+from django.db.models import F, OrderBy
 
 from catalog.selectors import ProductFilters
 
@@ -21,13 +27,103 @@ MAX_TERMS = 8
 _TERM = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-class SearchSort(StrEnum):
+class ProductSort(StrEnum):
+    """Every order a product list can have. RELEVANCE needs words to rank by."""
+
     RELEVANCE = "relevance"
     NEWEST = "newest"
     PRICE_ASC = "price_asc"
     PRICE_DESC = "price_desc"
     RATING = "rating"
-    POPULAR = "popular"  # "Best selling": search.popularity
+    NAME = "name"
+    POPULAR = "popular"  # "Best selling": Product.popularity (search.popularity)
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One key of a sort order. A nullable key sorts its NULLs last in either direction (an
+    unpriced product is last whether prices go up or down). `index_descending` is the direction
+    of the nullable key in the per-category index (`catalog.models.Product.Meta`), so a walk of
+    its non-NULL rows can follow that index forwards or backwards (`SortKey.walk`)."""
+
+    field: str
+    descending: bool = False
+    nullable: bool = False
+    index_descending: bool = False
+
+    def order_by(self) -> OrderBy:
+        """The key for the ORM: NULLS LAST on a nullable key."""
+        expression = F(self.field)
+        if not self.nullable:
+            return expression.desc() if self.descending else expression.asc()
+        if self.descending:
+            return expression.desc(nulls_last=True)
+        return expression.asc(nulls_last=True)
+
+    def walk(self) -> OrderBy:
+        """The key for a walk of only non-NULL or only NULL values: the NULL placement its
+        index has in this direction (which cannot change the order of such rows), so the
+        walk follows the index."""
+        if not self.nullable:
+            return self.order_by()
+        # the index keeps NULLs last in its own direction, so first when walked backwards
+        nulls = (
+            {"nulls_last": True}
+            if self.descending == self.index_descending
+            else {"nulls_first": True}
+        )
+        expression = F(self.field)
+        return expression.desc(**nulls) if self.descending else expression.asc(**nulls)
+
+    def sql(self, column: str | None = None) -> str:
+        """The key as SQL over a column of that name (or `column`)."""
+        direction = "DESC" if self.descending else "ASC"
+        nulls = " NULLS LAST" if self.nullable else ""
+        return f"{column or self.field} {direction}{nulls}"
+
+
+_PUBLISHED = SortKey("published_at", descending=True, nullable=True, index_descending=True)
+# `search_price_min`: the stored shopper price (see `search.services.search_index_refresh`)
+_PRICE_UP = SortKey("search_price_min", nullable=True)
+_PRICE_DOWN = SortKey("search_price_min", descending=True, nullable=True)
+_ID_UP = SortKey("id")
+_ID_DOWN = SortKey("id", descending=True)
+
+# The one definition of every sort order; the last key is always the id (a total order, so
+# every face pages alike). RELEVANCE's `rank` is the text rank the engine computes.
+SORT_KEYS: dict[ProductSort, tuple[SortKey, ...]] = {
+    ProductSort.RELEVANCE: (SortKey("rank", descending=True), _ID_DOWN),
+    ProductSort.NEWEST: (_PUBLISHED, _ID_DOWN),
+    ProductSort.PRICE_ASC: (_PRICE_UP, _ID_UP),
+    ProductSort.PRICE_DESC: (_PRICE_DOWN, _ID_DOWN),
+    ProductSort.RATING: (
+        SortKey("rating_avg", descending=True),
+        SortKey("rating_count", descending=True),
+        _ID_DOWN,
+    ),
+    ProductSort.NAME: (SortKey("name"), _ID_UP),
+    ProductSort.POPULAR: (SortKey("popularity", descending=True), _ID_DOWN),
+}
+
+
+def sort_order_by(sort: ProductSort) -> list[OrderBy]:
+    """`SORT_KEYS[sort]` for the ORM's `order_by`."""
+    return [key.order_by() for key in SORT_KEYS[sort]]
+
+
+def sort_rows[T](rows: list[T], sort: ProductSort, value: Callable[[T, str], Any]) -> list[T]:
+    """`rows` in `SORT_KEYS[sort]` order, in Python (`value(row, field)` reads a key): stable
+    passes from the last key to the first, NULLs last in either direction."""
+    for key in reversed(SORT_KEYS[sort]):
+        present = [row for row in rows if value(row, key.field) is not None]
+        present.sort(key=lambda row: value(row, key.field), reverse=key.descending)
+        rows = present + [row for row in rows if value(row, key.field) is None]
+    return rows
+
+
+def sort_sql(sort: ProductSort) -> str:
+    """`SORT_KEYS[sort]` as an ORDER BY list over columns named like the fields."""
+    return ", ".join(key.sql() for key in SORT_KEYS[sort])
 
 
 # Price facet buckets in the shop currency: [low, high) with None for open ends.
@@ -50,10 +146,14 @@ def search_terms(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """The one listing query: optional words, the filters (category subtree, sellers, price,
+    attributes, stock), a minimum rating, the sort and the page. A category or seller page is
+    a query without words and with that category or seller."""
+
     text: str = ""
     filters: ProductFilters = field(default_factory=ProductFilters)
     rating_min: Decimal | None = None
-    sort: SearchSort = SearchSort.RELEVANCE
+    sort: ProductSort = ProductSort.NEWEST
     page: int = 1
     page_size: int = 24
 
@@ -124,12 +224,58 @@ class SearchUnavailable(Exception):
     """The engine could not answer (network, cluster state); the caller falls back."""
 
 
+def _flag_key(attribute: Any, flag: bool) -> Any:
+    """A yes/no value's key from its attribute's id: -2A (yes) or -2A-1 (no), never a choice's
+    (positive) id. `attribute` is an int, or a `_SqlTerm` to write the same rule as SQL."""
+    return -2 * attribute if flag else -2 * attribute - 1
+
+
+class _SqlTerm(str):
+    """A column in `_flag_key`'s arithmetic: the rule written out as SQL."""
+
+    def __rmul__(self, other: object) -> _SqlTerm:
+        return _SqlTerm(f"{other} * {self}")
+
+    def __sub__(self, other: object) -> _SqlTerm:
+        return _SqlTerm(f"{self} - {other}")
+
+
 def facet_value_key(*, attribute_id: int, choice_id: int | None = None, flag: bool = False) -> int:
     """The int a product carries in `Product.search_facet_values` for one attribute value:
-    a choice's id; a yes/no value of attribute A as -2A (yes) or -2A-1 (no)."""
+    a choice's id; a yes/no value as `_flag_key` says."""
     if choice_id is not None:
         return choice_id
-    return -2 * attribute_id if flag else -2 * attribute_id - 1
+    return _flag_key(attribute_id, flag)
+
+
+def facet_value_key_sql(*, choice: str, attribute: str, flag: str) -> str:
+    """`facet_value_key` as SQL over the columns of an attribute value row."""
+    yes, no = (_flag_key(_SqlTerm(attribute), value) for value in (True, False))
+    return f"COALESCE({choice}, CASE WHEN {flag} THEN {yes} ELSE {no} END)"
+
+
+CENT = Decimal("0.01")
+
+
+def price_facet(query: SearchQuery, counts: Mapping[int | None, int]) -> tuple[FacetValue, ...]:
+    """The price facet from the engine's count per PRICE_BUCKETS index: the buckets with
+    products or chosen (`price_min`/`price_max` equal to a bucket's, its top a cent below the
+    next bucket's low), keyed as `low-top` (open ends empty)."""
+    values = []
+    for i, (low, high) in enumerate(PRICE_BUCKETS):
+        top = high - CENT if high is not None else None
+        f = query.filters
+        chosen = (f.price_min, f.price_max) == (low, top) and (low, top) != (None, None)
+        if counts.get(i, 0) or chosen:
+            values.append(
+                FacetValue(
+                    price_bucket_key(low, top),
+                    price_bucket_label(low, high),
+                    counts.get(i, 0),
+                    chosen,
+                )
+            )
+    return tuple(values)
 
 
 def price_bucket_key(low: Decimal | None, high: Decimal | None) -> str:

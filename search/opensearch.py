@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -34,23 +33,22 @@ from catalog.models import (
 from catalog.selectors import AttributeFilter, product_queryset_public
 from search.base import (
     PRICE_BUCKETS,
+    SORT_KEYS,
     AttributeFacet,
     Facets,
     FacetValue,
+    ProductSort,
     SearchQuery,
     SearchResult,
-    SearchSort,
     SearchUnavailable,
     Suggestion,
-    price_bucket_key,
-    price_bucket_label,
+    price_facet,
     search_terms,
 )
 from sellers.models import Seller
 
 logger = logging.getLogger("search")
 
-CENT = Decimal("0.01")
 BULK_CHUNK = 1000
 # Replaced in tests by a connection that records requests and answers recorded-shaped JSON.
 CONNECTION_CLASS: type = Urllib3HttpConnection
@@ -388,24 +386,34 @@ def _facet_filters(query: SearchQuery) -> dict[str, dict[str, Any]]:
     return clauses
 
 
+# the document field each sort key reads (`SORT_KEYS` names the product's columns)
+_SORT_FIELDS = {
+    "rank": "_score",
+    "published_at": "published_at",
+    "search_price_min": "price",
+    "rating_avg": "rating",
+    "rating_count": "rating_count",
+    "name": "name.raw",
+    "popularity": "popularity",
+    "id": "id",
+}
+
+
 def _sort(query: SearchQuery) -> list[Any]:
-    if query.sort == SearchSort.RELEVANCE and query.terms:
-        return ["_score", {"id": "desc"}]
-    if query.sort == SearchSort.PRICE_ASC:
-        return [{"price": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
-    if query.sort == SearchSort.PRICE_DESC:
-        return [{"price": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
-    if query.sort == SearchSort.RATING:
-        return [{"rating": "desc"}, {"rating_count": "desc"}, {"id": "desc"}]
-    if query.sort == SearchSort.POPULAR:
-        return [{"popularity": "desc"}, {"id": "desc"}]
-    return [{"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}]
+    """`SORT_KEYS[query.sort]` as OpenSearch sort clauses (NULLs, missing values, last)."""
+    clauses: list[Any] = []
+    for key in SORT_KEYS[query.sort]:
+        order: dict[str, Any] = {"order": "desc" if key.descending else "asc"}
+        if key.nullable:
+            order["missing"] = "_last"
+        clauses.append({_SORT_FIELDS[key.field]: order})
+    return clauses
 
 
 def _relevance(query: SearchQuery, matching: dict[str, Any]) -> dict[str, Any]:
     """A relevance-sorted text search scores the text match times ln(2 + popularity), the
     blend the PostgreSQL engine ranks by (`postgres.blended_rank`)."""
-    if not (query.sort == SearchSort.RELEVANCE and query.terms):
+    if not (query.sort == ProductSort.RELEVANCE and query.terms):
         return matching
     return {
         "function_score": {
@@ -562,17 +570,10 @@ def _parse_categories(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetVa
 
 def _parse_prices(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetValue, ...]:
     buckets = aggs.get("prices", {}).get("ranges", {}).get("buckets", {})
-    f = query.filters
-    out = []
-    for i, (low, high) in enumerate(PRICE_BUCKETS):
-        count = buckets.get(str(i), {}).get("doc_count", 0)
-        top = high - CENT if high is not None else None
-        chosen = (f.price_min, f.price_max) == (low, top) and (low, top) != (None, None)
-        if count or chosen:
-            out.append(
-                FacetValue(price_bucket_key(low, top), price_bucket_label(low, high), count, chosen)
-            )
-    return tuple(out)
+    counts: dict[int | None, int] = {
+        i: buckets.get(str(i), {}).get("doc_count", 0) for i in range(len(PRICE_BUCKETS))
+    }
+    return price_facet(query, counts)
 
 
 def _parse_sellers(query: SearchQuery, aggs: dict[str, Any]) -> tuple[FacetValue, ...]:

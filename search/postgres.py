@@ -37,7 +37,6 @@ from catalog.models import (
     AttributeType,
     Category,
     Product,
-    ProductStatus,
     SearchSuggestion,
 )
 
@@ -46,22 +45,28 @@ from catalog.selectors import (
     PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
+    category_subtree_ids,
     facet_values_condition,
+    product_listed_condition,
     product_queryset_public,
 )
 from search.base import (
+    CENT,
     PRICE_BUCKETS,
+    SORT_KEYS,
     AttributeFacet,
     Facets,
     FacetValue,
+    ProductSort,
     SearchQuery,
     SearchResult,
-    SearchSort,
     Suggestion,
     facet_value_key,
-    price_bucket_key,
-    price_bucket_label,
+    price_facet,
     search_terms,
+    sort_order_by,
+    sort_rows,
+    sort_sql,
 )
 from search.keys import (
     POPULARITY_LEVELS,
@@ -81,7 +86,6 @@ from shop.core.replicas import ReadConnection
 connection = ReadConnection(Product)
 logger = logging.getLogger("search")
 
-CENT = Decimal("0.01")
 SELLER_FACET_LIMIT = 20
 # Facets and totals are exact up to EXACT_LIMIT matches; beyond, they are estimated from a
 # random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance over
@@ -128,13 +132,6 @@ _PREFIX_LEXEMES_SQL = r"""
 
 
 @dataclass(frozen=True)
-class _MergedOrder:
-    fields: tuple  # ORM order_by of each category's walk (its index order)
-    columns: tuple[str, ...]  # what the merge sorts on besides id
-    sql: str  # the same order over the merged rows
-
-
-@dataclass(frozen=True)
 class _PriceHint:
     """What the sampled facet statement says about the prices of the matches, for a
     price-sorted page (`_price_bounds`)."""
@@ -162,12 +159,8 @@ class _Counted:
     page_ids: list[int] | None = None  # the page, when the exact facet statement ordered it
 
 
-# ORDER BY over the facet statement's rows, for the sorts it orders an exact page by
-_TOP_ORDERS = {
-    SearchSort.RELEVANCE: "rank DESC, id DESC",
-    SearchSort.PRICE_ASC: "search_price_min ASC NULLS LAST, id ASC",
-    SearchSort.PRICE_DESC: "search_price_min DESC NULLS LAST, id DESC",
-}
+# the sorts the facet statement orders an exact text search's page by (`SORT_KEYS`' SQL)
+_TOP_SORTS = (ProductSort.RELEVANCE, ProductSort.PRICE_ASC, ProductSort.PRICE_DESC)
 
 
 def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | None:
@@ -176,43 +169,13 @@ def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | N
     own statement (over more matches relevance ranks a popularity pool, `_page_ids`)."""
     if len(matches) > EXACT_LIMIT:
         return None
-    if query.sort == SearchSort.RELEVANCE and query.terms:
-        return [m.id for m in sorted(matches, key=lambda m: (m.rank, m.id), reverse=True)]
-    if query.sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
-        descending = query.sort == SearchSort.PRICE_DESC
-        priced = sorted(
-            (m for m in matches if m.price is not None),
-            key=lambda m: (m.price, m.id),
-            reverse=descending,
-        )
-        unpriced = sorted((m.id for m in matches if m.price is None), reverse=descending)
-        return [m.id for m in priced] + unpriced  # NULLS LAST either way
-    return None
-
-
-# Listing orders a (category, status, ...) index serves (`_category_merged_ids`).
-MERGED_ORDERS = {
-    SearchSort.RELEVANCE: _MergedOrder(  # without text, "best match" lists the newest
-        (F("published_at").desc(nulls_last=True), "-id"),
-        ("published_at",),
-        "published_at DESC NULLS LAST, id DESC",
-    ),
-    SearchSort.NEWEST: _MergedOrder(
-        (F("published_at").desc(nulls_last=True), "-id"),
-        ("published_at",),
-        "published_at DESC NULLS LAST, id DESC",
-    ),
-    SearchSort.PRICE_ASC: _MergedOrder(
-        (F("search_price_min").asc(nulls_last=True), "id"),
-        ("search_price_min",),
-        "search_price_min ASC NULLS LAST, id ASC",
-    ),
-    SearchSort.POPULAR: _MergedOrder(
-        (F("popularity").desc(), "-id"),
-        ("popularity",),
-        "popularity DESC, id DESC",
-    ),
-}
+    if not (
+        (query.sort == ProductSort.RELEVANCE and query.terms)
+        or query.sort in (ProductSort.PRICE_ASC, ProductSort.PRICE_DESC)
+    ):
+        return None
+    fields = {"rank": "rank", "search_price_min": "price", "id": "id"}
+    return [m.id for m in sort_rows(matches, query.sort, lambda m, f: getattr(m, fields[f]))]
 
 
 def trigram_available() -> bool:
@@ -415,13 +378,6 @@ def _attribute_filter(attribute: Attribute | _FacetAttribute, spec: AttributeFil
     return _attribute_condition(attribute, spec)
 
 
-def bucket_selected(query: SearchQuery, low: Decimal | None, high: Decimal | None) -> bool:
-    f = query.filters
-    if f.price_min is None and f.price_max is None:
-        return False
-    return f.price_min == low and f.price_max == (high - CENT if high is not None else None)
-
-
 def _price_bucket_sql(column: str) -> str:
     """A CASE giving the PRICE_BUCKETS index of `column` (constant SQL, no user input)."""
     whens = [
@@ -462,8 +418,10 @@ class PostgresSearchBackend:
         return list(self._lookups().sellers)
 
     def _category_ids(self, category: Category) -> list[int]:
-        """`category_subtree_ids` from the loaded tree (the same prefix test of the path)."""
-        return [c.pk for c in self._lookups().categories if c.path.startswith(category.path)]
+        key = ("subtree", category.pk)
+        if key not in self._memo:
+            self._memo[key] = category_subtree_ids(category=category)
+        return self._memo[key]  # type: ignore[return-value]
 
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
         """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
@@ -520,9 +478,7 @@ class PostgresSearchBackend:
 
     def _base_build(self, query: SearchQuery, *, keys: str | None) -> QuerySet[Product]:
         qs = Product.objects.filter(
-            search_visible=True,
-            status=ProductStatus.ACTIVE,
-            seller_id__in=self._approved_seller_ids(),
+            product_listed_condition(), seller_id__in=self._approved_seller_ids()
         )
         if query.terms:
             text = self._text_query(query.terms)
@@ -567,9 +523,9 @@ class PostgresSearchBackend:
             ordered_ids = _matches_ordered(query, matches)
             if ordered_ids is not None:
                 return ordered_ids[window]
-        if query.terms and sort in (SearchSort.RELEVANCE, SearchSort.POPULAR):
+        if query.terms and sort in (ProductSort.RELEVANCE, ProductSort.POPULAR):
             score: ExpressionWrapper | F
-            if sort == SearchSort.RELEVANCE:
+            if sort == ProductSort.RELEVANCE:
                 # the pool: ~RANK_LIMIT of the most popular matches, ranked together
                 needed = RANK_LIMIT
                 score = self._rank(query)
@@ -579,20 +535,11 @@ class PostgresSearchBackend:
                 score = F("popularity")
             level = popularity_level_for(share=needed / estimate) if estimate else None
             return self._popularity_walk_ids(query, score=score, first_level=level)
-        if query.terms and sort in (SearchSort.PRICE_ASC, SearchSort.PRICE_DESC):
+        if query.terms and sort in (ProductSort.PRICE_ASC, ProductSort.PRICE_DESC):
             return self._price_sorted_ids(query, matching, price_hint)
-        if not query.terms and query.filters.category is not None and sort in MERGED_ORDERS:
-            return self._category_merged_ids(query)
-        if sort == SearchSort.PRICE_ASC:
-            ordered = matching.order_by(F("search_price_min").asc(nulls_last=True), "id")
-        elif sort == SearchSort.PRICE_DESC:
-            ordered = matching.order_by(F("search_price_min").desc(nulls_last=True), "-id")
-        elif sort == SearchSort.RATING:
-            ordered = matching.order_by("-rating_avg", "-rating_count", "-id")
-        elif sort == SearchSort.POPULAR:
-            ordered = matching.order_by("-popularity", "-id")
-        else:
-            ordered = matching.order_by(F("published_at").desc(nulls_last=True), "-id")
+        if not query.terms:
+            return self._walked_ids(query)
+        ordered = matching.order_by(*sort_order_by(sort))
         return list(ordered.values_list("id", flat=True)[window])
 
     def _popularity_walk_ids(
@@ -632,33 +579,47 @@ class PostgresSearchBackend:
                 below, level = level, level + 1
         return ids
 
-    def _category_merged_ids(self, query: SearchQuery) -> list[int]:
-        """A category's listing without text, newest or cheapest first: one ordered walk of the
-        (category, status, ...) index per category of the subtree, merged (Merge Append reads
-        only as far as the page needs), instead of walking the whole catalog's order and
-        skipping the other categories' rows (page 50 of a top category: ~7,000 rows)."""
-        category = query.filters.category
-        if category is None:
-            return []
-        order = MERGED_ORDERS[query.sort]
+    def _walked_ids(self, query: SearchQuery) -> list[int]:
+        """A listing without words (a category, a seller, the whole catalog) in any sort: one
+        ordered walk of a (category, status, ...) index per category of the subtree (one walk
+        of the whole catalog without a category), merged (Merge Append reads only as far as
+        the page needs), instead of walking the whole catalog's order and skipping the other
+        categories' rows (page 50 of a top category: ~7,000 rows). A nullable first key
+        (published_at, the price) sorts its NULLs last in either direction, which an index
+        walked backwards does not: its non-NULL rows and its NULL rows are walked apart.
+        Each walk's SQL is compiled once and repeated per category with its id (compiling a
+        walk per category cost more than running it)."""
+        keys = SORT_KEYS[query.sort]
+        first = keys[0]
         keep = query.offset + query.page_size
-        # one walk's SQL, compiled once and repeated per category with its id (as
-        # `ProductListMerged` does: compiling a walk per category cost more than running it)
-        stand_in = db.placeholder()  # the category id, filled in per walk
-        walk = (
-            self._matching(query, skip="category")
-            .filter(category_id=stand_in)
-            .order_by(*order.fields)
-            .values("id", *order.columns)[:keep]
+        category = query.filters.category
+        # each walk in its index's order (for the NULL rows too: the planner then walks the
+        # same index rather than the primary key)
+        matching = self._matching(query, skip="category" if category else None).order_by(
+            *(key.walk() for key in keys)
         )
-        sql, walk_params = walk.query.sql_with_params()
-        merged, params = db.union_all_per_value(
-            sql, walk_params, stand_in, self._category_ids(category)
-        )
+        walks = [matching]
+        if first.nullable:
+            walks = [matching.filter(**{f"{first.field}__isnull": null}) for null in (False, True)]
+        columns = list(dict.fromkeys(["id", *(key.field for key in keys)]))
+        parts, params = [], []
+        for walk in walks:
+            if category is None:
+                sql, walk_params = walk.values(*columns)[:keep].query.sql_with_params()
+                sql, walk_params = f"({sql})", list(walk_params)
+            else:
+                stand_in = db.placeholder()  # the category id, filled in per walk
+                one = walk.filter(category_id=stand_in).values(*columns)[:keep]
+                one_sql, one_params = one.query.sql_with_params()
+                sql, walk_params = db.union_all_per_value(
+                    one_sql, one_params, stand_in, self._category_ids(category)
+                )
+            parts.append(sql)
+            params += walk_params
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id FROM ({merged}) u "  # noqa: S608 - constant SQL, values are parameters
-                f"ORDER BY {order.sql} LIMIT %s OFFSET %s",
+                f"SELECT id FROM ({' UNION ALL '.join(parts)}) u "  # noqa: S608 - constant SQL, values are parameters
+                f"ORDER BY {sort_sql(query.sort)} LIMIT %s OFFSET %s",
                 [*params, query.page_size, query.offset],
             )
             return [row[0] for row in cursor.fetchall()]
@@ -672,7 +633,7 @@ class PostgresSearchBackend:
         if hint is None:
             return [None]  # at most EXACT_LIMIT matches: one bitmap over all of them
         need = (query.offset + query.page_size) * PRICE_BOUND_FACTOR
-        descending = query.sort == SearchSort.PRICE_DESC
+        descending = query.sort == ProductSort.PRICE_DESC
         sampled = hint.dearest if descending else hint.cheapest
         # two sampled rows at least: below the first one, ~1 / share matches are expected,
         # but fewer than a page in one case out of ten
@@ -720,12 +681,8 @@ class PostgresSearchBackend:
         a bound sorts after every match within it. The bound's price bands (key lexemes) are
         ANDed with the text inside its GIN scan; a price-index bitmap of every cheaper product
         cost 3-7x more."""
-        descending = query.sort == SearchSort.PRICE_DESC
-        order = (
-            "search_price_min DESC NULLS LAST, id DESC"
-            if descending
-            else "search_price_min ASC NULLS LAST, id ASC"
-        )
+        descending = query.sort == ProductSort.PRICE_DESC
+        order = sort_sql(query.sort)
         bounds = self._price_bounds(query, price_hint)
         if bounds != [None]:
             # the bands' statement is compiled once, with a stand-in for the bands each try
@@ -820,8 +777,8 @@ class PostgresSearchBackend:
         sorting."""
         conditions = self._conditions(query)
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
-        top_order = _TOP_ORDERS.get(query.sort) if query.terms else None
-        ranked = query.sort == SearchSort.RELEVANCE and query.terms
+        top_order = sort_sql(query.sort) if query.terms and query.sort in _TOP_SORTS else None
+        ranked = query.sort == ProductSort.RELEVANCE and query.terms
         base = (
             self._base(query)
             .order_by()
@@ -900,7 +857,7 @@ class PostgresSearchBackend:
         chosen_ids = {a.pk for a in chosen_attrs}
         facets = Facets(
             categories=self._category_facet(query, counts.get("category", {})),
-            prices=self._price_facet(query, counts.get("price", {})),
+            prices=price_facet(query, counts.get("price", {})),
             sellers=self._seller_facet(query, counts.get("seller", {})),
             attributes=self._attribute_facets(
                 query, attributes, counts.get("value", {}), chosen_ids
@@ -915,7 +872,7 @@ class PostgresSearchBackend:
         or price page sorts them by: the bounded count, and (`_matches_ordered`) the page."""
         rank = (
             self._rank(query)
-            if query.sort == SearchSort.RELEVANCE and query.terms
+            if query.sort == ProductSort.RELEVANCE and query.terms
             else Value(None, output_field=FloatField())
         )
         rows = (
@@ -1020,20 +977,6 @@ class PostgresSearchBackend:
             if n or is_selected:
                 values.append(FacetValue(node.slug, node.name, n, is_selected))
         return tuple(values)
-
-    def _price_facet(
-        self, query: SearchQuery, counts: dict[int | None, int]
-    ) -> tuple[FacetValue, ...]:
-        return tuple(
-            FacetValue(
-                price_bucket_key(low, high - CENT if high is not None else None),
-                price_bucket_label(low, high),
-                counts.get(i, 0),
-                bucket_selected(query, low, high),
-            )
-            for i, (low, high) in enumerate(PRICE_BUCKETS)
-            if counts.get(i, 0) or bucket_selected(query, low, high)
-        )
 
     def _seller_facet(
         self, query: SearchQuery, counts: dict[int | None, int]

@@ -1,6 +1,7 @@
-"""Parse search request parameters into a `SearchQuery`: the catalog filter parser plus the
-search-only parameters `q`, `rating`, `page` and the `relevance` sort. Both faces use it, so a
-malformed value is refused alike (ValidationError -> 400 with the JSON error shape)."""
+"""Parse a product list's request parameters into a `SearchQuery`: the catalog filter parser
+plus `q`, `rating`, `sort`, `page` and `page_size`. Every listing face (category and seller
+pages, `/api/v1/products/`, the search page and `/api/v1/search/`) uses it, so a malformed
+value is refused alike (ValidationError -> 400 with the error shape)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from decimal import Decimal
 from django.http import QueryDict
 
 from catalog.filters import product_filters_parse
-from search.base import MAX_QUERY_CHARS, SearchQuery, SearchSort
+from catalog.models import Category
+from search.base import MAX_QUERY_CHARS, ProductSort, SearchQuery, search_terms
 from shop.core.errors import ValidationError
 from shop.core.numbers import NumberError, decimal_parse, integer_parse
 
@@ -23,15 +25,29 @@ def search_pages_reachable(*, total: int, page_size: int) -> int:
     return min(-(-total // page_size), MAX_PAGE) if page_size > 0 else 0
 
 
-def search_query_parse(*, params: QueryDict, page_size: int) -> SearchQuery:
+def listing_query_parse(
+    *,
+    params: QueryDict,
+    page_size: int,
+    category: Category | None = None,
+    seller_slug: str | None = None,
+) -> SearchQuery:
+    """The query of a list. `category` (a category page's) replaces any `category` parameter;
+    `seller_slug` (a seller page's) replaces any `seller` parameters. The sort defaults to
+    relevance with words and to newest without; relevance without words is refused."""
     errors: dict[str, list[str]] = {}
-    catalog_params = params.copy()
-    sort_raw = catalog_params.pop("sort", [""])[-1] or SearchSort.RELEVANCE
+    text = params.get("q", "")[:MAX_QUERY_CHARS]
+    has_words = bool(search_terms(text))
+    sort_raw = params.get("sort", "") or (
+        ProductSort.RELEVANCE if has_words else ProductSort.NEWEST
+    )
     try:
-        sort = SearchSort(sort_raw)
+        sort = ProductSort(sort_raw)
     except ValueError:
-        errors["sort"] = [f"Choose one of: {', '.join(s.value for s in SearchSort)}."]
-        sort = SearchSort.RELEVANCE
+        errors["sort"] = [f"Choose one of: {', '.join(s.value for s in ProductSort)}."]
+        sort = ProductSort.NEWEST
+    if sort == ProductSort.RELEVANCE and not has_words:
+        errors["sort"] = ["Sorting by relevance needs words to search for (`q`)."]
 
     rating_min = None
     rating_raw = params.get("rating", "").strip()
@@ -51,15 +67,18 @@ def search_query_parse(*, params: QueryDict, page_size: int) -> SearchQuery:
     page = _positive_int(params.get("page", ""), "page", 1, MAX_PAGE, errors) or 1
     size = _positive_int(params.get("page_size", ""), "page_size", 1, MAX_PAGE_SIZE, errors)
 
+    if seller_slug is not None:
+        params = params.copy()
+        params.setlist("seller", [seller_slug])
     try:
-        filters = product_filters_parse(params=catalog_params)
+        filters = product_filters_parse(params=params, category=category)
     except ValidationError as exc:
         errors.update(exc.fields)
         filters = None
     if errors or filters is None:
-        raise ValidationError("Some search parameters are invalid.", fields=errors)
+        raise ValidationError("Some filters are invalid.", fields=errors)
     return SearchQuery(
-        text=params.get("q", "")[:MAX_QUERY_CHARS],
+        text=text,
         filters=filters,
         rating_min=rating_min,
         sort=sort,

@@ -1,4 +1,4 @@
-"""Search indexing and the one entry point the faces call.
+"""Search indexing and the one entry point every product list calls (`listing_run`).
 
 Freshness model (see docs/search.md): the services that change what search shows (catalog's
 product, variant, attribute, sale price and category writes; a seller's status; stock, for
@@ -26,20 +26,35 @@ from functools import reduce
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Expression,
+    ExpressionWrapper,
+    F,
+    Q,
+)
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from catalog.models import (
     Product,
     ProductStatus,
-    ProductVariant,
     SearchSuggestion,
     VariantSalePrice,
 )
-from catalog.selectors import product_price_min_subquery
+from catalog.selectors import (
+    product_has_active_variant,
+    product_price_min_subquery,
+    product_visible_condition,
+)
 from search import opensearch
-from search.base import SearchQuery, SearchResult, SearchUnavailable, Suggestion
+from search.base import (
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    Suggestion,
+    facet_value_key_sql,
+)
 from search.keys import KeyLexemes, VectorRekeyed
 from search.postgres import PostgresSearchBackend
 from shop.core.outbox import outbox_enqueue
@@ -79,18 +94,15 @@ _ATTRIBUTE_VALUES_SQL = (
 
 
 # What search filters and facets read from the product row (see Product.search_visible and
-# Product.search_facet_values). Facet value keys: a choice's id; a yes/no value of attribute
-# A as -2A (yes) or -2A-1 (no), so one int[] holds both kinds without collisions.
-# The seller's status is not part of it: queries check it live (a seller edit then needs no
-# refresh of a million rows).
-VISIBLE_SQL = (
-    "(catalog_product.status = 'active' "
-    "AND EXISTS (SELECT 1 FROM catalog_productvariant v "
-    "WHERE v.product_id = catalog_product.id AND v.is_active))"
+# Product.search_facet_values): the row's part of being public (`product_visible_condition`;
+# the seller's status is checked live by queries, so a seller edit needs no refresh of a
+# million rows) and the keys of its active variants' choice and yes/no values
+# (`facet_value_key`, whose SQL form is generated from the same rule).
+_FACET_KEY_SQL = facet_value_key_sql(
+    choice="av.choice_id", attribute="av.attribute_id", flag="av.value_boolean"
 )
 FACET_VALUES_SQL = (
-    "ARRAY(SELECT DISTINCT COALESCE(av.choice_id, "
-    "CASE WHEN av.value_boolean THEN -2 * av.attribute_id ELSE -2 * av.attribute_id - 1 END) "
+    f"ARRAY(SELECT DISTINCT {_FACET_KEY_SQL} "  # noqa: S608 - constant SQL
     "FROM catalog_variantattributevalue av "
     "JOIN catalog_productvariant v ON v.id = av.variant_id AND v.is_active "
     "WHERE v.product_id = catalog_product.id "
@@ -98,9 +110,11 @@ FACET_VALUES_SQL = (
 )
 
 
-def _denormalised_fields() -> dict[str, RawSQL]:
+def _denormalised_fields() -> dict[str, Expression]:
     return {
-        "search_visible": RawSQL(VISIBLE_SQL, []),  # noqa: S611 - constant SQL
+        "search_visible": ExpressionWrapper(
+            product_visible_condition(), output_field=BooleanField()
+        ),
         "search_facet_values": RawSQL(FACET_VALUES_SQL, []),  # noqa: S611 - constant SQL
     }
 
@@ -238,7 +252,7 @@ def search_visible_recheck(*, product_id: int) -> None:
 def _visible_recheck(product_ids: list[int]) -> set[int]:
     """Clear the flag of these products without an active variant; return the public ones
     whose flag is down although they have one."""
-    has_active = Exists(ProductVariant.objects.filter(product_id=OuterRef("pk"), is_active=True))
+    has_active = product_has_active_variant()
     Product.objects.filter(pk__in=product_ids, search_visible=True).exclude(has_active).update(
         search_visible=False
     )
@@ -543,9 +557,10 @@ def search_suggestions_rebuild() -> None:
 # --- querying -----------------------------------------------------------------------------------
 
 
-def search_run(*, query: SearchQuery) -> SearchResult:
-    """Answer a search with OpenSearch when configured and reachable, else PostgreSQL (the
-    fallback is logged and shown on /readyz)."""
+def listing_run(*, query: SearchQuery) -> SearchResult:
+    """The one read path of product lists (category and seller pages, the product API, search):
+    answered by OpenSearch when configured and reachable, else PostgreSQL (the fallback is
+    logged and shown on /readyz)."""
     if opensearch.opensearch_configured():
         try:
             return opensearch.OpenSearchBackend().search(query=query)

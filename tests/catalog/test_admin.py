@@ -477,9 +477,9 @@ def _searchable(query: str) -> list[int]:
     from django.http import QueryDict
 
     from search.postgres import PostgresSearchBackend
-    from search.query import search_query_parse
+    from search.query import listing_query_parse
 
-    parsed = search_query_parse(params=QueryDict(query), page_size=50)
+    parsed = listing_query_parse(params=QueryDict(query), page_size=50)
     return PostgresSearchBackend().search(query=parsed).product_ids
 
 

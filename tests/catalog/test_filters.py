@@ -4,22 +4,20 @@ import pytest
 from django.http import QueryDict
 
 from catalog.filters import product_filters_parse
-from catalog.selectors import ProductSort
 from shop.core.errors import NotFound, ValidationError
 
 pytestmark = pytest.mark.django_db
 
 
-def test_parses_prices_sellers_attributes_and_sort():
+def test_parses_prices_sellers_attributes_and_stock():
     params = QueryDict(
         "price_min=5&price_max=20.50&seller=a,b&seller=c&attr_colour=red,blue&attr_size_min=2"
-        "&sort=price_desc&in_stock=1"
+        "&in_stock=1"
     )
     filters = product_filters_parse(params=params)
     assert filters.price_min == Decimal("5")
     assert filters.price_max == Decimal("20.50")
     assert filters.sellers == ("a", "b", "c")
-    assert filters.sort == ProductSort.PRICE_DESC
     assert filters.in_stock is True
     by_slug = {a.slug: a for a in filters.attributes}
     assert by_slug["colour"].values == ("red", "blue")
@@ -33,7 +31,6 @@ def test_parses_prices_sellers_attributes_and_sort():
         ("price_min=-1", "price_min"),
         ("price_min=NaN", "price_min"),
         ("price_min=10&price_max=5", "price_max"),
-        ("sort=cheapest", "sort"),
         ("in_stock=maybe", "in_stock"),
         ("attr_size_min=1e999999", "attr_size_min"),
     ],

@@ -6,18 +6,17 @@ from django.utils import timezone
 
 from catalog.models import Product, ProductImage, ProductStatus, VariantSalePrice
 from catalog.selectors import (
-    ProductFilters,
-    ProductSort,
     category_ancestors,
     category_subtree,
     product_get_public,
-    product_list,
     product_list_by_ids,
-    product_list_storefront,
+    product_queryset_cards,
     variant_queryset_priced,
     variants_priced,
 )
 from catalog.services import category_create, category_move, sale_price_schedule
+from search.base import ProductSort, SearchQuery
+from search.services import listing_run
 from sellers.models import SellerStatus
 from shop.core.errors import NotFound, ValidationError
 from tests.factories import ProductFactory, ProductVariantFactory, SellerFactory
@@ -60,11 +59,12 @@ def test_price_from_uses_live_sale_price_and_sorts_by_it():
         ends_at=now + timedelta(hours=1),
     )
 
-    listed = list(product_list(filters=ProductFilters(sort=ProductSort.PRICE_ASC)))
-    assert [p.pk for p in listed] == [cheap_on_sale.pk, mid.pk]
-    assert listed[0].price_from == Decimal("20.00")
+    by_price = listing_run(query=SearchQuery(sort=ProductSort.PRICE_ASC)).product_ids
+    assert by_price == [cheap_on_sale.pk, mid.pk]
+    prices = {p.pk: p.price_from for p in product_queryset_cards()}
+    assert prices[cheap_on_sale.pk] == Decimal("20.00")
 
-    after_sale = list(product_list(at=now + timedelta(hours=2)))
+    after_sale = product_queryset_cards(at=now + timedelta(hours=2))
     prices = {p.pk: p.price_from for p in after_sale}
     assert prices[cheap_on_sale.pk] == Decimal("50.00")
 
@@ -77,7 +77,7 @@ def test_hidden_products_are_not_public():
     no_variant = ProductFactory()
     visible = ProductVariantFactory().product
 
-    assert [p.pk for p in product_list()] == [visible.pk]
+    assert [p.pk for p in product_queryset_cards()] == [visible.pk]
     for hidden in (draft, suspended, no_variant):
         with pytest.raises(NotFound):
             product_get_public(slug=hidden.slug)
@@ -169,7 +169,7 @@ def test_products_by_id_load_as_the_storefront_list_shows_them():
     shown = [with_images, on_sale.product, flagged_but_inactive]
     ids = [p.pk for p in shown + hidden] + [10**9]
     for at in (now, now + 2 * hour):
-        expected = {p.pk: p for p in product_list_storefront(at=at).filter(pk__in=ids)}
+        expected = {p.pk: p for p in product_queryset_cards(at=at).filter(pk__in=ids)}
         got = product_list_by_ids(ids=ids, at=at)
         assert [p.pk for p in got] == [p.pk for p in shown], at
         for product in got:

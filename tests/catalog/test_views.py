@@ -34,20 +34,21 @@ from tests.factories.inventory import stock_with
 pytestmark = pytest.mark.django_db
 
 # Queries of a category page, whatever the number of products shown: category, nav, ancestors
-# (breadcrumbs), ancestors again for the attribute filters, attributes, their choices,
-# subcategories, the subtree's ids and sellers with products there (the seller filter), approved
-# sellers' ids and the subtree's ids again (literal lists the planner can estimate), page count,
-# the page's ids (one merged walk per category of the subtree), page of products, first images.
-CATEGORY_PAGE_QUERIES = 15
-# nav, featured categories, then for featured and new products: approved sellers' ids, the
-# products, their images
-HOME_QUERIES = 8
+# (breadcrumbs), ancestors again and the number attributes (their range filters),
+# subcategories; then the engine (`listing_run`): its lookups (approved sellers, tree,
+# facet attributes), the subtree's ids, the table's size, the facet statement (counts and
+# total), the page's ids (one merged walk per category of the subtree), the page's products.
+CATEGORY_PAGE_QUERIES = 12
+# nav, featured categories, approved sellers' ids, the featured and the newest ids, the
+# products of each (with their first image)
+HOME_QUERIES = 7
 # product, variants, their attribute values, images, breadcrumbs, nav; the reviews section's
 # review count, per-star distribution and questions (tests/reviews pins it with reviews shown)
 PRODUCT_PAGE_QUERIES = 9
-# seller, nav, approved sellers' ids, page count, page of products, first images, the buyers'
-# seller ratings (reviews' `seller_ratings` tag)
-SELLER_PAGE_QUERIES = 7
+# seller, nav, the buyers' seller ratings (reviews' `seller_ratings` tag); the engine: its
+# lookups, the seller filter's ids, the table's size, the facet statement, the page's ids, the
+# page's products
+SELLER_PAGE_QUERIES = 9
 
 
 def make_product(*, price="19.99", variant_kwargs=None, **kwargs):
@@ -263,8 +264,9 @@ def test_seller_filter_narrows_results_and_lists_only_sellers_in_the_subtree(cli
     response = client.get(reverse("catalog:category", args=[root.slug]), {"seller": "beta"})
 
     assert names_in(response) == ["From beta"]
-    # epsilon's product is deep in the subtree and not refreshed yet (checked live)
-    offered = [s for s, _, _ in response.context["seller_options"]]
+    # the seller facet counts with its own filter lifted; epsilon's product is deep in the
+    # subtree and not refreshed yet (checked live)
+    offered = [v.value for v in response.context["result"].facets.sellers]
     assert offered == ["alpha", "beta", "epsilon"]
 
 

@@ -152,11 +152,11 @@ def test_search_reads_the_replica_until_the_client_writes(replicated, replicas_o
     from rest_framework.test import APIClient
 
     from search.postgres import PostgresSearchBackend
-    from search.query import search_query_parse
+    from search.query import listing_query_parse
     from search.services import search_index_rebuild
 
     def found() -> list[int]:
-        query = search_query_parse(params=QueryDict("q=zanzibar"), page_size=20)
+        query = listing_query_parse(params=QueryDict("q=zanzibar"), page_size=20)
         return PostgresSearchBackend().search(query=query).product_ids
 
     replicated.replay_pause()

@@ -14,8 +14,8 @@ from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 
 from catalog.models import Product
 from search import opensearch
-from search.query import search_query_parse
-from search.services import search_index_refresh, search_run
+from search.query import listing_query_parse
+from search.services import listing_run, search_index_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def cluster(settings, monkeypatch) -> FakeCluster:
 
 
 def parse(query_string: str):
-    return search_query_parse(params=QueryDict(query_string), page_size=24)
+    return listing_query_parse(params=QueryDict(query_string), page_size=24)
 
 
 def test_client_takes_url_auth_and_tls_from_settings(cluster):
@@ -119,7 +119,10 @@ def test_search_request_body(catalog, cluster):
     assert {"range": {"price": {"gte": 10.0}}} in seller_filters
     colour_filters = body["aggs"]["attr_colour"]["filter"]["bool"]["filter"]
     assert all("nested" not in c for c in colour_filters)
-    assert body["sort"] == [{"price": {"order": "asc", "missing": "_last"}}, {"id": "asc"}]
+    assert body["sort"] == [
+        {"price": {"order": "asc", "missing": "_last"}},
+        {"id": {"order": "asc"}},
+    ]
     assert body["suggest"]["did_you_mean"]["term"]["field"] == "name.plain"
     assert (body["from"], body["size"]) == (0, 24)
 
@@ -141,10 +144,17 @@ def test_relevance_is_blended_with_popularity_and_best_selling_sorts_by_it(catal
     match = scored["query"]["bool"]["must"][0]["multi_match"]
     assert match["query"] == "shirt"
     assert {"term": {"visible": True}} in scored["query"]["bool"]["filter"]
-    assert relevance["sort"] == ["_score", {"id": "desc"}]
+    assert relevance["sort"] == [{"_score": {"order": "desc"}}, {"id": {"order": "desc"}}]
     # sorted by popularity, the text only matches: no scoring function
     assert "function_score" not in popular_text["query"]
-    assert popular_text["sort"] == popular["sort"] == [{"popularity": "desc"}, {"id": "desc"}]
+    assert (
+        popular_text["sort"]
+        == popular["sort"]
+        == [
+            {"popularity": {"order": "desc"}},
+            {"id": {"order": "desc"}},
+        ]
+    )
 
 
 def test_search_response_is_parsed_into_ids_and_facets(catalog, cluster):
@@ -255,7 +265,7 @@ def test_did_you_mean_comes_from_the_term_suggester(catalog, cluster):
 def test_unreachable_cluster_falls_back_to_postgres_and_says_so(catalog, cluster, caplog, client):
     cluster.down = True
     with caplog.at_level(logging.WARNING, logger="search"):
-        result = search_run(query=parse("q=lamp"))
+        result = listing_run(query=parse("q=lamp"))
     assert result.engine == "postgres"
     assert result.product_ids == [catalog.products["lamp"].pk, catalog.products["light"].pk]
     assert "OpenSearch unavailable" in caplog.text

@@ -24,11 +24,11 @@ from opensearchpy.exceptions import RequestError
 
 from catalog.models import AttributeType, Product
 from search import opensearch
-from search.base import SearchResult, SearchSort
+from search.base import ProductSort, SearchResult
 from search.opensearch import OpenSearchBackend
 from search.postgres import PostgresSearchBackend
-from search.query import search_query_parse
-from search.services import search_index_rebuild, search_index_refresh, search_run
+from search.query import listing_query_parse
+from search.services import listing_run, search_index_rebuild, search_index_refresh
 from tests.factories import AttributeFactory, VariantAttributeValueFactory
 from tests.factories.inventory import stock_with
 
@@ -68,7 +68,7 @@ def osmem():
 @pytest.fixture
 def cluster(osmem, settings):
     """A fresh copy-on-write clone of the (empty) server for one test, on its own port, as
-    OPENSEARCH_URL: the engine under test is the one `search_run` picks in production."""
+    OPENSEARCH_URL: the engine under test is the one `listing_run` picks in production."""
     clone = osmem.clone()
     settings.OPENSEARCH_URL = clone.url
     settings.OPENSEARCH_INDEX_PREFIX = "contract"
@@ -131,7 +131,7 @@ def indexed(cluster, osmem_mapping, catalog):
 
 
 def parse(query_string: str):
-    return search_query_parse(params=QueryDict(query_string), page_size=24)
+    return listing_query_parse(params=QueryDict(query_string), page_size=24)
 
 
 def names(catalog, ids) -> list[str]:
@@ -269,8 +269,8 @@ def test_every_filter_and_facet_matches_postgres(indexed):
 
 
 def test_every_sort_matches_postgres(indexed):
-    for sort in SearchSort:
-        if sort != SearchSort.RELEVANCE:
+    for sort in ProductSort:
+        if sort != ProductSort.RELEVANCE:
             assert len(assert_same_answer(f"sort={sort.value}").product_ids) == 5, sort
     # equal ratings are ordered by how many rated
     assert names(indexed, both("sort=rating")[1].product_ids)[:2] == ["lamp", "shoe"]
@@ -324,8 +324,8 @@ def test_suggestions_match_postgres(indexed):
     }
 
 
-def test_search_run_and_the_api_answer_from_opensearch(indexed, client):
-    assert search_run(query=parse("q=lamp")).engine == "opensearch"
+def test_listing_run_and_the_api_answer_from_opensearch(indexed, client):
+    assert listing_run(query=parse("q=lamp")).engine == "opensearch"
     response = client.get("/api/v1/search/", {"q": "lamp"})
     assert response.status_code == 200
     body = response.json()

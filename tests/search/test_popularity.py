@@ -17,11 +17,11 @@ from catalog.models import Product
 from orders.models import OrderLine, OrderStatus
 from search import postgres
 from search.base import Facets, SearchResult
+from search.pages import ListingPages, SearchPaginator
 from search.popularity import product_popularity_refresh
 from search.postgres import PostgresSearchBackend
-from search.query import MAX_PAGE, search_pages_reachable, search_query_parse
+from search.query import MAX_PAGE, listing_query_parse, search_pages_reachable
 from search.services import search_index_refresh
-from search.views import search_page
 from tests.factories import CategoryFactory, ProductFactory, ProductVariantFactory, SellerFactory
 from tests.factories.orders import sold_seller_order
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 
 def run(query_string: str):
-    query = search_query_parse(params=QueryDict(query_string), page_size=24)
+    query = listing_query_parse(params=QueryDict(query_string), page_size=24)
     return PostgresSearchBackend().search(query=query)
 
 
@@ -158,15 +158,22 @@ def test_best_selling_orders_by_popularity_with_and_without_text(widgets, monkey
     assert run(f"sort=popular&category={category.slug}").product_ids == widgets[:24]
 
 
+def _search_pager(total: int) -> SearchPaginator:
+    """The search page's paginator over an engine answer of `total` results."""
+    pages = ListingPages(listing_query_parse(params=QueryDict("q=widget"), page_size=24))
+    pages._results[1] = SearchResult(
+        product_ids=[], total=total, facets=Facets(), engine="postgres"
+    )
+    return SearchPaginator(pages, 24)
+
+
 def test_the_pager_offers_only_pages_the_parser_accepts():
-    result = SearchResult(product_ids=[], total=10**6, facets=Facets(), engine="postgres")
-    page = search_page(result=result, products=[], number=1, size=24)
-    assert page.paginator.num_pages == MAX_PAGE and page.paginator.count_capped
-    last = search_query_parse(params=QueryDict(f"page={MAX_PAGE}"), page_size=24)
+    paginator = _search_pager(10**6)
+    assert paginator.num_pages == MAX_PAGE and paginator.count_capped
+    last = listing_query_parse(params=QueryDict(f"q=widget&page={MAX_PAGE}"), page_size=24)
     assert last.page == MAX_PAGE  # the last page offered parses
-    small = SearchResult(product_ids=[], total=30, facets=Facets(), engine="postgres")
-    page = search_page(result=small, products=[], number=1, size=24)
-    assert page.paginator.num_pages == 2 and not page.paginator.count_capped
+    small = _search_pager(30)
+    assert small.num_pages == 2 and not small.count_capped
     # the API's next link stops at the same page
     assert search_pages_reachable(total=10**6, page_size=100) == MAX_PAGE
 

@@ -15,7 +15,7 @@ from catalog.models import AttributeType, Product, SearchLexeme
 from search import keys, postgres
 from search.base import PRICE_BUCKETS, SearchQuery, search_terms
 from search.postgres import PostgresSearchBackend
-from search.query import search_query_parse
+from search.query import listing_query_parse
 from search.services import (
     search_index_rebuild,
     search_index_refresh,
@@ -42,7 +42,7 @@ def trigram(db):
 
 
 def run(query_string: str = ""):
-    query = search_query_parse(params=QueryDict(query_string), page_size=24)
+    query = listing_query_parse(params=QueryDict(query_string), page_size=24)
     return PostgresSearchBackend().search(query=query)
 
 
@@ -246,10 +246,10 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     no attribute value join), plus one query of the small tables every search reads (approved
     sellers, categories, facet attributes and their choices) and the table's size. When it
     counted every match exactly, the same statement also ordered the page of a text search:
-    no second pass. The category and the chosen seller are looked up; a facet attribute's
-    chosen value is not. (One of a text search's queries expands the prefix into
-    lexemes.)"""
-    with django_assert_num_queries(6):
+    no second pass. The category, its subtree's ids and the chosen seller are looked up; a
+    facet attribute's chosen value is not. (One of a text search's queries expands the prefix
+    into lexemes.)"""
+    with django_assert_num_queries(7):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
     for sort, queries in (("", 4), ("price_asc", 4), ("price_desc", 4)):
         with django_assert_num_queries(queries):
@@ -263,10 +263,10 @@ def test_a_results_page_takes_the_same_statements_however_many_products_it_shows
 ):
     """The search and the page's products (prices, seller, category, first image: one
     statement) take a fixed number of queries, whether the page shows two products or 24."""
-    from search.views import search_products_load
+    from search.pages import search_products_load
 
     def page() -> list[Product]:
-        query = search_query_parse(params=QueryDict("q=shirt"), page_size=24)
+        query = listing_query_parse(params=QueryDict("q=shirt"), page_size=24)
         return search_products_load(result=PostgresSearchBackend().search(query=query))
 
     with django_assert_num_queries(5):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from catalog.selectors import product_list
+from catalog.selectors import product_queryset_listed
 from sellers.models import SellerStatus
 from tests.factories import ProductFactory, ProductVariantFactory, SellerFactory, UserFactory
 
@@ -31,7 +31,7 @@ def test_approve_action_makes_a_pending_seller_public(staff_client):
 def test_suspend_asks_for_a_reason_then_hides_products(staff_client):
     seller = SellerFactory()
     ProductVariantFactory(product=ProductFactory(seller=seller))
-    assert product_list().filter(seller=seller).exists()
+    assert product_queryset_listed().filter(seller=seller).exists()
 
     first = staff_client.post(CHANGELIST, {"action": "suspend", "_selected_action": [seller.pk]})
     assert first.status_code == 200
@@ -51,7 +51,7 @@ def test_suspend_asks_for_a_reason_then_hides_products(staff_client):
     seller.refresh_from_db()
     assert seller.status == SellerStatus.SUSPENDED
     assert seller.status_reason == "Counterfeit goods reported"
-    assert not product_list().filter(seller=seller).exists()
+    assert not product_queryset_listed().filter(seller=seller).exists()
 
 
 def test_suspend_without_reason_shows_the_form_again(staff_client):
