@@ -2,8 +2,8 @@
 filters and sort give the same products in the same order on the category page, the seller
 page, `/api/v1/products/`, the search page and `/api/v1/search/` without words, page after
 page. The catalog holds what tells orders apart: unpriced products (no stored price yet) and
-an unpublished one, equal prices, dates, ratings and names (ties broken by id), a live sale
-price, and products deep in a category's subtree."""
+an unpublished one, equal prices, dates, ratings, names and popularity (ties broken by id), a
+live sale price, and products deep in a category's subtree."""
 
 from __future__ import annotations
 
@@ -87,6 +87,9 @@ def shop():
     # listed before their first search refresh: no stored price, no stored facet values
     rows.append(product("Fir", polo, alpha, "12.00", published=now - day))
     rows.append(product("Fir", clothing, beta, "30.00", published=None, rating=("4.5", 10)))
+    # "Best selling": equal scores (ties by id); the two Firs keep a new product's 0
+    for made, score in zip(rows, [3.0, 1.5, 3.0, 0.5, 2.0, 1.5], strict=False):
+        Product.objects.filter(pk=made.pk).update(popularity=score)
     return rows
 
 
@@ -107,6 +110,7 @@ def _expected(sort: str, products: list[Product]) -> list[int]:
         "price_desc": lambda p: (*last_if_none(p.search_price_min, True), -p.pk),
         "rating": lambda p: (-p.rating_avg, -p.rating_count, -p.pk),
         "name": lambda p: (p.name, p.pk),
+        "popular": lambda p: (-p.popularity, -p.pk),
     }
     return [p.pk for p in sorted(products, key=keys[sort])]
 
@@ -143,7 +147,7 @@ FILTERS = [
     {"category": "clothing", "attr_colour": "red"},
     {},
 ]
-SORTS = ["newest", "price_asc", "price_desc", "rating", "name"]
+SORTS = ["newest", "price_asc", "price_desc", "rating", "name", "popular"]
 
 
 @pytest.mark.parametrize("sort", SORTS)
