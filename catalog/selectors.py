@@ -3,7 +3,7 @@ are decided here and nowhere else (templates, serializers and search call these)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -160,6 +160,22 @@ def product_visible_condition() -> Q:
     """What the product row itself must be to be public (its seller is checked apart): active,
     with an active variant. The search refresh stores it as `search_visible`."""
     return Q(status=PUBLIC_PRODUCT_STATUS) & Q(product_has_active_variant())
+
+
+def product_id_batches(*, batch_size: int) -> Iterator[list[int]]:
+    """Every product id, ascending, in lists of at most `batch_size`: keyset steps (never
+    OFFSET), so a walk over a million rows costs the same per batch from first to last."""
+    last_id = 0
+    while True:
+        ids = list(
+            Product.objects.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return
+        yield ids
+        last_id = ids[-1]
 
 
 def product_queryset_public() -> QuerySet[Product]:

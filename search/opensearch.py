@@ -30,7 +30,7 @@ from catalog.models import (
     ProductVariant,
     VariantAttributeValue,
 )
-from catalog.selectors import AttributeFilter, product_queryset_public
+from catalog.selectors import AttributeFilter, product_id_batches, product_queryset_public
 from search.base import (
     PRICE_BUCKETS,
     SORT_KEYS,
@@ -300,17 +300,8 @@ def opensearch_reindex(
     _call(lambda: client.indices.create(index=new_index, body=INDEX_SETTINGS))
     total = Product.objects.count()
     done = 0
-    last_id = 0
-    while True:
-        ids = list(
-            Product.objects.filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
+    for ids in product_id_batches(batch_size=batch_size):
         done += opensearch_documents_index(product_ids=ids, index=new_index)
-        last_id = ids[-1]
         if progress is not None:
             progress(done, total)
     _call(lambda: client.indices.refresh(index=new_index))

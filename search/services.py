@@ -44,6 +44,7 @@ from catalog.models import (
 )
 from catalog.selectors import (
     product_has_active_variant,
+    product_id_batches,
     product_price_min_subquery,
     product_visible_condition,
 )
@@ -385,20 +386,11 @@ def _in_id_batches(
         cursor.execute(f"ANALYZE {', '.join(SEARCH_SOURCE_TABLES)}")
     total = Product.objects.count()
     done = 0
-    last_id = 0
-    while True:
-        ids = list(
-            Product.objects.filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
+    for ids in product_id_batches(batch_size=batch_size):
         with transaction.atomic():
             done += Product.objects.filter(pk__in=ids).update(**fields())
             if after is not None:
                 after(ids)
-        last_id = ids[-1]
         if progress is not None:
             progress(done, total)
     return done
