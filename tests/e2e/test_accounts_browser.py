@@ -33,6 +33,8 @@ def test_owner_turns_on_two_factor_and_signs_in_with_a_code(live_server, browser
     assert page.locator("h1").inner_text() == "Account settings"
 
     page.click("text=Turn on")
+    page.wait_for_url("**/accounts/settings/two-factor/")  # the click navigates; wait for the page
+    page.locator("svg.segno").wait_for()
     assert page.locator("svg.segno").count() == 1
     secret = page.locator("code").inner_text()
     page.fill("#id_code", _code(secret))
