@@ -5,6 +5,8 @@ in the same order."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -149,7 +151,8 @@ class ProductListView(generics.ListAPIView):
         query = listing_query_parse(
             params=self.request.query_params, page_size=self.paginator.page_size
         )
-        return ListingPages(query)
+        # the list answers no facets: the engine counts the total alone
+        return ListingPages(dataclasses.replace(query, facets=False))
 
 
 class ProductDetailView(generics.GenericAPIView):

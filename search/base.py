@@ -148,7 +148,8 @@ def search_terms(text: str) -> list[str]:
 class SearchQuery:
     """The one listing query: optional words, the filters (category subtree, sellers, price,
     attributes, stock), a minimum rating, the sort and the page. A category or seller page is
-    a query without words and with that category or seller."""
+    a query without words and with that category or seller. `facets`: whether the caller shows
+    the facet counts (the product API does not: the engine then counts the total alone)."""
 
     text: str = ""
     filters: ProductFilters = field(default_factory=ProductFilters)
@@ -156,6 +157,7 @@ class SearchQuery:
     sort: ProductSort = ProductSort.NEWEST
     page: int = 1
     page_size: int = 24
+    facets: bool = True
 
     @property
     def terms(self) -> list[str]:

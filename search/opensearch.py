@@ -416,7 +416,8 @@ def _relevance(query: SearchQuery, matching: dict[str, Any]) -> dict[str, Any]:
 
 
 def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
-    """The request body for one search page with its facets and "did you mean"."""
+    """The request body for one search page with its facets (unless the query shows none)
+    and "did you mean"."""
     terms = query.terms
     base_filter: list[dict[str, Any]] = [{"term": {"visible": True}}]
     if query.rating_min is not None:
@@ -491,9 +492,10 @@ def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
             query, {"bool": {"must": must or [{"match_all": {}}], "filter": base_filter}}
         ),
         "post_filter": {"bool": {"filter": list(clauses.values())}},
-        "aggs": aggs,
         "sort": _sort(query),
     }
+    if query.facets:
+        body["aggs"] = aggs
     if terms:
         body["suggest"] = {
             "text": " ".join(terms),
@@ -526,15 +528,18 @@ def opensearch_result_parse(query: SearchQuery, response: dict[str, Any]) -> Sea
     ids = [int(hit["_id"]) for hit in hits["hits"]]
     total = hits["total"]["value"] if isinstance(hits["total"], dict) else int(hits["total"])
     aggs = response.get("aggregations", {})
-    return SearchResult(
-        product_ids=ids,
-        total=total,
-        facets=Facets(
+    facets = Facets()
+    if query.facets:
+        facets = Facets(
             categories=_parse_categories(query, aggs),
             prices=_parse_prices(query, aggs),
             sellers=_parse_sellers(query, aggs),
             attributes=_parse_attributes(query, aggs),
-        ),
+        )
+    return SearchResult(
+        product_ids=ids,
+        total=total,
+        facets=facets,
         engine="opensearch",
         did_you_mean=_parse_did_you_mean(query, response) if total == 0 else None,
     )

@@ -801,6 +801,8 @@ class PostgresSearchBackend:
         )
         attributes = self._lookups().attributes
         chosen_attrs = [a for a in attributes if f"attr:{a.slug}" in conditions]
+        if not query.facets:
+            chosen_attrs = []
         share = _sample_share()
         counts: dict[str, dict[int | None, int]] | None = None
         sample = None
@@ -808,7 +810,9 @@ class PostgresSearchBackend:
         page_ids: list[int] | None = None
         if share < 1.0:
             # a page sample first (no index, no full bitmap): is the base set broad?
-            sample = self._facet_counts(base, flags, chosen_attrs, sample_percent=share * 100)
+            sample = self._facet_counts(
+                base, flags, chosen_attrs, sample_percent=share * 100, facets=query.facets
+            )
             if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
                 counts = sample
         if counts is None:
@@ -817,6 +821,7 @@ class PostgresSearchBackend:
                 flags,
                 chosen_attrs,
                 top=(top_order, query.offset + query.page_size) if top_order else None,
+                facets=query.facets,
             )
             top = exact.pop("top", {})
             top_ids = [top[p] for p in sorted(p for p in top if p is not None)][query.offset :]
@@ -829,7 +834,7 @@ class PostgresSearchBackend:
                 base_overflows = True
                 # the same sample statement as above: its answer is reused, not re-run
                 counts = sample or self._facet_counts(
-                    base, flags, chosen_attrs, sample_percent=share * 100
+                    base, flags, chosen_attrs, sample_percent=share * 100, facets=query.facets
                 )
         sampled = share < 1.0
         matches: list[_Match] | None = None
@@ -855,15 +860,17 @@ class PostgresSearchBackend:
             else:
                 total = max(total, exact_total)
         chosen_ids = {a.pk for a in chosen_attrs}
-        facets = Facets(
-            categories=self._category_facet(query, counts.get("category", {})),
-            prices=price_facet(query, counts.get("price", {})),
-            sellers=self._seller_facet(query, counts.get("seller", {})),
-            attributes=self._attribute_facets(
-                query, attributes, counts.get("value", {}), chosen_ids
-            ),
-            sampled=sampled,
-        )
+        facets = Facets(sampled=sampled)
+        if query.facets:
+            facets = Facets(
+                categories=self._category_facet(query, counts.get("category", {})),
+                prices=price_facet(query, counts.get("price", {})),
+                sellers=self._seller_facet(query, counts.get("seller", {})),
+                attributes=self._attribute_facets(
+                    query, attributes, counts.get("value", {}), chosen_ids
+                ),
+                sampled=sampled,
+            )
         hint = _PriceHint(counts.get("price", {}), cheapest, dearest, share) if sampled else None
         return _Counted(facets, total, estimated, hint, matches, page_ids)
 
@@ -892,10 +899,12 @@ class PostgresSearchBackend:
         *,
         sample_percent: float | None = None,
         top: tuple[str, int] | None = None,
+        facets: bool = True,
     ) -> dict[str, dict[int | None, int]]:
         """The facet statement over `base` (or a sample of it). `top` (an ORDER BY over the
         rows of `m`, and how many) adds the first ids passing every filter in that order, as
-        kind 'top' keyed by position."""
+        kind 'top' keyed by position. Without `facets` it counts the rows, the total and the
+        price buckets (a price sort's hint) only."""
         base_sql, params = base.query.sql_with_params()
         if sample_percent is not None:
             # the percentage is computed from pg_class (`_sample_share`), never from the request
@@ -908,15 +917,18 @@ class PostgresSearchBackend:
         parts = [
             "SELECT 'rows', NULL::bigint, count(*) FROM m",
             f"SELECT 'total', NULL, count(*) FROM m WHERE {passing()}",  # noqa: S608 - constant SQL, values are parameters
-            f"SELECT 'category', category_id, count(*) FROM m WHERE {passing('category')} "  # noqa: S608 - constant SQL, values are parameters
-            "GROUP BY category_id",
             f"SELECT 'price', {_price_bucket_sql('search_price_min')}, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
             f"WHERE {passing('price')} AND search_price_min IS NOT NULL GROUP BY 2",
-            f"SELECT 'seller', seller_id, count(*) FROM m WHERE {passing('seller')} "  # noqa: S608 - constant SQL, values are parameters
-            "GROUP BY seller_id",
-            f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
-            f"WHERE {passing()} GROUP BY v",
         ]
+        if facets:
+            parts += [
+                f"SELECT 'category', category_id, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
+                f"WHERE {passing('category')} GROUP BY category_id",
+                f"SELECT 'seller', seller_id, count(*) FROM m WHERE {passing('seller')} "  # noqa: S608 - constant SQL, values are parameters
+                "GROUP BY seller_id",
+                f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
+                f"WHERE {passing()} GROUP BY v",
+            ]
         if top is not None:
             # used only when `m` holds every match (at most EXACT_LIMIT)
             order, limit = top

@@ -127,6 +127,16 @@ def test_search_request_body(catalog, cluster):
     assert (body["from"], body["size"]) == (0, 24)
 
 
+def test_the_product_api_asks_the_cluster_for_no_aggregations(catalog, cluster, api_client):
+    """`/api/v1/products/` shows no facets: its request carries no `aggs`, the search API's
+    does."""
+    assert api_client.get("/api/v1/products/", {"q": "shirt"}).status_code == 200
+    assert api_client.get("/api/v1/search/", {"q": "shirt"}).status_code == 200
+    bodies = [body for _, url, _, body in cluster.requests if url.endswith("/_search")]
+    assert ["aggs" in body for body in bodies] == [False, True]
+    assert "post_filter" in bodies[0] and bodies[0]["query"] == bodies[1]["query"]
+
+
 def test_relevance_is_blended_with_popularity_and_best_selling_sorts_by_it(catalog, cluster):
     """The same blend as PostgreSQL: the text score times ln(2 + popularity)."""
     backend = opensearch.OpenSearchBackend()

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import AttributeType, Product, SearchLexeme
 from search import keys, postgres
-from search.base import PRICE_BUCKETS, SearchQuery, search_terms
+from search.base import PRICE_BUCKETS, Facets, SearchQuery, search_terms
 from search.postgres import PostgresSearchBackend
 from search.query import listing_query_parse
 from search.services import (
@@ -551,3 +551,26 @@ def test_the_key_lexemes_backfill_repairs_vectors_written_without_them(catalog, 
     call_command("search_reindex", "--keys", stdout=io.StringIO())
     assert dict(Product.objects.values_list("pk", "search_vector")) == vectors
     assert _sampled_price_pages(monkeypatch, "q=clothing&sort=price_asc") == full
+
+
+@pytest.mark.parametrize(
+    "query_string", ["q=shirt&attr_colour=red", "category=clothing&sort=price_desc", ""]
+)
+def test_a_query_without_facets_counts_only_the_total(catalog, monkeypatch, query_string):
+    """The product API shows no facets: its query asks for none, and the statement counts the
+    rows, the total and the price buckets (a price sort's hint) without grouping by category,
+    seller or attribute value. The same ids and total as with facets, exact or sampled."""
+    for broad in (False, True):
+        if broad:
+            monkeypatch.setattr(postgres, "EXACT_LIMIT", 1)
+            monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+        query = listing_query_parse(params=QueryDict(query_string), page_size=24)
+        with_facets = PostgresSearchBackend().search(query=query)
+        with CaptureQueriesContext(connection) as ctx:
+            bare = PostgresSearchBackend().search(query=dataclasses.replace(query, facets=False))
+        assert (bare.product_ids, bare.total) == (with_facets.product_ids, with_facets.total)
+        assert bare.total_is_estimate == with_facets.total_is_estimate
+        assert bare.facets == Facets(sampled=with_facets.facets.sampled)
+        statements = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH m AS")]
+        assert statements
+        assert not [s for s in statements if "GROUP BY seller_id" in s or "unnest(" in s]
