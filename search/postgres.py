@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -688,7 +687,7 @@ class PostgresSearchBackend:
             # the bands' statement is compiled once, with a stand-in for the bands each try
             # fills in (compiling it per try cost more than running it); drawn per search, so
             # no text filter value can be taken for it
-            stand_in = f"('~{secrets.token_hex(16)}')"
+            stand_in = f"('{db.placeholder(str)}')"
             bounded = self._matching(query, keys=stand_in).order_by()
             bounded_sql, bounded_params = bounded.values(
                 "id", "search_price_min"

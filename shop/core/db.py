@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import connection
@@ -140,10 +140,17 @@ def _insert(objs: Sequence[Model], fields: list[Any]) -> None:
         obj._state.db = "default"
 
 
-def placeholder() -> int:
-    """A value to stand for a parameter while a statement is compiled once and then filled in
-    per use (`placeholder_slot`). Drawn at random per statement: a fixed value could also be
-    one a request carries (a shopper's number filter), whose slot would then be filled."""
+@overload
+def placeholder() -> int: ...
+@overload
+def placeholder(kind: type[str]) -> str: ...
+def placeholder(kind: type = int) -> int | str:
+    """A value (a number, or a text) to stand for a parameter while a statement is compiled
+    once and then filled in per use (`placeholder_slot`). Drawn at random per statement: a
+    fixed value could also be one a request carries (a shopper's number filter), whose slot
+    would then be filled."""
+    if kind is str:
+        return f"placeholder-{secrets.token_hex(16)}"
     return -(2**62) - secrets.randbits(60)
 
 

@@ -48,3 +48,21 @@ def test_an_insert_past_the_bound_parameter_limit_is_split_into_statements():
     hot_insert(records)
     assert IdempotencyRecord.objects.filter(user=user).count() == 10_000
     assert len({r.pk for r in records}) == 10_000
+
+
+def test_a_placeholder_is_found_once_among_compiled_parameters_and_never_twice_the_same():
+    """`placeholder` stands for a value while a statement is compiled once; `placeholder_slot`
+    finds where it went. Drawn at random: two never match, and a request's value (a number
+    filter, a word) is not taken for one."""
+    from shop.core.db import placeholder, placeholder_slot
+
+    number, text = placeholder(), placeholder(str)
+    assert isinstance(number, int) and isinstance(text, str)
+    assert placeholder() != number and placeholder(str) != text
+    assert placeholder_slot([5, "a", number, text], number) == 2
+    assert placeholder_slot([5, "a", number, text], text) == 3
+    assert placeholder_slot([str(number), number], number) == 1  # the type must match too
+    with pytest.raises(ValueError, match="found 0"):
+        placeholder_slot([1, 2], placeholder())
+    with pytest.raises(ValueError, match="found 2"):
+        placeholder_slot([number, number], number)
