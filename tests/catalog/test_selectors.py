@@ -84,9 +84,9 @@ def test_hidden_products_are_not_public():
 
 
 def test_prepared_checkout_prices_agree_with_the_price_expression():
-    """`variants_priced` (the prepared statement pricing uses) states the sale-price rule in SQL
-    a second time: it must charge what `variant_queryset_priced` shows, at every edge of a sale
-    window, and load the same product, seller and category."""
+    """`variants_priced` (the prepared statement pricing uses) runs the sale-price rule compiled
+    once with a stand-in moment: it must charge what `variant_queryset_priced` shows, at every
+    edge of a sale window, and load the same product, seller and category."""
     now = timezone.now().replace(microsecond=0)
     hour = timedelta(hours=1)
     plain = ProductVariantFactory(price=Decimal("30.00"))
@@ -138,9 +138,10 @@ def test_prepared_checkout_prices_agree_with_the_price_expression():
 
 
 def test_products_by_id_load_as_the_storefront_list_shows_them():
-    """`product_list_by_ids` (a search page's prepared statement) states the storefront list's
-    visibility, prices and card data in SQL a second time: it must show the same products,
-    at the same prices, with the same seller, category and first image, in the order asked."""
+    """`product_list_by_ids` (a search page's prepared statement) runs the storefront list's
+    visibility and prices compiled once, in its own frame of card data: it must show the
+    same products, at the same prices, with the same seller, category and first image, in
+    the order asked."""
     now = timezone.now().replace(microsecond=0)
     hour = timedelta(hours=1)
     on_sale = ProductVariantFactory(price=Decimal("50.00"), compare_at_price=Decimal("80.00"))
