@@ -11,18 +11,22 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     BooleanField,
     Exists,
     F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from catalog.models import (
@@ -249,9 +253,39 @@ def seller_queryset_public() -> QuerySet[Seller]:
 # --- categories ---------------------------------------------------------------------------------
 
 
+def category_in_subtree(*, path: Any, root_path: Any) -> StartsWith:
+    """The tree's one rule: the category at `path` lies in the subtree of the one at
+    `root_path` (itself included), as its materialized path starts with the root's. Either
+    side is an expression or a value: a root's subtree (`category_subtree`, one prefix scan
+    of the path index) or a category's ancestors (`category_names_with_ancestors`)."""
+    return StartsWith(path, root_path)
+
+
+def category_path_in_subtree(*, path: str, root_path: str) -> bool:
+    """`category_in_subtree` over paths already loaded (the category facet sums the counts
+    of a subtree's categories): tests/catalog/test_selectors.py pins the two equal."""
+    return path.startswith(root_path)
+
+
 def category_subtree(*, category: Category) -> QuerySet[Category]:
     """The category and all its descendants: one prefix scan on the materialized path."""
-    return Category.objects.filter(path__startswith=category.path)
+    return Category.objects.filter(category_in_subtree(path=F("path"), root_path=category.path))
+
+
+def category_names_with_ancestors(*, category_ref: str) -> Func:
+    """The names of the outer row's category (`category_ref`, its id) and of its ancestors
+    (the categories whose subtree holds it), root first, space-separated: the category text
+    the search vector indexes for a product."""
+    own_path = Category.objects.filter(pk=OuterRef(OuterRef(category_ref))).values("path")[:1]
+    ancestors = Category.objects.filter(
+        category_in_subtree(path=Subquery(own_path), root_path=F("path"))
+    )
+    return Func(
+        ArraySubquery(ancestors.order_by("path").values("name")),
+        Value(" "),
+        function="array_to_string",
+        output_field=TextField(),
+    )
 
 
 def category_subtree_ids(*, category: Category) -> list[int]:

@@ -44,6 +44,7 @@ from catalog.models import (
     VariantSalePrice,
 )
 from catalog.selectors import (
+    category_names_with_ancestors,
     product_has_active_variant,
     product_id_batches,
     product_price_min_subquery,
@@ -80,11 +81,6 @@ Progress = Callable[[int, int], None]
 _SKUS_SQL = (
     "(SELECT string_agg(v.sku, ' ') FROM catalog_productvariant v "
     "WHERE v.product_id = catalog_product.id AND v.is_active)"
-)
-_CATEGORY_NAMES_SQL = (
-    "(SELECT string_agg(a.name, ' ') FROM catalog_category c "
-    "JOIN catalog_category a ON c.path LIKE a.path || '%%' "
-    "WHERE c.id = catalog_product.category_id)"
 )
 _ATTRIBUTE_VALUES_SQL = (
     "(SELECT string_agg(COALESCE(ch.value, NULLIF(av.value_text, ''), "
@@ -129,7 +125,9 @@ def _search_vector_expression(price):
         SearchVector("name", weight="A", config="english")
         + SearchVector("brand", weight="B", config="english")
         + SearchVector(RawSQL(_SKUS_SQL, []), weight="B", config="simple")  # noqa: S611 - constant SQL
-        + SearchVector(RawSQL(_CATEGORY_NAMES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
+        + SearchVector(
+            category_names_with_ancestors(category_ref="category_id"), weight="C", config="english"
+        )
         + SearchVector(RawSQL(_ATTRIBUTE_VALUES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector("description", weight="D", config="english")
         + KeyLexemes(price, F("popularity_tier"))
