@@ -38,6 +38,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
+from catalog.selectors import category_path_in_subtree
 from catalog.services import (
     category_create,
     category_move,
@@ -89,7 +90,11 @@ class CategoryForm(forms.ModelForm):
 
     def clean_parent(self) -> Category | None:
         parent = self.cleaned_data.get("parent")
-        if parent is not None and self.instance.pk and parent.path.startswith(self.instance.path):
+        if (
+            parent is not None
+            and self.instance.pk
+            and category_path_in_subtree(path=parent.path, root_path=self.instance.path)
+        ):
             # `category_move` refuses this too; checking here shows it as a form error
             raise forms.ValidationError(
                 "A category cannot move under itself or one of its descendants."

@@ -8,20 +8,25 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     BooleanField,
     Exists,
     F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from catalog.models import (
@@ -78,31 +83,37 @@ def variant_price_current(*, variant: ProductVariant, at: datetime | None = None
     return priced.values_list("current_price", flat=True).get(pk=variant.pk)  # type: ignore[misc]
 
 
-# `variant_price_expression`'s rule as SQL over `catalog_productvariant v`, for the prepared
-# statement checkout prices with (`variants_priced`); tests/catalog/test_selectors.py checks that
-# the two agree on every sale window.
-_CURRENT_PRICE_SQL = f"""COALESCE((
-    SELECT sp.sale_price FROM {VariantSalePrice._meta.db_table} sp
-    WHERE sp.variant_id = v.id AND sp.starts_at <= %(at)s
-      AND (sp.ends_at IS NULL OR sp.ends_at > %(at)s)
-    ORDER BY sp.sale_price LIMIT 1
-), v.price)"""  # noqa: S608 - model names
 # the picture a cart or order line shows: the variant's own image, else the product's first
 _LINE_IMAGE_SQL = f"""(
     SELECT COALESCE(NULLIF(i.thumbnail, ''), i.image) FROM {ProductImage._meta.db_table} i
-    WHERE i.product_id = v.product_id AND (i.variant_id IS NULL OR i.variant_id = v.id)
+    WHERE i.product_id = {ProductVariant._meta.db_table}.product_id
+      AND (i.variant_id IS NULL OR i.variant_id = {ProductVariant._meta.db_table}.id)
     ORDER BY i.variant_id IS NULL, i.position, i.id LIMIT 1
 )"""  # noqa: S608 - model names
-_VARIANTS_PRICED_SQL = f"""
-SELECT {db.columns(ProductVariant, "v")}, {_CURRENT_PRICE_SQL},
+
+
+@cache
+def _variants_priced_statement() -> tuple[str, dict[str, Any]]:
+    """`variants_priced`' statement and its constant parameters. The price is
+    `variant_price_expression` compiled by the ORM (once per process, with a stand-in for the
+    moment, bound as `%(at)s`), so the statement cannot drift from the rule."""
+    moment = db.placeholder_moment()
+    variants = ProductVariant._meta.db_table
+    priced = ProductVariant.objects.annotate(current_price=variant_price_expression(at=moment))
+    price, constants = db.named_parameters(
+        *db.compiled_part(priced, "current_price"), names={"at": moment}, prefix="price"
+    )
+    sql = f"""
+SELECT {db.columns(ProductVariant, variants)}, {price},
        {db.columns(Product, "p")}, {db.columns(Seller, "s")}, {db.columns(Category, "c")},
        {_LINE_IMAGE_SQL}
-FROM {ProductVariant._meta.db_table} v
-JOIN {Product._meta.db_table} p ON p.id = v.product_id
+FROM {variants}
+JOIN {Product._meta.db_table} p ON p.id = {variants}.product_id
 JOIN {Seller._meta.db_table} s ON s.id = p.seller_id
 JOIN {Category._meta.db_table} c ON c.id = p.category_id
-WHERE v.id = ANY(%(ids)s::bigint[])
-"""  # noqa: S608 - model names
+WHERE {variants}.id = ANY(%(ids)s::bigint[])
+"""  # noqa: S608 - model names and ORM-compiled SQL; values are parameters
+    return sql, constants
 
 
 def variants_priced(
@@ -113,8 +124,9 @@ def variants_priced(
     loaded, in one prepared statement (`shop.core.db`): pricing runs it for
     every cart, checkout and placement, and building the equivalent ORM query cost several
     times more CPU than running it."""
+    sql, constants = _variants_priced_statement()
     with db.hot_cursor() as cursor:
-        cursor.execute(_VARIANTS_PRICED_SQL, {"ids": list(variant_ids), "at": at or timezone.now()})
+        cursor.execute(sql, {**constants, "ids": list(variant_ids), "at": at or timezone.now()})
         rows = cursor.fetchall()
     width = {m: len(m._meta.concrete_fields) for m in (ProductVariant, Product, Seller)}
     variants = db.instances(ProductVariant, rows)
@@ -204,9 +216,26 @@ def product_queryset_listed() -> QuerySet[Product]:
     )
 
 
-def product_listed_condition() -> Q:
-    """`product_queryset_listed` but for the seller's status."""
-    has_active_variant = Q(search_visible=True) | Q(product_has_active_variant())
+def product_queryset_listed_compiled(*, refreshed: bool = False) -> QuerySet[Product]:
+    """`product_queryset_listed` in one statement, the approved sellers a subquery rather than
+    a list read first: SQL that can be compiled once and prepared (`product_list_by_ids`, the
+    autocomplete table), for a few rows by primary key or by name, where the planner's
+    estimate of the seller filter (the list's reason) does not matter. `refreshed`: as
+    `product_listed_condition`."""
+    return Product.objects.filter(
+        product_listed_condition(refreshed=refreshed), seller__in=seller_queryset_public()
+    )
+
+
+def product_listed_condition(*, refreshed: bool = False) -> Q:
+    """`product_queryset_listed` but for the seller's status. `refreshed`: the rows were just
+    written by a search refresh, so the stored flag alone says "an active variant" (the
+    autocomplete table, built after the refresh): over thousands of rows the live check's
+    fallback made PostgreSQL hash every variant or probe the names' trigram index instead
+    (30 times slower)."""
+    has_active_variant = Q(search_visible=True)
+    if not refreshed:
+        has_active_variant |= Q(product_has_active_variant())
     return has_active_variant & Q(status=PUBLIC_PRODUCT_STATUS)
 
 
@@ -224,9 +253,39 @@ def seller_queryset_public() -> QuerySet[Seller]:
 # --- categories ---------------------------------------------------------------------------------
 
 
+def category_in_subtree(*, path: Any, root_path: Any) -> StartsWith:
+    """The tree's one rule: the category at `path` lies in the subtree of the one at
+    `root_path` (itself included), as its materialized path starts with the root's. Either
+    side is an expression or a value: a root's subtree (`category_subtree`, one prefix scan
+    of the path index) or a category's ancestors (`category_names_with_ancestors`)."""
+    return StartsWith(path, root_path)
+
+
+def category_path_in_subtree(*, path: str, root_path: str) -> bool:
+    """`category_in_subtree` over paths already loaded (the category facet sums the counts
+    of a subtree's categories): tests/catalog/test_selectors.py pins the two equal."""
+    return path.startswith(root_path)
+
+
 def category_subtree(*, category: Category) -> QuerySet[Category]:
     """The category and all its descendants: one prefix scan on the materialized path."""
-    return Category.objects.filter(path__startswith=category.path)
+    return Category.objects.filter(category_in_subtree(path=F("path"), root_path=category.path))
+
+
+def category_names_with_ancestors(*, category_ref: str) -> Func:
+    """The names of the outer row's category (`category_ref`, its id) and of its ancestors
+    (the categories whose subtree holds it), root first, space-separated: the category text
+    the search vector indexes for a product."""
+    own_path = Category.objects.filter(pk=OuterRef(OuterRef(category_ref))).values("path")[:1]
+    ancestors = Category.objects.filter(
+        category_in_subtree(path=Subquery(own_path), root_path=F("path"))
+    )
+    return Func(
+        ArraySubquery(ancestors.order_by("path").values("name")),
+        Value(" "),
+        function="array_to_string",
+        output_field=TextField(),
+    )
 
 
 def category_subtree_ids(*, category: Category) -> list[int]:
@@ -384,29 +443,40 @@ def product_queryset_cards(*, at: datetime | None = None) -> QuerySet[Product]:
     )
 
 
-# `product_queryset_cards`' rows by id, as one prepared statement (`product_list_by_ids`):
-# its visibility (`product_queryset_listed`, the seller's status joined: a handful of rows by
-# primary key), `price_from` and `price_was` (`_CURRENT_PRICE_SQL`), seller, category and first
-# image. tests/catalog/test_selectors.py checks the two agree.
-_ACTIVE_VARIANTS_SQL = (
-    f"FROM {ProductVariant._meta.db_table} v WHERE v.product_id = p.id AND v.is_active"
-)
-_PRODUCT_LIST_BY_IDS_SQL = f"""
-SELECT {db.columns(Product, "p")},
-       (SELECT {_CURRENT_PRICE_SQL} {_ACTIVE_VARIANTS_SQL} ORDER BY 1 LIMIT 1),
-       (SELECT GREATEST(v.compare_at_price, v.price) {_ACTIVE_VARIANTS_SQL}
-        ORDER BY {_CURRENT_PRICE_SQL}, v.position, v.id LIMIT 1),
+@cache
+def _product_list_by_ids_statement() -> tuple[str, dict[str, Any]]:
+    """`product_list_by_ids`' statement and its constant parameters: `product_queryset_cards`'
+    rows by id. Its visibility (`product_queryset_listed_compiled`), `price_from` and
+    `price_was` are compiled by the ORM from the one definitions (once per process, with a
+    stand-in for the moment, bound as `%(at)s`); the statement adds the seller, category and
+    first image in the same round trip."""
+    moment = db.placeholder_moment()
+    products = Product._meta.db_table
+    cards = product_queryset_listed_compiled().annotate(
+        price_from=product_price_min_subquery(at=moment),
+        price_was=product_price_was_subquery(at=moment),
+    )
+    listed, constants = db.named_parameters(*db.compiled_part(cards), names={}, prefix="listed")
+    prices = []
+    for annotation in ("price_from", "price_was"):
+        price, price_constants = db.named_parameters(
+            *db.compiled_part(cards, annotation), names={"at": moment}, prefix=annotation
+        )
+        prices.append(price)
+        constants |= price_constants
+    sql = f"""
+SELECT {db.columns(Product, products)}, {", ".join(prices)},
        {db.columns(Seller, "s")}, {db.columns(Category, "c")}, {db.columns(ProductImage, "i")}
-FROM {Product._meta.db_table} p
-JOIN {Seller._meta.db_table} s ON s.id = p.seller_id
-JOIN {Category._meta.db_table} c ON c.id = p.category_id
+FROM {products}
+JOIN {Seller._meta.db_table} s ON s.id = {products}.seller_id
+JOIN {Category._meta.db_table} c ON c.id = {products}.category_id
 LEFT JOIN LATERAL (
-    SELECT {db.columns(ProductImage)} FROM {ProductImage._meta.db_table} WHERE product_id = p.id
-    ORDER BY position, id LIMIT 1
+    SELECT {db.columns(ProductImage)} FROM {ProductImage._meta.db_table}
+    WHERE product_id = {products}.id ORDER BY position, id LIMIT 1
 ) i ON TRUE
-WHERE p.id = ANY(%(ids)s::bigint[]) AND p.status = %(status)s AND s.status = %(seller_status)s
-  AND (p.search_visible OR EXISTS (SELECT 1 {_ACTIVE_VARIANTS_SQL}))
-"""  # noqa: S608 - model names
+WHERE {products}.id = ANY(%(ids)s::bigint[]) AND {listed}
+"""  # noqa: S608 - model names and ORM-compiled SQL; values are parameters
+    return sql, constants
 
 
 def _first_by_id(rows: list[tuple[Any, ...]], at: int) -> list[tuple[Any, ...]]:
@@ -421,16 +491,9 @@ def product_list_by_ids(*, ids: list[int], at: datetime | None = None) -> list[P
     image prefetch, cost several times the CPU of running it."""
     if not ids:
         return []
+    sql, constants = _product_list_by_ids_statement()
     with db.hot_cursor() as cursor:
-        cursor.execute(
-            _PRODUCT_LIST_BY_IDS_SQL,
-            {
-                "ids": ids,
-                "at": at or timezone.now(),
-                "status": PUBLIC_PRODUCT_STATUS,
-                "seller_status": PUBLIC_SELLER_STATUS,
-            },
-        )
+        cursor.execute(sql, {**constants, "ids": ids, "at": at or timezone.now()})
         rows = cursor.fetchall()
     prices = len(Product._meta.concrete_fields)  # price_from, price_was follow the product
     seller_at = prices + 2

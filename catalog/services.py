@@ -37,6 +37,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
+from catalog.selectors import category_path_in_subtree, category_subtree
 from search.services import (
     search_index_mark_dirty,
     search_index_refresh_now,
@@ -92,7 +93,7 @@ def category_move(*, category: Category, new_parent: Category | None) -> Categor
     category = Category.objects.select_for_update().get(pk=category.pk)
     if new_parent is not None:
         new_parent = Category.objects.get(pk=new_parent.pk)
-        if new_parent.path.startswith(category.path):
+        if category_path_in_subtree(path=new_parent.path, root_path=category.path):
             raise ValidationError(
                 "A category cannot move under itself or one of its descendants.",
                 fields={"parent": ["Choose a category outside this subtree."]},
@@ -100,14 +101,14 @@ def category_move(*, category: Category, new_parent: Category | None) -> Categor
     old_path = category.path
     new_path = (new_parent.path if new_parent else "") + _segment(category.pk)
     depth_delta = (new_parent.depth + 1 if new_parent else 0) - category.depth
-    Category.objects.filter(path__startswith=old_path).update(
+    category_subtree(category=category).update(
         path=Concat(Value(new_path, output_field=CharField()), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_delta,
     )
     Category.objects.filter(pk=category.pk).update(parent=new_parent)
     category.refresh_from_db()
     # the vectors carry the names of the whole path, the facets its ids
-    search_index_mark_dirty(condition=Q(category__path__startswith=category.path))
+    search_index_mark_dirty(condition=Q(category__in=category_subtree(category=category)))
     return category
 
 
@@ -133,7 +134,7 @@ def category_update(
         update_fields=["name", "slug", "description", "position", "is_featured", "updated_at"]
     )
     if renamed:
-        search_index_mark_dirty(condition=Q(category__path__startswith=category.path))
+        search_index_mark_dirty(condition=Q(category__in=category_subtree(category=category)))
     return category
 
 

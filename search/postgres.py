@@ -44,6 +44,7 @@ from catalog.selectors import (
     PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
+    category_path_in_subtree,
     category_subtree_ids,
     facet_values_condition,
     product_listed_condition,
@@ -973,7 +974,8 @@ class PostgresSearchBackend:
             return sum(
                 n
                 for cid, n in counts.items()
-                if cid is not None and path_of.get(cid, "").startswith(node.path)
+                if cid in path_of
+                and category_path_in_subtree(path=path_of[cid], root_path=node.path)
             )
 
         shown: list[Category | _FacetCategory]

@@ -34,6 +34,7 @@ from django.db.models import (
     Q,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from catalog.models import (
@@ -43,9 +44,11 @@ from catalog.models import (
     VariantSalePrice,
 )
 from catalog.selectors import (
+    category_names_with_ancestors,
     product_has_active_variant,
     product_id_batches,
     product_price_min_subquery,
+    product_queryset_listed_compiled,
     product_visible_condition,
 )
 from search import opensearch
@@ -78,11 +81,6 @@ Progress = Callable[[int, int], None]
 _SKUS_SQL = (
     "(SELECT string_agg(v.sku, ' ') FROM catalog_productvariant v "
     "WHERE v.product_id = catalog_product.id AND v.is_active)"
-)
-_CATEGORY_NAMES_SQL = (
-    "(SELECT string_agg(a.name, ' ') FROM catalog_category c "
-    "JOIN catalog_category a ON c.path LIKE a.path || '%%' "
-    "WHERE c.id = catalog_product.category_id)"
 )
 _ATTRIBUTE_VALUES_SQL = (
     "(SELECT string_agg(COALESCE(ch.value, NULLIF(av.value_text, ''), "
@@ -127,7 +125,9 @@ def _search_vector_expression(price):
         SearchVector("name", weight="A", config="english")
         + SearchVector("brand", weight="B", config="english")
         + SearchVector(RawSQL(_SKUS_SQL, []), weight="B", config="simple")  # noqa: S611 - constant SQL
-        + SearchVector(RawSQL(_CATEGORY_NAMES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
+        + SearchVector(
+            category_names_with_ancestors(category_ref="category_id"), weight="C", config="english"
+        )
         + SearchVector(RawSQL(_ATTRIBUTE_VALUES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
         + SearchVector("description", weight="D", config="english")
         + KeyLexemes(price, F("popularity_tier"))
@@ -490,20 +490,20 @@ def search_lexemes_rebuild() -> int:
 
 # --- autocomplete table ----------------------------------------------------------------------
 
-# One row per (word, lower-cased name) over public products; the name's most rated product
-# gives the link. Words are split like `search_terms` (letters and digits, lower-cased).
+# One row per (word, lower-cased name) over the public products (`public`: the ORM's
+# `product_queryset_listed_compiled` over refreshed rows, compiled per call); the name's most
+# rated product gives the link. Words are split like `search_terms` (letters and digits,
+# lower-cased).
 _SUGGESTIONS_SQL = """
     INSERT INTO catalog_searchsuggestion (word, phrase, label, slug, weight)
     SELECT w.word, n.phrase, n.name, n.slug, n.weight
     FROM (
-        SELECT lower(p.name) AS phrase,
+        SELECT p.phrase,
                (array_agg(p.name ORDER BY p.rating_count DESC, p.id))[1] AS name,
                (array_agg(p.slug ORDER BY p.rating_count DESC, p.id))[1] AS slug,
                count(*) AS weight
-        FROM catalog_product p
-        WHERE p.search_visible AND p.status = 'active' AND lower(p.name) IN ({names})
-          AND p.seller_id IN (SELECT id FROM sellers_seller WHERE status = 'approved')
-        GROUP BY lower(p.name)
+        FROM ({public}) p
+        GROUP BY p.phrase
     ) n
     CROSS JOIN LATERAL (
         SELECT DISTINCT left(word, 100) AS word
@@ -512,6 +512,17 @@ _SUGGESTIONS_SQL = """
     ON CONFLICT (word, phrase) DO UPDATE
     SET label = EXCLUDED.label, slug = EXCLUDED.slug, weight = EXCLUDED.weight
 """
+
+
+def _suggestions_insert(*, phrases: list[str] | None) -> None:
+    """Insert the autocomplete rows of these lower-cased names (None: of every public name)."""
+    public = product_queryset_listed_compiled(refreshed=True).annotate(phrase=Lower("name"))
+    if phrases is not None:
+        public = public.filter(phrase__in=phrases)
+    rows = public.order_by().values("phrase", "name", "slug", "rating_count", "id")
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(_SUGGESTIONS_SQL.format(public=sql), params)
 
 
 def search_suggestions_refresh(*, product_ids: Iterable[int]) -> None:
@@ -531,19 +542,15 @@ def search_suggestions_refresh(*, product_ids: Iterable[int]) -> None:
         return
     with transaction.atomic():  # readers never see these names missing
         SearchSuggestion.objects.filter(phrase__in=phrases).delete()
-        with connection.cursor() as cursor:
-            cursor.execute(_SUGGESTIONS_SQL.format(names=", ".join(["%s"] * len(phrases))), phrases)
+        _suggestions_insert(phrases=phrases)
 
 
 def search_suggestions_rebuild() -> None:
     """The whole autocomplete table from the public catalog, in one statement."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM catalog_searchsuggestion")
-        cursor.execute(
-            _SUGGESTIONS_SQL.format(
-                names="SELECT lower(name) FROM catalog_product WHERE search_visible"
-            )
-        )
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM catalog_searchsuggestion")
+        _suggestions_insert(phrases=None)
 
 
 # --- querying -----------------------------------------------------------------------------------

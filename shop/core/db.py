@@ -18,12 +18,16 @@ Statements name their columns (from the model), never `*`: a prepared `*` fails 
 must not change result type" on long-lived connections once a migration adds a column. The
 helpers below build such statements for plain single-table reads and inserts and turn rows into
 model instances, so callers skip the ORM's per-call query building and compiling, which for
-these short statements costs more CPU than running them."""
+these short statements costs more CPU than running them. Where such a statement states a rule
+the ORM defines (a price, what is public), the rule's SQL is compiled by the ORM once per
+process with stand-ins for its values (`compiled_part`, `named_parameters`), never retyped."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, overload
 
@@ -31,7 +35,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 PREPARE_THRESHOLD = 5
 MAX_PARAMETERS = 65_535
@@ -154,12 +158,71 @@ def placeholder(kind: type = int) -> int | str:
     return -(2**62) - secrets.randbits(60)
 
 
+def placeholder_moment() -> datetime:
+    """`placeholder` for a datetime parameter (the moment prices are taken at): a random
+    microsecond in the first decades of year 1, which no request carries."""
+    return datetime(1, 1, 1, tzinfo=UTC) + timedelta(microseconds=secrets.randbits(48))
+
+
+def placeholder_slots(params: Sequence[Any], value: object) -> list[int]:
+    """Where `value` (from `placeholder` or `placeholder_moment`) sits among a compiled
+    statement's parameters."""
+    return [i for i, param in enumerate(params) if type(param) is type(value) and param == value]
+
+
 def placeholder_slot(params: Sequence[Any], value: object) -> int:
-    """Where `value` (from `placeholder`) sits among a compiled statement's parameters."""
-    slots = [i for i, param in enumerate(params) if type(param) is type(value) and param == value]
+    """`placeholder_slots` for a stand-in that must occur once."""
+    slots = placeholder_slots(params, value)
     if len(slots) != 1:
         raise ValueError(f"Expected the placeholder once among the parameters, found {len(slots)}.")
     return slots[0]
+
+
+def compiled_part(queryset: QuerySet[Any], annotation: str | None = None) -> tuple[str, list[Any]]:
+    """The WHERE of `queryset` (or its annotation `annotation`) compiled by the ORM, with `%s`
+    parameters: SQL over the queryset's table named in full, for a hand-written statement
+    that names the table so (no alias) and states a rule the ORM defines without retyping
+    it. A queryset that joins another table is refused: its SQL would name a table the
+    statement need not have."""
+    query = queryset.query
+    joined = [
+        alias
+        for alias, count in query.alias_refcount.items()
+        if count and alias != query.base_table
+    ]
+    if joined:
+        raise ValueError(f"A compiled part reads one table; this one joins {joined}.")
+    node = query.where if annotation is None else query.annotations[annotation]
+    sql, params = query.get_compiler(using=queryset.db).compile(node)
+    return sql, list(params)
+
+
+_PARAMETER = re.compile(r"%[%s]")
+
+
+def named_parameters(
+    sql: str, params: Sequence[Any], *, names: dict[str, object], prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """A compiled part's `%s` parameters as named ones, for a statement with named parameters:
+    each stand-in of `names` (name -> a `placeholder` value) becomes `%(name)s` wherever it
+    occurs; each other parameter (a constant of the compiled rule) becomes `%(<prefix><i>)s`,
+    returned with its value for the caller to pass. A stand-in found nowhere is refused (the
+    rule no longer takes that value, and the caller's would be ignored)."""
+    slot_names: dict[int, str] = {}
+    for name, stand_in in names.items():
+        slots = placeholder_slots(params, stand_in)
+        if not slots:
+            raise ValueError(f"The compiled part does not take the parameter {name!r}.")
+        slot_names |= dict.fromkeys(slots, name)
+    if _PARAMETER.findall(sql).count("%s") != len(params):
+        raise ValueError("The compiled part's placeholders and parameters differ in number.")
+    constants = {f"{prefix}{i}": p for i, p in enumerate(params) if i not in slot_names}
+    named = iter(slot_names.get(i, f"{prefix}{i}") for i in range(len(params)))
+
+    def name_one(match: re.Match[str]) -> str:
+        return "%%" if match.group() == "%%" else f"%({next(named)})s"
+
+    return _PARAMETER.sub(name_one, sql), constants
 
 
 def union_all_per_value(

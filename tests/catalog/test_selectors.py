@@ -7,6 +7,8 @@ from django.utils import timezone
 from catalog.models import Product, ProductImage, ProductStatus, VariantSalePrice
 from catalog.selectors import (
     category_ancestors,
+    category_names_with_ancestors,
+    category_path_in_subtree,
     category_subtree,
     product_get_public,
     product_list_by_ids,
@@ -38,6 +40,34 @@ def test_subtree_and_breadcrumbs_follow_moves():
     assert category_ancestors(category=knives) == [garden, kitchen, knives]
     assert knives.depth == 2
     assert set(category_subtree(category=root)) == {root}
+
+
+def test_the_subtree_rule_reads_alike_in_sql_in_memory_and_in_the_search_text():
+    """`category_in_subtree` is the one rule: the ORM's subtree, the in-memory form the
+    category facet sums counts with, and the ancestors whose names the search vector
+    indexes all follow it."""
+    home = category_create(name="Home")
+    kitchen = category_create(name="Kitchen", parent=home)
+    knives = category_create(name="Knives", parent=kitchen)
+    pans = category_create(name="Pans", parent=kitchen)
+    garden = category_create(name="Garden")
+    tree = [home, kitchen, knives, pans, garden]
+    for root in tree:
+        in_memory = {c for c in tree if category_path_in_subtree(path=c.path, root_path=root.path)}
+        assert set(category_subtree(category=root)) == in_memory, root.name
+    assert set(category_subtree(category=kitchen)) == {kitchen, knives, pans}
+    names = {
+        ProductFactory(category=category).pk: expected
+        for category, expected in (
+            (knives, "Home Kitchen Knives"),
+            (home, "Home"),
+            (garden, "Garden"),
+        )
+    }
+    named = Product.objects.annotate(
+        names=category_names_with_ancestors(category_ref="category_id")
+    ).values_list("pk", "names")
+    assert dict(named) == names
 
 
 def test_category_cannot_move_under_its_own_descendant():
@@ -84,9 +114,9 @@ def test_hidden_products_are_not_public():
 
 
 def test_prepared_checkout_prices_agree_with_the_price_expression():
-    """`variants_priced` (the prepared statement pricing uses) states the sale-price rule in SQL
-    a second time: it must charge what `variant_queryset_priced` shows, at every edge of a sale
-    window, and load the same product, seller and category."""
+    """`variants_priced` (the prepared statement pricing uses) runs the sale-price rule compiled
+    once with a stand-in moment: it must charge what `variant_queryset_priced` shows, at every
+    edge of a sale window, and load the same product, seller and category."""
     now = timezone.now().replace(microsecond=0)
     hour = timedelta(hours=1)
     plain = ProductVariantFactory(price=Decimal("30.00"))
@@ -138,9 +168,10 @@ def test_prepared_checkout_prices_agree_with_the_price_expression():
 
 
 def test_products_by_id_load_as_the_storefront_list_shows_them():
-    """`product_list_by_ids` (a search page's prepared statement) states the storefront list's
-    visibility, prices and card data in SQL a second time: it must show the same products,
-    at the same prices, with the same seller, category and first image, in the order asked."""
+    """`product_list_by_ids` (a search page's prepared statement) runs the storefront list's
+    visibility and prices compiled once, in its own frame of card data: it must show the
+    same products, at the same prices, with the same seller, category and first image, in
+    the order asked."""
     now = timezone.now().replace(microsecond=0)
     hour = timedelta(hours=1)
     on_sale = ProductVariantFactory(price=Decimal("50.00"), compare_at_price=Decimal("80.00"))

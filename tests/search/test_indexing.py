@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.models import (
     Product,
+    ProductStatus,
     SearchSuggestion,
     VariantAttributeValue,
     VariantSalePrice,
@@ -33,11 +34,19 @@ from search.services import (
     search_index_rebuild,
     search_index_refresh_dirty,
     search_prices_refresh_due,
+    search_suggestions_rebuild,
+    search_suggestions_refresh,
 )
+from sellers.models import SellerStatus
 from sellers.services import seller_approve, seller_suspend
 from shop.celery import app
 from shop.core.outbox import OutboxMessage
-from tests.factories import ProductTypeFactory
+from tests.factories import (
+    ProductFactory,
+    ProductTypeFactory,
+    ProductVariantFactory,
+    SellerFactory,
+)
 from tests.factories.inventory import WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -381,3 +390,36 @@ def test_stock_changes_mark_the_product_after_commit_for_opensearch(
     assert dirty_ids() == set()  # the stock transaction never waits on product rows
     callbacks[0]()
     assert dirty_ids() == {lamp.pk}
+
+
+@pytest.mark.parametrize("rebuild", [False, True], ids=["refresh", "rebuild"])
+def test_the_autocomplete_table_counts_and_links_only_public_products(rebuild):
+    """The table holds what the listing shows (`product_queryset_listed`): of six products
+    named alike, only the public one counts and gets the link, though each hidden one (draft,
+    archived, its seller suspended or pending, no variant, no active variant) has more
+    ratings; a name only hidden products carry has no row."""
+    public = ProductVariantFactory(product__name="Walnut Tray", product__rating_count=1).product
+    hidden = [
+        ProductVariantFactory(product__status=ProductStatus.DRAFT).product,
+        ProductVariantFactory(product__status=ProductStatus.ARCHIVED).product,
+        ProductVariantFactory(product__seller=SellerFactory(status=SellerStatus.SUSPENDED)).product,
+        ProductVariantFactory(product__seller=SellerFactory(status=SellerStatus.PENDING)).product,
+        ProductFactory(),
+        ProductVariantFactory(is_active=False).product,
+    ]
+    Product.objects.filter(pk__in=[p.pk for p in hidden]).update(
+        name="Walnut Tray", rating_count=99
+    )
+    # as the search refresh left them: the flag says "an active variant", not "public"
+    Product.objects.filter(pk__in=[p.pk for p in [public, *hidden[:4]]]).update(search_visible=True)
+    only_hidden = ProductFactory(name="Cedar Box")
+    if rebuild:
+        search_suggestions_rebuild()
+    else:
+        search_suggestions_refresh(product_ids=[public.pk, only_hidden.pk, *(p.pk for p in hidden)])
+    rows = SearchSuggestion.objects.filter(phrase="walnut tray").order_by("word")
+    assert [(r.word, r.label, r.slug, r.weight) for r in rows] == [
+        ("tray", "Walnut Tray", public.slug, 1),
+        ("walnut", "Walnut Tray", public.slug, 1),
+    ]
+    assert not SearchSuggestion.objects.filter(phrase="cedar box").exists()
