@@ -109,8 +109,12 @@ def popularity_key(level: int) -> str | None:
     return f"'~c{level}'" if level < POPULARITY_LEVELS else None
 
 
-def popularity_level_for(*, share: float) -> int:
-    """The smallest level expected to hold `share` of the catalogue (1.0: the last)."""
+def popularity_level_for(*, share: float, nearest: bool = False) -> int:
+    """The smallest level expected to hold `share` of the catalogue (1.0: the last), or with
+    `nearest` the level whose expected share is nearest `share` (on the levels' doubling
+    scale: from 0.71 to 1.41 times it)."""
     if share >= 1.0:
         return POPULARITY_LEVELS
-    return max(0, min(POPULARITY_LEVELS, math.ceil(math.log2(share * 2**POPULARITY_LEVELS))))
+    exponent = math.log2(share * 2**POPULARITY_LEVELS)
+    level = round(exponent) if nearest else math.ceil(exponent)
+    return max(0, min(POPULARITY_LEVELS, level))

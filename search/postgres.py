@@ -88,13 +88,17 @@ logger = logging.getLogger("search")
 
 SELLER_FACET_LIMIT = 20
 # Facets and totals are exact up to EXACT_LIMIT matches; beyond, they are estimated from a
-# random sample of about SAMPLE_PAGES table pages (see `_facets_and_total`). Relevance over
-# more matches ranks a popularity pool of about RANK_LIMIT (ts_rank_cd reads every vector it
-# ranks).
+# random page sample holding about SAMPLE_ROWS products (see `_facets_and_total`). Relevance
+# over more matches ranks a popularity pool of about RANK_LIMIT (ts_rank_cd reads every
+# vector it ranks).
 EXACT_LIMIT = 2_000
-SAMPLE_PAGES = 600
-# a sampled base set estimated above BROAD_FACTOR * EXACT_LIMIT skips the exact attempt
+SAMPLE_ROWS = 5_000
+# a sampled total below BROAD_FACTOR * EXACT_LIMIT is checked by a bounded count
 BROAD_FACTOR = 4
+# a sampled base set estimated above OVERFLOW_FACTOR * EXACT_LIMIT skips the exact attempt:
+# it would overflow (with SAMPLE_ROWS sampled, a base set of EXACT_LIMIT puts 10 rows in the
+# sample; an estimate of twice that needs 20 or more, 1 time in 600)
+OVERFLOW_FACTOR = 2
 RANK_LIMIT = 2_000
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
 # the facet counts say holds this many pages' worth of them (see `_price_sorted_ids`)
@@ -161,6 +165,8 @@ class _Counted:
 
 # the sorts the facet statement orders an exact text search's page by (`SORT_KEYS`' SQL)
 _TOP_SORTS = (ProductSort.RELEVANCE, ProductSort.PRICE_ASC, ProductSort.PRICE_DESC)
+# the sorts a text search's page walks popularity levels for (`_popularity_walk_ids`)
+_WALKED_SORTS = (ProductSort.RELEVANCE, ProductSort.POPULAR)
 
 
 def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | None:
@@ -261,11 +267,14 @@ def text_tsquery(terms: list[str]) -> TsQuery:
 
 
 def _sample_share() -> float:
-    """The share of the product table SAMPLE_PAGES pages are (planner statistics: no scan)."""
+    """The share of the product table that holds about SAMPLE_ROWS rows (planner statistics:
+    no scan). Counted in rows, not pages, so the estimates are as good in a table with much
+    free space (after a full-table UPDATE) as in a packed one; such a table has more pages
+    to read for the same rows. 1.0 (no sample) before the table's first ANALYZE."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relpages FROM pg_class WHERE oid = 'catalog_product'::regclass")
-        pages = cursor.fetchone()[0] or 0
-    return min(1.0, SAMPLE_PAGES / pages) if pages > 0 else 1.0
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'catalog_product'::regclass")
+        rows = cursor.fetchone()[0] or 0
+    return min(1.0, SAMPLE_ROWS / rows) if rows > 0 else 1.0
 
 
 @dataclass(frozen=True)
@@ -523,18 +532,18 @@ class PostgresSearchBackend:
             ordered_ids = _matches_ordered(query, matches)
             if ordered_ids is not None:
                 return ordered_ids[window]
-        if query.terms and sort in (ProductSort.RELEVANCE, ProductSort.POPULAR):
-            score: ExpressionWrapper | F
-            if sort == ProductSort.RELEVANCE:
-                # the pool: ~RANK_LIMIT of the most popular matches, ranked together
-                needed = RANK_LIMIT
-                score = self._rank(query)
-            else:
-                # popularity order is level order: start where the page is expected to be
-                needed = query.offset + query.page_size
-                score = F("popularity")
-            level = popularity_level_for(share=needed / estimate) if estimate else None
-            return self._popularity_walk_ids(query, score=score, first_level=level)
+        if query.terms and sort in _WALKED_SORTS:
+            relevance = sort == ProductSort.RELEVANCE
+            # relevance: the pool, ~RANK_LIMIT of the most popular matches ranked together
+            # (the level nearest that: every page read costs); best selling: popularity order
+            # is level order, so start at the level expected to hold the page
+            needed = RANK_LIMIT if relevance else query.offset + query.page_size
+            level = (
+                popularity_level_for(share=needed / estimate, nearest=relevance)
+                if estimate
+                else None
+            )
+            return self._popularity_walk_ids(query, first_level=level)[0]
         if query.terms and sort in (ProductSort.PRICE_ASC, ProductSort.PRICE_DESC):
             return self._price_sorted_ids(query, matching, price_hint)
         if not query.terms:
@@ -543,15 +552,19 @@ class PostgresSearchBackend:
         return list(ordered.values_list("id", flat=True)[window])
 
     def _popularity_walk_ids(
-        self, query: SearchQuery, *, score: Any, first_level: int | None
-    ) -> list[int]:
+        self, query: SearchQuery, *, first_level: int | None
+    ) -> tuple[list[int], int]:
         """A text search's page in popularity-level order: first the matches of levels up to
-        `first_level` (None: every match), sorted by `score` DESC, id DESC; then the matches
-        of each next level, sorted alike, until the page is full or the levels end. Each
-        group is one GIN scan of the words AND its level's key lexeme (the last level has no
-        key: the less popular half). Every match is in exactly one group, so every page up to
-        the total answers; a page past the first group counts the groups before it."""
+        `first_level` (None: every match), sorted by the blended rank (relevance) or the
+        popularity (best selling) DESC, id DESC; then the matches of each next level, sorted
+        alike, until the page is full or the levels end. Each group is one GIN scan of the
+        words AND its level's key lexeme (the last level has no key: the less popular half).
+        Every match is in exactly one group, so every page up to the total answers; a page
+        past the first group counts the groups before it. Returns the page's ids and the
+        size of the first group (with `first_level` None: how many match)."""
+        score = self._rank(query) if query.sort == ProductSort.RELEVANCE else F("popularity")
         level = POPULARITY_LEVELS if first_level is None else first_level
+        first_size: int | None = None
         skip = query.offset  # matches of this and later groups still before the page
         ids: list[int] = []
         below: int | None = None  # the levels up to here were earlier groups
@@ -577,7 +590,8 @@ class PostgresSearchBackend:
                 ids += page
                 skip = 0 if page else max(0, skip - size)
                 below, level = level, level + 1
-        return ids
+                first_size = size if first_size is None else first_size
+        return ids, first_size or 0
 
     def _walked_ids(self, query: SearchQuery) -> list[int]:
         """A listing without words (a category, a seller, the whole catalog) in any sort: one
@@ -769,12 +783,14 @@ class PostgresSearchBackend:
 
         Exact up to EXACT_LIMIT base matches. Past that (a broad word matches 5% of a
         million products) counting every match means fetching every matching row, so the
-        same statement runs over a random sample of about SAMPLE_PAGES table pages
-        (TABLESAMPLE SYSTEM, fixed seed so a page reload shows the same numbers) and counts
-        are scaled up: facets flagged `sampled`, the total flagged as an estimate unless a
-        bounded count of the fully filtered set finds it small enough to be exact. Also returns
-        what the sample says about the matches' prices (None when counts are exact) for price
-        sorting."""
+        same statement runs over a random sample of the table's pages holding about
+        SAMPLE_ROWS products (TABLESAMPLE SYSTEM, fixed seed so a page reload shows the same
+        numbers) and counts are scaled up (it runs first: a base set it puts past
+        OVERFLOW_FACTOR * EXACT_LIMIT skips the exact attempt, which would overflow): facets
+        flagged `sampled`, the total flagged as an estimate unless a bounded count of the
+        fully filtered set, or a popularity walk over every match, finds it exactly. Also
+        returns what the sample says about the matches' prices (None when counts are exact)
+        for price sorting, and the page when a statement here has ordered it."""
         conditions = self._conditions(query)
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
         top_order = sort_sql(query.sort) if query.terms and query.sort in _TOP_SORTS else None
@@ -806,15 +822,29 @@ class PostgresSearchBackend:
         share = _sample_share()
         counts: dict[str, dict[int | None, int]] | None = None
         sample = None
-        base_overflows = False  # the exact attempt found more than EXACT_LIMIT base rows
+        # the base set holds more than EXACT_LIMIT rows (the exact attempt overflowed, or
+        # the sample puts it well past that)
+        base_overflows = False
         page_ids: list[int] | None = None
+        matched: int | None = None  # how many match, when a walk over all of them counted
+        # a relevance or best-selling page without filters is a popularity walk of the base set
+        walked_whole = bool(query.terms) and not conditions and query.sort in _WALKED_SORTS
         if share < 1.0:
             # a page sample first (no index, no full bitmap): is the base set broad?
             sample = self._facet_counts(
                 base, flags, chosen_attrs, sample_percent=share * 100, facets=query.facets
             )
-            if sample["rows"][None] / share > BROAD_FACTOR * EXACT_LIMIT:
-                counts = sample
+            estimate = sample["rows"][None] / share
+            if estimate > OVERFLOW_FACTOR * EXACT_LIMIT:
+                # broad, or an exact attempt would overflow: the sample's counts stand
+                counts, base_overflows = sample, True
+            elif estimate > EXACT_LIMIT and walked_whole:
+                # likely just past the limit: the walk over every match orders the page
+                # and counts the matches; only if they are few after all does the exact
+                # attempt below count the facets
+                page_ids, matched = self._popularity_walk_ids(query, first_level=None)
+                if matched > EXACT_LIMIT:
+                    counts, base_overflows = sample, True
         if counts is None:
             exact = self._facet_counts(
                 base[: EXACT_LIMIT + 1],
@@ -849,13 +879,13 @@ class PostgresSearchBackend:
         estimated = sampled
         if sampled and total < BROAD_FACTOR * EXACT_LIMIT:
             # too few sampled rows pass every filter to trust the estimate: count, bounded
-            # (with no filter to apply, the exact attempt above has counted the same rows)
+            # (with no filter to apply, the total is the base set's, over EXACT_LIMIT)
             if base_overflows and not conditions:
-                exact_total = EXACT_LIMIT + 1
+                exact_total = matched if matched is not None else EXACT_LIMIT + 1
             else:
                 matches = self._bounded_matches(query)
                 exact_total = len(matches)
-            if exact_total <= EXACT_LIMIT:
+            if exact_total <= EXACT_LIMIT or exact_total == matched:
                 total, estimated = exact_total, False
             else:
                 total = max(total, exact_total)

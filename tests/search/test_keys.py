@@ -101,3 +101,19 @@ def test_the_default_tier_is_the_last_level():
     field = Product._meta.get_field("popularity_tier")
     db_default = getattr(field.db_default, "value", field.db_default)
     assert db_default == keys.POPULARITY_LEVELS == field.default
+
+
+def test_the_level_for_a_share_is_the_smallest_holding_it_or_the_nearest():
+    popularity_level_for = keys.popularity_level_for
+
+    # level j holds 2 ** j / 1024 of the catalogue
+    assert (
+        popularity_level_for(share=64 / 1024)
+        == popularity_level_for(share=64 / 1024, nearest=True)
+        == 6
+    )
+    assert popularity_level_for(share=90 / 1024) == 7  # 6 holds 64: too few
+    assert popularity_level_for(share=90 / 1024, nearest=True) == 6  # 64 is nearer than 128
+    assert popularity_level_for(share=100 / 1024, nearest=True) == 7
+    assert popularity_level_for(share=1e-9) == popularity_level_for(share=1e-9, nearest=True) == 0
+    assert popularity_level_for(share=1.0, nearest=True) == keys.POPULARITY_LEVELS

@@ -574,3 +574,71 @@ def test_a_query_without_facets_counts_only_the_total(catalog, monkeypatch, quer
         statements = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH m AS")]
         assert statements
         assert not [s for s in statements if "GROUP BY seller_id" in s or "unnest(" in s]
+
+
+def test_a_base_set_the_sample_puts_well_past_the_exact_limit_skips_the_exact_attempt(
+    catalog, monkeypatch
+):
+    """An exact attempt over a base set the sample estimates at more than OVERFLOW_FACTOR x
+    EXACT_LIMIT would overflow and be thrown away: the sample's counts stand, and with no
+    filter the total is the estimate. Nearer the limit the exact attempt still runs."""
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)  # 5 public products: 2.5 x the limit
+    with CaptureQueriesContext(connection) as ctx:
+        broad = run("")
+    assert sum(q["sql"].startswith("WITH m AS") for q in ctx.captured_queries) == 1
+    assert (broad.total, broad.total_is_estimate, broad.facets.sampled) == (5, True, True)
+    assert len(broad.product_ids) == 5
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)  # 1.7 x: the exact attempt runs
+    with CaptureQueriesContext(connection) as ctx:
+        near = run("")
+    assert sum(q["sql"].startswith("WITH m AS") for q in ctx.captured_queries) == 2
+    assert near.product_ids == broad.product_ids and near.total == 5
+
+
+def test_the_sample_holds_as_many_rows_in_a_table_with_free_space(catalog, monkeypatch):
+    """The sample's share of the table is counted in rows: full-table UPDATEs (which leave the
+    table more pages than its rows need until VACUUM reuses them) do not thin the sample."""
+    monkeypatch.setattr(postgres, "SAMPLE_ROWS", 2)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_product")
+        before = postgres._sample_share()
+        cursor.execute("SELECT relpages FROM pg_class WHERE relname = 'catalog_product'")
+        (pages_before,) = cursor.fetchone()
+        for _ in range(3):  # wider rows, three versions each: pages fill with dead ones
+            cursor.execute(
+                "UPDATE catalog_product SET description = description || repeat(md5(id::text), 16)"
+            )
+        cursor.execute("ANALYZE catalog_product")
+        cursor.execute("SELECT relpages FROM pg_class WHERE relname = 'catalog_product'")
+        (pages_after,) = cursor.fetchone()
+    assert pages_after > pages_before
+    rows = Product.objects.count()
+    assert before == postgres._sample_share() == pytest.approx(2 / rows)
+
+
+@pytest.mark.parametrize("sort", ["relevance", "popular"])
+def test_a_text_search_just_past_the_exact_limit_walks_every_match_once(catalog, monkeypatch, sort):
+    """A relevance or best-selling search the sample puts just past EXACT_LIMIT (at most
+    OVERFLOW_FACTOR x) and with no filter: one walk over every match orders the page and
+    counts them, so the total is exact and no exact attempt is thrown away. When the walk
+    finds them few after all, the exact attempt counts the facets."""
+    exact = run(f"q=shirt&sort={sort}")
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 1)  # 'shirt': 2 public matches
+    monkeypatch.setattr(postgres, "OVERFLOW_FACTOR", 3)  # 2 is 'just past' 1
+    with CaptureQueriesContext(connection) as ctx:
+        walked = run(f"q=shirt&sort={sort}")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum(s.startswith("WITH m AS") for s in sql) == 1  # the sample, no exact attempt
+    assert sum(s.startswith("WITH c AS") for s in sql) == 1  # one walk
+    assert walked.product_ids == exact.product_ids
+    assert (walked.total, walked.total_is_estimate, walked.facets.sampled) == (2, False, True)
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)  # the sample says 2.000002: just past
+    with CaptureQueriesContext(connection) as ctx:
+        few = run(f"q=shirt&sort={sort}")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum(s.startswith("WITH m AS") for s in sql) == 2  # the sample, the exact attempt
+    assert few.product_ids == exact.product_ids
+    assert (few.total, few.total_is_estimate, few.facets.sampled) == (2, False, False)
+    assert counts(few.facets.sellers) == counts(exact.facets.sellers) == {"alpha": 1, "beta": 1}
