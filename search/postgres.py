@@ -92,12 +92,12 @@ SELLER_FACET_LIMIT = 20
 # over more matches ranks a popularity pool of about RANK_LIMIT (ts_rank_cd reads every
 # vector it ranks).
 EXACT_LIMIT = 2_000
-SAMPLE_ROWS = 5_000
+SAMPLE_ROWS = 7_000  # what 600 pages of the packed 1M-product table hold
 # a sampled total below BROAD_FACTOR * EXACT_LIMIT is checked by a bounded count
 BROAD_FACTOR = 4
 # a sampled base set estimated above OVERFLOW_FACTOR * EXACT_LIMIT skips the exact attempt:
-# it would overflow (with SAMPLE_ROWS sampled, a base set of EXACT_LIMIT puts 10 rows in the
-# sample; an estimate of twice that needs 20 or more, 1 time in 600)
+# it would overflow (a base set of EXACT_LIMIT in a million products puts 14 rows in the
+# sample; an estimate of twice that needs 28 or more, 1 time in 1,600)
 OVERFLOW_FACTOR = 2
 RANK_LIMIT = 2_000
 # a price-sorted text search first fetches the matches below the nearest price bucket edge
