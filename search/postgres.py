@@ -15,6 +15,7 @@ import logging
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery as TsQuery
@@ -41,7 +42,6 @@ from catalog.models import (
 
 # the attribute condition is shared with category pages so both filter attributes alike
 from catalog.selectors import (
-    PUBLIC_SELLER_STATUS,
     AttributeFilter,
     _attribute_condition,
     category_path_in_subtree,
@@ -49,6 +49,7 @@ from catalog.selectors import (
     facet_values_condition,
     product_listed_condition,
     product_queryset_public,
+    seller_queryset_public,
 )
 from search.base import (
     CENT,
@@ -316,13 +317,22 @@ class _Lookups:
     attributes: list[_FacetAttribute]  # by name
 
 
-# the lookups in one prepared statement (`_lookups_load`): they were five queries per search
-# (sellers, categories, attributes, their choices, the seller facet's names), each costing more
-# to build with the ORM than to run
-_LOOKUPS_SQL = f"""
+@cache
+def _lookups_statement() -> tuple[str, dict[str, Any]]:
+    """`_lookups_load`' statement and its constant parameters. The lookups come in one
+    prepared statement: they were five queries per search (sellers, categories, attributes,
+    their choices, the seller facet's names), each costing more to build with the ORM than to
+    run. The approved sellers are `seller_queryset_public`'s condition compiled by the ORM
+    (once per process), not retyped."""
+    sellers = Seller._meta.db_table
+    public, constants = db.named_parameters(
+        *db.compiled_part(seller_queryset_public()), names={}, prefix="seller"
+    )
+    sql = f"""
 SELECT
-    (SELECT json_agg(json_build_array(s.id, s.slug, s.name) ORDER BY s.name, s.id)
-     FROM {Seller._meta.db_table} s WHERE s.status = %(seller_status)s)::text,
+    (SELECT json_agg(json_build_array({sellers}.id, {sellers}.slug, {sellers}.name)
+                     ORDER BY {sellers}.name, {sellers}.id)
+     FROM {sellers} WHERE {public})::text,
     (SELECT json_agg(json_build_array(c.id, c.parent_id, c.path, c.name, c.slug) ORDER BY c.path)
      FROM {Category._meta.db_table} c)::text,
     (SELECT json_agg(json_build_array(a.id, a.slug, a.name, a.type, (
@@ -332,18 +342,14 @@ SELECT
         )) ORDER BY a.name, a.id)
      FROM {Attribute._meta.db_table} a
      WHERE a.is_filterable AND a.type = ANY(%(types)s::text[]))::text
-"""  # noqa: S608 - model names
+"""  # noqa: S608 - model names and ORM-compiled SQL; values are parameters
+    return sql, constants
 
 
 def _lookups_load() -> _Lookups:
+    sql, constants = _lookups_statement()
     with db.hot_cursor() as cursor:
-        cursor.execute(
-            _LOOKUPS_SQL,
-            {
-                "seller_status": PUBLIC_SELLER_STATUS,
-                "types": [AttributeType.CHOICE, AttributeType.BOOLEAN],
-            },
-        )
+        cursor.execute(sql, {**constants, "types": [AttributeType.CHOICE, AttributeType.BOOLEAN]})
         sellers, categories, attributes = (json.loads(v or "[]") for v in cursor.fetchone())
     return _Lookups(
         sellers={pk: (slug, name) for pk, slug, name in sellers},

@@ -121,6 +121,22 @@ def test_facets_and_filters_read_sellers_categories_and_attributes_on_every_sear
     assert [a.slug for a in filtered.facets.attributes] == ["waterproof"]
 
 
+@pytest.mark.parametrize("status", list(SellerStatus), ids=str)
+def test_search_shows_the_sellers_the_catalog_calls_public_and_no_other(catalog, status):
+    """The approved sellers a search reads (visibility and the seller facet) are the
+    catalog's `seller_queryset_public`: a seller in any other status is gone from results
+    and from the facet, with or without a seller filter."""
+    from catalog.selectors import seller_queryset_public
+
+    Seller.objects.filter(slug="beta").update(status=status)
+    public = seller_queryset_public().filter(slug="beta").exists()
+    assert public is (status == SellerStatus.APPROVED)
+    result = run("q=shirt")
+    assert ("red_shirt" in names(catalog, result)) is public
+    assert ("beta" in counts(result.facets.sellers)) is public
+    assert ("red_shirt" in names(catalog, run("seller=beta"))) is public
+
+
 def test_price_filter_uses_the_sale_price(catalog):
     assert names(catalog, run("price_max=9.99")) == ["red_shirt"]
     assert names(catalog, run("price_min=10&price_max=24.99")) == ["blue_shirt"]
