@@ -15,6 +15,7 @@ from cart.selectors import cart_checkout_holders, cart_for_owner
 from catalog.models import ProductVariant
 from catalog.selectors import (
     product_queryset_public,
+    variant_active_condition,
     variant_price_current,
     variant_queryset_priced,
 )
@@ -47,7 +48,7 @@ def _purchasable_variant(variant_id: Any) -> ProductVariant:
         raise NotFound("That product is not available.")
     variant = (
         variant_queryset_priced()
-        .filter(pk=pk, is_active=True, product__in=product_queryset_public())
+        .filter(variant_active_condition(), pk=pk, product__in=product_queryset_public())
         .select_related("product__seller")
         .first()
     )

@@ -45,6 +45,41 @@ from shop.core import db
 from shop.core.errors import NotFound
 from shop.core.numbers import NumberError, decimal_parse
 
+# --- active variants ----------------------------------------------------------------------------
+
+
+def variant_active_condition(*, through: str = "") -> Q:
+    """The one rule of "an active variant" (one shoppers see and buy; a product needs one to
+    be public): on the variant's row, or on a row that refers to it through `through` (a
+    relation path ending in "__", such as "variant__")."""
+    return Q(**{f"{through}is_active": True})
+
+
+def variant_queryset_active() -> QuerySet[ProductVariant]:
+    return ProductVariant.objects.filter(variant_active_condition())
+
+
+def product_active_variants() -> QuerySet[ProductVariant]:
+    """The active variants of the outer query's product row (for a subquery)."""
+    return variant_queryset_active().filter(product=OuterRef("pk"))
+
+
+def product_active_variant_values() -> QuerySet[VariantAttributeValue]:
+    """The attribute values of the outer query's product row's active variants (for a
+    subquery): what filters and the search refresh read of a product's attributes."""
+    return VariantAttributeValue.objects.filter(
+        variant_active_condition(through="variant__"), variant__product=OuterRef("pk")
+    )
+
+
+def values_joined(values: QuerySet[Any]) -> Func:
+    """The one column of `values` (a subquery over the outer row) as one space-separated
+    text, in the subquery's order, NULLs skipped: text for a search vector."""
+    return Func(
+        ArraySubquery(values), Value(" "), function="array_to_string", output_field=TextField()
+    )
+
+
 # --- prices -------------------------------------------------------------------------------------
 
 
@@ -147,7 +182,7 @@ def variants_priced(
 
 def product_price_min_subquery(*, at: datetime | None = None) -> Subquery:
     prices = (
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        product_active_variants()
         .annotate(p=variant_price_expression(at=at))
         .order_by("p")
         .values("p")[:1]
@@ -165,7 +200,7 @@ PUBLIC_SELLER_STATUS = SellerStatus.APPROVED
 
 def product_has_active_variant() -> Exists:
     """The product (the outer query's row) has an active variant: part of being public."""
-    return Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
+    return Exists(product_active_variants())
 
 
 def product_visible_condition() -> Q:
@@ -280,12 +315,7 @@ def category_names_with_ancestors(*, category_ref: str) -> Func:
     ancestors = Category.objects.filter(
         category_in_subtree(path=Subquery(own_path), root_path=F("path"))
     )
-    return Func(
-        ArraySubquery(ancestors.order_by("path").values("name")),
-        Value(" "),
-        function="array_to_string",
-        output_field=TextField(),
-    )
+    return values_joined(ancestors.order_by("path").values("name"))
 
 
 def category_subtree_ids(*, category: Category) -> list[int]:
@@ -403,9 +433,7 @@ def facet_values_condition(
 def _attribute_condition(attr: Attribute, spec: AttributeFilter) -> Q:
     """A number or text filter: a live EXISTS over the active variants' values (choice and
     yes/no filters read the stored facet values, `facet_values_condition`)."""
-    values = VariantAttributeValue.objects.filter(
-        variant__product=OuterRef("pk"), variant__is_active=True, attribute=attr
-    )
+    values = product_active_variant_values().filter(attribute=attr)
     if attr.type == AttributeType.NUMBER:
         if spec.number_min is not None:
             values = values.filter(value_number__gte=spec.number_min)
@@ -425,7 +453,7 @@ def product_price_was_subquery(*, at: datetime | None = None) -> Subquery:
     """The regular price of the variant behind `price_from`: its compare-at price when higher
     than its price, else its price. A list shows it struck through when above `price_from`."""
     prices = (
-        ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        product_active_variants()
         .annotate(p=variant_price_expression(at=at))
         .order_by("p", "position", "id")
         .values_list(Greatest("compare_at_price", "price"))[:1]
@@ -538,7 +566,7 @@ def _product_page_shape(qs: QuerySet[Product], *, at: datetime | None = None) ->
 
     variants = (
         variant_queryset_with_availability(variant_queryset_priced(at=at), now=at)
-        .filter(is_active=True)
+        .filter(variant_active_condition())
         .prefetch_related(
             Prefetch(
                 "attribute_values",

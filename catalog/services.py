@@ -37,7 +37,11 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
 )
-from catalog.selectors import category_path_in_subtree, category_subtree
+from catalog.selectors import (
+    category_path_in_subtree,
+    category_subtree,
+    variant_active_condition,
+)
 from search.services import (
     search_index_mark_dirty,
     search_index_refresh_now,
@@ -141,7 +145,7 @@ def category_update(
 @transaction.atomic
 def product_publish(*, product: Product) -> Product:
     """Make a product public; search finds it from the same commit on."""
-    if not product.variants.filter(is_active=True).exists():
+    if not product.variants.filter(variant_active_condition()).exists():
         raise ValidationError(
             "A product needs at least one active variant before it can be published.",
             fields={"status": ["Add an active variant first."]},

@@ -16,7 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from django.db.models import F, OrderBy
+from django.db.models import BigIntegerField, Case, F, OrderBy, When
+from django.db.models.functions import Coalesce
 
 from catalog.selectors import ProductFilters
 
@@ -228,18 +229,8 @@ class SearchUnavailable(Exception):
 
 def _flag_key(attribute: Any, flag: bool) -> Any:
     """A yes/no value's key from its attribute's id: -2A (yes) or -2A-1 (no), never a choice's
-    (positive) id. `attribute` is an int, or a `_SqlTerm` to write the same rule as SQL."""
+    (positive) id. `attribute` is an int, or an ORM expression to state the same rule in SQL."""
     return -2 * attribute if flag else -2 * attribute - 1
-
-
-class _SqlTerm(str):
-    """A column in `_flag_key`'s arithmetic: the rule written out as SQL."""
-
-    def __rmul__(self, other: object) -> _SqlTerm:
-        return _SqlTerm(f"{other} * {self}")
-
-    def __sub__(self, other: object) -> _SqlTerm:
-        return _SqlTerm(f"{self} - {other}")
 
 
 def facet_value_key(*, attribute_id: int, choice_id: int | None = None, flag: bool = False) -> int:
@@ -250,10 +241,12 @@ def facet_value_key(*, attribute_id: int, choice_id: int | None = None, flag: bo
     return _flag_key(attribute_id, flag)
 
 
-def facet_value_key_sql(*, choice: str, attribute: str, flag: str) -> str:
-    """`facet_value_key` as SQL over the columns of an attribute value row."""
-    yes, no = (_flag_key(_SqlTerm(attribute), value) for value in (True, False))
-    return f"COALESCE({choice}, CASE WHEN {flag} THEN {yes} ELSE {no} END)"
+def facet_value_key_expression(*, choice: str, attribute: str, flag: str) -> Coalesce:
+    """`facet_value_key` as an ORM expression over the columns (named by these fields) of an
+    attribute value row."""
+    yes, no = (_flag_key(F(attribute), value) for value in (True, False))
+    flag_key = Case(When(**{flag: True}, then=yes), default=no)
+    return Coalesce(F(choice), flag_key, output_field=BigIntegerField())
 
 
 CENT = Decimal("0.01")

@@ -27,10 +27,14 @@ from catalog.models import (
     AttributeType,
     Category,
     Product,
-    ProductVariant,
     VariantAttributeValue,
 )
-from catalog.selectors import AttributeFilter, product_id_batches, product_queryset_public
+from catalog.selectors import (
+    AttributeFilter,
+    product_id_batches,
+    product_queryset_public,
+    variant_queryset_active,
+)
 from search.base import (
     PRICE_BUCKETS,
     SORT_KEYS,
@@ -210,7 +214,7 @@ def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
         .prefetch_related(
             Prefetch(
                 "variants",
-                queryset=ProductVariant.objects.filter(is_active=True).prefetch_related(
+                queryset=variant_queryset_active().prefetch_related(
                     Prefetch("attribute_values", queryset=values)
                 ),
                 to_attr="search_variants",

@@ -24,17 +24,20 @@ from datetime import datetime, timedelta
 from functools import reduce
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
-    Expression,
     ExpressionWrapper,
     F,
+    Func,
     Q,
+    TextField,
+    Value,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db.models.expressions import BaseExpression
+from django.db.models.functions import Cast, Coalesce, Lower, NullIf
 from django.utils import timezone
 
 from catalog.models import (
@@ -45,11 +48,14 @@ from catalog.models import (
 )
 from catalog.selectors import (
     category_names_with_ancestors,
+    product_active_variant_values,
+    product_active_variants,
     product_has_active_variant,
     product_id_batches,
     product_price_min_subquery,
     product_queryset_listed_compiled,
     product_visible_condition,
+    values_joined,
 )
 from search import opensearch
 from search.base import (
@@ -57,7 +63,7 @@ from search.base import (
     SearchResult,
     SearchUnavailable,
     Suggestion,
-    facet_value_key_sql,
+    facet_value_key_expression,
 )
 from search.keys import KeyLexemes, VectorRekeyed
 from search.postgres import PostgresSearchBackend
@@ -75,46 +81,55 @@ SEARCH_SOURCE_TABLES = (
 )
 Progress = Callable[[int, int], None]
 
+
 # Weights follow the issue's order: name (A); brand and SKUs (B); category names and attribute
-# values (C); description (D). Related text is gathered by correlated subqueries so one UPDATE
-# refreshes a whole batch. The SQL is constant: no user input reaches it.
-_SKUS_SQL = (
-    "(SELECT string_agg(v.sku, ' ') FROM catalog_productvariant v "
-    "WHERE v.product_id = catalog_product.id AND v.is_active)"
-)
-_ATTRIBUTE_VALUES_SQL = (
-    "(SELECT string_agg(COALESCE(ch.value, NULLIF(av.value_text, ''), "
-    "trim(trailing '.' from trim(trailing '0' from av.value_number::text))), ' ') "
-    "FROM catalog_variantattributevalue av "
-    "JOIN catalog_productvariant v ON v.id = av.variant_id AND v.is_active "
-    "LEFT JOIN catalog_attributechoice ch ON ch.id = av.choice_id "
-    "WHERE v.product_id = catalog_product.id)"
-)
+# values (C); description (D). Related text is gathered by correlated subqueries over the
+# catalog's active variants (`product_active_variants`, `product_active_variant_values`) so one
+# UPDATE refreshes a whole batch. The texts keep the order the rows are read in (no ORDER BY,
+# not even the models' default one): that order fixes the lexemes' positions in the vector.
+def _active_skus() -> Func:
+    return values_joined(product_active_variants().order_by().values("sku"))
+
+
+def _attribute_value_text() -> Coalesce:
+    """An attribute value as the vector indexes it: the choice's value, else the text, else
+    the number without trailing zeros ("2.5000" as "2.5", "3.0000" as "3")."""
+    number = Func(
+        Func(Cast("value_number", TextField()), Value("0"), function="rtrim"),
+        Value("."),
+        function="rtrim",
+    )
+    return Coalesce(
+        "choice__value", NullIf("value_text", Value("")), number, output_field=TextField()
+    )
+
+
+def _active_attribute_values() -> Func:
+    values = product_active_variant_values().order_by()
+    return values_joined(values.values_list(_attribute_value_text()))
 
 
 # What search filters and facets read from the product row (see Product.search_visible and
 # Product.search_facet_values): the row's part of being public (`product_visible_condition`;
 # the seller's status is checked live by queries, so a seller edit needs no refresh of a
 # million rows) and the keys of its active variants' choice and yes/no values
-# (`facet_value_key`, whose SQL form is generated from the same rule).
-_FACET_KEY_SQL = facet_value_key_sql(
-    choice="av.choice_id", attribute="av.attribute_id", flag="av.value_boolean"
-)
-FACET_VALUES_SQL = (
-    f"ARRAY(SELECT DISTINCT {_FACET_KEY_SQL} "  # noqa: S608 - constant SQL
-    "FROM catalog_variantattributevalue av "
-    "JOIN catalog_productvariant v ON v.id = av.variant_id AND v.is_active "
-    "WHERE v.product_id = catalog_product.id "
-    "AND (av.choice_id IS NOT NULL OR av.value_boolean IS NOT NULL) ORDER BY 1)"
-)
+# (`facet_value_key_expression`, the same rule as `facet_value_key`), ascending.
+def _facet_values() -> ArraySubquery:
+    key = facet_value_key_expression(
+        choice="choice_id", attribute="attribute_id", flag="value_boolean"
+    )
+    keyed = product_active_variant_values().filter(
+        Q(choice__isnull=False) | Q(value_boolean__isnull=False)
+    )
+    return ArraySubquery(keyed.values_list(key).distinct().order_by(key))
 
 
-def _denormalised_fields() -> dict[str, Expression]:
+def _denormalised_fields() -> dict[str, BaseExpression]:
     return {
         "search_visible": ExpressionWrapper(
             product_visible_condition(), output_field=BooleanField()
         ),
-        "search_facet_values": RawSQL(FACET_VALUES_SQL, []),  # noqa: S611 - constant SQL
+        "search_facet_values": _facet_values(),
     }
 
 
@@ -124,11 +139,11 @@ def _search_vector_expression(price):
     return (
         SearchVector("name", weight="A", config="english")
         + SearchVector("brand", weight="B", config="english")
-        + SearchVector(RawSQL(_SKUS_SQL, []), weight="B", config="simple")  # noqa: S611 - constant SQL
+        + SearchVector(_active_skus(), weight="B", config="simple")
         + SearchVector(
             category_names_with_ancestors(category_ref="category_id"), weight="C", config="english"
         )
-        + SearchVector(RawSQL(_ATTRIBUTE_VALUES_SQL, []), weight="C", config="english")  # noqa: S611 - constant SQL
+        + SearchVector(_active_attribute_values(), weight="C", config="english")
         + SearchVector("description", weight="D", config="english")
         + KeyLexemes(price, F("popularity_tier"))
     )

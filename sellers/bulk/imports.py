@@ -46,6 +46,7 @@ from catalog.models import (
     TaxClass,
     VariantAttributeValue,
 )
+from catalog.selectors import variant_active_condition
 from catalog.services import (
     _attribute_columns,
     product_archive,
@@ -339,7 +340,7 @@ def _load(seller: Seller, header: _Header, rows: list[tuple[int, dict[str, str]]
     }
     active_skus: dict[int, set[str]] = {pk: set() for pk in own_product_ids}
     for product_id, sku in ProductVariant.objects.filter(
-        product_id__in=own_product_ids, is_active=True
+        variant_active_condition(), product_id__in=own_product_ids
     ).values_list("product_id", "sku"):
         active_skus[product_id].add(sku)
     return _Catalog(

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from catalog.models import (
+    AttributeType,
     Product,
     ProductStatus,
     SearchSuggestion,
@@ -32,6 +33,7 @@ from search.postgres import PostgresSearchBackend
 from search.query import listing_query_parse
 from search.services import (
     search_index_rebuild,
+    search_index_refresh,
     search_index_refresh_dirty,
     search_prices_refresh_due,
     search_suggestions_rebuild,
@@ -42,10 +44,13 @@ from sellers.services import seller_approve, seller_suspend
 from shop.celery import app
 from shop.core.outbox import OutboxMessage
 from tests.factories import (
+    AttributeChoiceFactory,
+    AttributeFactory,
     ProductFactory,
     ProductTypeFactory,
     ProductVariantFactory,
     SellerFactory,
+    VariantAttributeValueFactory,
 )
 from tests.factories.inventory import WarehouseFactory
 
@@ -218,6 +223,42 @@ def test_hiding_a_variant_and_changing_a_value_reach_the_stored_columns(
     # cleared in the writer's transaction: no refresh has run
     assert Product.objects.get(pk=shoe.pk).search_visible is False
     assert shoe.pk not in found("q=shoe")
+
+
+def test_only_active_variants_reach_the_vector_and_the_facet_values():
+    """The refresh reads a product's variants through the catalog's active-variant rule: the
+    SKU, attribute values and facet keys of an inactive variant are neither found nor
+    offered, those of its active sibling are."""
+    wood = AttributeFactory(name="Wood", slug="wood", type=AttributeType.CHOICE)
+    oiled = AttributeFactory(name="Oiled", slug="oiled", type=AttributeType.BOOLEAN)
+    grain = AttributeFactory(name="Grain", slug="grain", type=AttributeType.TEXT)
+    width = AttributeFactory(name="Width", slug="width", type=AttributeType.NUMBER)
+    walnut = AttributeChoiceFactory(attribute=wood, value="Walnut", slug="walnut")
+    cherry = AttributeChoiceFactory(attribute=wood, value="Cherry", slug="cherry")
+    product = ProductFactory(name="Serving Board")
+    variants = {
+        active: ProductVariantFactory(product=product, sku=f"BOARD-{active}", is_active=active)
+        for active in (True, False)
+    }
+    for active, choice, text, number in [
+        (True, walnut, "Quartersawn", Decimal("2.5")),
+        (False, cherry, "Burl", Decimal("12")),
+    ]:
+        variant = variants[active]
+        VariantAttributeValueFactory(variant=variant, attribute=wood, choice=choice)
+        VariantAttributeValueFactory(variant=variant, attribute=oiled, value_boolean=active)
+        VariantAttributeValueFactory(variant=variant, attribute=grain, value_text=text)
+        VariantAttributeValueFactory(variant=variant, attribute=width, value_number=number)
+    search_index_refresh(product_ids=[product.pk])
+
+    for shown in ("BOARD-True", "walnut", "quartersawn", "attr_wood=walnut", "attr_oiled=true"):
+        query = shown if shown.startswith("attr_") else f"q={shown}"
+        assert found(query) == [product.pk], shown
+    for hidden in ("BOARD-False", "cherry", "burl", "attr_wood=cherry", "attr_oiled=false"):
+        query = hidden if hidden.startswith("attr_") else f"q={hidden}"
+        assert found(query) == [], hidden
+    vector = Product.objects.values_list("search_vector", flat=True).get(pk=product.pk)
+    assert "'2.5'" in vector and "'12'" not in vector  # a number as written, no trailing zeros
 
 
 def test_reindex_can_refresh_only_the_denormalised_columns(catalog):
