@@ -14,6 +14,18 @@ from shop.core.models import BaseModel
 PATH_STEP = 10  # width of one materialized-path segment: a zero-padded primary key
 
 
+def category_path_segment(pk: int) -> str:
+    """A category's own segment of the materialized path: its primary key, zero-padded to
+    PATH_STEP digits, then "/". A child's path is its parent's followed by its segment."""
+    return f"{pk:0{PATH_STEP}d}/"
+
+
+def category_path_ids(path: str) -> list[int]:
+    """The primary keys a materialized path names, root first: the category's ancestors,
+    then the category itself (the reverse of `category_path_segment`)."""
+    return [int(path[i : i + PATH_STEP]) for i in range(0, len(path), PATH_STEP + 1)]
+
+
 class Category(BaseModel):
     """A node of the category tree. `path` is the materialized path of primary keys
     ("0000000001/0000000007/"), so a subtree is one indexed prefix scan. Create and move

@@ -39,6 +39,7 @@ from catalog.models import (
     ProductVariant,
     VariantAttributeValue,
     VariantSalePrice,
+    category_path_ids,
 )
 from sellers.models import Seller, SellerStatus
 from shop.core import db
@@ -326,11 +327,11 @@ def category_subtree_ids(*, category: Category) -> list[int]:
 
 
 def category_ancestors(*, category: Category) -> list[Category]:
-    """Breadcrumbs, root first, in one query."""
-    step = len(category.path) // (category.depth + 1)
-    paths = [category.path[: step * (i + 1)] for i in range(category.depth + 1)]
-    by_path = {c.path: c for c in Category.objects.filter(path__in=paths)}
-    return [by_path[p] for p in paths if p in by_path]
+    """Breadcrumbs, root first, in one query: the categories its path names
+    (`category_path_ids`)."""
+    ids = category_path_ids(category.path)
+    by_id = Category.objects.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def category_tree() -> list[Category]:

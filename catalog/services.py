@@ -23,7 +23,6 @@ from django.utils.text import slugify
 from PIL import Image, UnidentifiedImageError
 
 from catalog.models import (
-    PATH_STEP,
     Attribute,
     AttributeChoice,
     AttributeType,
@@ -36,6 +35,7 @@ from catalog.models import (
     TaxClass,
     VariantAttributeValue,
     VariantSalePrice,
+    category_path_segment,
 )
 from catalog.selectors import (
     category_path_in_subtree,
@@ -60,10 +60,6 @@ _TEXT_MAX = 255  # ProductImage.alt_text and VariantAttributeValue.value_text
 ALLOWED_IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
-def _segment(pk: int) -> str:
-    return f"{pk:0{PATH_STEP}d}/"
-
-
 @transaction.atomic
 def category_create(
     *,
@@ -86,7 +82,7 @@ def category_create(
         path=f"~{timezone.now().timestamp()}-{id(name)}",
     )
     category.save()
-    category.path = (parent.path if parent else "") + _segment(category.pk)
+    category.path = (parent.path if parent else "") + category_path_segment(category.pk)
     category.save(update_fields=["path"])
     return category
 
@@ -103,7 +99,7 @@ def category_move(*, category: Category, new_parent: Category | None) -> Categor
                 fields={"parent": ["Choose a category outside this subtree."]},
             )
     old_path = category.path
-    new_path = (new_parent.path if new_parent else "") + _segment(category.pk)
+    new_path = (new_parent.path if new_parent else "") + category_path_segment(category.pk)
     depth_delta = (new_parent.depth + 1 if new_parent else 0) - category.depth
     category_subtree(category=category).update(
         path=Concat(Value(new_path, output_field=CharField()), Substr("path", len(old_path) + 1)),

@@ -22,15 +22,16 @@ from opensearchpy import OpenSearch, Urllib3HttpConnection, helpers
 from opensearchpy.exceptions import OpenSearchException
 
 from catalog.models import (
-    PATH_STEP,
     Attribute,
     AttributeType,
     Category,
     Product,
     VariantAttributeValue,
+    category_path_ids,
 )
 from catalog.selectors import (
     AttributeFilter,
+    category_names_with_ancestors,
     product_id_batches,
     product_queryset_public,
     variant_queryset_active,
@@ -199,10 +200,6 @@ def _attribute_entry(value: VariantAttributeValue) -> dict[str, Any]:
     return {"slug": attribute.slug, "value": value.value_text}
 
 
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(path[i : i + PATH_STEP]) for i in range(0, len(path), PATH_STEP + 1)]
-
-
 def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
     """The documents for these products, built in a fixed number of queries."""
     from inventory.selectors import product_in_stock_condition
@@ -211,6 +208,7 @@ def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
     products = list(
         Product.objects.filter(pk__in=product_ids)
         .select_related("seller", "category")
+        .annotate(category_names=category_names_with_ancestors(category_ref="category_id"))
         .prefetch_related(
             Prefetch(
                 "variants",
@@ -227,12 +225,6 @@ def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
         .filter(product_in_stock_condition())
         .values_list("pk", flat=True)
     )
-    ancestor_ids = {p.pk: _ancestor_ids(p.category.path) for p in products}
-    names = dict(
-        Category.objects.filter(
-            pk__in={i for ids in ancestor_ids.values() for i in ids}
-        ).values_list("pk", "name")
-    )
     documents = []
     for product in products:
         entries = [
@@ -248,8 +240,8 @@ def opensearch_documents(*, product_ids: list[int]) -> list[dict[str, Any]]:
                 "name": product.name,
                 "brand": product.brand,
                 "skus": [v.sku for v in product.search_variants],
-                "category_names": " ".join(names.get(i, "") for i in ancestor_ids[product.pk]),
-                "category_ids": ancestor_ids[product.pk],
+                "category_names": product.category_names,
+                "category_ids": category_path_ids(product.category.path),
                 "attribute_text": " ".join(e["value"] for e in unique),
                 "attributes": unique,
                 "description": product.description,

@@ -16,6 +16,7 @@ from catalog.models import Product
 from search import opensearch
 from search.query import listing_query_parse
 from search.services import listing_run, search_index_refresh
+from tests.factories import CategoryFactory, ProductVariantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -317,6 +318,28 @@ def test_bulk_indexing_sends_documents_after_the_database_refresh(catalog, clust
     assert docs[catalog.products["suspended"].pk]["visible"] is False
     shoe = docs[catalog.products["shoe"].pk]
     assert {"slug": "waterproof", "value": "true"} in shoe["attributes"]
+
+
+def test_the_document_and_the_vector_name_the_same_categories_three_deep(cluster):
+    """A product in Home > Kitchen > Knives: its document's category ids are the path's, root
+    first, and its category names are the ones the PostgreSQL vector finds it by; a sibling
+    category's name is in neither."""
+    from search.postgres import PostgresSearchBackend
+
+    home = CategoryFactory(name="Home")
+    kitchen = CategoryFactory(name="Kitchen", parent=home)
+    knives = CategoryFactory(name="Knives", parent=kitchen)
+    CategoryFactory(name="Lighting", parent=home)
+    product = ProductVariantFactory(product__name="Santoku", product__category=knives).product
+    search_index_refresh(product_ids=[product.pk])
+    (bulk,) = [r[3] for r in cluster.requests if r[1] == "/_bulk"]
+    document = bulk[1]
+    assert document["category_ids"] == [home.pk, kitchen.pk, knives.pk]
+    assert document["category_names"] == "Home Kitchen Knives"
+
+    for name in ("Home", "Kitchen", "Knives", "Lighting"):
+        ids = PostgresSearchBackend().search(query=parse(f"q={name}")).product_ids
+        assert (ids == [product.pk]) is (name in document["category_names"].split()), name
 
 
 def test_rejected_documents_leave_products_dirty_for_the_sweep(catalog, cluster):
