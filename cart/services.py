@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from cart.models import Cart, CartLine, CartStatus, WishlistItem
 from cart.selectors import cart_checkout_holders, cart_for_owner
-from catalog.models import ProductVariant
+from catalog.models import ProductVariant, variant_active_condition
 from catalog.selectors import (
     product_queryset_public,
-    variant_active_condition,
     variant_price_current,
     variant_queryset_priced,
 )

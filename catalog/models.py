@@ -248,6 +248,14 @@ class Product(BaseModel):
         return self.name
 
 
+def variant_active_condition(*, through: str = "") -> Q:
+    """The one rule of "an active variant" (one shoppers see and buy; a product needs one to
+    be public): on the variant's row, or on a row that refers to it through `through` (a
+    relation path ending in "__", such as "variant__"). Here rather than in the selectors so
+    that inventory, which the catalog's selectors read, can use it without an import cycle."""
+    return Q(**{f"{through}is_active": True})
+
+
 class ProductVariant(BaseModel):
     """A buyable unit with its own SKU, price and attribute values."""
 

@@ -40,6 +40,7 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
     category_path_ids,
+    variant_active_condition,
 )
 from sellers.models import Seller, SellerStatus
 from shop.core import db
@@ -47,13 +48,6 @@ from shop.core.errors import NotFound
 from shop.core.numbers import NumberError, decimal_parse
 
 # --- active variants ----------------------------------------------------------------------------
-
-
-def variant_active_condition(*, through: str = "") -> Q:
-    """The one rule of "an active variant" (one shoppers see and buy; a product needs one to
-    be public): on the variant's row, or on a row that refers to it through `through` (a
-    relation path ending in "__", such as "variant__")."""
-    return Q(**{f"{through}is_active": True})
 
 
 def variant_queryset_active() -> QuerySet[ProductVariant]:

@@ -36,12 +36,9 @@ from catalog.models import (
     VariantAttributeValue,
     VariantSalePrice,
     category_path_segment,
-)
-from catalog.selectors import (
-    category_path_in_subtree,
-    category_subtree,
     variant_active_condition,
 )
+from catalog.selectors import category_path_in_subtree, category_subtree
 from search.services import (
     search_index_mark_dirty,
     search_index_refresh_now,

@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from catalog.models import ProductStatus, ProductVariant
+from catalog.models import ProductStatus, ProductVariant, variant_active_condition
 from inventory.models import (
     InboundShipment,
     InboundShipmentLine,
@@ -193,7 +193,7 @@ def product_in_stock_condition(*, now: datetime | None = None) -> Q:
     """For product querysets: at least one active variant has a free unit now."""
     stocks = (
         _sellable_stocks()
-        .filter(variant__product=OuterRef("pk"), variant__is_active=True)
+        .filter(variant_active_condition(through="variant__"), variant__product=OuterRef("pk"))
         .annotate(free=stock_available_expression(now=now))
         .filter(free__gt=0)
     )
@@ -344,7 +344,7 @@ def stock_low_for_seller(*, seller: Seller, now: datetime | None = None) -> Quer
     row's own, else the seller's; out of stock included), emptiest first: what to restock."""
     return (
         stock_list_for_seller(seller=seller, status="low_or_out", now=now)
-        .filter(variant__is_active=True, warehouse__is_active=True)
+        .filter(variant_active_condition(through="variant__"), warehouse__is_active=True)
         .exclude(variant__product__status=ProductStatus.ARCHIVED)
         .order_by(F("available_now").asc(), "variant__sku", "warehouse__priority", "pk")
     )

@@ -45,8 +45,8 @@ from catalog.models import (
     ProductVariant,
     TaxClass,
     VariantAttributeValue,
+    variant_active_condition,
 )
-from catalog.selectors import variant_active_condition
 from catalog.services import (
     _attribute_columns,
     product_archive,
