@@ -40,6 +40,7 @@ from catalog.models import (
 )
 from catalog.selectors import category_path_in_subtree
 from catalog.services import (
+    VARIANT_UPDATE_FIELDS,
     category_create,
     category_move,
     category_update,
@@ -210,25 +211,13 @@ class ProductTypeAdmin(admin.ModelAdmin):
 # --- products -----------------------------------------------------------------------------------
 
 
-VARIANT_SERVICE_FIELDS = (
-    "sku",
-    "name",
-    "price",
-    "compare_at_price",
-    "is_active",
-    "weight_grams",
-    "allow_backorder",
-    "max_quantity_per_order",
-)
-
-
 class VariantForm(forms.ModelForm):
     """What `variant_create` / `variant_update` take (currency is the shop's; the order of
     variants is the portal's)."""
 
     class Meta:
         model = ProductVariant
-        fields = ["product", *VARIANT_SERVICE_FIELDS]
+        fields = ["product", *VARIANT_UPDATE_FIELDS]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -264,7 +253,7 @@ def variant_save_through_services(
     compare-at price, sales still to come, backorder policy. The form has already copied its
     values onto `form.instance`, so the variant is read afresh: the service compares against
     what is stored."""
-    values = {name: form.cleaned_data[name] for name in VARIANT_SERVICE_FIELDS}
+    values = {name: form.cleaned_data[name] for name in VARIANT_UPDATE_FIELDS}
     if change:
         return variant_update(
             variant=ProductVariant.objects.select_related("product").get(pk=form.instance.pk),
@@ -281,7 +270,7 @@ class VariantInline(admin.TabularInline):
     form = VariantForm
     extra = 0
     can_delete = False
-    fields = list(VARIANT_SERVICE_FIELDS)
+    fields = list(VARIANT_UPDATE_FIELDS)
     show_change_link = True  # attribute values and sale prices live on the variant's page
 
 

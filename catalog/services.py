@@ -617,6 +617,19 @@ def _price_above_sales_check(*, variant: ProductVariant, price: Decimal) -> None
         )
 
 
+# what `variant_update` takes and writes (the admin's variant form edits the same fields)
+VARIANT_UPDATE_FIELDS = (
+    "sku",
+    "name",
+    "price",
+    "compare_at_price",
+    "is_active",
+    "weight_grams",
+    "allow_backorder",
+    "max_quantity_per_order",
+)
+
+
 @transaction.atomic
 def variant_update(
     *,
@@ -649,19 +662,7 @@ def variant_update(
         variant.allow_backorder = allow_backorder
     if max_quantity_per_order is not None:
         variant.max_quantity_per_order = _max_quantity_check(max_quantity_per_order)
-    variant.save(
-        update_fields=[
-            "sku",
-            "name",
-            "price",
-            "compare_at_price",
-            "is_active",
-            "weight_grams",
-            "allow_backorder",
-            "max_quantity_per_order",
-            "updated_at",
-        ]
-    )
+    variant.save(update_fields=[*VARIANT_UPDATE_FIELDS, "updated_at"])
     if backorder_changed:
         from inventory.services import stock_backorder_sync  # inventory builds on catalog
 
