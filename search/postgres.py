@@ -149,9 +149,11 @@ class _PriceHint:
 
 @dataclass(frozen=True)
 class _Match:
+    """A bounded count's row: its id and the values its page sorts by (the fields of
+    `SORT_KEYS[sort]`; `rank` is the blended rank, when the page is sorted by relevance)."""
+
     id: int
-    rank: float | None  # the blended rank (`blended_rank`), when the page is sorted by relevance
-    price: Decimal | None
+    keys: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -170,19 +172,25 @@ _TOP_SORTS = (ProductSort.RELEVANCE, ProductSort.PRICE_ASC, ProductSort.PRICE_DE
 _WALKED_SORTS = (ProductSort.RELEVANCE, ProductSort.POPULAR)
 
 
+# the sorts a page is ordered by in Python from the bounded count's rows (`sort_rows`); a name
+# sort is left to PostgreSQL, whose collation orders text as Python's str comparison does not
+_ROW_SORTS = tuple(sort for sort in ProductSort if sort != ProductSort.NAME)
+
+
 def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | None:
     """The result order from the bounded count's rows, when they are every match (at most
-    EXACT_LIMIT): relevance ranks them all, a price sort sorts them. None: the page needs its
-    own statement (over more matches relevance ranks a popularity pool, `_page_ids`)."""
-    if len(matches) > EXACT_LIMIT:
+    EXACT_LIMIT): sorted by the page's keys (relevance ranks them all). A filtered list
+    without words (a category page's narrow price range) is ordered so rather than walked:
+    a walk per category reads on until a page of its rows passes the filters, the whole
+    category when none does. None: the page needs its own statement (over more matches
+    relevance ranks a popularity pool, `_page_ids`)."""
+    if len(matches) > EXACT_LIMIT or query.sort not in _ROW_SORTS:
         return None
-    if not (
-        (query.sort == ProductSort.RELEVANCE and query.terms)
-        or query.sort in (ProductSort.PRICE_ASC, ProductSort.PRICE_DESC)
-    ):
+    if query.sort == ProductSort.RELEVANCE and not query.terms:
         return None
-    fields = {"rank": "rank", "search_price_min": "price", "id": "id"}
-    return [m.id for m in sort_rows(matches, query.sort, lambda m, f: getattr(m, fields[f]))]
+    return [
+        m.id for m in sort_rows(matches, query.sort, lambda m, f: m.id if f == "id" else m.keys[f])
+    ]
 
 
 def trigram_available() -> bool:
@@ -911,21 +919,22 @@ class PostgresSearchBackend:
         return _Counted(facets, total, estimated, hint, matches, page_ids)
 
     def _bounded_matches(self, query: SearchQuery) -> list[_Match]:
-        """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what a relevance
-        or price page sorts them by: the bounded count, and (`_matches_ordered`) the page."""
+        """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what the page
+        sorts them by: the bounded count, and (`_matches_ordered`) the page."""
         rank = (
             self._rank(query)
             if query.sort == ProductSort.RELEVANCE and query.terms
             else Value(None, output_field=FloatField())
         )
+        fields = [k.field for k in SORT_KEYS[query.sort] if k.field not in ("id", "rank")]
         rows = (
             self._matching(query)
             .order_by()
             .annotate(rank=rank)
-            .values_list("id", "rank", "search_price_min")[: EXACT_LIMIT + 1]
+            .values("id", "rank", *fields)[: EXACT_LIMIT + 1]
         )
         with match_scan(connection):
-            return [_Match(*row) for row in rows]
+            return [_Match(row.pop("id"), row) for row in rows]
 
     def _facet_counts(
         self,

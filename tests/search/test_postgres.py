@@ -658,3 +658,23 @@ def test_a_text_search_just_past_the_exact_limit_walks_every_match_once(catalog,
     assert few.product_ids == exact.product_ids
     assert (few.total, few.total_is_estimate, few.facets.sampled) == (2, False, False)
     assert counts(few.facets.sellers) == counts(exact.facets.sellers) == {"alpha": 1, "beta": 1}
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_desc", "rating", "popular", "name"])
+def test_a_filtered_list_the_bounded_count_fetched_whole_is_ordered_from_its_rows(
+    catalog, monkeypatch, sort
+):
+    """A list without words whose filtered matches the bounded count fetched whole (at most
+    EXACT_LIMIT) is ordered from those rows by the page's sort keys, not walked category by
+    category (a walk reads on until a page passes the filters: whole categories when few
+    do); a name sort is left to PostgreSQL's collation. Same ids either way."""
+    query_string = f"category=clothing&sort={sort}"
+    walked = run(query_string)
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)  # the base set (5) overflows the attempt
+    with CaptureQueriesContext(connection) as ctx:
+        counted = run(query_string)
+    walks = [q for q in ctx.captured_queries if q["sql"].startswith("SELECT id FROM ((SELECT")]
+    assert counted.product_ids == walked.product_ids and len(walked.product_ids) == 3
+    assert (counted.total, counted.total_is_estimate) == (3, False)
+    assert len(walks) == (1 if sort == "name" else 0)
