@@ -22,6 +22,7 @@ from django.contrib.postgres.search import SearchQuery as TsQuery
 from django.contrib.postgres.search import SearchRank
 from django.db.models import (
     BooleanField,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -29,6 +30,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    Window,
 )
 
 from catalog.models import (
@@ -840,7 +842,7 @@ class PostgresSearchBackend:
         # the sample puts it well past that)
         base_overflows = False
         page_ids: list[int] | None = None
-        matched: int | None = None  # how many match, when a walk over all of them counted
+        matched: int | None = None  # how many match, when a statement over all of them counted
         # a relevance or best-selling page without filters is a popularity walk of the base set
         walked_whole = bool(query.terms) and not conditions and query.sort in _WALKED_SORTS
         if share < 1.0:
@@ -896,6 +898,11 @@ class PostgresSearchBackend:
             # (with no filter to apply, the total is the base set's, over EXACT_LIMIT)
             if base_overflows and not conditions:
                 exact_total = matched if matched is not None else EXACT_LIMIT + 1
+            elif not query.terms:
+                # a filtered list without words: few enough to fetch them all, so one
+                # statement counts them and orders the page
+                page_ids, matched = self._counted_sorted_ids(query)
+                exact_total = matched
             else:
                 matches = self._bounded_matches(query)
                 exact_total = len(matches)
@@ -917,6 +924,25 @@ class PostgresSearchBackend:
             )
         hint = _PriceHint(counts.get("price", {}), cheapest, dearest, share) if sampled else None
         return _Counted(facets, total, estimated, hint, matches, page_ids)
+
+    def _counted_sorted_ids(self, query: SearchQuery) -> tuple[list[int], int]:
+        """The page of a list without words and how many match, in one statement over every
+        match (fetched through the indexes' bitmaps, `match_scan`): for filtered lists the
+        sample puts under BROAD_FACTOR * EXACT_LIMIT. The merged walk per category
+        (`_walked_ids`) reads on until a page of its rows passes the filters, the whole
+        category when none does (a narrow price range on /c/electronics/: 0.38 s at 1M)."""
+        ordered = (
+            self._matching(query)
+            .order_by(*sort_order_by(query.sort))
+            .annotate(matched=Window(Count("id")))
+            .values_list("id", "matched")
+        )
+        window = ordered[query.offset : query.offset + query.page_size]
+        with match_scan(connection):
+            rows = list(window)
+            if not rows:  # a page past the last: the count alone
+                return [], self._matching(query).count()
+        return [pk for pk, _ in rows], rows[0][1]
 
     def _bounded_matches(self, query: SearchQuery) -> list[_Match]:
         """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what the page

@@ -661,20 +661,45 @@ def test_a_text_search_just_past_the_exact_limit_walks_every_match_once(catalog,
 
 
 @pytest.mark.parametrize("sort", ["newest", "price_desc", "rating", "popular", "name"])
-def test_a_filtered_list_the_bounded_count_fetched_whole_is_ordered_from_its_rows(
+def test_a_filtered_list_without_words_the_sample_puts_under_the_limit_is_counted_and_sorted(
     catalog, monkeypatch, sort
 ):
-    """A list without words whose filtered matches the bounded count fetched whole (at most
-    EXACT_LIMIT) is ordered from those rows by the page's sort keys, not walked category by
+    """A filtered list without words that the sample puts under BROAD_FACTOR x EXACT_LIMIT
+    is fetched whole, counted and ordered in one statement rather than walked category by
     category (a walk reads on until a page passes the filters: whole categories when few
-    do); a name sort is left to PostgreSQL's collation. Same ids either way."""
+    do). Same ids as the walk, an exact total, and a page past the last still counts."""
     query_string = f"category=clothing&sort={sort}"
     walked = run(query_string)
     monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
-    monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)  # the base set (5) overflows the attempt
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)  # 3 in clothing: over it, under 4 x
     with CaptureQueriesContext(connection) as ctx:
         counted = run(query_string)
-    walks = [q for q in ctx.captured_queries if q["sql"].startswith("SELECT id FROM ((SELECT")]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert not [s for s in sql if s.startswith("SELECT id FROM ((SELECT")]  # no walk
+    assert len([s for s in sql if "COUNT(" in s.upper() and "OVER ()" in s]) == 1
     assert counted.product_ids == walked.product_ids and len(walked.product_ids) == 3
     assert (counted.total, counted.total_is_estimate) == (3, False)
-    assert len(walks) == (1 if sort == "name" else 0)
+    past = run(f"{query_string}&page=5")
+    assert (past.product_ids, past.total, past.total_is_estimate) == ([], 3, False)
+
+
+def test_the_bounded_count_rows_order_a_page_in_every_sort_but_name():
+    """`_matches_ordered`: at most EXACT_LIMIT rows of the bounded count order the page by
+    the sort's keys (NULLs last, then the id); a name sort is left to PostgreSQL's collation,
+    and more rows than the limit are not every match."""
+    from datetime import UTC, datetime
+
+    from search.base import ProductSort, SearchQuery
+
+    day = lambda d: datetime(2026, 12, d, tzinfo=UTC)  # noqa: E731
+    rows = [
+        postgres._Match(1, {"rank": None, "published_at": day(3), "popularity": 1.0}),
+        postgres._Match(2, {"rank": None, "published_at": None, "popularity": 2.0}),
+        postgres._Match(3, {"rank": None, "published_at": day(5), "popularity": 1.0}),
+    ]
+    newest = SearchQuery(text="lamp", sort=ProductSort.NEWEST)
+    assert postgres._matches_ordered(newest, rows) == [3, 1, 2]
+    popular = SearchQuery(text="lamp", sort=ProductSort.POPULAR)
+    assert postgres._matches_ordered(popular, rows) == [2, 3, 1]
+    assert postgres._matches_ordered(SearchQuery(text="lamp", sort=ProductSort.NAME), rows) is None
+    assert postgres._matches_ordered(newest, rows * 800) is None  # over EXACT_LIMIT
