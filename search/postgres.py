@@ -811,10 +811,11 @@ class PostgresSearchBackend:
         flags = {f"ok_{i}": key for i, key in enumerate(conditions)}
         top_order = sort_sql(query.sort) if query.terms and query.sort in _TOP_SORTS else None
         ranked = query.sort == ProductSort.RELEVANCE and query.terms
+        # no rank here: ts_rank_cd reads every vector it ranks, and only the exact attempt's
+        # page (`top`) orders by it
         base = (
             self._base(query)
             .order_by()
-            .annotate(rank=self._rank(query) if ranked else Value(None, output_field=FloatField()))
             .annotate(
                 **{
                     name: ExpressionWrapper(conditions[key], output_field=BooleanField())
@@ -822,13 +823,7 @@ class PostgresSearchBackend:
                 }
             )
             .values(
-                "id",
-                "category_id",
-                "seller_id",
-                "search_price_min",
-                "search_facet_values",
-                "rank",
-                *flags,
+                "id", "category_id", "seller_id", "search_price_min", "search_facet_values", *flags
             )
         )
         attributes = self._lookups().attributes
@@ -862,11 +857,14 @@ class PostgresSearchBackend:
                 if matched > EXACT_LIMIT:
                     counts, base_overflows = sample, True
         if counts is None:
+            # it orders the page too, unless the walk above has
+            page_order = top_order if page_ids is None else None
+            exact_base = base.annotate(rank=self._rank(query)) if ranked and page_order else base
             exact = self._facet_counts(
-                base[: EXACT_LIMIT + 1],
+                exact_base[: EXACT_LIMIT + 1],
                 flags,
                 chosen_attrs,
-                top=(top_order, query.offset + query.page_size) if top_order else None,
+                top=(page_order, query.offset + query.page_size) if page_order else None,
                 facets=query.facets,
             )
             top = exact.pop("top", {})
@@ -874,7 +872,7 @@ class PostgresSearchBackend:
             if exact["rows"][None] <= EXACT_LIMIT:
                 counts, share = exact, 1.0
                 # every match is in this statement: it has ordered the page too
-                if top_order:
+                if page_order:
                     page_ids = top_ids
             else:
                 base_overflows = True
@@ -946,21 +944,18 @@ class PostgresSearchBackend:
 
     def _bounded_matches(self, query: SearchQuery) -> list[_Match]:
         """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what the page
-        sorts them by: the bounded count, and (`_matches_ordered`) the page."""
-        rank = (
-            self._rank(query)
-            if query.sort == ProductSort.RELEVANCE and query.terms
-            else Value(None, output_field=FloatField())
-        )
+        sorts them by: the bounded count, and (`_matches_ordered`) the page. A relevance
+        page's rank is read only when they are every match (at most EXACT_LIMIT): over more,
+        the page ranks a popularity pool, and ts_rank_cd reads every vector it ranks."""
         fields = [k.field for k in SORT_KEYS[query.sort] if k.field not in ("id", "rank")]
-        rows = (
-            self._matching(query)
-            .order_by()
-            .annotate(rank=rank)
-            .values("id", "rank", *fields)[: EXACT_LIMIT + 1]
-        )
         with match_scan(connection):
-            return [_Match(row.pop("id"), row) for row in rows]
+            rows = list(self._matching(query).order_by().values("id", *fields)[: EXACT_LIMIT + 1])
+        if query.sort == ProductSort.RELEVANCE and query.terms and len(rows) <= EXACT_LIMIT:
+            ranked = Product.objects.filter(pk__in=[row["id"] for row in rows])
+            rank = dict(ranked.annotate(rank=self._rank(query)).values_list("id", "rank"))
+            for row in rows:
+                row["rank"] = rank[row["id"]]
+        return [_Match(row.pop("id"), row) for row in rows]
 
     def _facet_counts(
         self,

@@ -379,6 +379,25 @@ def test_a_bounded_count_also_orders_the_page(catalog, monkeypatch, sort):
     fetches = [q["sql"] for q in ctx.captured_queries if "@@" in q["sql"]]
     # the sample and the exact attempt of the facet statement, then the bounded count only
     assert [sql.startswith("WITH m AS") for sql in fetches] == [True, True, False]
+    # the exact attempt, which overflows, ranks its page; the bounded count's rows are ranked
+    # once it has found them every match (by id: no second text match)
+    ranks = ["ts_rank_cd" in q["sql"] for q in ctx.captured_queries]
+    relevance = sort == ""
+    assert [("ts_rank_cd" in sql) for sql in fetches] == [False, relevance, False]
+    assert sum(ranks) == (2 if relevance else 0)
+
+
+def test_a_bounded_count_past_the_limit_ranks_nothing(catalog, monkeypatch):
+    """A bounded count that finds more than EXACT_LIMIT matches leaves the page to the
+    popularity walk, which ranks its pool: ranking the count's rows too would be wasted."""
+    expected = run("q=clothing&seller=alpha")
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 1)  # 2 matches: the count overflows
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    with CaptureQueriesContext(connection) as ctx:
+        result = run("q=clothing&seller=alpha")
+    assert result.product_ids == expected.product_ids
+    ranked = [q["sql"] for q in ctx.captured_queries if "ts_rank_cd" in q["sql"]]
+    assert len(ranked) == 1 and ranked[0].startswith("WITH c AS")  # the walk's
 
 
 def test_a_text_search_leaves_the_callers_planner_settings_as_they_were(catalog):
@@ -655,6 +674,8 @@ def test_a_text_search_just_past_the_exact_limit_walks_every_match_once(catalog,
         few = run(f"q=shirt&sort={sort}")
     sql = [q["sql"] for q in ctx.captured_queries]
     assert sum(s.startswith("WITH m AS") for s in sql) == 2  # the sample, the exact attempt
+    # the walk has ordered the page: only it ranks (the exact attempt counts)
+    assert sum("ts_rank_cd" in s for s in sql) == (sort == "relevance")
     assert few.product_ids == exact.product_ids
     assert (few.total, few.total_is_estimate, few.facets.sampled) == (2, False, False)
     assert counts(few.facets.sellers) == counts(exact.facets.sellers) == {"alpha": 1, "beta": 1}
