@@ -491,8 +491,9 @@ def test_every_vector_carries_its_popularity_levels_and_its_price_band(catalog):
     assert {"~c7", "~c8", "~c9"} < _key_lexemes(catalog.products["lamp"].pk)
     # the red shirt's band is the one of its sale price (8.00), not its list price (40.00)
     red = catalog.products["red_shirt"].pk
-    assert keys.price_band(Decimal("8.00")) == 3
-    assert "~p3" in _key_lexemes(red) and "~p5" not in _key_lexemes(red)
+    sale, listed = keys.price_band(Decimal("8.00")), keys.price_band(Decimal("40.00"))
+    assert sale == 3 * keys.PRICE_BANDS_PER_DOUBLING and listed > sale
+    assert f"~p{sale}" in _key_lexemes(red) and f"~p{listed}" not in _key_lexemes(red)
     # a product without a price carries no band; a new one is in the less popular half
     unpriced = ProductFactory(name="Unpriced", seller=catalog.sellers["alpha"])
     search_index_refresh(product_ids=[unpriced.pk])
@@ -517,6 +518,23 @@ def test_python_and_postgresql_put_a_price_in_the_same_band(catalog, price):
         .values_list("keys", flat=True)
     )
     assert f"'~p{keys.price_band(Decimal(price))}'" in vector
+
+
+def test_python_and_postgresql_agree_on_the_band_of_every_cent_up_to_2000(db):
+    """Every band edge below $2,000 (2 ** (n / PRICE_BANDS_PER_DOUBLING), mostly irrational)
+    falls between the same two cents in PostgreSQL's numeric log as in Python's float one."""
+    bands = keys.key_lexemes_sql(price="(c::numeric / 100)::numeric(12, 2)", tier="10")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT c, tsvector_to_array({bands}) FROM generate_series(1, 200000) c ORDER BY c"  # noqa: S608 - constant SQL
+        )
+        rows = cursor.fetchall()
+    wrong = [
+        (cents, lexemes)
+        for cents, lexemes in rows
+        if lexemes != [f"~p{keys.price_band(Decimal(cents) / 100)}"]
+    ]
+    assert len(rows) == 200_000 and not wrong[:5]
 
 
 def _sampled_price_pages(monkeypatch, query_string: str) -> list[int]:
