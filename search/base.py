@@ -150,7 +150,9 @@ class SearchQuery:
     """The one listing query: optional words, the filters (category subtree, sellers, price,
     attributes, stock), a minimum rating, the sort and the page. A category or seller page is
     a query without words and with that category or seller. `facets`: whether the caller shows
-    the facet counts (the product API does not: the engine then counts the total alone)."""
+    the facet counts (the product API does not: the engine then counts the total alone).
+    `seller_fixed`: the sellers are the page's own (a seller's page), not a filter the
+    shopper chose: no facet offers other sellers."""
 
     text: str = ""
     filters: ProductFilters = field(default_factory=ProductFilters)
@@ -159,6 +161,7 @@ class SearchQuery:
     page: int = 1
     page_size: int = 24
     facets: bool = True
+    seller_fixed: bool = False
 
     @property
     def terms(self) -> list[str]:

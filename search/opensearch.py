@@ -472,6 +472,8 @@ def opensearch_query_body(query: SearchQuery) -> dict[str, Any]:
             "aggs": _attribute_aggs(),
         },
     }
+    if query.seller_fixed:
+        del aggs["sellers"]  # a seller's own page offers no other sellers
     for name in clauses:
         if name.startswith("attr:"):
             slug = name[len("attr:") :]

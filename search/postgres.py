@@ -98,6 +98,12 @@ EXACT_LIMIT = 2_000
 SAMPLE_ROWS = 7_000  # what 600 pages of the packed 1M-product table hold
 # a sampled total below BROAD_FACTOR * EXACT_LIMIT is checked by a bounded count
 BROAD_FACTOR = 4
+# A list without words whose filters pass at most SPARSE_SHARE of its rows is fetched whole,
+# counted and sorted (`_counted_sorted_ids`) up to COUNTED_LIMIT matches: its merged walk
+# reads about 1 / share rows per row of the page in every category, and the whole of each
+# category where none pass (docs/search.md, "Filtered category pages").
+SPARSE_SHARE = 0.25
+COUNTED_LIMIT = 32_000
 # a sampled base set estimated above OVERFLOW_FACTOR * EXACT_LIMIT skips the exact attempt:
 # it would overflow (a base set of EXACT_LIMIT in a million products puts 14 rows in the
 # sample; an estimate of twice that needs 28 or more, 1 time in 1,600)
@@ -193,6 +199,14 @@ def _matches_ordered(query: SearchQuery, matches: list[_Match]) -> list[int] | N
     return [
         m.id for m in sort_rows(matches, query.sort, lambda m, f: m.id if f == "id" else m.keys[f])
     ]
+
+
+def _facet_kinds(query: SearchQuery) -> frozenset[str]:
+    """The facets a query's facet statement counts: none for the product API (`facets`
+    False), no sellers on a seller's own page."""
+    if not query.facets:
+        return frozenset()
+    return frozenset({"category", "value"} | (set() if query.seller_fixed else {"seller"}))
 
 
 def trigram_available() -> bool:
@@ -449,8 +463,9 @@ class PostgresSearchBackend:
         return self._memo[key]  # type: ignore[return-value]
 
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
-        """One condition per active filter a facet may lift, keyed like `_matching`'s `skip`:
-        all read the product row (denormalised columns), none joins."""
+        """One condition per active filter a facet may lift (its facet counts the rows passing
+        every other): all read the product row (denormalised columns), none joins. The
+        category and a seller page's own seller are no such filter (`_base_build`)."""
         if query not in self._memo:
             self._memo[query] = self._conditions_build(query)
         return self._memo[query]  # type: ignore[return-value]
@@ -458,17 +473,8 @@ class PostgresSearchBackend:
     def _conditions_build(self, query: SearchQuery) -> dict[str, Q]:
         f = query.filters
         out: dict[str, Q] = {}
-        if f.category is not None:
-            # literal id lists, not subqueries: the planner then estimates them from the
-            # column statistics (a subquery it guessed at one row and scanned 912k products)
-            out["category"] = Q(category_id__in=self._category_ids(f.category))
-        if f.sellers:
-            chosen = list(Seller.objects.filter(slug__in=f.sellers).values_list("id", flat=True))
-            # no such seller: nothing matches (an empty IN list compiles to no boolean at all,
-            # which the facet statement's flag column cannot be)
-            out["seller"] = (
-                Q(seller_id__in=chosen) if chosen else Q(Value(False, output_field=BooleanField()))
-            )
+        if f.sellers and not query.seller_fixed:
+            out["seller"] = self._seller_condition(query)
         price = Q()
         if f.price_min is not None:
             price &= Q(search_price_min__gte=f.price_min)
@@ -490,21 +496,46 @@ class PostgresSearchBackend:
                     out[f"attr:{spec.slug}"] = _attribute_filter(attribute, spec)
         return out
 
-    def _base(self, query: SearchQuery, *, keys: str | None = None) -> QuerySet[Product]:
-        """Public products matching the text and the filters no facet lifts. Visibility is the
-        maintained `search_visible` AND the live status and seller checks (cheap: the product
-        row and eight sellers), so archiving or suspending hides at once. `keys` (key lexemes
-        in tsquery syntax, with text only) narrows the text match inside its index scan.
-        Built once per search and keys (each caller chains onto a copy)."""
-        key = ("base", query, keys)
+    def _seller_condition(self, query: SearchQuery) -> Q:
+        key = ("sellers", query.filters.sellers)
         if key not in self._memo:
-            self._memo[key] = self._base_build(query, keys=keys)
+            chosen = Seller.objects.filter(slug__in=query.filters.sellers)
+            self._memo[key] = list(chosen.values_list("id", flat=True))
+        chosen_ids: list[int] = self._memo[key]  # type: ignore[assignment]
+        # no such seller: nothing matches (an empty IN list compiles to no boolean at all,
+        # which the facet statement's flag column cannot be)
+        if not chosen_ids:
+            return Q(Value(False, output_field=BooleanField()))
+        return Q(seller_id__in=chosen_ids)
+
+    def _base(
+        self, query: SearchQuery, *, keys: str | None = None, category: bool = True
+    ) -> QuerySet[Product]:
+        """Public products matching the text and the filters no facet lifts: the category
+        (its facet shows the chosen category and its children, whose counts it does not
+        change; `category` False leaves it out, for a walk per category) and a seller page's
+        seller (no facet shows it). Visibility is the maintained `search_visible` AND the
+        live status and seller checks (cheap: the product row and eight sellers), so
+        archiving or suspending hides at once. `keys` (key lexemes in tsquery syntax, with
+        text only) narrows the text match inside its index scan. Built once per search, keys
+        and category (each caller chains onto a copy)."""
+        key = ("base", query, keys, category)
+        if key not in self._memo:
+            self._memo[key] = self._base_build(query, keys=keys, category=category)
         return self._memo[key].all()  # type: ignore[attr-defined]
 
-    def _base_build(self, query: SearchQuery, *, keys: str | None) -> QuerySet[Product]:
+    def _base_build(
+        self, query: SearchQuery, *, keys: str | None, category: bool
+    ) -> QuerySet[Product]:
         qs = Product.objects.filter(
             product_listed_condition(), seller_id__in=self._approved_seller_ids()
         )
+        if category and query.filters.category is not None:
+            # literal id lists, not subqueries: the planner then estimates them from the
+            # column statistics (a subquery it guessed at one row and scanned 912k products)
+            qs = qs.filter(category_id__in=self._category_ids(query.filters.category))
+        if query.filters.sellers and query.seller_fixed:
+            qs = qs.filter(self._seller_condition(query))
         if query.terms:
             text = self._text_query(query.terms)
             if keys is not None:
@@ -519,14 +550,12 @@ class PostgresSearchBackend:
         return qs
 
     def _matching(
-        self, query: SearchQuery, *, skip: str | None = None, keys: str | None = None
+        self, query: SearchQuery, *, keys: str | None = None, category: bool = True
     ) -> QuerySet[Product]:
-        """Public products matching the text and every active filter except `skip` (a facet's
-        own filter, so choosing a value does not empty that facet)."""
-        qs = self._base(query, keys=keys)
-        for key, condition in self._conditions(query).items():
-            if key != skip:
-                qs = qs.filter(condition)
+        """Public products matching the text and every active filter (see `_base`)."""
+        qs = self._base(query, keys=keys, category=category)
+        for condition in self._conditions(query).values():
+            qs = qs.filter(condition)
         return qs
 
     def _page_ids(
@@ -625,9 +654,7 @@ class PostgresSearchBackend:
         category = query.filters.category
         # each walk in its index's order (for the NULL rows too: the planner then walks the
         # same index rather than the primary key)
-        matching = self._matching(query, skip="category" if category else None).order_by(
-            *(key.walk() for key in keys)
-        )
+        matching = self._matching(query, category=False).order_by(*(key.walk() for key in keys))
         walks = [matching]
         if first.nullable:
             walks = [matching.filter(**{f"{first.field}__isnull": null}) for null in (False, True)]
@@ -843,7 +870,7 @@ class PostgresSearchBackend:
         if share < 1.0:
             # a page sample first (no index, no full bitmap): is the base set broad?
             sample = self._facet_counts(
-                base, flags, chosen_attrs, sample_percent=share * 100, facets=query.facets
+                base, flags, chosen_attrs, sample_percent=share * 100, kinds=_facet_kinds(query)
             )
             estimate = sample["rows"][None] / share
             if estimate > OVERFLOW_FACTOR * EXACT_LIMIT:
@@ -865,7 +892,7 @@ class PostgresSearchBackend:
                 flags,
                 chosen_attrs,
                 top=(page_order, query.offset + query.page_size) if page_order else None,
-                facets=query.facets,
+                kinds=_facet_kinds(query),
             )
             top = exact.pop("top", {})
             top_ids = [top[p] for p in sorted(p for p in top if p is not None)][query.offset :]
@@ -878,7 +905,7 @@ class PostgresSearchBackend:
                 base_overflows = True
                 # the same sample statement as above: its answer is reused, not re-run
                 counts = sample or self._facet_counts(
-                    base, flags, chosen_attrs, sample_percent=share * 100, facets=query.facets
+                    base, flags, chosen_attrs, sample_percent=share * 100, kinds=_facet_kinds(query)
                 )
         sampled = share < 1.0
         matches: list[_Match] | None = None
@@ -891,16 +918,21 @@ class PostgresSearchBackend:
             }
         total = counts["total"][None]
         estimated = sampled
-        if sampled and total < BROAD_FACTOR * EXACT_LIMIT:
+        sparse = (
+            not query.terms
+            and total < COUNTED_LIMIT
+            and total <= SPARSE_SHARE * counts["rows"][None]
+        )
+        if sampled and (total < BROAD_FACTOR * EXACT_LIMIT or sparse):
             # too few sampled rows pass every filter to trust the estimate: count, bounded
             # (with no filter to apply, the total is the base set's, over EXACT_LIMIT)
-            if base_overflows and not conditions:
-                exact_total = matched if matched is not None else EXACT_LIMIT + 1
-            elif not query.terms:
-                # a filtered list without words: few enough to fetch them all, so one
-                # statement counts them and orders the page
+            if not query.terms:
+                # a list without words: few enough to fetch them all, so one statement
+                # counts them and orders the page
                 page_ids, matched = self._counted_sorted_ids(query)
                 exact_total = matched
+            elif base_overflows and not conditions:
+                exact_total = matched if matched is not None else EXACT_LIMIT + 1
             else:
                 matches = self._bounded_matches(query)
                 exact_total = len(matches)
@@ -926,7 +958,8 @@ class PostgresSearchBackend:
     def _counted_sorted_ids(self, query: SearchQuery) -> tuple[list[int], int]:
         """The page of a list without words and how many match, in one statement over every
         match (fetched through the indexes' bitmaps, `match_scan`): for filtered lists the
-        sample puts under BROAD_FACTOR * EXACT_LIMIT. The merged walk per category
+        sample puts under BROAD_FACTOR * EXACT_LIMIT, or under COUNTED_LIMIT when their
+        filters pass at most SPARSE_SHARE of the rows. The merged walk per category
         (`_walked_ids`) reads on until a page of its rows passes the filters, the whole
         category when none does (docs/search.md, "Filtered category pages")."""
         ordered = (
@@ -965,12 +998,12 @@ class PostgresSearchBackend:
         *,
         sample_percent: float | None = None,
         top: tuple[str, int] | None = None,
-        facets: bool = True,
+        kinds: frozenset[str] = frozenset(),
     ) -> dict[str, dict[int | None, int]]:
         """The facet statement over `base` (or a sample of it). `top` (an ORDER BY over the
         rows of `m`, and how many) adds the first ids passing every filter in that order, as
-        kind 'top' keyed by position. Without `facets` it counts the rows, the total and the
-        price buckets (a price sort's hint) only."""
+        kind 'top' keyed by position. `kinds`: the facets it counts (`_facet_kinds`); besides
+        them it counts the rows, the total and the price buckets (a price sort's hint)."""
         base_sql, params = base.query.sql_with_params()
         if sample_percent is not None:
             # the percentage is computed from pg_class (`_sample_share`), never from the request
@@ -986,15 +1019,15 @@ class PostgresSearchBackend:
             f"SELECT 'price', {_price_bucket_sql('search_price_min')}, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
             f"WHERE {passing('price')} AND search_price_min IS NOT NULL GROUP BY 2",
         ]
-        if facets:
-            parts += [
-                f"SELECT 'category', category_id, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
-                f"WHERE {passing('category')} GROUP BY category_id",
-                f"SELECT 'seller', seller_id, count(*) FROM m WHERE {passing('seller')} "  # noqa: S608 - constant SQL, values are parameters
-                "GROUP BY seller_id",
-                f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
-                f"WHERE {passing()} GROUP BY v",
-            ]
+        facet_parts = {
+            "category": f"SELECT 'category', category_id, count(*) FROM m "  # noqa: S608 - constant SQL, values are parameters
+            f"WHERE {passing()} GROUP BY category_id",
+            "seller": f"SELECT 'seller', seller_id, count(*) FROM m WHERE {passing('seller')} "  # noqa: S608 - constant SQL, values are parameters
+            "GROUP BY seller_id",
+            "value": f"SELECT 'value', v, count(*) FROM m, unnest(search_facet_values) v "  # noqa: S608 - constant SQL, values are parameters
+            f"WHERE {passing()} GROUP BY v",
+        }
+        parts += [sql for kind, sql in facet_parts.items() if kind in kinds]
         if top is not None:
             # used only when `m` holds every match (at most EXACT_LIMIT)
             order, limit = top

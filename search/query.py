@@ -84,6 +84,7 @@ def listing_query_parse(
         sort=sort,
         page=page,
         page_size=size or page_size,
+        seller_fixed=seller_slug is not None,
     )
 
 

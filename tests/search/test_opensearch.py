@@ -128,6 +128,14 @@ def test_search_request_body(catalog, cluster):
     assert (body["from"], body["size"]) == (0, 24)
 
 
+def test_a_sellers_own_page_asks_for_no_seller_aggregation(catalog, cluster, client):
+    """A seller's page fixes its seller (`seller_fixed`): no facet offers other sellers."""
+    assert client.get("/s/alpha/").status_code == 200
+    assert client.get("/search/", {"seller": "alpha"}).status_code == 200
+    bodies = [body for _, url, _, body in cluster.requests if url.endswith("/_search")]
+    assert ["sellers" in body["aggs"] for body in bodies] == [False, True]
+
+
 def test_the_product_api_asks_the_cluster_for_no_aggregations(catalog, cluster, api_client):
     """`/api/v1/products/` shows no facets: its request carries no `aggs`, the search API's
     does."""

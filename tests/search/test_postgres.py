@@ -90,6 +90,36 @@ def test_selecting_a_facet_value_keeps_the_other_values_of_that_facet(catalog):
     assert counts(result.facets.sellers) == {"beta": 1}
 
 
+def test_the_category_narrows_the_facet_statements_rows_and_no_facet_lifts_it(catalog):
+    """The category facet shows the chosen category and its children, whose counts the
+    category filter does not change: so the category is part of the rows the facet statement
+    fetches (no flag lifts it), and a category page's statement holds that category's rows
+    only, not the whole catalogue's."""
+    with CaptureQueriesContext(connection) as ctx:
+        result = run("category=shirts&price_max=50")
+    (statement,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH m AS")]
+    rows = statement[: statement.index(") SELECT 'rows'")]
+    assert '"catalog_product"."category_id" IN (' in rows
+    assert '"ok_0"' in rows and '"ok_1"' not in rows  # the price's flag only
+    assert counts(result.facets.categories) == {"shirts": 2}
+    assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt"]
+
+
+def test_a_sellers_own_page_counts_no_seller_facet_and_fetches_only_its_rows(catalog):
+    """On a seller's page the seller is the page's (`seller_fixed`), not a filter: no facet
+    offers other sellers, so the facet statement fetches that seller's rows only. The same
+    seller chosen as a filter keeps its facet, counted with the filter lifted."""
+    page = listing_query_parse(params=QueryDict(""), page_size=24, seller_slug="beta")
+    with CaptureQueriesContext(connection) as ctx:
+        own = PostgresSearchBackend().search(query=page)
+    (statement,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH m AS")]
+    assert "'seller'" not in statement and '"ok_0"' not in statement
+    chosen = run("seller=beta")
+    assert own.facets.sellers == () and counts(chosen.facets.sellers) == {"alpha": 3, "beta": 2}
+    assert own.product_ids == chosen.product_ids and own.total == chosen.total == 2
+    assert own.facets.categories == chosen.facets.categories
+
+
 def test_category_filter_includes_the_subtree_and_facet_shows_children(catalog):
     result = run("category=clothing")
     assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt", "shoe"]
@@ -240,6 +270,8 @@ def test_broad_queries_estimate_from_a_sample_and_say_so(catalog, monkeypatch, a
     exact = run("")
     assert exact.total == 5 and not exact.total_is_estimate and not exact.facets.sampled
     monkeypatch.setattr(postgres, "EXACT_LIMIT", 3)
+    # a sampled total under BROAD_FACTOR x the limit is counted (`_counted_sorted_ids`)
+    monkeypatch.setattr(postgres, "BROAD_FACTOR", 1)
     # the "sample" is (almost) the whole one-page table, so estimates equal the truth
     monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
     with CaptureQueriesContext(connection) as ctx:
@@ -636,6 +668,7 @@ def test_a_base_set_the_sample_puts_well_past_the_exact_limit_skips_the_exact_at
     EXACT_LIMIT would overflow and be thrown away: the sample's counts stand, and with no
     filter the total is the estimate. Nearer the limit the exact attempt still runs."""
     monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "BROAD_FACTOR", 1)  # no count of the sampled total
     monkeypatch.setattr(postgres, "EXACT_LIMIT", 2)  # 5 public products: 2.5 x the limit
     with CaptureQueriesContext(connection) as ctx:
         broad = run("")
@@ -720,6 +753,34 @@ def test_a_filtered_list_without_words_the_sample_puts_under_the_limit_is_counte
     assert (counted.total, counted.total_is_estimate) == (3, False)
     past = run(f"{query_string}&page=5")
     assert (past.product_ids, past.total, past.total_is_estimate) == ([], 3, False)
+
+
+def test_a_sparse_filtered_list_without_words_is_counted_past_the_broad_limit(catalog, monkeypatch):
+    """A list without words whose filters pass at most SPARSE_SHARE of its rows is counted
+    and sorted in one statement up to COUNTED_LIMIT matches, even past BROAD_FACTOR x
+    EXACT_LIMIT: its walk would read about 1 / share rows per row of the page in every
+    category, and whole categories where none pass. Denser, or more, it is walked."""
+    walked = run("price_min=100")  # the shoe: 1 of the 5 public products
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 1)
+    monkeypatch.setattr(postgres, "BROAD_FACTOR", 1)  # 1 match is not under 1 x 1
+
+    def statements() -> tuple[object, int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            result = run("price_min=100")
+        sql = [q["sql"] for q in ctx.captured_queries]
+        walks = sum(s.startswith("SELECT id FROM ((SELECT") for s in sql)
+        return result, sum("OVER ()" in s for s in sql), walks
+
+    counted, counts_, walks = statements()
+    assert (counts_, walks) == (1, 0)
+    assert counted.product_ids == walked.product_ids
+    assert (counted.total, counted.total_is_estimate) == (1, False)
+    monkeypatch.setattr(postgres, "COUNTED_LIMIT", 1)
+    assert statements()[1:] == (0, 1)
+    monkeypatch.setattr(postgres, "COUNTED_LIMIT", 32_000)
+    monkeypatch.setattr(postgres, "SPARSE_SHARE", 0.1)  # 1 in 5 is not sparse
+    assert statements()[1:] == (0, 1)
 
 
 def test_the_bounded_count_rows_order_a_page_in_every_sort_but_name():
