@@ -463,9 +463,10 @@ class PostgresSearchBackend:
         return self._memo[key]  # type: ignore[return-value]
 
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
-        """One condition per active filter a facet may lift (its facet counts the rows passing
-        every other): all read the product row (denormalised columns), none joins. The
-        category and a seller page's own seller are no such filter (`_base_build`)."""
+        """One condition per active filter of the facet statement's rows (a facet lifts its
+        own: it counts the rows passing every other): all read the product row (denormalised
+        columns), none joins. A list without words has its category and a seller page's own
+        seller in its base set instead (`_base`)."""
         if query not in self._memo:
             self._memo[query] = self._conditions_build(query)
         return self._memo[query]  # type: ignore[return-value]
@@ -473,7 +474,9 @@ class PostgresSearchBackend:
     def _conditions_build(self, query: SearchQuery) -> dict[str, Q]:
         f = query.filters
         out: dict[str, Q] = {}
-        if f.sellers and not query.seller_fixed:
+        if f.category is not None and query.terms:
+            out["category"] = self._category_condition(f.category)
+        if f.sellers and (query.terms or not query.seller_fixed):
             out["seller"] = self._seller_condition(query)
         price = Q()
         if f.price_min is not None:
@@ -496,6 +499,11 @@ class PostgresSearchBackend:
                     out[f"attr:{spec.slug}"] = _attribute_filter(attribute, spec)
         return out
 
+    def _category_condition(self, category: Category) -> Q:
+        # literal id lists, not subqueries: the planner then estimates them from the column
+        # statistics (a subquery it guessed at one row and scanned 912k products)
+        return Q(category_id__in=self._category_ids(category))
+
     def _seller_condition(self, query: SearchQuery) -> Q:
         key = ("sellers", query.filters.sellers)
         if key not in self._memo:
@@ -511,14 +519,18 @@ class PostgresSearchBackend:
     def _base(
         self, query: SearchQuery, *, keys: str | None = None, category: bool = True
     ) -> QuerySet[Product]:
-        """Public products matching the text and the filters no facet lifts: the category
-        (its facet shows the chosen category and its children, whose counts it does not
-        change; `category` False leaves it out, for a walk per category) and a seller page's
-        seller (no facet shows it). Visibility is the maintained `search_visible` AND the
-        live status and seller checks (cheap: the product row and eight sellers), so
-        archiving or suspending hides at once. `keys` (key lexemes in tsquery syntax, with
-        text only) narrows the text match inside its index scan. Built once per search, keys
-        and category (each caller chains onto a copy)."""
+        """Public products matching the text and the filters no facet lifts. A list without
+        words is narrowed by its category (the category facet shows the chosen category and
+        its children, whose counts the category does not change; `category` False leaves it
+        out, for the walk per category) and a seller page's seller (no facet shows it): the
+        facet statement then holds that category's or seller's rows, not the catalogue's. A
+        text search keeps them as filters on its words' matches (`_conditions`), whose exact
+        attempt stops at EXACT_LIMIT + 1 rows: ANDed into its base set, a category with no
+        match made PostgreSQL intersect three bitmaps of 100,000-900,000 rows. Visibility
+        is the maintained `search_visible` AND the live status and seller checks (cheap: the
+        product row and eight sellers), so archiving or suspending hides at once. `keys` (key
+        lexemes in tsquery syntax, with text only) narrows the text match inside its index
+        scan. Built once per search, keys and category (each caller chains onto a copy)."""
         key = ("base", query, keys, category)
         if key not in self._memo:
             self._memo[key] = self._base_build(query, keys=keys, category=category)
@@ -530,11 +542,9 @@ class PostgresSearchBackend:
         qs = Product.objects.filter(
             product_listed_condition(), seller_id__in=self._approved_seller_ids()
         )
-        if category and query.filters.category is not None:
-            # literal id lists, not subqueries: the planner then estimates them from the
-            # column statistics (a subquery it guessed at one row and scanned 912k products)
-            qs = qs.filter(category_id__in=self._category_ids(query.filters.category))
-        if query.filters.sellers and query.seller_fixed:
+        if category and query.filters.category is not None and not query.terms:
+            qs = qs.filter(self._category_condition(query.filters.category))
+        if query.filters.sellers and query.seller_fixed and not query.terms:
             qs = qs.filter(self._seller_condition(query))
         if query.terms:
             text = self._text_query(query.terms)
@@ -924,8 +934,9 @@ class PostgresSearchBackend:
             and total <= SPARSE_SHARE * counts["rows"][None]
         )
         if sampled and (total < BROAD_FACTOR * EXACT_LIMIT or sparse):
-            # too few sampled rows pass every filter to trust the estimate: count, bounded
-            # (with no filter to apply, the total is the base set's, over EXACT_LIMIT)
+            # too few sampled rows pass every filter to trust the estimate (or, a sparse
+            # list without words, its walk would read far): count, bounded (with no filter to
+            # apply, a text search's total is the base set's, over EXACT_LIMIT)
             if not query.terms:
                 # a list without words: few enough to fetch them all, so one statement
                 # counts them and orders the page

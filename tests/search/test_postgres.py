@@ -90,19 +90,28 @@ def test_selecting_a_facet_value_keeps_the_other_values_of_that_facet(catalog):
     assert counts(result.facets.sellers) == {"beta": 1}
 
 
-def test_the_category_narrows_the_facet_statements_rows_and_no_facet_lifts_it(catalog):
-    """The category facet shows the chosen category and its children, whose counts the
-    category filter does not change: so the category is part of the rows the facet statement
-    fetches (no flag lifts it), and a category page's statement holds that category's rows
-    only, not the whole catalogue's."""
+def _facet_statement_rows(query_string: str) -> str:
+    """The facet statement's row set (its CTE) of a search."""
     with CaptureQueriesContext(connection) as ctx:
-        result = run("category=shirts&price_max=50")
+        run(query_string)
     (statement,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("WITH m AS")]
-    rows = statement[: statement.index(") SELECT 'rows'")]
+    return statement[: statement.index(") SELECT 'rows'")]
+
+
+def test_a_lists_category_narrows_the_facet_statements_rows(catalog):
+    """The category facet shows the chosen category and its children, whose counts the
+    category filter does not change: a list without words fetches its category's rows only
+    (no flag lifts it), not the whole catalogue's. A text search keeps it a flag on its
+    words' matches, whose exact attempt stops at EXACT_LIMIT + 1 rows."""
+    rows = _facet_statement_rows("category=shirts&price_max=50")
     assert '"catalog_product"."category_id" IN (' in rows
     assert '"ok_0"' in rows and '"ok_1"' not in rows  # the price's flag only
-    assert counts(result.facets.categories) == {"shirts": 2}
-    assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt"]
+    rows = _facet_statement_rows("q=shirt&category=shirts&price_max=50")
+    assert '"catalog_product"."category_id" IN (' in rows and '"ok_1"' in rows
+    for query in ("category=shirts&price_max=50", "q=shirt&category=shirts&price_max=50"):
+        result = run(query)
+        assert counts(result.facets.categories) == {"shirts": 2}
+        assert sorted(names(catalog, result)) == ["blue_shirt", "red_shirt"]
 
 
 def test_a_sellers_own_page_counts_no_seller_facet_and_fetches_only_its_rows(catalog):
