@@ -945,7 +945,7 @@ class PostgresSearchBackend:
             elif base_overflows and not conditions:
                 exact_total = matched if matched is not None else EXACT_LIMIT + 1
             else:
-                matches = self._bounded_matches(query)
+                matches = self._bounded_matches(query, likely_all=total <= EXACT_LIMIT)
                 exact_total = len(matches)
             if exact_total <= EXACT_LIMIT or exact_total == matched:
                 total, estimated = exact_total, False
@@ -986,15 +986,23 @@ class PostgresSearchBackend:
                 return [], self._matching(query).count()
         return [pk for pk, _ in rows], rows[0][1]
 
-    def _bounded_matches(self, query: SearchQuery) -> list[_Match]:
+    def _bounded_matches(self, query: SearchQuery, *, likely_all: bool) -> list[_Match]:
         """Up to EXACT_LIMIT + 1 fully filtered matches, in scan order, with what the page
         sorts them by: the bounded count, and (`_matches_ordered`) the page. A relevance
-        page's rank is read only when they are every match (at most EXACT_LIMIT): over more,
-        the page ranks a popularity pool, and ts_rank_cd reads every vector it ranks."""
+        page's rank (ts_rank_cd reads every vector it ranks) is read with them when the
+        sample says they are `likely_all` the matches (at most EXACT_LIMIT); otherwise only
+        once they turn out to be (a second statement, by id): over EXACT_LIMIT the page ranks
+        a popularity pool instead, and ranking the count's rows would be wasted."""
+        relevance = query.sort == ProductSort.RELEVANCE and bool(query.terms)
+        inline = relevance and likely_all
         fields = [k.field for k in SORT_KEYS[query.sort] if k.field not in ("id", "rank")]
+        matching = self._matching(query).order_by()
+        if inline:
+            matching = matching.annotate(rank=self._rank(query))
+            fields.append("rank")
         with match_scan(connection):
-            rows = list(self._matching(query).order_by().values("id", *fields)[: EXACT_LIMIT + 1])
-        if query.sort == ProductSort.RELEVANCE and query.terms and len(rows) <= EXACT_LIMIT:
+            rows = list(matching.values("id", *fields)[: EXACT_LIMIT + 1])
+        if relevance and not inline and len(rows) <= EXACT_LIMIT:
             ranked = Product.objects.filter(pk__in=[row["id"] for row in rows])
             rank = dict(ranked.annotate(rank=self._rank(query)).values_list("id", "rank"))
             for row in rows:

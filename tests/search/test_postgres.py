@@ -420,12 +420,28 @@ def test_a_bounded_count_also_orders_the_page(catalog, monkeypatch, sort):
     fetches = [q["sql"] for q in ctx.captured_queries if "@@" in q["sql"]]
     # the sample and the exact attempt of the facet statement, then the bounded count only
     assert [sql.startswith("WITH m AS") for sql in fetches] == [True, True, False]
-    # the exact attempt, which overflows, ranks its page; the bounded count's rows are ranked
-    # once it has found them every match (by id: no second text match)
+    # the exact attempt, which overflows, ranks its page; the sample puts the filtered
+    # matches at the limit, so the bounded count reads their rank with them
     ranks = ["ts_rank_cd" in q["sql"] for q in ctx.captured_queries]
     relevance = sort == ""
-    assert [("ts_rank_cd" in sql) for sql in fetches] == [False, relevance, False]
+    assert [("ts_rank_cd" in sql) for sql in fetches] == [False, relevance, relevance]
     assert sum(ranks) == (2 if relevance else 0)
+
+
+def test_a_bounded_count_the_sample_puts_past_the_limit_ranks_only_what_fits(catalog):
+    """Where the sample puts the filtered matches past EXACT_LIMIT, the bounded count reads
+    no rank; if they fit after all, their rank comes by id in a second statement, the same
+    as read inline."""
+    query = listing_query_parse(params=QueryDict("q=clothing&seller=alpha"), page_size=24)
+    inline = PostgresSearchBackend()._bounded_matches(query, likely_all=True)
+    with CaptureQueriesContext(connection) as ctx:
+        by_id = PostgresSearchBackend()._bounded_matches(query, likely_all=False)
+    statements = [q["sql"] for q in ctx.captured_queries if "SELECT" in q["sql"]]
+    assert ["ts_rank_cd" in sql for sql in statements][-2:] == [False, True]
+    assert sorted((m.id, m.keys["rank"]) for m in by_id) == sorted(
+        (m.id, m.keys["rank"]) for m in inline
+    )
+    assert len(inline) == 2
 
 
 def test_a_bounded_count_past_the_limit_ranks_nothing(catalog, monkeypatch):
