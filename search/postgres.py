@@ -209,6 +209,20 @@ def _facet_kinds(query: SearchQuery) -> frozenset[str]:
     return frozenset({"category", "value"} | (set() if query.seller_fixed else {"seller"}))
 
 
+def _base_narrowing(query: SearchQuery) -> frozenset[str]:
+    """The filters a list without words holds in its base set rather than as flags of the
+    facet statement's rows (see `PostgresSearchBackend._base`): its category, and a seller
+    page's own seller. None for a text search."""
+    if query.terms:
+        return frozenset()
+    narrowing = set()
+    if query.filters.category is not None:
+        narrowing.add("category")
+    if query.filters.sellers and query.seller_fixed:
+        narrowing.add("seller")
+    return frozenset(narrowing)
+
+
 def trigram_available() -> bool:
     """Whether pg_trgm is installed in this database: without it search still works, only
     typo tolerance ("did you mean") is off. Asked when a search finds nothing, the only time
@@ -474,9 +488,10 @@ class PostgresSearchBackend:
     def _conditions_build(self, query: SearchQuery) -> dict[str, Q]:
         f = query.filters
         out: dict[str, Q] = {}
-        if f.category is not None and query.terms:
+        narrowing = _base_narrowing(query)
+        if f.category is not None and "category" not in narrowing:
             out["category"] = self._category_condition(f.category)
-        if f.sellers and (query.terms or not query.seller_fixed):
+        if f.sellers and "seller" not in narrowing:
             out["seller"] = self._seller_condition(query)
         price = Q()
         if f.price_min is not None:
@@ -542,9 +557,10 @@ class PostgresSearchBackend:
         qs = Product.objects.filter(
             product_listed_condition(), seller_id__in=self._approved_seller_ids()
         )
-        if category and query.filters.category is not None and not query.terms:
+        narrowing = _base_narrowing(query)
+        if category and query.filters.category is not None and "category" in narrowing:
             qs = qs.filter(self._category_condition(query.filters.category))
-        if query.filters.sellers and query.seller_fixed and not query.terms:
+        if "seller" in narrowing:
             qs = qs.filter(self._seller_condition(query))
         if query.terms:
             text = self._text_query(query.terms)
