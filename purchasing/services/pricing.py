@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from catalog.models import Category, ProductVariant
+from catalog.models import Category, ProductVariant, variant_active_condition
 from catalog.services import variant_update
 from inventory import locks as inventory_locks
 from inventory.models import Reservation, Stock
@@ -233,7 +233,9 @@ def _rule_targets(rules: list[PricingRule], seller: Seller) -> list[tuple[Pricin
         for path, _rule in by_path:
             prefixes |= Q(product__category__path__startswith=path)
         variants = (
-            ProductVariant.objects.filter(prefixes, product__seller=seller, is_active=True)
+            ProductVariant.objects.filter(
+                prefixes, variant_active_condition(), product__seller=seller
+            )
             .filter(pricing_rule__isnull=True)  # a variant's own rule, even paused, wins
             .select_related("product__category")
             .order_by("pk")
