@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import RequestFactory
 from django.utils import timezone
@@ -18,7 +18,7 @@ from demo.seed import (
     CATEGORY_LIST_INDEXES,
     DEMO_LOGINS,
     SEEDED_TABLES,
-    category_list_indexes_rebuild,
+    product_table_rebuild,
     seeded_tables_vacuum,
 )
 from sellers.models import Seller, SellerMember, SellerStatus
@@ -144,7 +144,7 @@ def test_seed_analyses_every_seeded_table_in_a_transaction():
     assert "VACUUM" not in output  # a test runs in a transaction, where VACUUM cannot
 
 
-def test_seed_rebuilds_the_category_list_indexes_and_reports_their_sizes():
+def test_seed_rebuilds_the_product_table_and_reports_its_sizes():
     output = _seed("--products", "5")
 
     assert set(CATEGORY_LIST_INDEXES) >= {
@@ -153,11 +153,13 @@ def test_seed_rebuilds_the_category_list_indexes_and_reports_their_sizes():
         "catalog_product_catrate_cover",
         "catalog_product_catname_cover",
     }
-    for name in CATEGORY_LIST_INDEXES:
-        assert re.search(rf"REINDEX {name}: [\d.]+ MB -> [\d.]+ MB in [\d.]+s", output)
+    # in a transaction (a test) the indexes are rebuilt; outside one the table is packed too
+    assert re.search(r"REINDEX TABLE catalog_product: [\d.]+s", output)
+    for name in ("catalog_product", *CATEGORY_LIST_INDEXES):
+        assert re.search(rf"    {name}: [\d.]+ MB -> [\d.]+ MB", output)
     assert (
         output.index("Search index rebuilt.")
-        < output.index("REINDEX")
+        < output.index("REINDEX TABLE")
         < output.index("ANALYZE catalog_product")
     )
 
@@ -168,7 +170,7 @@ def test_rebuilding_shrinks_an_index_the_search_refresh_bloated():
         for _ in range(20):  # what a refresh does: every row gets a new version in the index
             cursor.execute("UPDATE catalog_product SET search_price_min = search_price_min + 1")
 
-    rebuilt = {r.name: r for r in category_list_indexes_rebuild(out=io.StringIO())}
+    rebuilt = {r.name: r for r in product_table_rebuild(out=io.StringIO())}
 
     price = rebuilt["catalog_product_catprice_cover"]
     assert price.bytes_after < price.bytes_before
@@ -196,6 +198,27 @@ def test_vacuum_sets_the_visibility_map_index_only_scans_need():
         )
         all_visible, pages = cursor.fetchone()
     assert pages > 0 and all_visible == pages
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_rebuild_packs_the_table_the_refreshes_loosened():
+    _seed("--products", "40")
+    with transaction.atomic(), connection.cursor() as cursor:
+        for _ in range(10):  # one transaction: no version is pruned before the rebuild
+            cursor.execute("UPDATE catalog_product SET search_price_min = search_price_min + 1")
+    out = io.StringIO()
+
+    rebuilt = {r.name: r for r in product_table_rebuild(out=out)}
+
+    assert "VACUUM (FULL) catalog_product:" in out.getvalue()
+    table = rebuilt["catalog_product"]
+    assert table.bytes_after * 3 < table.bytes_before
+    assert rebuilt["catalog_product_catprice_cover"].bytes_after < (
+        rebuilt["catalog_product_catprice_cover"].bytes_before
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('catalog_product')")
+        assert cursor.fetchone()[0] == table.bytes_after
 
 
 def test_seed_queues_no_search_refresh_after_rebuilding_the_index(

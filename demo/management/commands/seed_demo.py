@@ -7,8 +7,8 @@ from catalog.models import Product
 from demo.seed import (
     DEMO_LOGINS,
     ProgressBar,
-    category_list_indexes_rebuild,
     demo_seed,
+    product_table_rebuild,
     products_delete_all,
     search_reindex_hook,
     seeded_tables_vacuum,
@@ -103,8 +103,8 @@ class Command(BaseCommand):
         bar.finish()
         if search_reindex_hook(out=self.stdout):
             self.stdout.write("Search index rebuilt.")
-        self.stdout.write("Rebuilding the per-category list indexes...")
-        category_list_indexes_rebuild(out=self.stdout)
+        self.stdout.write("Rebuilding the product table and its indexes...")
+        product_table_rebuild(out=self.stdout)
         self.stdout.write("Vacuuming and analysing the seeded tables...")
         seeded_tables_vacuum(out=self.stdout)
         for who, email, password in DEMO_LOGINS:
