@@ -313,13 +313,6 @@ def category_names_with_ancestors(*, category_ref: str) -> Func:
     return values_joined(ancestors.order_by("path").values("name"))
 
 
-def category_subtree_ids(*, category: Category) -> list[int]:
-    """`category_subtree` as a literal id list, for filters: PostgreSQL estimates a literal list
-    from the column statistics (it guessed a subquery at one row and scanned 912k products) and
-    walks a leaf's (category, status, ...) index in order."""
-    return list(category_subtree(category=category).values_list("id", flat=True))
-
-
 def category_ancestors(*, category: Category) -> list[Category]:
     """Breadcrumbs, root first, in one query: the categories its path names
     (`category_path_ids`)."""

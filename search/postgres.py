@@ -47,7 +47,6 @@ from catalog.selectors import (
     AttributeFilter,
     _attribute_condition,
     category_path_in_subtree,
-    category_subtree_ids,
     facet_values_condition,
     product_listed_condition,
     product_queryset_public,
@@ -225,11 +224,9 @@ def _base_narrowing(query: SearchQuery) -> frozenset[str]:
 
 def trigram_available() -> bool:
     """Whether pg_trgm is installed in this database: without it search still works, only
-    typo tolerance ("did you mean") is off. Asked when a search finds nothing, the only time
-    it matters (one catalog lookup), so no process keeps an answer a migration could change."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        return cursor.fetchone() is not None
+    typo tolerance ("did you mean") is off. Read with each search's lookups (`_Lookups`), so
+    no process keeps an answer a migration could change."""
+    return _lookups_load().trigram
 
 
 def blended_rank(text: TsQuery) -> ExpressionWrapper:
@@ -353,6 +350,7 @@ class _Lookups:
     sellers: dict[int, tuple[str, str]]  # approved: id -> (slug, name), by name
     categories: list[_FacetCategory]  # by path
     attributes: list[_FacetAttribute]  # by name
+    trigram: bool  # pg_trgm is installed (`trigram_available`)
 
 
 @cache
@@ -379,7 +377,8 @@ SELECT
             FROM {AttributeChoice._meta.db_table} ch WHERE ch.attribute_id = a.id
         )) ORDER BY a.name, a.id)
      FROM {Attribute._meta.db_table} a
-     WHERE a.is_filterable AND a.type = ANY(%(types)s::text[]))::text
+     WHERE a.is_filterable AND a.type = ANY(%(types)s::text[]))::text,
+    EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')
 """  # noqa: S608 - model names and ORM-compiled SQL; values are parameters
     return sql, constants
 
@@ -388,7 +387,8 @@ def _lookups_load() -> _Lookups:
     sql, constants = _lookups_statement()
     with db.hot_cursor() as cursor:
         cursor.execute(sql, {**constants, "types": [AttributeType.CHOICE, AttributeType.BOOLEAN]})
-        sellers, categories, attributes = (json.loads(v or "[]") for v in cursor.fetchone())
+        *tables, trigram = cursor.fetchone()
+        sellers, categories, attributes = (json.loads(v or "[]") for v in tables)
     return _Lookups(
         sellers={pk: (slug, name) for pk, slug, name in sellers},
         categories=[_FacetCategory(*row) for row in categories],
@@ -396,6 +396,7 @@ def _lookups_load() -> _Lookups:
             _FacetAttribute(pk, slug, name, type_, tuple(_FacetChoice(*c) for c in choices or ()))
             for pk, slug, name, type_, choices in attributes
         ],
+        trigram=trigram,
     )
 
 
@@ -471,10 +472,15 @@ class PostgresSearchBackend:
         return list(self._lookups().sellers)
 
     def _category_ids(self, category: Category) -> list[int]:
-        key = ("subtree", category.pk)
-        if key not in self._memo:
-            self._memo[key] = category_subtree_ids(category=category)
-        return self._memo[key]  # type: ignore[return-value]
+        """The ids of `category`'s subtree, from the tree the lookups hold (the catalog's
+        subtree rule on loaded paths), as a literal list: PostgreSQL estimates a literal
+        list from the column statistics (it guessed a subquery at one row and scanned 912k
+        products) and walks a leaf's (category, status, ...) index in order."""
+        return [
+            c.pk
+            for c in self._lookups().categories
+            if category_path_in_subtree(path=c.path, root_path=category.path)
+        ]
 
     def _conditions(self, query: SearchQuery) -> dict[str, Q]:
         """One condition per active filter of the facet statement's rows (a facet lifts its
@@ -1181,7 +1187,7 @@ class PostgresSearchBackend:
     # --- typo tolerance and autocomplete ----------------------------------------------------
 
     def _did_you_mean(self, query: SearchQuery) -> str | None:
-        if not trigram_available():
+        if not self._lookups().trigram:
             logger.info(
                 "pg_trgm is not installed: search runs without typo tolerance and 'did you "
                 "mean'. Install postgresql-contrib and run migrate to enable it."

@@ -36,9 +36,10 @@ pytestmark = pytest.mark.django_db
 # Queries of a category page, whatever the number of products shown: category, nav, ancestors
 # (breadcrumbs), ancestors again and the number attributes (their range filters),
 # subcategories; then the engine (`listing_run`): its lookups (approved sellers, tree,
-# facet attributes), the subtree's ids, the table's size, the facet statement (counts and
-# total), the page's ids (one merged walk per category of the subtree), the page's products.
-CATEGORY_PAGE_QUERIES = 12
+# facet attributes; the subtree's ids are read from its tree), the table's size, the facet
+# statement (counts and total), the page's ids (one merged walk per category of the
+# subtree), the page's products.
+CATEGORY_PAGE_QUERIES = 11
 # nav, featured categories, approved sellers' ids, the featured and the newest ids, the
 # products of each (with their first image)
 HOME_QUERIES = 7

@@ -237,7 +237,10 @@ def test_did_you_mean_when_nothing_matches(catalog, trigram):
 
 
 def test_without_pg_trgm_search_degrades_and_logs(catalog, monkeypatch, caplog):
-    monkeypatch.setattr(postgres, "trigram_available", lambda: False)
+    lookups_load = postgres._lookups_load
+    monkeypatch.setattr(
+        postgres, "_lookups_load", lambda: dataclasses.replace(lookups_load(), trigram=False)
+    )
     with caplog.at_level(logging.INFO, logger="search"):
         result = run("q=lampp")
     assert result.total == 0 and result.did_you_mean is None
@@ -303,10 +306,10 @@ def test_facets_take_one_statement_whatever_the_filters(catalog, django_assert_n
     no attribute value join), plus one query of the small tables every search reads (approved
     sellers, categories, facet attributes and their choices) and the table's size. When it
     counted every match exactly, the same statement also ordered the page of a text search:
-    no second pass. The category, its subtree's ids and the chosen seller are looked up; a
-    facet attribute's chosen value is not. (One of a text search's queries expands the prefix
-    into lexemes.)"""
-    with django_assert_num_queries(7):
+    no second pass. The category and the chosen seller are looked up (the subtree's ids are
+    read from the lookups' tree); a facet attribute's chosen value is not. (One of a text
+    search's queries expands the prefix into lexemes.)"""
+    with django_assert_num_queries(6):
         run("q=shirt&attr_colour=red&seller=beta&category=shirts&price_max=50")
     for sort, queries in (("", 4), ("price_asc", 4), ("price_desc", 4)):
         with django_assert_num_queries(queries):
