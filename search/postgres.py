@@ -966,6 +966,10 @@ class PostgresSearchBackend:
                 exact_total = matched
             elif base_overflows and not conditions:
                 exact_total = matched if matched is not None else EXACT_LIMIT + 1
+            elif total > OVERFLOW_FACTOR * EXACT_LIMIT:
+                # the sample puts the matches well past the limit, as for the exact attempt
+                # above: a bounded count would overflow, and the page has its own statement
+                exact_total = EXACT_LIMIT + 1
             else:
                 matches = self._bounded_matches(query, likely_all=total <= EXACT_LIMIT)
                 exact_total = len(matches)

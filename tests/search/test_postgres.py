@@ -460,6 +460,25 @@ def test_a_bounded_count_past_the_limit_ranks_nothing(catalog, monkeypatch):
     assert len(ranked) == 1 and ranked[0].startswith("WITH c AS")  # the walk's
 
 
+def test_filtered_matches_the_sample_puts_well_past_the_limit_are_not_counted(catalog, monkeypatch):
+    """Where the sample puts the filtered matches past OVERFLOW_FACTOR x EXACT_LIMIT, a bounded
+    count would overflow (as the exact attempt would): it does not run, the total stays the
+    estimate and the popularity walk orders the same page."""
+    expected = run("q=clothing&seller=alpha")
+    monkeypatch.setattr(postgres, "EXACT_LIMIT", 1)  # 2 matches: twice the limit
+    monkeypatch.setattr(postgres, "_sample_share", lambda: 0.999999)
+    fetches = []
+    for overflow, bounded_counts in ((2, 1), (1, 0)):  # at, then past, the overflow factor
+        monkeypatch.setattr(postgres, "OVERFLOW_FACTOR", overflow)
+        with CaptureQueriesContext(connection) as ctx:
+            result = run("q=clothing&seller=alpha")
+        assert result.product_ids == expected.product_ids
+        assert (result.total, result.total_is_estimate) == (2, True)
+        fetches = [q["sql"] for q in ctx.captured_queries if "@@" in q["sql"]]
+        assert sum(not sql.startswith("WITH") for sql in fetches) == bounded_counts
+    assert [sql[:9] for sql in fetches] == ["WITH m AS", "WITH c AS"]  # the sample, the walk
+
+
 def test_a_text_search_leaves_the_callers_planner_settings_as_they_were(catalog):
     """The popularity walk fetches matches with the scan settings (`sqlcompile.match_scan`);
     inside the caller's transaction they end with it."""
