@@ -61,18 +61,20 @@ class SortKey:
             return expression.desc(nulls_last=True)
         return expression.asc(nulls_last=True)
 
+    @property
+    def walk_nulls_last(self) -> bool:
+        """Whether its index, walked in this key's direction, yields NULLs last as the sort
+        wants: it keeps them last in its own direction, so first when walked backwards (a
+        key that is never NULL has none)."""
+        return not self.nullable or self.descending == self.index_descending
+
     def walk(self) -> OrderBy:
-        """The key for a walk of only non-NULL or only NULL values: the NULL placement its
-        index has in this direction (which cannot change the order of such rows), so the
-        walk follows the index."""
+        """The key for a walk that follows its index: the NULL placement the index has in
+        this direction. Where that is not the sort's (`walk_nulls_last`), the walk holds only
+        non-NULL or only NULL values, whose order it cannot change."""
         if not self.nullable:
             return self.order_by()
-        # the index keeps NULLs last in its own direction, so first when walked backwards
-        nulls = (
-            {"nulls_last": True}
-            if self.descending == self.index_descending
-            else {"nulls_first": True}
-        )
+        nulls = {"nulls_last": True} if self.walk_nulls_last else {"nulls_first": True}
         expression = F(self.field)
         return expression.desc(**nulls) if self.descending else expression.asc(**nulls)
 

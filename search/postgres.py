@@ -677,7 +677,8 @@ class PostgresSearchBackend:
         the page needs), instead of walking the whole catalog's order and skipping the other
         categories' rows (page 50 of a top category: ~7,000 rows). A nullable first key
         (published_at, the price) sorts its NULLs last in either direction, which an index
-        walked backwards does not: its non-NULL rows and its NULL rows are walked apart.
+        walked backwards does not (price high to low): there its non-NULL rows and its NULL
+        rows are walked apart (`SortKey.walk_nulls_last`); walked forwards, once.
         Each walk's SQL is compiled once and repeated per category with its id (compiling a
         walk per category cost more than running it)."""
         keys = SORT_KEYS[query.sort]
@@ -688,7 +689,7 @@ class PostgresSearchBackend:
         # same index rather than the primary key)
         matching = self._matching(query, category=False).order_by(*(key.walk() for key in keys))
         walks = [matching]
-        if first.nullable:
+        if not first.walk_nulls_last:
             walks = [matching.filter(**{f"{first.field}__isnull": null}) for null in (False, True)]
         columns = list(dict.fromkeys(["id", *(key.field for key in keys)]))
         parts, params = [], []

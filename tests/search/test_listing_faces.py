@@ -12,11 +12,14 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import AttributeType, Product, ProductStatus, VariantSalePrice
+from catalog.models import AttributeType, Category, Product, ProductStatus, VariantSalePrice
+from search.postgres import PostgresSearchBackend
 from search.query import listing_query_parse
 from search.services import search_index_refresh
 from shop.core.errors import ValidationError
@@ -196,6 +199,25 @@ def test_unpriced_products_come_last_whichever_way_prices_sort(client, shop):
     for sort in ("price_asc", "price_desc"):
         ids = _api_ids(client, "/api/v1/products/", {"category": "clothing", "sort": sort})
         assert set(ids[-2:]) == unpriced, sort
+
+
+@pytest.mark.parametrize(("sort", "walks"), [("newest", 1), ("price_asc", 1), ("price_desc", 2)])
+def test_a_category_list_walks_each_category_once_where_its_index_puts_nulls_last(
+    shop, sort, walks
+):
+    """Each category's index keeps NULLs last in its own direction, as every sort wants them:
+    walked forwards (newest, price low to high) one walk per category holds them; only price
+    high to low walks its index backwards (NULLs first), so its NULL rows are walked apart.
+    (The order itself, unpriced and unpublished products last, is checked on every face
+    above.)"""
+    clothing = Category.objects.get(slug="clothing")
+    subtree = Category.objects.filter(path__startswith=clothing.path).count()
+    params = QueryDict(f"category=clothing&sort={sort}")
+    query = listing_query_parse(params=params, page_size=PAGE_SIZE)
+    with CaptureQueriesContext(connection) as ctx:
+        PostgresSearchBackend()._walked_ids(query)
+    (walk,) = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT id FROM ((")]
+    assert walk.count(" UNION ALL ") + 1 == walks * subtree > 1
 
 
 @pytest.mark.parametrize(
